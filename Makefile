@@ -1,0 +1,46 @@
+# Maatje: `make run` starts the bot, `make test` runs the whole suite (SQLite and PostgreSQL).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint format catalogues compile install postgres bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[slack,discord,postgres,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+compile: install
+	$(BIN)/pybabel compile --domain maatje --directory locales --statistics
+
+run: compile
+	$(BIN)/maatje db upgrade
+	$(BIN)/maatje run
+
+# The suite starts its own PostgreSQL from the server binaries; install them when missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { echo "installing PostgreSQL server binaries"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: compile postgres
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+catalogues: install
+	$(BIN)/python scripts/catalogues.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache locales/*/LC_MESSAGES/*.mo

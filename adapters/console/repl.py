@@ -1,0 +1,197 @@
+"""The console's input loop: you type as one demo person at a time.
+
+Meta commands (console only): `/as NAME` act as someone else, `/who` list the people,
+`/time +3d` move the clock (+2h, +30m, +1w), `/quit`. Any other `/word args` is a Maatje
+command, as is `/maatje word args`. When stdin is not a terminal, each line is echoed with the
+speaker's name so a replayed script reads as a transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import uuid
+from datetime import timedelta
+from typing import TextIO
+
+from adapters.console.adapter import PLATFORM, ConsoleAdapter
+from bot import Core
+from bot.events import Choice, Command, Event, FormSubmitted, Message, PersonRef, SpaceRef
+
+_DELTA = re.compile(r"^\+(\d+)([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_NUMBERS = re.compile(r"^\s*\d+(\s*[,; ]\s*\d+)*\s*$")
+
+
+class Repl:
+    def __init__(
+        self,
+        core: Core,
+        adapter: ConsoleAdapter,
+        people: dict[str, str],
+        acting: str,
+        workspace: str = "demo",
+        stdin: TextIO | None = None,
+    ) -> None:
+        self.core = core
+        self.adapter = adapter
+        self.people = people  # user id -> display name
+        self.acting = acting
+        self.workspace = workspace
+        self.stdin = stdin or sys.stdin
+        self.interactive = self.stdin.isatty()
+        self._form_values: dict[str, str] = {}
+
+    @property
+    def ref(self) -> PersonRef:
+        return PersonRef(PLATFORM, self.workspace, self.acting)
+
+    @property
+    def space(self) -> SpaceRef:
+        return SpaceRef(PLATFORM, self.workspace, f"dm-{self.acting}")
+
+    def say(self, text: str) -> None:
+        self.adapter.out.write(text + "\n")
+        self.adapter.out.flush()
+
+    async def run(self) -> None:
+        self.say(
+            f"— Maatje demo. You are {self.people[self.acting]}. /who lists people, "
+            "/as NAME switches, /time +1d moves the clock, /quit ends. —"
+        )
+        await self._settle(self.core.resume(self.ref, self.space))
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.interactive:
+                self.adapter.out.write(f"{self.people[self.acting]}> ")
+                self.adapter.out.flush()
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if not line:
+                return
+            line = line.rstrip("\n")
+            if not self.interactive:
+                self.say(f"{self.people[self.acting]}> {line}")
+            if not await self.handle_line(line):
+                return
+
+    async def handle_line(self, line: str) -> bool:
+        """Process one line; False means quit."""
+        stripped = line.strip()
+        if stripped.startswith("/"):
+            word, _, rest = stripped[1:].partition(" ")
+            word = word.lower()
+            if word in ("quit", "exit"):
+                return False
+            if word == "who":
+                self._who()
+                return True
+            if word == "as":
+                await self._act_as(rest.strip())
+                return True
+            if word == "time":
+                await self._move_clock(rest.strip())
+                return True
+            if word == "maatje":
+                word, _, rest = rest.strip().partition(" ")
+            if word:
+                await self._send(Command(name=word, args=tuple(rest.split()), **self._common()))
+                return True
+        if self.acting in self.adapter.forms:
+            await self._form_field(line)
+            return True
+        pending = self.adapter.choices.get(self.acting)
+        if pending and _NUMBERS.match(line):
+            numbers = [int(n) for n in re.split(r"[,; ]+", line.strip())]
+            if all(1 <= n <= len(pending.options) for n in numbers):
+                values = tuple(pending.options[n - 1].value for n in numbers)
+                if pending.multiple or len(values) == 1:
+                    self.adapter.choices.pop(self.acting, None)
+                    await self._send(Choice(token=pending.token, values=values, **self._common()))
+                    return True
+        await self._send(Message(text=line, **self._common()))
+        return True
+
+    def _common(self) -> dict:
+        return {
+            "person": self.ref,
+            "space": self.space,
+            "event_id": uuid.uuid4().hex,
+            "display_name": self.people[self.acting],
+        }
+
+    async def _send(self, event: Event) -> None:
+        outcome = await self.core.handle(event)
+        await self._settle(None)
+        if outcome.form_errors:
+            form = self.adapter.forms.get(self.acting)
+            for name, error in outcome.form_errors.items():
+                label = (
+                    next((f.label for f in form.fields if f.name == name), name) if form else name
+                )
+                self.say(f"    ! {label}: {error}")
+                self._form_values.pop(name, None)
+            if form:
+                self._ask_field(form)
+
+    async def _settle(self, awaitable) -> None:
+        if awaitable is not None:
+            await awaitable
+        await self.core.drain()
+        await self.core.dispatcher.run_due()
+        if self.acting in self.adapter.forms and not self._form_values:
+            self._ask_field(self.adapter.forms[self.acting])
+
+    def _ask_field(self, form) -> None:
+        for field in form.fields:
+            if field.name not in self._form_values:
+                self.say(f"    {field.label}{'' if field.required else ' (optional)'}:")
+                return
+
+    async def _form_field(self, line: str) -> None:
+        form = self.adapter.forms[self.acting]
+        missing = [f for f in form.fields if f.name not in self._form_values]
+        self._form_values[missing[0].name] = line
+        if len(missing) > 1:
+            self._ask_field(form)
+            return
+        values, self._form_values = self._form_values, {}
+        self.adapter.forms.pop(self.acting, None)
+        outcome = await self.core.handle(
+            FormSubmitted(form_id=form.form_id, values=values, **self._common())
+        )
+        if outcome.form_errors:
+            self.adapter.forms[self.acting] = form
+            self._form_values = {k: v for k, v in values.items() if k not in outcome.form_errors}
+            for name, error in outcome.form_errors.items():
+                label = next((f.label for f in form.fields if f.name == name), name)
+                self.say(f"    ! {label}: {error}")
+            self._ask_field(form)
+        await self._settle(None)
+
+    def _who(self) -> None:
+        for user_id, name in self.people.items():
+            marker = "*" if user_id == self.acting else " "
+            self.say(f" {marker} {name} (/as {user_id})")
+
+    async def _act_as(self, name: str) -> None:
+        key = next(
+            (uid for uid, n in self.people.items() if name.lower() in (uid, n.lower())), None
+        )
+        if key is None:
+            self.say(f"    ? no one called {name!r}; /who lists people")
+            return
+        self.acting = key
+        self._form_values = {}
+        self.say(f"— You are now {self.people[key]}. —")
+        await self._settle(self.core.resume(self.ref, self.space))
+
+    async def _move_clock(self, spec: str) -> None:
+        match = _DELTA.match(spec)
+        if not match or not hasattr(self.core.clock, "advance"):
+            self.say("    ? use /time +30m, +2h, +3d or +1w")
+            return
+        delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        self.core.clock.advance(delta)
+        self.say(f"— The clock is now {self.core.clock.now():%Y-%m-%d %H:%M} UTC. —")
+        await self._settle(None)

@@ -1,0 +1,73 @@
+"""The seam between the core and a chat platform.
+
+An adapter turns platform traffic into `bot.events` and hands them to `Core.handle`; the core
+reaches back only through the methods below. Adapters declare what their platform can show
+(`Capabilities`) and keep every platform limit to themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.replies import Outgoing
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    buttons_per_message: int = 5
+    options_per_select: int = 100
+    modals: bool = True
+    max_text_length: int = 4000
+
+
+@dataclass(frozen=True)
+class Profile:
+    display_name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+
+
+class DeliveryError(Exception):
+    """A send failed. Retryable unless `permanent`; `retry_after` is the platform's hint."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Adapter(Protocol):
+    platform: str
+    capabilities: Capabilities
+
+    def escape(self, text: str) -> str:
+        """Make user-typed text inert on this platform (no mentions, links or markup)."""
+        ...
+
+    async def start(self, core: Core) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(
+        self, person: PersonRef | None, space: SpaceRef | None, message: Outgoing, key: str
+    ) -> None:
+        """Post `message` in `space`, or in a direct conversation with `person` when no space.
+
+        `key` is the message's idempotency key; platforms that support it use it to refuse
+        a duplicate post.
+        """
+        ...
+
+    async def open_space(
+        self, kind: SpaceKind, name: str, members: Sequence[PersonRef], key: str
+    ) -> SpaceRef:
+        """Create (or find again, by `key`) a private space for a pair or group."""
+        ...
+
+    async def profile(self, person: PersonRef) -> Profile: ...

@@ -1,0 +1,101 @@
+"""What the programme logic (the `flows` package) hands the core: flows, commands, a greeting.
+
+`bot` does not import `flows`; the application loads it by name and calls its `behaviour()`.
+Commands and the greeting work on a `Turn`: one incoming event, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.dispatcher import Job
+from bot.engine import Flow, Outbound
+from bot.events import Event, PersonRef, SpaceKind, SpaceRef
+from bot.i18n import Text
+from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.domain import Person, Programme
+    from bot.engine import Engine
+
+
+@dataclass
+class Turn:
+    session: Session
+    engine: Engine
+    person: Person
+    person_ref: PersonRef
+    space: SpaceRef
+    now: datetime
+    event: Event
+    language: str
+    outbound: list[Outbound] = field(default_factory=list)
+    private: bool = False
+    """Replies to commands outside a direct space are shown to this person only."""
+
+    @property
+    def person_id(self) -> int:
+        assert self.person.id is not None
+        return self.person.id
+
+    def say(self, text: Text | str, **reply: Any) -> None:
+        private = self.private and self.space.kind is not SpaceKind.DIRECT
+        self.outbound.append(
+            Outbound(
+                self.person_id, Reply(text, ephemeral=private, **reply), self.space, self.person_ref
+            )
+        )
+
+    def farewell(self, text: Text, language: str) -> None:
+        """A last message to a person whose data is erased in this turn."""
+        self.outbound.append(
+            Outbound(self.person_id, Reply(text), self.space, self.person_ref, language)
+        )
+
+    def tell(self, person_id: int, reply: Reply) -> None:
+        self.outbound.append(Outbound(person_id, reply))
+
+    def start(
+        self, flow: str, programme: Programme | None = None, answers: dict[str, Any] | None = None
+    ) -> None:
+        self.outbound.extend(
+            self.engine.start(
+                self.session,
+                flow,
+                self.person,
+                self.space,
+                self.person_ref,
+                self.now,
+                programme=programme,
+                answers=answers,
+            )
+        )
+
+
+CommandHandler = Callable[[Turn, tuple[str, ...]], None]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    run: CommandHandler
+    summary: Text | None
+    """Shown by help; None for commands that only buttons use."""
+    coordinator_only: bool = False
+    keeps_conversation: bool = True
+    """False when the command itself starts or ends a conversation (no re-ask afterwards)."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    flows: tuple[Flow, ...]
+    commands: tuple[CommandSpec, ...]
+    greet: Callable[[Turn], None]
+    """Called for a message when the person has no conversation going in that space."""
+    jobs: Mapping[str, Job] = field(default_factory=dict)
+    """Outbox kinds the programme logic handles itself (beyond sending and flow reminders)."""

@@ -1,0 +1,154 @@
+"""The `maatje` command: run, demo, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import App, build, load_adapter
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config, parse_config
+from bot.scheduler import Scheduler
+
+DEFAULT_CONFIG = Path("config.toml")
+DEMO_DATABASE = "sqlite:///maatje-demo.db"
+
+log = logging.getLogger("maatje")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="maatje", description="Group mentoring in chat.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the bot with the configured adapters")
+    run.add_argument(
+        "--config",
+        type=Path,
+        help="config file (default ./config.toml; without one, the console demo starts)",
+    )
+    demo = sub.add_parser("demo", help="the console with a seeded demo programme")
+    demo.add_argument(
+        "--database", default=None, help=f"database URL (default {DEMO_DATABASE}, or DATABASE_URL)"
+    )
+    demo.add_argument("--as", dest="acting", default="anna", help="who you are at the start")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade.add_argument("--config", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            if args.config is None and not DEFAULT_CONFIG.exists():
+                return asyncio.run(_demo(_demo_config(None), "anna"))
+            config = load_config(args.config or DEFAULT_CONFIG)
+            logging.basicConfig(
+                level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
+            return asyncio.run(_serve(config))
+        if args.command == "demo":
+            return asyncio.run(_demo(_demo_config(args.database), args.acting))
+        if args.command == "db":
+            config = _config_for_db(args.config)
+            from bot.store import Store
+
+            store = Store(config.database_url)
+            store.upgrade()
+            print(f"database at {store.engine.url.render_as_string()} is up to date")
+            return 0
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 1
+
+
+def _config_for_db(path: Path | None) -> Config:
+    if path is not None or DEFAULT_CONFIG.exists():
+        return load_config(path or DEFAULT_CONFIG)
+    return parse_config({})
+
+
+def _demo_config(database: str | None) -> Config:
+    from bot.demo import demo_programme
+
+    base = parse_config({})
+    url = database or (
+        base.database_url if base.database_url != "sqlite:///maatje.db" else DEMO_DATABASE
+    )
+    return Config(
+        database_url=url, console=True, programmes=(demo_programme(datetime.now(UTC).date()),)
+    )
+
+
+async def _demo(config: Config, acting: str) -> int:
+    from adapters.console import ConsoleAdapter, Repl
+    from bot import demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    clock = SystemClock()
+    names = {p.user_id: p.name for p in demo.PEOPLE}
+    console = ConsoleAdapter(names=names)
+    app = build(config, clock, adapters={"console": console})
+    with app.store.session() as session:
+        demo.seed(session, clock.now())
+    if acting not in names:
+        print(f"unknown person {acting!r}; choose one of {', '.join(names)}", file=sys.stderr)
+        return 2
+    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
+    scheduler.start()
+    try:
+        await Repl(app.core, console, names, acting).run()
+    finally:
+        scheduler.shutdown()
+        await app.core.drain()
+        app.store.dispose()
+    return 0
+
+
+async def _serve(config: Config) -> int:
+    clock = SystemClock()
+    app = build(config, clock)
+    names = [
+        name
+        for name, on in (
+            ("slack", config.slack.enabled),
+            ("discord", config.discord.enabled),
+            ("console", config.console),
+        )
+        if on
+    ]
+    if not names:
+        raise ConfigError("slack.enabled", "no adapter is enabled (slack, discord or console)")
+    for name in names:
+        app.adapters[name] = load_adapter(name, config)
+    await _start(app, names)
+    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
+    scheduler.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("maatje is running with %s", ", ".join(names))
+    await stop.wait()
+    scheduler.shutdown()
+    for adapter in app.adapters.values():
+        await adapter.stop()
+    await app.core.drain()
+    app.store.dispose()
+    return 0
+
+
+async def _start(app: App, names: list[str]) -> None:
+    for name in names:
+        await app.adapters[name].start(app.core)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

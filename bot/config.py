@@ -1,0 +1,328 @@
+"""Configuration: `config.toml` read with tomllib, validated into frozen dataclasses.
+
+Secrets come only from the environment. An invalid file raises `ConfigError` whose message
+names the key (`programmes[1].timezone`) and what is wrong with it; start-up prints it and
+stops. Every key is documented in `config.example.toml`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import LANGUAGES
+
+CADENCES = ("weekly", "biweekly", "monthly")
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class QuietPeriod:
+    start: date
+    end: date
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ProgrammeConfig:
+    name: str
+    slug: str
+    language: str
+    timezone: str
+    start: date
+    end: date
+    meeting_cadence: str
+    meetings: int
+    quiet_periods: tuple[QuietPeriod, ...] = ()
+    coordinators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    referral: str = ""
+    intake_reminder_hours: int = 48
+    intake_expiry_days: int = 21
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    enabled: bool = False
+    mode: str = "http"
+    host: str = "0.0.0.0"
+    port: int = 3000
+    path: str = "/slack/events"
+    api_base_url: str = "https://slack.com/api/"
+    command: str = "/maatje"
+    coordinators_join_spaces: bool = False
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    enabled: bool = False
+    guild_ids: tuple[int, ...] = ()
+    command: str = "maatje"
+    pair_space: str = "thread"
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+    coordinator_role: str | None = None
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    tick_seconds: float = 1.0
+    claim_lease_seconds: float = 60.0
+    max_attempts: int = 8
+    batch_size: int = 50
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = "sqlite:///maatje.db"
+    console: bool = False
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    programmes: tuple[ProgrammeConfig, ...] = ()
+    log_level: str = "INFO"
+
+
+class _Section:
+    """Reads typed keys out of one TOML table, remembering which were used."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(path, "must be a table")
+        self.data = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise ConfigError(self.key(name), "is required")
+            return default
+        value = self.data[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise ConfigError(self.key(name), f"must be {_kind_name(kinds)}, not a boolean")
+        if not isinstance(value, kinds):
+            raise ConfigError(self.key(name), f"must be {_kind_name(kinds)}")
+        return value
+
+    def text(self, name: str, default: Any = ..., choices: tuple[str, ...] = ()) -> Any:
+        value = self.get(name, str, default)
+        if value is not None and choices and value not in choices:
+            raise ConfigError(self.key(name), f"must be one of {', '.join(choices)}, not {value!r}")
+        if value == "" and default is ...:
+            raise ConfigError(self.key(name), "must not be empty")
+        return value
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(self.key(unknown[0]), "is not a known key")
+
+
+def _kind_name(kinds: tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "a whole number",
+        bool: "true or false",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+        date: "a date (YYYY-MM-DD)",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _timezone(section: _Section, name: str, default: Any = ...) -> str:
+    value = section.text(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(section.key(name), f"unknown time zone {value!r}") from None
+    return value
+
+
+def _date(section: _Section, name: str) -> date:
+    value = section.get(name, (date, str))
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(
+                section.key(name), f"must be a date (YYYY-MM-DD), not {value!r}"
+            ) from None
+    return value
+
+
+def _programme(data: Any, index: int) -> ProgrammeConfig:
+    s = _Section(data, f"programmes[{index}]")
+    slug = s.text("slug")
+    if not slug.replace("-", "").replace("_", "").isalnum() or slug.lower() != slug:
+        raise ConfigError(s.key("slug"), "use lower-case letters, digits, '-' and '_' only")
+    start, end = _date(s, "start"), _date(s, "end")
+    if end < start:
+        raise ConfigError(s.key("end"), "must not be before start")
+    meetings = s.get("meetings", int)
+    if not 1 <= meetings <= 52:
+        raise ConfigError(s.key("meetings"), "must be between 1 and 52")
+    quiet = []
+    for i, item in enumerate(s.get("quiet_periods", list, [])):
+        q = _Section(item, f"{s.key('quiet_periods')}[{i}]")
+        period = QuietPeriod(_date(q, "from"), _date(q, "to"), q.text("reason", ""))
+        if period.end < period.start:
+            raise ConfigError(q.key("to"), "must not be before 'from'")
+        q.finish()
+        quiet.append(period)
+    coordinators = {}
+    c = _Section(s.get("coordinators", dict, {}), s.key("coordinators"))
+    for platform in ("slack", "discord", "console"):
+        ids = c.get(platform, list, [])
+        if not all(isinstance(i, str | int) and not isinstance(i, bool) for i in ids):
+            raise ConfigError(c.key(platform), "must be a list of user ids")
+        coordinators[platform] = tuple(str(i) for i in ids)
+    c.finish()
+    programme = ProgrammeConfig(
+        name=s.text("name"),
+        slug=slug,
+        language=s.text("language", choices=LANGUAGES),
+        timezone=_timezone(s, "timezone"),
+        start=start,
+        end=end,
+        meeting_cadence=s.text("meeting_cadence", choices=CADENCES),
+        meetings=meetings,
+        quiet_periods=tuple(quiet),
+        coordinators=coordinators,
+        referral=s.text("referral", ""),
+        intake_reminder_hours=s.get("intake_reminder_hours", int, 48),
+        intake_expiry_days=s.get("intake_expiry_days", int, 21),
+    )
+    s.finish()
+    return programme
+
+
+def _slack(data: Any, env: Mapping[str, str]) -> SlackConfig:
+    s = _Section(data, "slack")
+    cfg = SlackConfig(
+        enabled=s.get("enabled", bool, False),
+        mode=s.text("mode", "http", choices=("http", "socket")),
+        host=s.text("host", "0.0.0.0"),
+        port=s.get("port", int, 3000),
+        path=s.text("path", "/slack/events"),
+        api_base_url=s.text("api_base_url", "https://slack.com/api/"),
+        command=s.text("command", "/maatje"),
+        coordinators_join_spaces=s.get("coordinators_join_spaces", bool, False),
+        bot_token=env.get("SLACK_BOT_TOKEN"),
+        signing_secret=env.get("SLACK_SIGNING_SECRET"),
+        app_token=env.get("SLACK_APP_TOKEN"),
+    )
+    s.finish()
+    if not cfg.path.startswith("/"):
+        raise ConfigError("slack.path", "must start with '/'")
+    if not cfg.command.startswith("/"):
+        raise ConfigError("slack.command", "must start with '/'")
+    if cfg.enabled:
+        if not cfg.bot_token:
+            raise ConfigError("slack.enabled", "needs SLACK_BOT_TOKEN in the environment")
+        if cfg.mode == "http" and not cfg.signing_secret:
+            raise ConfigError(
+                "slack.mode", "http mode needs SLACK_SIGNING_SECRET in the environment"
+            )
+        if cfg.mode == "socket" and not cfg.app_token:
+            raise ConfigError("slack.mode", "socket mode needs SLACK_APP_TOKEN in the environment")
+    return cfg
+
+
+def _discord(data: Any, env: Mapping[str, str]) -> DiscordConfig:
+    s = _Section(data, "discord")
+    guild_ids = s.get("guild_ids", list, [])
+    if not all(isinstance(g, int) and not isinstance(g, bool) for g in guild_ids):
+        raise ConfigError("discord.guild_ids", "must be a list of numeric guild ids")
+    cfg = DiscordConfig(
+        enabled=s.get("enabled", bool, False),
+        guild_ids=tuple(guild_ids),
+        command=s.text("command", "maatje"),
+        pair_space=s.text("pair_space", "thread", choices=("thread", "channel")),
+        api_base_url=s.text("api_base_url", "https://discord.com/api/v10"),
+        gateway_url=s.text("gateway_url", "wss://gateway.discord.gg"),
+        coordinator_role=s.text("coordinator_role", None),
+        token=env.get("DISCORD_TOKEN"),
+    )
+    s.finish()
+    if cfg.enabled and not cfg.token:
+        raise ConfigError("discord.enabled", "needs DISCORD_TOKEN in the environment")
+    return cfg
+
+
+def _scheduler(data: Any) -> SchedulerConfig:
+    s = _Section(data, "scheduler")
+    cfg = SchedulerConfig(
+        tick_seconds=float(s.get("tick_seconds", (int, float), 1.0)),
+        claim_lease_seconds=float(s.get("claim_lease_seconds", (int, float), 60.0)),
+        max_attempts=s.get("max_attempts", int, 8),
+        batch_size=s.get("batch_size", int, 50),
+    )
+    s.finish()
+    if cfg.tick_seconds <= 0 or cfg.claim_lease_seconds <= 0:
+        raise ConfigError("scheduler", "tick_seconds and claim_lease_seconds must be positive")
+    return cfg
+
+
+def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    root = _Section(dict(data), "")
+    database = _Section(root.get("database", dict, {}), "database")
+    url = env.get("DATABASE_URL") or database.text("url", "sqlite:///maatje.db")
+    database.used.add("url")
+    database.finish()
+    console = _Section(root.get("console", dict, {}), "console")
+    console_enabled = console.get("enabled", bool, False)
+    console.finish()
+    programmes = tuple(_programme(p, i) for i, p in enumerate(root.get("programmes", list, [])))
+    slugs = [p.slug for p in programmes]
+    for i, slug in enumerate(slugs):
+        if slugs.index(slug) != i:
+            raise ConfigError(f"programmes[{i}].slug", f"{slug!r} is used twice")
+    log = _Section(root.get("logging", dict, {}), "logging")
+    level = log.text("level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    log.finish()
+    config = Config(
+        database_url=url,
+        console=console_enabled,
+        slack=_slack(root.get("slack", dict, {}), env),
+        discord=_discord(root.get("discord", dict, {}), env),
+        scheduler=_scheduler(root.get("scheduler", dict, {})),
+        programmes=programmes,
+        log_level=level,
+    )
+    root.finish()
+    return config
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"is not valid TOML ({exc})") from None
+    return parse_config(data, env)

@@ -1,0 +1,305 @@
+"""The core: takes a neutral event, runs the command or conversation step, stores the result.
+
+Everything one event causes — the person's new state, the answers, the replies — is committed
+in one transaction together with the event's id. A platform that delivers the event again finds
+the id and changes nothing; a crash before the commit leaves no trace, so the retry redoes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.adapter import Adapter
+from bot.behaviour import Behaviour, CommandSpec, Turn
+from bot.clock import Clock
+from bot.delivery import enqueue_outbound
+from bot.dispatcher import Dispatcher
+from bot.domain import FlowRun, Identity, Person, ProcessedEvent, RunStatus
+from bot.engine import Engine, parse_token
+from bot.events import (
+    Choice,
+    Command,
+    Event,
+    FormSubmitted,
+    Message,
+    PersonRef,
+    SpaceKind,
+    SpaceRef,
+)
+from bot.i18n import Translator, _l
+from bot.services import people, programmes
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an adapter needs back at once: inline form errors (translated), or that the event
+    was a duplicate."""
+
+    form_errors: dict[str, str] | None = None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Home:
+    """A person's overview (Slack's App Home), translated for them."""
+
+    title: str
+    programme: str | None
+    next_meeting: str | None
+    tasks: tuple[str, ...] = field(default=())
+
+
+class Core:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        translator: Translator,
+        behaviour: Behaviour,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        adapters: Mapping[str, Adapter],
+        auto_dispatch: bool = True,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.translator = translator
+        self.behaviour = behaviour
+        self.engine = engine
+        self.commands = {c.name: c for c in behaviour.commands}
+        self.dispatcher = dispatcher
+        self.adapters = adapters
+        self.auto_dispatch = auto_dispatch
+        self._tasks: set[asyncio.Task[int]] = set()
+
+    async def handle(self, event: Event) -> Outcome:
+        try:
+            outcome = self._handle(event)
+        except Exception:
+            log.exception("handling %s %s failed", type(event).__name__, event.event_id)
+            self._apologise(event)
+            outcome = Outcome()
+        self.kick()
+        return outcome
+
+    def healthy(self) -> bool:
+        return self.store.reachable()
+
+    def kick(self) -> None:
+        """Start the dispatcher now (the scheduler also runs it on every tick)."""
+        if not self.auto_dispatch:
+            return
+        task = asyncio.get_running_loop().create_task(self.dispatcher.run_due())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for dispatcher runs started by `kick` (used at shutdown and by tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- one event -----------------------------------------------------------------------
+
+    def _handle(self, event: Event) -> Outcome:
+        now = self.clock.now()
+        with self.store.session() as session:
+            if not self._first_delivery(session, event, now):
+                return Outcome(duplicate=True)
+            person = people.resolve(session, event.person, now, event.space, event.locale)
+            programmes.ensure_coordinator_roles(session, person, event.person, now)
+            if event.display_name and people.has_consented(session, person.id or 0):
+                person.display_name = event.display_name[:200]
+                session.add(person)
+            turn = Turn(
+                session,
+                self.engine,
+                person,
+                event.person,
+                event.space,
+                now,
+                event,
+                people.language_of(session, person),
+            )
+            errors = self._dispatch(turn, event)
+            enqueue_outbound(
+                session, turn.outbound, f"msg:{event.person.platform}:{event.event_id}", now
+            )
+            if errors:
+                language = people.language_of(session, person)
+                return Outcome(
+                    form_errors={
+                        name: self.translator.render(text, language)
+                        for name, text in errors.items()
+                    }
+                )
+        return Outcome()
+
+    @staticmethod
+    def _first_delivery(session: Session, event: Event, now) -> bool:
+        session.add(ProcessedEvent(platform=event.person.platform, event_id=event.event_id, at=now))
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            return False
+        return True
+
+    def _dispatch(self, turn: Turn, event: Event):
+        match event:
+            case Command():
+                self._command(turn, event.name, event.args)
+            case Choice():
+                self._choice(turn, event)
+            case FormSubmitted():
+                return self._form(turn, event)
+            case Message():
+                run = self.engine.active_run(turn.session, turn.person_id, turn.space)
+                if run is None:
+                    self.behaviour.greet(turn)
+                else:
+                    turn.outbound.extend(
+                        self.engine.answer_text(
+                            turn.session, run, event.text, turn.now, turn.person_ref
+                        )
+                    )
+        return None
+
+    def _command(self, turn: Turn, name: str, args: tuple[str, ...]) -> None:
+        turn.private = True
+        spec: CommandSpec | None = self.commands.get(name.lower())
+        if spec is None:
+            turn.say(
+                _l(
+                    "I don't know the command '{name}'. Type 'help' to see what I can do.",
+                    name=name[:40],
+                )
+            )
+            return
+        if spec.coordinator_only and not people.is_coordinator(turn.session, turn.person_id):
+            turn.say(_l("Sorry, only the programme's coordinators can use '{name}'.", name=name))
+            return
+        spec.run(turn, args)
+        turn.private = False
+        run = self.engine.active_run(turn.session, turn.person_id, turn.space)
+        if spec.keeps_conversation and run is not None and turn.space.kind is SpaceKind.DIRECT:
+            turn.outbound.extend(
+                self.engine.reask(
+                    turn.session, run, turn.now, turn.person_ref, _l("Back to where we were:")
+                )
+            )
+
+    def _choice(self, turn: Turn, event: Choice) -> None:
+        if event.token.startswith("c:"):
+            name, *args = event.token[2:].split(":")
+            self._command(turn, name, (*args, *event.values))
+            return
+        parsed = parse_token(event.token)
+        run = turn.session.get(FlowRun, parsed[0]) if parsed else None
+        if parsed is None or run is None or run.person_id != turn.person_id:
+            turn.say(_l("That button no longer works. Send me a message to continue."))
+            return
+        if run.status != RunStatus.ACTIVE:
+            turn.say(_l("That question has already been answered."))
+            return
+        turn.outbound.extend(
+            self.engine.answer_choice(
+                turn.session, run, parsed[1], event.values, turn.now, turn.person_ref
+            )
+        )
+
+    def _form(self, turn: Turn, event: FormSubmitted):
+        parsed = parse_token(event.form_id)
+        run = turn.session.get(FlowRun, parsed[0]) if parsed else None
+        if parsed is None or run is None or run.person_id != turn.person_id:
+            turn.say(_l("That form no longer works. Send me a message to continue."))
+            return None
+        messages, errors = self.engine.answer_form(
+            turn.session, run, parsed[1], dict(event.values), turn.now, turn.person_ref
+        )
+        turn.outbound.extend(messages)
+        return errors
+
+    def _apologise(self, event: Event) -> None:
+        """Tell the person something broke; their earlier answers are safe (rolled back)."""
+        try:
+            now = self.clock.now()
+            with self.store.session() as session:
+                person = people.resolve(session, event.person, now)
+                assert person.id is not None
+                turn = Turn(
+                    session,
+                    self.engine,
+                    person,
+                    event.person,
+                    event.space,
+                    now,
+                    event,
+                    people.language_of(session, person),
+                )
+                turn.say(
+                    _l(
+                        "Sorry, something went wrong on my side. Your earlier answers are "
+                        "safe; please try again in a moment."
+                    )
+                )
+                enqueue_outbound(
+                    session, turn.outbound, f"err:{event.person.platform}:{event.event_id}", now
+                )
+        except Exception:
+            log.exception("could not even apologise for event %s", event.event_id)
+
+    async def resume(self, ref: PersonRef, space: SpaceRef) -> None:
+        """Ask the pending question again (the console does this when it starts)."""
+        now = self.clock.now()
+        with self.store.session() as session:
+            identity = self._identity(session, ref)
+            run = self.engine.active_run(session, identity.person_id, space) if identity else None
+            if run is None:
+                return
+            messages = self.engine.reask(session, run, now, ref, _l("Welcome back! We were here:"))
+            enqueue_outbound(session, messages, f"resume:{run.id}:{uuid.uuid4().hex}", now)
+        self.kick()
+
+    @staticmethod
+    def _identity(session: Session, ref: PersonRef) -> Identity | None:
+        return session.exec(
+            select(Identity).where(
+                Identity.platform == ref.platform,
+                Identity.workspace == ref.workspace,
+                Identity.user_id == ref.user_id,
+            )
+        ).first()
+
+    # -- overview ------------------------------------------------------------------------
+
+    def home(self, ref: PersonRef) -> Home:
+        with self.store.session() as session:
+            identity = self._identity(session, ref)
+            person = session.get(Person, identity.person_id) if identity else None
+            language = people.language_of(session, person) if person else "en"
+            render = lambda text: self.translator.render(text, language)  # noqa: E731
+            title = render(_l("Maatje, your mentoring programme"))
+            if person is None or person.id is None:
+                return Home(title, None, None, (render(_l("Send me a message to get started.")),))
+            programme = people.main_programme(session, person.id)
+            runs = session.exec(
+                select(FlowRun).where(
+                    FlowRun.person_id == person.id, FlowRun.status == RunStatus.ACTIVE
+                )
+            ).all()
+            tasks = tuple(
+                render(flow.title)
+                for run in runs
+                if (flow := self.engine.flows.get(run.flow)) and flow.title
+            )
+            return Home(title, programme.name if programme else None, None, tasks)

@@ -1,0 +1,87 @@
+"""Messages on their way out: written to the outbox, rendered per reader, handed to an adapter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import outbox
+from bot.adapter import Adapter, DeliveryError
+from bot.domain import OutboxItem, Person
+from bot.engine import Outbound
+from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.i18n import Translator
+from bot.replies import Reply, render_reply
+from bot.services import people
+from bot.store import Store
+
+SEND = "send"
+log = logging.getLogger(__name__)
+
+
+def enqueue_outbound(
+    session: Session, messages: Iterable[Outbound], key_prefix: str, now: datetime
+) -> None:
+    """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key."""
+    for index, message in enumerate(messages):
+        payload: dict[str, Any] = {
+            "person": message.person_id,
+            "ref": asdict(message.person_ref) if message.person_ref else None,
+            "space": _space_to_json(message.space),
+            "reply": message.reply.to_json(),
+            "language": message.language,
+        }
+        outbox.enqueue(session, SEND, payload, f"{key_prefix}:{index}", now, now)
+
+
+def _space_to_json(space: SpaceRef | None) -> dict[str, str] | None:
+    if space is None:
+        return None
+    return {**asdict(space), "kind": space.kind.value}
+
+
+def _space_from_json(data: Mapping[str, str] | None) -> SpaceRef | None:
+    if data is None:
+        return None
+    return SpaceRef(
+        data["platform"], data["workspace"], data["channel_id"], SpaceKind(data["kind"])
+    )
+
+
+class Deliverer:
+    """Renders a `send` action for its reader and hands it to the reader's platform."""
+
+    def __init__(self, store: Store, translator: Translator, adapters: Mapping[str, Adapter]):
+        self.store = store
+        self.translator = translator
+        self.adapters = adapters
+
+    async def deliver(self, item: OutboxItem) -> None:
+        payload = item.payload
+        with self.store.session() as session:
+            person = session.get(Person, payload["person"])
+            ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
+            if person is None:
+                if not (ref and payload.get("language")):
+                    log.info("dropping message %s: its recipient was erased", item.id)
+                    return
+                language, timezone = payload["language"], "UTC"
+            else:
+                ref = ref or people.reachable_ref(session, payload["person"])
+                language = people.language_of(session, person)
+                timezone = people.timezone_of(session, person)
+        if ref is None:
+            raise DeliveryError("recipient has no platform account", permanent=True)
+        adapter = self.adapters.get(ref.platform)
+        if adapter is None:
+            raise DeliveryError(f"platform {ref.platform} is not running")
+        reply = Reply.from_json(payload["reply"])
+        message = render_reply(reply, self.translator, language, timezone, adapter.escape)
+        await adapter.send(
+            ref, _space_from_json(payload.get("space")), message, item.idempotency_key
+        )

@@ -1,0 +1,118 @@
+"""The dispatcher: claims due outbox actions and carries them out.
+
+A `send` action talks to a platform, outside any transaction, and is marked done right after
+the platform accepts it; the gap between the two is the one window in which a crash can repeat
+a message. Every other kind is a *job*: a function over the store that may produce messages;
+the job's effects, its messages and the action's completion commit together, so a job never
+runs twice to effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot import outbox
+from bot.adapter import DeliveryError
+from bot.clock import Clock
+from bot.config import SchedulerConfig
+from bot.delivery import SEND, enqueue_outbound
+from bot.domain import OutboxItem
+from bot.engine import Outbound
+from bot.faults import crash_point
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
+Send = Callable[[OutboxItem], Awaitable[None]]
+
+
+def backoff(attempts: int, hint: float | None = None) -> timedelta:
+    """5 s, 10 s, 20 s ... capped at an hour; never sooner than the platform's hint."""
+    seconds = min(5 * 2 ** max(attempts - 1, 0), 3600)
+    return timedelta(seconds=max(seconds, hint or 0))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        send: Send,
+        jobs: Mapping[str, Job],
+        settings: SchedulerConfig,
+        worker: str | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.send = send
+        self.jobs = dict(jobs)
+        self.settings = settings
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self._lock = asyncio.Lock()
+
+    async def run_due(self) -> int:
+        """Carry out everything due now; returns how many actions were taken."""
+        async with self._lock:
+            taken = 0
+            while True:
+                now = self.clock.now()
+                lease = timedelta(seconds=self.settings.claim_lease_seconds)
+                with self.store.session() as session:
+                    items = outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
+                if not items:
+                    return taken
+                crash_point("claimed")
+                for item in items:
+                    await self._carry_out(item)
+                taken += len(items)
+
+    async def _carry_out(self, item: OutboxItem) -> None:
+        assert item.id is not None
+        try:
+            if item.kind == SEND:
+                await self.send(item)
+                crash_point("sent")
+                with self.store.session() as session:
+                    outbox.complete(session, item.id, self.worker, self.clock.now())
+            else:
+                self._run_job(item)
+            crash_point("recorded")
+        except DeliveryError as exc:
+            self._give_back(item, str(exc), exc.retry_after, exc.permanent)
+        except Exception as exc:  # a bug in a job must not stop the dispatcher
+            log.exception("outbox action %s (%s) failed", item.id, item.kind)
+            self._give_back(item, f"{type(exc).__name__}: {exc}", None, False)
+
+    def _run_job(self, item: OutboxItem) -> None:
+        assert item.id is not None
+        job = self.jobs.get(item.kind)
+        if job is None:
+            raise LookupError(f"no job for outbox kind {item.kind!r}")
+        now = self.clock.now()
+        with self.store.session() as session:
+            messages = job(session, item, now)
+            enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
+            if not outbox.complete(session, item.id, self.worker, now):
+                raise RuntimeError("claim lost before the job finished")
+
+    def _give_back(self, item: OutboxItem, error: str, hint: float | None, permanent: bool) -> None:
+        assert item.id is not None
+        now = self.clock.now()
+        dead = permanent or item.attempts >= self.settings.max_attempts
+        retry_at = None if dead else now + backoff(item.attempts, hint)
+        if dead:
+            log.error("outbox action %s (%s) given up: %s", item.id, item.kind, error)
+        else:
+            log.warning(
+                "outbox action %s (%s) retried at %s: %s", item.id, item.kind, retry_at, error
+            )
+        with self.store.session() as session:
+            outbox.release(session, item.id, self.worker, error, retry_at, now)

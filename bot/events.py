@@ -1,0 +1,66 @@
+"""Neutral incoming events: what an adapter turns platform traffic into.
+
+Every event says who (`person`) and where (`space`) and carries the platform's own event id,
+which the core uses to process each event once, however often the platform delivers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SpaceKind(StrEnum):
+    DIRECT = "direct"
+    PAIR = "pair"
+    GROUP = "group"
+    COORDINATORS = "coordinators"
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    platform: str
+    workspace: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class SpaceRef:
+    platform: str
+    workspace: str
+    channel_id: str
+    kind: SpaceKind = SpaceKind.DIRECT
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    person: PersonRef
+    space: SpaceRef
+    event_id: str
+    display_name: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message(Event):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(Event):
+    name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Choice(Event):
+    """A button or select was used. `token` is the reply's `choice_token`."""
+
+    token: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormSubmitted(Event):
+    form_id: str
+    values: dict[str, str] = field(default_factory=dict)

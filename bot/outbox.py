@@ -1,0 +1,113 @@
+"""The outbox: durable actions, claimed atomically, retried with backoff.
+
+`enqueue` inserts an action unless one with the same idempotency key exists (so doing the same
+work twice schedules it once). `claim` takes due, unclaimed actions in one statement — on
+PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the
+single UPDATE is atomic on its own. A claim is a lease: if its process dies, the lease runs
+out and another claim takes the action again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot.domain import OutboxItem
+
+
+def enqueue(
+    session: Session, kind: str, payload: dict[str, Any], key: str, due_at: datetime, now: datetime
+) -> None:
+    """Schedule `kind` with `payload` at `due_at`, once per `key`."""
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": key,
+        "due_at": due_at,
+        "created_at": now,
+        "attempts": 0,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    session.exec(statement)
+
+
+def claim(
+    session: Session, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxItem]:
+    """Claim up to `limit` due actions for `worker` until `now + lease`."""
+    pending = and_(
+        OutboxItem.done_at.is_(None),
+        OutboxItem.failed_at.is_(None),
+        OutboxItem.due_at <= now,
+        or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+    )
+    due = (
+        select(OutboxItem.id)
+        .where(pending)
+        .order_by(OutboxItem.due_at, OutboxItem.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(due.scalar_subquery()))
+        .where(pending)
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
+        .returning(OutboxItem.id)
+    )
+    ids = list(session.exec(statement).scalars())
+    if not ids:
+        return []
+    items = session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(ids))).all()
+    return sorted(items, key=lambda item: (item.due_at, item.id))
+
+
+def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
+    """Mark done; False when the claim was lost (it expired and someone else took it)."""
+    result = session.exec(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker)
+        .values(done_at=now, claimed_until=None, last_error=None)
+    )
+    return result.rowcount == 1
+
+
+def release(
+    session: Session,
+    item_id: int,
+    worker: str,
+    error: str,
+    retry_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Give a failed action back: due again at `retry_at`, or dead when `retry_at` is None."""
+    values: dict[str, Any] = {"claimed_until": None, "claimed_by": None, "last_error": error[:1000]}
+    if retry_at is None:
+        values["failed_at"] = now
+    else:
+        values["due_at"] = retry_at
+    session.exec(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker)
+        .values(**values)
+    )
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.exec(
+        select(OutboxItem.due_at)
+        .where(col(OutboxItem.done_at).is_(None), col(OutboxItem.failed_at).is_(None))
+        .order_by(col(OutboxItem.due_at))
+        .limit(1)
+    ).first()

@@ -1,0 +1,1 @@
+"""Services: plain functions over the store (people, programmes; matching and more later)."""

@@ -1,0 +1,175 @@
+"""People: who is talking, in which language and zone, what is stored about them, erasure.
+
+Before someone consents, Maatje keeps only what it needs to hold the conversation: their
+platform account id, the position in the conversation and, when the platform tells us, their
+language. Names and answers are stored only after a yes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from bot.domain import (
+    Consent,
+    FlowRun,
+    Identity,
+    IntakeAnswer,
+    Membership,
+    Person,
+    Programme,
+    Role,
+)
+from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.i18n import DEFAULT_LANGUAGE, normalise_language
+
+
+def resolve(
+    session: Session,
+    ref: PersonRef,
+    now: datetime,
+    space: SpaceRef | None = None,
+    locale: str | None = None,
+) -> Person:
+    """The person behind a platform account, created on first contact."""
+    identity = session.exec(
+        select(Identity).where(
+            Identity.platform == ref.platform,
+            Identity.workspace == ref.workspace,
+            Identity.user_id == ref.user_id,
+        )
+    ).first()
+    if identity is None:
+        person = Person(created_at=now, language=normalise_language(locale))
+        session.add(person)
+        session.flush()
+        assert person.id is not None
+        identity = Identity(
+            person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
+        )
+    else:
+        found = session.get(Person, identity.person_id)
+        assert found is not None
+        person = found
+    identity.last_seen_at = now
+    if space is not None and space.kind is SpaceKind.DIRECT:
+        identity.direct_channel = space.channel_id
+    session.add(identity)
+    session.flush()
+    return person
+
+
+def has_consented(session: Session, person_id: int) -> bool:
+    latest = session.exec(
+        select(Consent).where(Consent.person_id == person_id).order_by(col(Consent.id).desc())
+    ).first()
+    return bool(latest and latest.given)
+
+
+def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
+    """The account the person used most recently."""
+    identity = session.exec(
+        select(Identity)
+        .where(Identity.person_id == person_id)
+        .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
+    ).first()
+    if identity is None:
+        return None
+    return PersonRef(identity.platform, identity.workspace, identity.user_id)
+
+
+def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
+    rows = session.exec(
+        select(Membership, Programme)
+        .join(Programme, col(Programme.id) == Membership.programme_id)
+        .where(Membership.person_id == person_id)
+        .order_by(col(Membership.id))
+    ).all()
+    return [(m, p) for m, p in rows]
+
+
+def main_programme(session: Session, person_id: int) -> Programme | None:
+    rows = memberships(session, person_id)
+    return rows[-1][1] if rows else None
+
+
+def language_of(session: Session, person: Person) -> str:
+    if person.language:
+        return person.language
+    programme = main_programme(session, person.id) if person.id else None
+    if programme:
+        return programme.language
+    open_programmes = session.exec(select(Programme)).all()
+    if len(open_programmes) == 1:
+        return open_programmes[0].language
+    return DEFAULT_LANGUAGE
+
+
+def timezone_of(session: Session, person: Person) -> str:
+    if person.timezone:
+        return person.timezone
+    programme = main_programme(session, person.id) if person.id else None
+    return programme.timezone if programme else "UTC"
+
+
+def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
+    query = select(Membership).where(
+        Membership.person_id == person_id, Membership.role == Role.COORDINATOR
+    )
+    if programme_id is not None:
+        query = query.where(Membership.programme_id == programme_id)
+    return session.exec(query).first() is not None
+
+
+def coordinators_of(session: Session, programme_id: int) -> list[int]:
+    return list(
+        session.exec(
+            select(Membership.person_id).where(
+                Membership.programme_id == programme_id, Membership.role == Role.COORDINATOR
+            )
+        ).all()
+    )
+
+
+def export(session: Session, person: Person) -> dict[str, Any]:
+    """Everything stored about a person, as plain JSON-able data."""
+    assert person.id is not None
+
+    def plain(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, datetime | date) else value
+
+    def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {k: plain(v) for k, v in obj.model_dump().items() if k not in skip}
+
+    pid = person.id
+    return {
+        "person": row(person),
+        "accounts": [
+            row(i) for i in session.exec(select(Identity).where(Identity.person_id == pid))
+        ],
+        "programmes": [
+            {**row(m, ("id", "person_id")), "programme": p.name}
+            for m, p in memberships(session, pid)
+        ],
+        "consents": [
+            row(c, ("person_id",))
+            for c in session.exec(select(Consent).where(Consent.person_id == pid))
+        ],
+        "intake_answers": [
+            row(a, ("id", "person_id"))
+            for a in session.exec(select(IntakeAnswer).where(IntakeAnswer.person_id == pid))
+        ],
+        "conversations": [
+            row(r, ("person_id",))
+            for r in session.exec(select(FlowRun).where(FlowRun.person_id == pid))
+        ],
+    }
+
+
+def erase(session: Session, person_id: int) -> None:
+    """Delete the person and everything that hangs off them (foreign keys cascade)."""
+    for model in (FlowRun, IntakeAnswer, Consent, Membership, Identity):
+        session.exec(delete(model).where(col(model.person_id) == person_id))
+    session.exec(delete(Person).where(col(Person.id) == person_id))

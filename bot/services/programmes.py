@@ -1,0 +1,97 @@
+"""Programmes: keep the store in step with config.toml, and answer who coordinates what."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.config import ProgrammeConfig
+from bot.domain import IntakeState, Membership, Person, Programme, Role
+from bot.events import PersonRef
+
+
+def sync(session: Session, programmes: tuple[ProgrammeConfig, ...]) -> list[Programme]:
+    """Create or update a programme row per configured programme (matched by slug).
+
+    Programmes removed from the config stay in the store (their people and history remain) but
+    are no longer offered to newcomers: their `settings.configured` becomes false.
+    """
+    rows = {p.slug: p for p in session.exec(select(Programme)).all()}
+    synced = []
+    for cfg in programmes:
+        row = rows.pop(cfg.slug, None) or Programme(
+            slug=cfg.slug,
+            name=cfg.name,
+            language=cfg.language,
+            timezone=cfg.timezone,
+            start=cfg.start,
+            end=cfg.end,
+            meeting_cadence=cfg.meeting_cadence,
+            meetings=cfg.meetings,
+        )
+        row.name = cfg.name
+        row.language = cfg.language
+        row.timezone = cfg.timezone
+        row.start = cfg.start
+        row.end = cfg.end
+        row.meeting_cadence = cfg.meeting_cadence
+        row.meetings = cfg.meetings
+        row.referral = cfg.referral
+        row.settings = _settings(cfg)
+        session.add(row)
+        synced.append(row)
+    for stale in rows.values():
+        stale.settings = {**stale.settings, "configured": False}
+        session.add(stale)
+    session.flush()
+    return synced
+
+
+def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
+    return {
+        "configured": True,
+        "coordinators": {k: list(v) for k, v in cfg.coordinators.items()},
+        "quiet_periods": [
+            {"from": q.start.isoformat(), "to": q.end.isoformat(), "reason": q.reason}
+            for q in cfg.quiet_periods
+        ],
+        "intake_reminder_hours": cfg.intake_reminder_hours,
+        "intake_expiry_days": cfg.intake_expiry_days,
+    }
+
+
+def open_programmes(session: Session, today: date) -> list[Programme]:
+    rows = session.exec(select(Programme).order_by(Programme.start)).all()
+    return [p for p in rows if p.settings.get("configured", True) and p.is_open(today)]
+
+
+def ensure_coordinator_roles(
+    session: Session, person: Person, ref: PersonRef, now: datetime
+) -> None:
+    """Give the coordinator role in every programme whose config lists this account."""
+    assert person.id is not None
+    for programme in session.exec(select(Programme)).all():
+        listed = programme.settings.get("coordinators", {}).get(ref.platform, [])
+        if ref.user_id not in listed:
+            continue
+        exists = session.exec(
+            select(Membership).where(
+                Membership.programme_id == programme.id,
+                Membership.person_id == person.id,
+                Membership.role == Role.COORDINATOR,
+            )
+        ).first()
+        if exists is None:
+            assert programme.id is not None
+            session.add(
+                Membership(
+                    programme_id=programme.id,
+                    person_id=person.id,
+                    role=Role.COORDINATOR,
+                    intake=IntakeState.NOT_NEEDED,
+                    joined_at=now,
+                )
+            )
+    session.flush()
