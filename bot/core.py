@@ -188,10 +188,17 @@ class Core:
         if spec.coordinator_only and not people.is_coordinator(turn.session, turn.person_id):
             turn.say(_l("Sorry, only the programme's coordinators can use '{name}'.", name=name))
             return
+        before = len(turn.outbound)
         spec.run(turn, args)
         turn.private = False
+        asks = any(m.reply.choices or m.reply.form for m in turn.outbound[before:])
         run = self.engine.active_run(turn.session, turn.person_id, turn.space)
-        if spec.keeps_conversation and run is not None and turn.space.kind is SpaceKind.DIRECT:
+        if (
+            spec.keeps_conversation
+            and not asks
+            and run is not None
+            and turn.space.kind is SpaceKind.DIRECT
+        ):
             turn.outbound.extend(
                 self.engine.reask(
                     turn.session, run, turn.now, turn.person_ref, _l("Back to where we were:")

@@ -61,7 +61,9 @@ def main() -> int:
     with english.open("rb") as fh:
         catalog = read_po(fh, locale="en")
     for message in catalog:
-        if message.id and not message.string:
+        if (isinstance(message.id, tuple) and not all(message.string)) or (
+            message.id and not message.string
+        ):
             message.string = message.id
         message.flags.discard("fuzzy")
     with english.open("wb") as fh:

@@ -61,7 +61,7 @@ async def test_mentee_intake_in_dutch(chat: Conversation, app):
     )
     texts = chat.new("anna")
     assert any("Mag ik je antwoorden" in t for t in texts), texts[:3]
-    assert "intake is klaar" in chat.last("anna")
+    assert "je intake is compleet" in chat.last("anna")
 
 
 async def test_mentor_intake_asks_mentor_questions(chat: Conversation, app):

@@ -145,7 +145,7 @@ class Repl:
     def _ask_field(self, form) -> None:
         for field in form.fields:
             if field.name not in self._form_values:
-                self.say(f"    {field.label}{'' if field.required else ' (optional)'}:")
+                self.say(f"    {field.label}:")
                 return
 
     async def _form_field(self, line: str) -> None:

@@ -54,6 +54,7 @@ class FlowRun(SQLModel, table=True):
     step: str = Field(max_length=40)
     ask_seq: int = 0
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    status: RunStatus = Field(default=RunStatus.ACTIVE, sa_type=String(20))
+    status: str = Field(default=RunStatus.ACTIVE, sa_type=String(20))
+    """A `RunStatus` value."""
     started_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -56,8 +56,10 @@ class Membership(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int = Field(foreign_key="programme.id", ondelete="CASCADE", index=True)
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
-    role: Role = Field(sa_type=String(20))
-    intake: IntakeState = Field(default=IntakeState.NOT_STARTED, sa_type=String(20))
+    role: str = Field(sa_type=String(20))
+    """A `Role` value."""
+    intake: str = Field(default=IntakeState.NOT_STARTED, sa_type=String(20))
+    """An `IntakeState` value."""
     needs_referral: bool = False
     joined_at: datetime = Field(sa_type=UTCDateTime)
 

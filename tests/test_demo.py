@@ -1,0 +1,121 @@
+"""`maatje demo` as a newcomer runs it: a scripted intake in Dutch and English, a coordinator,
+and a process killed mid-intake that continues at the same question."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+INTAKE = [
+    "hallo",
+    "1",
+    "Rechten",
+    "1",
+    "Beter plannen",
+    "1,3",
+    "2,4",
+    "3",
+    "morgen",
+    "1",
+    "1",
+    "2",
+    "nee",
+    "4",
+    "Ik wil sneller mijn weg vinden.",
+    "ja",
+]
+
+
+def demo(tmp_path: Path, script: list[str], *args: str) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "demo",
+            "--database",
+            f"sqlite:///{tmp_path / 'demo.db'}",
+            *args,
+        ],
+        input="\n".join(script) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_scripted_intake_completes_in_dutch(tmp_path: Path) -> None:
+    out = demo(tmp_path, INTAKE)
+    assert "Anna> hallo" in out
+    assert "Mag ik je antwoorden voor dit programma opslaan?" in out
+    assert "je intake is compleet" in out
+    assert "Traceback" not in out
+
+
+def test_a_scripted_intake_completes_in_english_as_bram(tmp_path: Path) -> None:
+    script = [{"nee": "no", "ja": "yes", "morgen": "tomorrow"}.get(a, a) for a in INTAKE]
+    out = demo(tmp_path, script, "--as", "bram")
+    assert "May I store your answers for this programme?" in out
+    assert "your intake is complete" in out
+
+
+def test_switching_person_and_the_coordinator_status(tmp_path: Path) -> None:
+    out = demo(tmp_path, ["/who", "/as cora", "/status", "/as mila", "/help", "/time +2d"])
+    assert "* Anna" in out and "Cora (/as cora)" in out
+    assert "Mentees: 5 (2 intake niet begonnen en 3 intake afgerond)" in out  # Cora speaks Dutch
+    assert "Mentoren: 2 (2 intake afgerond)" in out
+    assert "This is what I can do" in out  # Mila speaks English
+    assert "The clock is now" in out
+
+
+def _read_until(process: subprocess.Popen, marker: str, seen: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(marker in line for line in seen):
+        assert time.monotonic() < deadline, f"never saw {marker!r}: {seen[-5:]}"
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise AssertionError(f"process ended before {marker!r}: {seen[-5:]}")
+        seen.append(line)
+
+
+def test_killed_mid_intake_it_continues_at_the_same_question(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "demo",
+        "--database",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+    ]
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, bufsize=1
+    )
+    seen: list[str] = []
+    for line, expect in [
+        ("hallo", "opslaan?"),
+        ("1", "Opleiding"),
+        ("Rechten", "Studiejaar"),
+        ("2", "Wat hoop je"),
+        ("Structuur", "Aan welke onderwerpen"),
+    ]:
+        process.stdin.write(line + "\n")  # type: ignore[union-attr]
+        process.stdin.flush()  # type: ignore[union-attr]
+        _read_until(process, expect, seen, 60)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    out = demo(tmp_path, ["2"])
+    before_input = out.split("Anna> 2")[0]
+    assert "Welkom terug! Hier waren we gebleven:" in before_input
+    assert "Aan welke onderwerpen" in before_input
+    assert "Op welke dagen" in out.split("Anna> 2")[1]
