@@ -65,9 +65,19 @@ class Adapter(Protocol):
         ...
 
     async def open_space(
-        self, kind: SpaceKind, name: str, members: Sequence[PersonRef], key: str
+        self,
+        kind: SpaceKind,
+        name: str,
+        members: Sequence[PersonRef],
+        key: str,
+        parent: SpaceRef | None = None,
     ) -> SpaceRef:
-        """Create (or find again, by `key`) a private space for a pair or group."""
+        """Create a private space for a pair or group, or find it again by `key`.
+
+        Called again with the same key, it returns the same space and makes sure every member
+        given is in it (a mentee added to an existing group). `parent` is the group's space when
+        a pair space is opened; platforms that make pair spaces threads open them there.
+        """
         ...
 
     async def profile(self, person: PersonRef) -> Profile: ...

@@ -21,6 +21,7 @@ from bot.dispatcher import Dispatcher
 from bot.engine import EXPIRE, REMIND, Engine
 from bot.i18n import Translator
 from bot.services import programmes
+from bot.spaces import OPEN_SPACE, SpaceOpener
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ def build(
     deliverer = Deliverer(store, translator, registry)
     engine = Engine({f.name: f for f in behaviour.flows}, translator)
     jobs = {**_engine_jobs(engine), **behaviour.jobs}
-    dispatcher = Dispatcher(store, clock, deliverer.deliver, jobs, config.scheduler)
+    actions = {OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened)}
+    dispatcher = Dispatcher(
+        store, clock, deliverer.deliver, jobs, config.scheduler, actions=actions
+    )
     core = Core(store, clock, translator, behaviour, engine, dispatcher, registry, auto_dispatch)
     return App(config, store, core, registry)

@@ -16,6 +16,7 @@ from bot.engine import Flow, Outbound
 from bot.events import Event, PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text
 from bot.replies import Reply
+from bot.spaces import SpaceOpened
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -99,3 +100,5 @@ class Behaviour:
     """Called for a message when the person has no conversation going in that space."""
     jobs: Mapping[str, Job] = field(default_factory=dict)
     """Outbox kinds the programme logic handles itself (beyond sending and flow reminders)."""
+    space_opened: SpaceOpened | None = None
+    """Called when a group or pair space exists: greet people there, start what happens next."""

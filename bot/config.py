@@ -50,6 +50,10 @@ class ProgrammeConfig:
     referral: str = ""
     intake_reminder_hours: int = 48
     intake_expiry_days: int = 21
+    guide_reminder_hours: int = 72
+    group_size: int | None = None
+    min_fit: float = 0.2
+    matching_weights: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,9 @@ class SlackConfig:
     api_base_url: str = "https://slack.com/api/"
     command: str = "/maatje"
     coordinators_join_spaces: bool = False
-    bot_token: str | None = None
-    signing_secret: str | None = None
-    app_token: str | None = None
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class DiscordConfig:
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
     coordinator_role: str | None = None
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ class SchedulerConfig:
 
 @dataclass(frozen=True)
 class Config:
-    database_url: str = "sqlite:///maatje.db"
+    database_url: str = field(default="sqlite:///maatje.db", repr=False)
     console: bool = False
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
@@ -173,6 +177,22 @@ def _date(section: _Section, name: str) -> date:
     return value
 
 
+WEIGHT_KEYS = ("field", "topics", "availability", "language")
+
+
+def _weights(s: _Section) -> dict[str, float]:
+    w = _Section(s.get("matching_weights", dict, {}), s.key("matching_weights"))
+    weights = {}
+    for key in WEIGHT_KEYS:
+        value = w.get(key, (int, float), None)
+        if value is not None:
+            if value < 0:
+                raise ConfigError(w.key(key), "must not be negative")
+            weights[key] = float(value)
+    w.finish()
+    return weights
+
+
 def _programme(data: Any, index: int) -> ProgrammeConfig:
     s = _Section(data, f"programmes[{index}]")
     slug = s.text("slug")
@@ -214,7 +234,15 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         referral=s.text("referral", ""),
         intake_reminder_hours=s.get("intake_reminder_hours", int, 48),
         intake_expiry_days=s.get("intake_expiry_days", int, 21),
+        guide_reminder_hours=s.get("guide_reminder_hours", int, 72),
+        group_size=s.get("group_size", int, None),
+        min_fit=float(s.get("min_fit", (int, float), 0.2)),
+        matching_weights=_weights(s),
     )
+    if programme.group_size is not None and programme.group_size < 1:
+        raise ConfigError(s.key("group_size"), "must be at least 1")
+    if not 0 <= programme.min_fit <= 1:
+        raise ConfigError(s.key("min_fit"), "must be between 0 and 1")
     s.finish()
     return programme
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot import spaces
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
@@ -286,6 +287,14 @@ class Core:
                 Identity.user_id == ref.user_id,
             )
         ).first()
+
+    def spaces_of(self, ref: PersonRef) -> list[SpaceRef]:
+        """The group and pair spaces this person is in, on the platform of `ref`."""
+        with self.store.session() as session:
+            identity = self._identity(session, ref)
+            if identity is None:
+                return []
+            return spaces.spaces_of(session, identity.person_id, ref.platform)
 
     # -- overview ------------------------------------------------------------------------
 

@@ -62,26 +62,29 @@ class Deliverer:
         self.adapters = adapters
 
     async def deliver(self, item: OutboxItem) -> None:
+        """Render for the reader and send. With a space and no person the message is a post
+        for everyone there; with both it is addressed to that person in the space."""
         payload = item.payload
+        ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
+        space = _space_from_json(payload.get("space"))
         with self.store.session() as session:
             person = session.get(Person, payload["person"])
-            ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
             if person is None:
                 if not (ref and payload.get("language")):
                     log.info("dropping message %s: its recipient was erased", item.id)
                     return
                 language, timezone = payload["language"], "UTC"
             else:
-                ref = ref or people.reachable_ref(session, payload["person"])
-                language = people.language_of(session, person)
+                if space is None:
+                    ref = ref or people.reachable_ref(session, payload["person"])
+                language = payload.get("language") or people.language_of(session, person)
                 timezone = people.timezone_of(session, person)
-        if ref is None:
+        platform = space.platform if space else ref.platform if ref else None
+        if platform is None:
             raise DeliveryError("recipient has no platform account", permanent=True)
-        adapter = self.adapters.get(ref.platform)
+        adapter = self.adapters.get(platform)
         if adapter is None:
-            raise DeliveryError(f"platform {ref.platform} is not running")
+            raise DeliveryError(f"platform {platform} is not running")
         reply = Reply.from_json(payload["reply"])
         message = render_reply(reply, self.translator, language, timezone, adapter.escape)
-        await adapter.send(
-            ref, _space_from_json(payload.get("space")), message, item.idempotency_key
-        )
+        await adapter.send(ref, space, message, item.idempotency_key)

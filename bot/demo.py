@@ -1,7 +1,9 @@
 """The demo programme: a coordinator, two mentors, five mentees and two mentor groups.
 
 Used by `maatje demo` (and `maatje run` without a config.toml). Seeding is idempotent. Anna and
-Bram have not done their intake yet, so acting as them starts it; the others have finished.
+Bram have not done their intake yet, so acting as them starts it; the others have finished and
+are already matched (Chloé and Daan with Maarten, Eva with Mila): their group and pair spaces
+open when the demo starts, and their kennismakingsgids is waiting there.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot import spaces
 from bot.config import ProgrammeConfig, QuietPeriod
 from bot.domain import (
     Consent,
@@ -20,6 +23,7 @@ from bot.domain import (
     IntakeState,
     Membership,
     MentorGroup,
+    Pair,
     Person,
     Programme,
     Role,
@@ -124,38 +128,57 @@ def seed(session: Session, now: datetime) -> None:
                         value=value,
                     )
                 )
+    names = {p.user_id: p.name for p in PEOPLE}
     for mentor, mentees in GROUPS.items():
-        group = MentorGroup(
-            programme_id=programme.id,
-            mentor_id=ids[mentor],
-            name=f"{dict((p.user_id, p.name) for p in PEOPLE)[mentor]}",
-        )
+        group = MentorGroup(programme_id=programme.id, mentor_id=ids[mentor], name=names[mentor])
         session.add(group)
         session.flush()
         assert group.id is not None
         for mentee in mentees:
             session.add(GroupMember(group_id=group.id, person_id=ids[mentee]))
+            pair = Pair(
+                programme_id=programme.id,
+                group_id=group.id,
+                mentor_id=ids[mentor],
+                mentee_id=ids[mentee],
+                matched_at=now,
+                fit=0.8,
+            )
+            session.add(pair)
+            session.flush()
+            spaces.plan_pair(session, pair, now)
+        spaces.plan_group(session, group, [ids[mentor], *(ids[m] for m in mentees)], now)
     session.flush()
+
+
+FIELDS = {
+    "maarten": "Law",
+    "mila": "Psychology",
+    "chloe": "Law",
+    "daan": "Law",
+    "eva": "Psychology",
+}
 
 
 def _answers(who: DemoPerson) -> dict[str, object]:
     common = {
         "weekdays": ["tue", "thu"],
-        "dayparts": ["afternoon"],
+        "dayparts": ["afternoon", "evening"],
         "language": who.language,
         "channels": ["chat", "video"],
         "commitment": True,
     }
+    field = FIELDS[who.user_id]
     if who.role == Role.MENTOR:
         return {
             **common,
-            "background": {"field": "Law", "current": "Master student"},
-            "expertise": ["planning", "study_skills"],
+            "background": {"field": field, "current": "Master student"},
+            "expertise": ["planning", "study_skills", "social"],
             "capacity": 3,
         }
     return {
         **common,
-        "studies": {"programme": "Law", "year": 1},
+        "studies": {"programme": field, "year": 1},
         "topics": ["planning"],
         "motivation": 4,
     }

@@ -2,9 +2,12 @@
 
 A `send` action talks to a platform, outside any transaction, and is marked done right after
 the platform accepts it; the gap between the two is the one window in which a crash can repeat
-a message. Every other kind is a *job*: a function over the store that may produce messages;
-the job's effects, its messages and the action's completion commit together, so a job never
-runs twice to effect.
+a message. Other *platform actions* (opening a pair space) work the same way and may return a
+`Record` that stores what the platform answered, in the transaction that marks them done; they
+are idempotent on the platform's side (found again by key), so a repeat does no harm.
+Every other kind is a *job*: a function over the store that may produce messages; the job's
+effects, its messages and the action's completion commit together, so a job never runs twice
+to effect.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
 Send = Callable[[OutboxItem], Awaitable[None]]
+Record = Callable[[Session, datetime], list[Outbound]]
+Action = Callable[[OutboxItem], Awaitable[Record | None]]
 
 
 def backoff(attempts: int, hint: float | None = None) -> timedelta:
@@ -49,11 +54,13 @@ class Dispatcher:
         jobs: Mapping[str, Job],
         settings: SchedulerConfig,
         worker: str | None = None,
+        actions: Mapping[str, Action] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.send = send
         self.jobs = dict(jobs)
+        self.actions = dict(actions or {})
         self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._lock = asyncio.Lock()
@@ -82,6 +89,10 @@ class Dispatcher:
                 crash_point("sent")
                 with self.store.session() as session:
                     outbox.complete(session, item.id, self.worker, self.clock.now())
+            elif item.kind in self.actions:
+                record = await self.actions[item.kind](item)
+                crash_point("sent")
+                self._record(item, record)
             else:
                 self._run_job(item)
             crash_point("recorded")
@@ -90,6 +101,14 @@ class Dispatcher:
         except Exception as exc:  # a bug in a job must not stop the dispatcher
             log.exception("outbox action %s (%s) failed", item.id, item.kind)
             self._give_back(item, f"{type(exc).__name__}: {exc}", None, False)
+
+    def _record(self, item: OutboxItem, record: Record | None) -> None:
+        assert item.id is not None
+        now = self.clock.now()
+        with self.store.session() as session:
+            messages = record(session, now) if record else []
+            enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
+            outbox.complete(session, item.id, self.worker, now)
 
     def _run_job(self, item: OutboxItem) -> None:
         assert item.id is not None

@@ -133,4 +133,4 @@ def console_adapter() -> Adapter:
     from importlib import import_module
 
     module = import_module("adapters.console")
-    return module.ConsoleAdapter(out=io.StringIO())
+    return module.ConsoleAdapter(out=io.StringIO(), workspace="test")

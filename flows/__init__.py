@@ -12,7 +12,7 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.i18n import _l
 from bot.services import people
-from flows import commands, greeting, intake, status
+from flows import commands, greeting, intake, introductions, kennismaking, matching, status
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -37,10 +37,16 @@ def behaviour() -> Behaviour:
             _l("the programme at a glance (coordinators)"),
             coordinator_only=True,
         ),
+        CommandSpec(
+            "match",
+            matching.match,
+            _l("review, change and approve the matching proposal (coordinators)"),
+            coordinator_only=True,
+        ),
     ]
     help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
     return Behaviour(
-        flows=(intake.INTAKE,),
+        flows=(intake.INTAKE, kennismaking.KENNISMAKING),
         commands=(
             help_spec,
             *listed,
@@ -48,4 +54,5 @@ def behaviour() -> Behaviour:
         ),
         greet=greeting.greet,
         jobs={intake.FORGET_KIND: _forget},
+        space_opened=introductions.space_opened,
     )

@@ -34,12 +34,20 @@ class ConsoleAdapter:
         buttons_per_message=99, options_per_select=99, modals=False, max_text_length=100_000
     )
 
-    def __init__(self, out: TextIO | None = None, names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        names: dict[str, str] | None = None,
+        workspace: str = "demo",
+    ) -> None:
+        self.workspace = workspace
         self.out = out or sys.stdout
         self.names = names or {}
         self.choices: dict[str, PendingChoice] = {}
         self.forms: dict[str, OutgoingForm] = {}
         self.sent: list[tuple[str, Outgoing]] = []
+        self.spaces: dict[str, set[str]] = {}
+        """Pair and group spaces: channel id → member user ids."""
 
     def escape(self, text: str) -> str:
         """Terminal escape sequences and control characters never reach the screen."""
@@ -54,13 +62,17 @@ class ConsoleAdapter:
     async def send(
         self, person: PersonRef | None, space: SpaceRef | None, message: Outgoing, key: str
     ) -> None:
-        user = person.user_id if person else (space.channel_id if space else "?")
-        name = self.names.get(user, user)
-        where = "" if space is None or space.kind is SpaceKind.DIRECT else f" #{space.channel_id}"
-        lines = [f"[Maatje → {name}{where}] {message.text}"]
+        user = person.user_id if person else None
+        if space is None or space.kind is SpaceKind.DIRECT:
+            header = f"[Maatje → {self.names.get(user or '', user)}]"
+        else:
+            header = f"[Maatje in #{space.channel_id}" + (
+                f" → {self.names.get(user, user)}]" if user else "]"
+            )
+        lines = [f"{header} {message.text}"]
         for index, option in enumerate(message.choices, start=1):
             lines.append(f"    {index}) {option.label}")
-        if message.choices and message.choice_token:
+        if user and message.choices and message.choice_token:
             self.choices[user] = PendingChoice(
                 message.choice_token, message.choices, message.multiple
             )
@@ -69,17 +81,25 @@ class ConsoleAdapter:
         for attachment in message.files:
             lines.append(f"    📎 {attachment.filename} ({len(attachment.content)} bytes)")
             lines.append(attachment.content.decode("utf-8", "replace"))
-        if message.form:
+        if user and message.form:
             self.forms[user] = message.form
             lines.append(f"    [{message.form.title}]")
-        self.sent.append((user, message))
+        self.sent.append((user or f"#{space.channel_id if space else '?'}", message))
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
 
     async def open_space(
-        self, kind: SpaceKind, name: str, members: Sequence[PersonRef], key: str
+        self,
+        kind: SpaceKind,
+        name: str,
+        members: Sequence[PersonRef],
+        key: str,
+        parent: SpaceRef | None = None,
     ) -> SpaceRef:
-        return SpaceRef(PLATFORM, "demo", f"{kind.value}-{name}", kind)
+        channel = f"{kind.value}-" + "-".join(name.lower().split())
+        known = self.spaces.setdefault(channel, set())
+        known.update(m.user_id for m in members)
+        return SpaceRef(PLATFORM, self.workspace, channel, kind)
 
     async def profile(self, person: PersonRef) -> Profile:
         return Profile(display_name=self.names.get(person.user_id))

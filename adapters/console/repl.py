@@ -42,6 +42,8 @@ class Repl:
         self.stdin = stdin or sys.stdin
         self.interactive = self.stdin.isatty()
         self._form_values: dict[str, str] = {}
+        self.where: dict[str, SpaceRef] = {}
+        """The group or pair space each person is typing in (absent: their direct chat)."""
 
     @property
     def ref(self) -> PersonRef:
@@ -49,7 +51,14 @@ class Repl:
 
     @property
     def space(self) -> SpaceRef:
-        return SpaceRef(PLATFORM, self.workspace, f"dm-{self.acting}")
+        return self.where.get(self.acting) or SpaceRef(
+            PLATFORM, self.workspace, f"dm-{self.acting}"
+        )
+
+    @property
+    def prompt(self) -> str:
+        where = self.where.get(self.acting)
+        return self.people[self.acting] + (f" #{where.channel_id}" if where else "") + "> "
 
     def say(self, text: str) -> None:
         self.adapter.out.write(text + "\n")
@@ -58,20 +67,21 @@ class Repl:
     async def run(self) -> None:
         self.say(
             f"— Maatje demo. You are {self.people[self.acting]}. /who lists people, "
-            "/as NAME switches, /time +1d moves the clock, /quit ends. —"
+            "/as NAME switches, /in SPACE enters a group or pair space (/in dm leaves), "
+            "/time +1d moves the clock, /quit ends. —"
         )
         await self._settle(self.core.resume(self.ref, self.space))
         loop = asyncio.get_running_loop()
         while True:
             if self.interactive:
-                self.adapter.out.write(f"{self.people[self.acting]}> ")
+                self.adapter.out.write(self.prompt)
                 self.adapter.out.flush()
             line = await loop.run_in_executor(None, self.stdin.readline)
             if not line:
                 return
             line = line.rstrip("\n")
             if not self.interactive:
-                self.say(f"{self.people[self.acting]}> {line}")
+                self.say(f"{self.prompt}{line}")
             if not await self.handle_line(line):
                 return
 
@@ -91,6 +101,9 @@ class Repl:
                 return True
             if word == "time":
                 await self._move_clock(rest.strip())
+                return True
+            if word == "in":
+                await self._enter(rest.strip())
                 return True
             if word == "maatje":
                 word, _, rest = rest.strip().partition(" ")
@@ -184,6 +197,21 @@ class Repl:
         self.acting = key
         self._form_values = {}
         self.say(f"— You are now {self.people[key]}. —")
+        await self._settle(self.core.resume(self.ref, self.space))
+
+    async def _enter(self, name: str) -> None:
+        spaces = self.core.spaces_of(self.ref)
+        if name in ("", "dm"):
+            self.where.pop(self.acting, None)
+        else:
+            found = next((s for s in spaces if name.lower() in s.channel_id), None)
+            if found is None:
+                listed = ", ".join(s.channel_id for s in spaces) or "-"
+                self.say(f"    ? no space {name!r}; yours: {listed} (or /in dm)")
+                return
+            self.where[self.acting] = found
+        self._form_values = {}
+        self.say(f"— {self.prompt.rstrip('> ')} —")
         await self._settle(self.core.resume(self.ref, self.space))
 
     async def _move_clock(self, spec: str) -> None:

@@ -2,6 +2,7 @@
 
 from bot.domain.conversations import FlowRun, RunStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
+from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person
 from bot.domain.programmes import (
     GroupMember,
@@ -19,12 +20,16 @@ __all__ = [
     "Identity",
     "IntakeAnswer",
     "IntakeState",
+    "MatchProposal",
     "Membership",
     "MentorGroup",
     "OutboxItem",
+    "Pair",
+    "PairStatus",
     "Person",
     "ProcessedEvent",
     "Programme",
+    "ProposalStatus",
     "Role",
     "RunStatus",
 ]

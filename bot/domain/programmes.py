@@ -71,6 +71,9 @@ class MentorGroup(SQLModel, table=True):
     programme_id: int = Field(foreign_key="programme.id", ondelete="CASCADE", index=True)
     mentor_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
     name: str = Field(max_length=100)
+    space_platform: str | None = Field(default=None, max_length=20)
+    space_workspace: str | None = Field(default=None, max_length=64)
+    space_channel: str | None = Field(default=None, max_length=64)
 
 
 class GroupMember(SQLModel, table=True):

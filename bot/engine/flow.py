@@ -46,7 +46,8 @@ class Outbound:
     space: SpaceRef | None = None
     person_ref: PersonRef | None = None
     language: str | None = None
-    """Set only for a message that must reach a person who is being erased."""
+    """Overrides the reader's language: a post in a shared space (in the programme's
+    language), or a last message to a person who is being erased."""
 
 
 @dataclass

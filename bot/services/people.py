@@ -80,6 +80,18 @@ def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
     return PersonRef(identity.platform, identity.workspace, identity.user_id)
 
 
+def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
+    """The person's account on `platform`, if they have one."""
+    identity = session.exec(
+        select(Identity)
+        .where(Identity.person_id == person_id, Identity.platform == platform)
+        .order_by(col(Identity.last_seen_at).desc().nulls_last())
+    ).first()
+    if identity is None:
+        return None
+    return PersonRef(identity.platform, identity.workspace, identity.user_id)
+
+
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
     rows = session.exec(
         select(Membership, Programme)

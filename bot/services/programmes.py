@@ -59,6 +59,10 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         ],
         "intake_reminder_hours": cfg.intake_reminder_hours,
         "intake_expiry_days": cfg.intake_expiry_days,
+        "guide_reminder_hours": cfg.guide_reminder_hours,
+        "group_size": cfg.group_size,
+        "min_fit": cfg.min_fit,
+        "matching_weights": dict(cfg.matching_weights),
     }
 
 

@@ -1,0 +1,69 @@
+"""HTTP mode: one aiohttp server for Slack's requests and the health check.
+
+`POST {path}` takes events, slash commands and interactions alike; bolt verifies the
+signature and timestamp (a forged or stale request gets 401 and changes nothing) and answers
+url_verification. `GET /healthz` answers `ok` while the core can reach its store, 503 otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT = 5.0
+
+
+class HttpServer:
+    def __init__(
+        self, app: AsyncApp, *, path: str, host: str, port: int, healthy: Callable[[], Any]
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.healthy = healthy
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self.web_app = web.Application()
+        self.web_app.router.add_post(path, self._slack)
+        self.web_app.router.add_get("/healthz", self._health)
+
+    async def _slack(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        try:
+            if inspect.iscoroutinefunction(self.healthy):
+                ok = await asyncio.wait_for(self.healthy(), HEALTH_TIMEOUT)
+            else:  # a blocking check must not stall Slack's requests
+                ok = await asyncio.wait_for(asyncio.to_thread(self.healthy), HEALTH_TIMEOUT)
+                if inspect.isawaitable(ok):
+                    ok = await asyncio.wait_for(ok, HEALTH_TIMEOUT)
+        except Exception:
+            log.exception("slack: health check failed")
+            ok = False
+        if ok:
+            return web.Response(text="ok")
+        return web.Response(status=503, text="unavailable")
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.requested_port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        log.info("slack: listening on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

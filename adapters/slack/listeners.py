@@ -1,0 +1,173 @@
+"""Bolt listeners: acknowledge Slack at once, then hand neutral events to the core.
+
+Every listener catches its own errors: an AsyncApp listener that raises turns into an error
+answer to Slack, which then retries something that was in fact received. Only a modal's
+submission waits for the core before answering, because form errors have to go back inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from adapters.slack import ids, parse
+from adapters.slack.render import render_answered, render_home, render_modal
+from adapters.slack.work import Work
+from bot.events import Event, PersonRef
+
+if TYPE_CHECKING:
+    from adapters.slack.adapter import SlackAdapter
+
+log = logging.getLogger(__name__)
+
+SUBMISSION_WAIT = 2.5  # seconds a modal submission may wait for the core (Slack allows 3)
+
+
+async def maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class Listeners:
+    def __init__(self, adapter: SlackAdapter, work: Work) -> None:
+        self.adapter = adapter
+        self.work = work
+
+    def register(self, app: AsyncApp, command: str) -> None:
+        app.event("message")(self.on_message)
+        app.event("app_mention")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.event(re.compile(".*"))(self.on_other_event)
+        app.command(command)(self.on_command)
+        app.action(re.compile(f"^{ids.PREFIX}"))(self.on_action)
+        app.view_submission(ids.FORM_VIEW)(self.on_view_submission)
+
+    # -- handing events to the core
+
+    def _handle_later(self, event: Event, then: Any = None) -> None:
+        async def job() -> None:
+            outcome = await self.adapter.core.handle(event)
+            if then is not None:
+                await then(outcome)
+
+        self.work.spawn(job, serial_key=f"{event.person.workspace}:{event.person.user_id}")
+
+    # -- listeners
+
+    async def on_message(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        try:
+            event = parse.message_from_event(body, self.adapter.bot_user_id)
+        except Exception:
+            log.exception("slack: could not read a message event")
+            return
+        if event is not None:
+            self._handle_later(event)
+
+    async def on_other_event(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        try:
+            event = parse.command_from_body(body)
+        except Exception:
+            log.exception("slack: could not read a slash command")
+            return
+        self._handle_later(event)
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        try:
+            request = parse.form_request(body)
+            choice = None if request else parse.choice_from_action(body)
+        except Exception:
+            log.exception("slack: could not read an interaction")
+            return
+        if request is not None:  # the trigger_id expires in 3 s: not queued behind anything
+            self.work.spawn(lambda: self._open_form(request))
+        elif choice is not None:
+            self._handle_later(choice, then=lambda outcome: self._mark_answered(body, outcome))
+
+    async def on_view_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            event = parse.form_from_view(body)
+        except Exception:
+            log.exception("slack: could not read a form submission")
+            await ack()
+            return
+        result: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        async def job() -> None:
+            outcome = None
+            try:
+                outcome = await self.adapter.core.handle(event)
+            finally:  # a failure is logged by `Work`; the modal then just closes
+                if not result.done():
+                    result.set_result(outcome)
+
+        self.work.spawn(job)
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(result), SUBMISSION_WAIT)
+        except TimeoutError:
+            outcome = None  # the core is still at it: close the modal, the work goes on
+        errors = getattr(outcome, "form_errors", None)
+        if not errors:
+            await ack()
+            return
+        blocks = [b["block_id"] for b in body["view"].get("blocks", []) if "block_id" in b]
+        shown = {name: message for name, message in errors.items() if name in blocks}
+        if not shown and blocks:  # an error about the form as a whole: show it on the first field
+            shown = {blocks[0]: " ".join(errors.values())}
+        await ack(response_action="errors", errors=shown)
+
+    async def on_home_opened(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        event = body.get("event") or {}
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        team = body.get("team_id") or ""
+        who = parse.person(team, event["user"])
+        self.work.spawn(lambda: self.publish_home(who))
+
+    # -- follow-ups
+
+    async def publish_home(self, person: PersonRef) -> None:
+        home = await maybe_await(self.adapter.core.home(person))
+        view = render_home(home.title, home.programme, home.next_meeting, tuple(home.tasks))
+        await self.adapter.client.views_publish(user_id=person.user_id, view=view)
+
+    async def _open_form(self, request: parse.FormRequest) -> None:
+        form = request.form
+        if form is None:
+            finder = getattr(self.adapter.core, "form", None)
+            form = await maybe_await(finder(request.person, request.form_id)) if finder else None
+        if form is None:
+            log.warning("slack: form %s is no longer known", request.form_id)
+            return
+        metadata = ids.encode_view_metadata(
+            request.form_id, request.space.channel_id, request.space.kind
+        )
+        await self.adapter.client.views_open(
+            trigger_id=request.trigger_id, view=render_modal(form, metadata)
+        )
+
+    async def _mark_answered(self, body: dict[str, Any], outcome: Any) -> None:
+        """Replace the buttons of a shared message by what was chosen, so no one clicks twice."""
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        if getattr(outcome, "duplicate", False) or container.get("is_ephemeral"):
+            return
+        if not message.get("ts"):
+            return
+        blocks = render_answered(message.get("blocks") or [], parse.chosen_labels(body))
+        await self.adapter.client.chat_update(
+            channel=container.get("channel_id") or body["channel"]["id"],
+            ts=message["ts"],
+            text=message.get("text") or " ",
+            blocks=blocks,
+        )

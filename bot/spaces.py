@@ -1,0 +1,190 @@
+"""Private spaces for mentor groups and pairs, opened through the platform adapters.
+
+`plan_group` / `plan_pair` write a `space.open` outbox action; the dispatcher carries it out
+through the adapter of the mentor's platform (idempotent by key, so a retry after a crash finds
+the space instead of making a second one), stores the space on the group or pair, and lets the
+programme logic greet people there (`Behaviour.space_opened`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import outbox
+from bot.adapter import Adapter, DeliveryError
+from bot.domain import GroupMember, MentorGroup, Pair, PairStatus, Person, Programme
+from bot.engine import Engine, Outbound
+from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.replies import Reply
+from bot.services import people
+from bot.store import Store
+
+OPEN_SPACE = "space.open"
+
+
+@dataclass
+class Work:
+    """What programme logic gets when the core runs something on its behalf (not an event)."""
+
+    session: Session
+    engine: Engine
+    now: datetime
+    outbound: list[Outbound] = field(default_factory=list)
+
+    def tell(
+        self,
+        person_id: int,
+        reply: Reply,
+        space: SpaceRef | None = None,
+        language: str | None = None,
+    ) -> None:
+        """A message to a person (their direct space), or in `space` read in `language`."""
+        self.outbound.append(Outbound(person_id, reply, space, None, language))
+
+    def start(
+        self,
+        flow: str,
+        person: Person,
+        space: SpaceRef,
+        ref: PersonRef,
+        programme: Programme | None,
+        subject: str,
+        answers: dict[str, Any] | None = None,
+    ) -> None:
+        self.outbound.extend(
+            self.engine.start(
+                self.session,
+                flow,
+                person,
+                space,
+                ref,
+                self.now,
+                programme=programme,
+                answers=answers,
+                subject=subject,
+            )
+        )
+
+
+SpaceOpened = Callable[[Work, str, SpaceRef, list[int]], None]
+"""(work, subject "group:<id>" or "pair:<id>", the space, the members to welcome)"""
+
+
+def space_of(row: MentorGroup | Pair, kind: SpaceKind) -> SpaceRef | None:
+    if not row.space_channel or not row.space_platform or row.space_workspace is None:
+        return None
+    return SpaceRef(row.space_platform, row.space_workspace, row.space_channel, kind)
+
+
+def spaces_of(session: Session, person_id: int, platform: str) -> list[SpaceRef]:
+    groups = session.exec(select(MentorGroup).where(MentorGroup.mentor_id == person_id)).all()
+    groups += session.exec(
+        select(MentorGroup)
+        .join(GroupMember, GroupMember.group_id == MentorGroup.id)
+        .where(GroupMember.person_id == person_id)
+    ).all()
+    pairs = session.exec(
+        select(Pair).where((Pair.mentor_id == person_id) | (Pair.mentee_id == person_id))
+    ).all()
+    found = [space_of(g, SpaceKind.GROUP) for g in groups]
+    found += [space_of(p, SpaceKind.PAIR) for p in pairs if p.status == PairStatus.ACTIVE]
+    return [s for s in found if s is not None and s.platform == platform]
+
+
+def plan_group(session: Session, group: MentorGroup, welcome: list[int], now: datetime) -> None:
+    """Open the group's space, or bring `welcome` (new members) into the existing one."""
+    members = [
+        group.mentor_id,
+        *session.exec(select(GroupMember.person_id).where(GroupMember.group_id == group.id)).all(),
+    ]
+    payload = {"subject": f"group:{group.id}", "members": members, "welcome": welcome}
+    outbox.enqueue(session, OPEN_SPACE, payload, f"space:group:{group.id}:{len(members)}", now, now)
+
+
+def plan_pair(session: Session, pair: Pair, now: datetime) -> None:
+    members = [pair.mentor_id, pair.mentee_id]
+    outbox.enqueue(
+        session,
+        OPEN_SPACE,
+        {"subject": f"pair:{pair.id}", "members": members, "welcome": members},
+        f"space:pair:{pair.id}",
+        now,
+        now,
+    )
+
+
+class SpaceOpener:
+    """The `space.open` platform action."""
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[str, Adapter],
+        engine: Engine,
+        opened: SpaceOpened | None,
+    ) -> None:
+        self.store = store
+        self.adapters = adapters
+        self.engine = engine
+        self.opened = opened
+
+    async def __call__(self, item) -> Callable[[Session, datetime], list[Outbound]] | None:
+        subject: str = item.payload["subject"]
+        kind_name, _, raw_id = subject.partition(":")
+        kind = SpaceKind.GROUP if kind_name == "group" else SpaceKind.PAIR
+        with self.store.session() as session:
+            row = session.get(MentorGroup if kind is SpaceKind.GROUP else Pair, int(raw_id))
+            if row is None:
+                return None  # ended or erased meanwhile
+            owner = row.mentor_id
+            anchor = people.reachable_ref(session, owner)
+            if anchor is None:
+                raise DeliveryError("the mentor has no platform account", permanent=True)
+            refs = [
+                ref
+                for pid in item.payload["members"]
+                if (ref := people.ref_on(session, pid, anchor.platform))
+            ]
+            parent = None
+            if kind is SpaceKind.PAIR:
+                group = session.get(MentorGroup, row.group_id)
+                parent = space_of(group, SpaceKind.GROUP) if group else None
+                if parent is None:
+                    raise DeliveryError("the group space is not there yet", retry_after=5)
+            name = _space_name(session, row, kind)
+        adapter = self.adapters.get(anchor.platform)
+        if adapter is None:
+            raise DeliveryError(f"platform {anchor.platform} is not running")
+        space = await adapter.open_space(kind, name, refs, f"maatje-{subject}", parent)
+
+        def record(session: Session, now: datetime) -> list[Outbound]:
+            target = session.get(MentorGroup if kind is SpaceKind.GROUP else Pair, int(raw_id))
+            if target is None:
+                return []
+            target.space_platform, target.space_workspace = space.platform, space.workspace
+            target.space_channel = space.channel_id
+            session.add(target)
+            work = Work(session, self.engine, now)
+            if self.opened:
+                self.opened(work, subject, space, list(item.payload.get("welcome", [])))
+            return work.outbound
+
+        return record
+
+
+def _space_name(session: Session, row: MentorGroup | Pair, kind: SpaceKind) -> str:
+    programme = session.get(Programme, row.programme_id)
+    slug = programme.slug if programme else "maatje"
+    mentor = session.get(Person, row.mentor_id)
+    mentor_name = (mentor.display_name if mentor else None) or f"mentor{row.mentor_id}"
+    if kind is SpaceKind.GROUP:
+        return f"{slug} group {mentor_name}"
+    assert isinstance(row, Pair)
+    mentee = session.get(Person, row.mentee_id)
+    mentee_name = (mentee.display_name if mentee else None) or f"mentee{row.mentee_id}"
+    return f"{slug} {mentor_name} {mentee_name}"
