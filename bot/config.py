@@ -51,6 +51,7 @@ class ProgrammeConfig:
     intake_reminder_hours: int = 48
     intake_expiry_days: int = 21
     guide_reminder_hours: int = 72
+    fit_check_days: int = 7
     group_size: int | None = None
     min_fit: float = 0.2
     matching_weights: Mapping[str, float] = field(default_factory=dict)
@@ -235,6 +236,7 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         intake_reminder_hours=s.get("intake_reminder_hours", int, 48),
         intake_expiry_days=s.get("intake_expiry_days", int, 21),
         guide_reminder_hours=s.get("guide_reminder_hours", int, 72),
+        fit_check_days=s.get("fit_check_days", int, 7),
         group_size=s.get("group_size", int, None),
         min_fit=float(s.get("min_fit", (int, float), 0.2)),
         matching_weights=_weights(s),

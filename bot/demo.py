@@ -134,20 +134,24 @@ def seed(session: Session, now: datetime) -> None:
         session.add(group)
         session.flush()
         assert group.id is not None
+        pairs = []
         for mentee in mentees:
             session.add(GroupMember(group_id=group.id, person_id=ids[mentee]))
-            pair = Pair(
-                programme_id=programme.id,
-                group_id=group.id,
-                mentor_id=ids[mentor],
-                mentee_id=ids[mentee],
-                matched_at=now,
-                fit=0.8,
+            pairs.append(
+                Pair(
+                    programme_id=programme.id,
+                    group_id=group.id,
+                    mentor_id=ids[mentor],
+                    mentee_id=ids[mentee],
+                    matched_at=now,
+                    fit=0.8,
+                )
             )
-            session.add(pair)
-            session.flush()
-            spaces.plan_pair(session, pair, now)
+        session.add_all(pairs)
+        session.flush()
         spaces.plan_group(session, group, [ids[mentor], *(ids[m] for m in mentees)], now)
+        for pair in pairs:
+            spaces.plan_pair(session, pair, now)
     session.flush()
 
 

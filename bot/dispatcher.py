@@ -19,6 +19,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot import outbox
@@ -32,6 +33,7 @@ from bot.faults import crash_point
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+RECORD_ATTEMPTS = 5
 
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
 Send = Callable[[OutboxItem], Awaitable[None]]
@@ -87,8 +89,7 @@ class Dispatcher:
             if item.kind == SEND:
                 await self.send(item)
                 crash_point("sent")
-                with self.store.session() as session:
-                    outbox.complete(session, item.id, self.worker, self.clock.now())
+                await self._record_sent(item)
             elif item.kind in self.actions:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
@@ -101,6 +102,20 @@ class Dispatcher:
         except Exception as exc:  # a bug in a job must not stop the dispatcher
             log.exception("outbox action %s (%s) failed", item.id, item.kind)
             self._give_back(item, f"{type(exc).__name__}: {exc}", None, False)
+
+    async def _record_sent(self, item: OutboxItem) -> None:
+        """Mark a sent message done. The platform already has it, so a failing database is
+        retried here rather than releasing the action (which would send it again)."""
+        assert item.id is not None
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                with self.store.session() as session:
+                    outbox.complete(session, item.id, self.worker, self.clock.now())
+                return
+            except OperationalError:
+                log.warning("recording sent action %s failed (attempt %s)", item.id, attempt + 1)
+                await asyncio.sleep(0.2 * 2**attempt)
+        log.error("sent action %s could not be recorded; it may be sent again", item.id)
 
     def _record(self, item: OutboxItem, record: Record | None) -> None:
         assert item.id is not None
@@ -130,8 +145,6 @@ class Dispatcher:
         if dead:
             log.error("outbox action %s (%s) given up: %s", item.id, item.kind, error)
         else:
-            log.warning(
-                "outbox action %s (%s) retried at %s: %s", item.id, item.kind, retry_at, error
-            )
+            log.info("outbox action %s (%s) retried at %s: %s", item.id, item.kind, retry_at, error)
         with self.store.session() as session:
             outbox.release(session, item.id, self.worker, error, retry_at, now)

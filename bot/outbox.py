@@ -58,10 +58,14 @@ def claim(
         .order_by(OutboxItem.due_at, OutboxItem.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
+    # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
+    # run it again per row, skipping rows this statement already locked: the limit is lost.
     statement = (
         update(OutboxItem)
-        .where(OutboxItem.id.in_(due.scalar_subquery()))
+        .where(OutboxItem.id == due.c.id)
         .where(pending)
         .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
         .returning(OutboxItem.id)

@@ -72,13 +72,20 @@ class Conversation:
         self.console = console
         self.workspace = workspace
         self.outcome: Outcome | None = None
+        self.where: dict[str, SpaceRef] = {}
         self._read: dict[str, int] = {}
 
     def ref(self, who: str) -> PersonRef:
         return PersonRef("console", self.workspace, who)
 
     def space(self, who: str) -> SpaceRef:
-        return SpaceRef("console", self.workspace, f"dm-{who}")
+        return self.where.get(who) or SpaceRef("console", self.workspace, f"dm-{who}")
+
+    def enter(self, who: str, channel_part: str) -> SpaceRef:
+        """From now on `who` types in their group or pair space whose id contains the text."""
+        (space,) = [s for s in self.core.spaces_of(self.ref(who)) if channel_part in s.channel_id]
+        self.where[who] = space
+        return space
 
     async def event(self, event: Event) -> Outcome:
         self.outcome = await self.core.handle(event)

@@ -12,7 +12,7 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.i18n import _l
 from bot.services import people
-from flows import commands, greeting, intake, introductions, kennismaking, matching, status
+from flows import commands, greeting, intake, introductions, kennismaking, matching, pairing, status
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -51,8 +51,9 @@ def behaviour() -> Behaviour:
             help_spec,
             *listed,
             CommandSpec("join", greeting.join, summary=None, keeps_conversation=False),
+            CommandSpec("fit", pairing.fit, summary=None),
         ),
         greet=greeting.greet,
-        jobs={intake.FORGET_KIND: _forget},
+        jobs={intake.FORGET_KIND: _forget, pairing.FIT_CHECK: pairing.fit_check},
         space_opened=introductions.space_opened,
     )

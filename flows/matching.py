@@ -5,6 +5,7 @@ match approve [MENTOR]      create everything (or one mentor's group)
 match swap MENTEE MENTEE    exchange two mentees' mentors
 match move MENTEE MENTOR    put a mentee with another mentor ('none': leave unmatched)
 match rerun                 compute the proposal again
+match release MENTEE        end a mentee's match; they are proposed again by the next `match`
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot import Turn
-from bot.domain import MatchProposal, Membership, Person, Programme, Role
-from bot.i18n import Lines, Raw, Text, _l
+from bot.domain import MatchProposal, Membership, Pair, PairStatus, Person, Programme, Role
+from bot.i18n import Lines, Raw, Text, _l, _n
 from bot.replies import Option
 from bot.services import matchmaking
+from flows import pairing
 from flows import vocabulary as v
 
 TOPIC_LABELS = {o.value: o.label for o in v.TOPICS}
@@ -59,13 +61,30 @@ def match(turn: Turn, args: tuple[str, ...]) -> None:
         return
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     proposal = matchmaking.open_proposal(turn.session, programme.id or 0)
-    if action in ("", "rerun") or proposal is None:
+    if action != "release" and (action in ("", "rerun") or proposal is None):
         if action not in ("", "rerun"):
             turn.say(_l("There is no proposal under review; here is a fresh one."))
         proposal = matchmaking.new_proposal(turn.session, programme, turn.now, TOPIC_LABELS)
         show(turn, proposal)
         return
-    if action == "approve":
+    if action == "release" and rest:
+        mentee = _find(turn, programme, " ".join(rest), Role.MENTEE)
+        pair = (
+            turn.session.exec(
+                select(Pair).where(
+                    Pair.programme_id == programme.id,
+                    Pair.mentee_id == mentee,
+                    Pair.status == PairStatus.ACTIVE,
+                )
+            ).first()
+            if mentee
+            else None
+        )
+        if pair is None:
+            turn.say(_l("That mentee has no active match."))
+            return
+        pairing.release(turn, pair)
+    elif action == "approve":
         _approve(turn, proposal, programme, rest)
     elif action == "swap" and len(rest) == 2:
         first, second = (_find(turn, programme, n, Role.MENTEE) for n in rest)
@@ -110,7 +129,7 @@ def match(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say(
             _l(
                 "I understand: match, match approve [mentor], match swap MENTEE MENTEE, "
-                "match move MENTEE MENTOR|none, match rerun."
+                "match move MENTEE MENTOR|none, match rerun, match release MENTEE."
             )
         )
 
@@ -127,10 +146,12 @@ def _approve(
         mentor_ids = {mentor}
     pairs = matchmaking.approve(turn.session, proposal, turn.now, mentor_ids)
     turn.say(
-        _l(
-            "Approved: {count} pairs. I'm opening their group and pair spaces and "
-            "introducing everyone now.",
-            count=len(pairs),
+        _n(
+            "Approved: {count} pair. I'm opening the group and pair spaces and introducing "
+            "everyone now.",
+            "Approved: {count} pairs. I'm opening the group and pair spaces and introducing "
+            "everyone now.",
+            len(pairs),
         )
     )
     if any(proposal.groups.values()):

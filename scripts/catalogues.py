@@ -21,7 +21,9 @@ POT = LOCALES / "maatje.pot"
 
 
 def run(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "--quiet", *args], check=True, cwd=ROOT
+    )
 
 
 def main() -> int:

@@ -119,3 +119,48 @@ def test_killed_mid_intake_it_continues_at_the_same_question(tmp_path: Path) -> 
     assert "Welkom terug! Hier waren we gebleven:" in before_input
     assert "Aan welke onderwerpen" in before_input
     assert "Op welke dagen" in out.split("Anna> 2")[1]
+
+
+GUIDE = [
+    "1,2",
+    "",
+    "06-12345678",
+    "1",
+    "2",
+    "2,4",
+    "2",
+    "10-12-2026",
+    "",
+    "Vrijheid",
+    "Plannen",
+    "",
+    "Eerlijkheid",
+    "Binnen twee dagen",
+    "Een dag van tevoren",
+    "Alles",
+]
+
+
+def test_intake_match_spaces_and_kennismakingsgids_end_to_end(tmp_path: Path) -> None:
+    script = [
+        *INTAKE,
+        "/as cora",
+        "/match",
+        "1",
+        "/as anna",
+        "/in maarten-anna",
+        *GUIDE,
+        "/as maarten",
+        "/in maarten-anna",
+        *GUIDE,
+    ]
+    out = demo(tmp_path, script)
+    proposal = out.split("Cora> /match")[1]
+    assert "Groep van Maarten (al 2 in de groep)" in proposal
+    assert "Anna — match" in proposal and "allebei voorkeur voor Nederlands" in proposal
+    assert "Goedgekeurd: 1 duo." in out
+    assert "[Maatje in #group-demo-group-maarten] Welkom in de groep, Anna!" in out
+    assert "[Maatje in #pair-demo-maarten-anna] Dit is de eigen ruimte van Maarten" in out
+    assert "Nog te beantwoorden door: Maarten." in out
+    assert "[Maatje in #pair-demo-maarten-anna] De kennismakingsgids is compleet" in out
+    assert "Jouw exemplaar van de kennismakingsgids" in out

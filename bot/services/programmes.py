@@ -60,6 +60,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "intake_reminder_hours": cfg.intake_reminder_hours,
         "intake_expiry_days": cfg.intake_expiry_days,
         "guide_reminder_hours": cfg.guide_reminder_hours,
+        "fit_check_days": cfg.fit_check_days,
         "group_size": cfg.group_size,
         "min_fit": cfg.min_fit,
         "matching_weights": dict(cfg.matching_weights),
