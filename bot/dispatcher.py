@@ -79,9 +79,24 @@ class Dispatcher:
                 if not items:
                     return taken
                 crash_point("claimed")
-                for item in items:
+                held_until = now + lease
+                for index, item in enumerate(items):
+                    held_until = self._keep_claims(items[index:], held_until, lease)
                     await self._carry_out(item)
                 taken += len(items)
+
+    def _keep_claims(
+        self, remaining: list[OutboxItem], held_until: datetime, lease: timedelta
+    ) -> datetime:
+        """Renew the batch's claims once half the lease is gone (paced sends take time)."""
+        now = self.clock.now()
+        if held_until - now > lease / 2:
+            return held_until
+        with self.store.session() as session:
+            outbox.renew(
+                session, [i.id for i in remaining if i.id is not None], self.worker, now + lease
+            )
+        return now + lease
 
     async def _carry_out(self, item: OutboxItem) -> None:
         assert item.id is not None

@@ -77,6 +77,20 @@ def claim(
     return sorted(items, key=lambda item: (item.due_at, item.id))
 
 
+def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
+    """Extend `worker`'s claims on `ids` (a long, paced batch keeps what it holds)."""
+    if ids:
+        session.exec(
+            update(OutboxItem)
+            .where(
+                col(OutboxItem.id).in_(ids),
+                OutboxItem.claimed_by == worker,
+                col(OutboxItem.done_at).is_(None),
+            )
+            .values(claimed_until=until)
+        )
+
+
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
     result = session.exec(

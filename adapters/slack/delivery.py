@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.render import render_messages
 from bot.adapter import DeliveryError
 from bot.events import PersonRef, SpaceRef
+from bot.pacing import Pacer
 from bot.replies import Outgoing
 
 log = logging.getLogger(__name__)
@@ -120,11 +121,18 @@ def classify(exc: BaseException) -> DeliveryError:
     return DeliveryError(f"slack: unexpected {type(exc).__name__}: {exc}")
 
 
+# chat.postMessage is in Slack's "special" tier: about one message per second per channel,
+# with a workspace-wide ceiling. Bulk sends (a poll to 1,000 people) go out at this pace.
+POST_RATE = 10.0
+POST_BURST = 20
+
+
 class Delivery:
     """Sends `Outgoing` messages to a channel, a person's DM, or one person ephemerally."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or Pacer(POST_RATE, POST_BURST)
         self._dm_channels: dict[str, str] = {}
 
     async def dm_channel(self, user_id: str) -> str:
@@ -167,6 +175,7 @@ class Delivery:
     ) -> None:
         metadata = {"event_type": "maatje_message", "event_payload": {"key": key[:200]}}
         for payload in render_messages(message):
+            await self.pacer.wait()
             if ephemeral_to:
                 await self.client.chat_postEphemeral(channel=channel, user=ephemeral_to, **payload)
             else:
