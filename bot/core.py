@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -121,16 +122,7 @@ class Core:
             if event.display_name and people.has_consented(session, person.id or 0):
                 person.display_name = event.display_name[:200]
                 session.add(person)
-            turn = Turn(
-                session,
-                self.engine,
-                person,
-                event.person,
-                event.space,
-                now,
-                event,
-                people.language_of(session, person),
-            )
+            turn = self._turn(session, person, event, now)
             errors = self._dispatch(turn, event)
             enqueue_outbound(
                 session, turn.outbound, f"msg:{event.person.platform}:{event.event_id}", now
@@ -146,7 +138,7 @@ class Core:
         return Outcome()
 
     @staticmethod
-    def _first_delivery(session: Session, event: Event, now) -> bool:
+    def _first_delivery(session: Session, event: Event, now: datetime) -> bool:
         session.add(ProcessedEvent(platform=event.person.platform, event_id=event.event_id, at=now))
         try:
             session.flush()
@@ -237,6 +229,10 @@ class Core:
         turn.outbound.extend(messages)
         return errors
 
+    def _turn(self, session: Session, person: Person, event: Event, now: datetime) -> Turn:
+        language = people.language_of(session, person)
+        return Turn(session, self.engine, person, event.person, event.space, now, event, language)
+
     def _apologise(self, event: Event) -> None:
         """Tell the person something broke; their earlier answers are safe (rolled back)."""
         try:
@@ -244,16 +240,7 @@ class Core:
             with self.store.session() as session:
                 person = people.resolve(session, event.person, now)
                 assert person.id is not None
-                turn = Turn(
-                    session,
-                    self.engine,
-                    person,
-                    event.person,
-                    event.space,
-                    now,
-                    event,
-                    people.language_of(session, person),
-                )
+                turn = self._turn(session, person, event, now)
                 turn.say(
                     _l(
                         "Sorry, something went wrong on my side. Your earlier answers are "

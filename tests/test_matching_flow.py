@@ -8,19 +8,15 @@ import pytest
 from sqlmodel import select
 
 from bot.domain import (
-    Consent,
-    Identity,
     IntakeAnswer,
-    IntakeState,
     MatchProposal,
-    Membership,
     Pair,
     PairStatus,
-    Person,
-    Programme,
     Role,
 )
+from bot.events import PersonRef
 from bot.testing import Conversation
+from tests import participants
 
 MENTOR = {
     "background": {"field": "Law", "current": "Lawyer"},
@@ -44,41 +40,9 @@ def mentee_answers(field: str = "Law", language: str = "nl") -> dict:
 
 
 def enrol(app, who: str, role: Role, answers: dict) -> int:
-    """Someone who finished intake (as if through the intake flow)."""
-    with app.store.session() as session:
-        programme = session.exec(select(Programme)).one()
-        person = Person(display_name=who.capitalize(), created_at=app.core.clock.now())
-        session.add(person)
-        session.flush()
-        session.add(
-            Identity(person_id=person.id, platform="console", workspace="test", user_id=who)
-        )
-        session.add(
-            Membership(
-                programme_id=programme.id,
-                person_id=person.id,
-                role=role,
-                intake=IntakeState.COMPLETE,
-                joined_at=app.core.clock.now(),
-            )
-        )
-        session.add(
-            Consent(
-                person_id=person.id,
-                programme_id=programme.id,
-                purpose="intake",
-                text_version=1,
-                given=True,
-                at=app.core.clock.now(),
-            )
-        )
-        for key, value in answers.items():
-            session.add(
-                IntakeAnswer(
-                    person_id=person.id, programme_id=programme.id, role=role, key=key, value=value
-                )
-            )
-        return person.id
+    """Someone who finished intake (as if through the intake flow), in the console."""
+    ref = PersonRef("console", "test", who)
+    return participants.enrol(app.store, app.core.clock.now(), ref, who.capitalize(), role, answers)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ it caused are stored together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,12 +114,7 @@ class Engine:
         if isinstance(step.accepts, FormInput):
             self._ask(ctx, flow, step, reminder=_l("This question is a form; please fill it in."))
             return ctx.outbound
-        try:
-            value = step.accepts.parse_text(text, self._parse_context(ctx))
-        except Invalid as exc:
-            self._ask(ctx, flow, step, reminder=exc.reason)
-            return ctx.outbound
-        self._accept(ctx, flow, step, value)
+        self._answer(ctx, flow, step, lambda parse: step.accepts.parse_text(text, parse))
         return ctx.outbound
 
     def answer_choice(
@@ -139,12 +134,7 @@ class Engine:
             if run.status == RunStatus.ACTIVE:
                 self._ask(ctx, flow, step)
             return ctx.outbound
-        try:
-            value = step.accepts.parse_choice(values, self._parse_context(ctx))
-        except Invalid as exc:
-            self._ask(ctx, flow, step, reminder=exc.reason)
-            return ctx.outbound
-        self._accept(ctx, flow, step, value)
+        self._answer(ctx, flow, step, lambda parse: step.accepts.parse_choice(values, parse))
         return ctx.outbound
 
     def answer_form(
@@ -288,6 +278,17 @@ class Engine:
             timezone=timezone,
             label_of=lambda label: self.translator.render(label, language, timezone),
         )
+
+    def _answer(
+        self, ctx: FlowContext, flow: Flow, step: Step, parse: Callable[[ParseContext], Any]
+    ) -> None:
+        """Parse an answer: accept it and move on, or give the reason and ask again."""
+        try:
+            value = parse(self._parse_context(ctx))
+        except Invalid as exc:
+            self._ask(ctx, flow, step, reminder=exc.reason)
+            return
+        self._accept(ctx, flow, step, value)
 
     def _accept(self, ctx: FlowContext, flow: Flow, step: Step, value: Any) -> None:
         ctx.run.answers = {**ctx.run.answers, step.name: value}

@@ -9,16 +9,11 @@ from typing import Any
 from sqlmodel import select
 
 from bot.domain import (
-    Consent,
-    Identity,
-    IntakeAnswer,
-    IntakeState,
-    Membership,
     Pair,
-    Person,
-    Programme,
     Role,
 )
+from bot.events import PersonRef
+from tests import participants
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.support import load_payload
 from tests.slack.test_slack_with_core import start_bot
@@ -28,39 +23,8 @@ PROFILE = {"weekdays": ["tue"], "dayparts": ["evening"], "language": "either"}
 
 
 def enrol(core: Any, user_id: str, name: str, role: Role, answers: dict) -> None:
-    with core.store.session() as session:
-        programme = session.exec(select(Programme)).one()
-        person = Person(display_name=name, created_at=core.clock.now())
-        session.add(person)
-        session.flush()
-        session.add(
-            Identity(person_id=person.id, platform="slack", workspace=TEAM, user_id=user_id)
-        )
-        session.add(
-            Membership(
-                programme_id=programme.id,
-                person_id=person.id,
-                role=role,
-                intake=IntakeState.COMPLETE,
-                joined_at=core.clock.now(),
-            )
-        )
-        session.add(
-            Consent(
-                person_id=person.id,
-                programme_id=programme.id,
-                purpose="intake",
-                text_version=1,
-                given=True,
-                at=core.clock.now(),
-            )
-        )
-        for key, value in {**PROFILE, **answers}.items():
-            session.add(
-                IntakeAnswer(
-                    person_id=person.id, programme_id=programme.id, role=role, key=key, value=value
-                )
-            )
+    ref = PersonRef("slack", TEAM, user_id)
+    participants.enrol(core.store, core.clock.now(), ref, name, role, {**PROFILE, **answers})
 
 
 _triggers = itertools.count(1)
