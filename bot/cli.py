@@ -35,6 +35,15 @@ def _parser() -> argparse.ArgumentParser:
         "--database", default=None, help=f"database URL (default {DEMO_DATABASE}, or DATABASE_URL)"
     )
     demo.add_argument("--as", dest="acting", default="anna", help="who you are at the start")
+    discord = sub.add_parser("discord", help="Discord set-up")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    invite = discord_sub.add_parser("invite-url", help="the OAuth2 link that adds the bot")
+    invite.add_argument(
+        "--application-id",
+        type=int,
+        default=None,
+        help="the application id (default: read from DISCORD_TOKEN)",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
@@ -55,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_serve(config))
         if args.command == "demo":
             return asyncio.run(_demo(_demo_config(args.database), args.acting))
+        if args.command == "discord":
+            return _discord_invite(args.application_id)
         if args.command == "db":
             config = _config_for_db(args.config)
             from bot.store import Store
@@ -67,6 +78,22 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     return 1
+
+
+def _discord_invite(application_id: int | None) -> int:
+    import importlib
+    import os
+
+    from bot.app import ADAPTER_MODULES
+
+    discord = importlib.import_module(ADAPTER_MODULES["discord"])
+    if application_id is None:
+        application_id = discord.application_id_from_token(os.environ.get("DISCORD_TOKEN", ""))
+    if application_id is None:
+        print("give --application-id, or set DISCORD_TOKEN to the bot's token", file=sys.stderr)
+        return 2
+    print(discord.invite_url(application_id))
+    return 0
 
 
 def _config_for_db(path: Path | None) -> Config:
