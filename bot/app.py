@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot import outbox
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour
 from bot.clock import Clock
@@ -21,7 +22,7 @@ from bot.dispatcher import Dispatcher
 from bot.engine import EXPIRE, REMIND, Engine
 from bot.i18n import Translator
 from bot.services import programmes
-from bot.spaces import OPEN_SPACE, SpaceOpener
+from bot.spaces import OPEN_SPACE, SpaceOpener, Work
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,17 @@ def _engine_jobs(engine: Engine) -> dict:
     return {REMIND: remind, EXPIRE: expire}
 
 
+def _with_work(engine: Engine, job):
+    """Adapt a job that starts conversations to the dispatcher's `(session, item, now)`."""
+
+    def run(session, item, now):
+        work = Work(session, engine, now)
+        job(work, item)
+        return work.outbound
+
+    return run
+
+
 @dataclass
 class App:
     config: Config
@@ -76,13 +88,20 @@ def build(
     if migrate:
         store.upgrade()
     with store.session() as session:
+        store.serialise(session, "programmes")
         programmes.sync(session, config.programmes)
+        if store.dialect == "sqlite":  # one process per SQLite store: earlier claims are dead
+            outbox.release_all_claims(session)
     translator = translator or Translator()
     behaviour = load_behaviour()
     registry: dict[str, Adapter] = dict(adapters or {})
     deliverer = Deliverer(store, translator, registry)
     engine = Engine({f.name: f for f in behaviour.flows}, translator)
-    jobs = {**_engine_jobs(engine), **behaviour.jobs}
+    jobs = {
+        **_engine_jobs(engine),
+        **behaviour.jobs,
+        **{kind: _with_work(engine, job) for kind, job in behaviour.work_jobs.items()},
+    }
     actions = {OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened)}
     dispatcher = Dispatcher(
         store, clock, deliverer.deliver, jobs, config.scheduler, actions=actions

@@ -16,12 +16,12 @@ from bot.engine import Flow, Outbound
 from bot.events import Event, PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text
 from bot.replies import Reply
-from bot.spaces import SpaceOpened
+from bot.spaces import SpaceOpened, Work
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from bot.domain import Person, Programme
+    from bot.domain import OutboxItem, Person, Programme
     from bot.engine import Engine
 
 
@@ -79,6 +79,7 @@ class Turn:
 
 
 CommandHandler = Callable[[Turn, tuple[str, ...]], None]
+WorkJob = Callable[[Work, "OutboxItem"], None]
 
 
 @dataclass(frozen=True)
@@ -100,5 +101,7 @@ class Behaviour:
     """Called for a message when the person has no conversation going in that space."""
     jobs: Mapping[str, Job] = field(default_factory=dict)
     """Outbox kinds the programme logic handles itself (beyond sending and flow reminders)."""
+    work_jobs: Mapping[str, WorkJob] = field(default_factory=dict)
+    """Outbox kinds whose job needs the engine (to start a conversation): `(work, item)`."""
     space_opened: SpaceOpened | None = None
     """Called when a group or pair space exists: greet people there, start what happens next."""

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.i18n import LANGUAGES
 
 CADENCES = ("weekly", "biweekly", "monthly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ConfigError(ValueError):
@@ -33,6 +34,14 @@ class QuietPeriod:
     start: date
     end: date
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One meeting's theme and a suggested exercise (meeting_agenda, in meeting order)."""
+
+    theme: str
+    exercise: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,23 @@ class ProgrammeConfig:
     group_size: int | None = None
     min_fit: float = 0.2
     matching_weights: Mapping[str, float] = field(default_factory=dict)
+    meeting_minutes: int = 60
+    nudge_hours: tuple[int, ...] = (24, 1)
+    meeting_agenda: tuple[AgendaItem, ...] = ()
+    """Empty: the four #Ibelong meeting themes that come with Maatje."""
+    stalled_first_meeting_days: int = 21
+    stalled_missed_in_row: int = 2
+    stalled_silence_days: int = 10
+    stalled_step_days: int = 3
+    digest_weekday: str = "monday"
+    poll_min_responses: int = 5
+    poll_reminder_days: int = 3
+    poll_reminders: int = 2
+    institution: str = ""
+    certificate_signer: str = ""
+    certificate_signer_role: str = ""
+    certificate_criteria: Mapping[str, Any] = field(default_factory=lambda: {"mentees": 1})
+    certificate_comprised: tuple[Mapping[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +220,72 @@ def _weights(s: _Section) -> dict[str, float]:
     return weights
 
 
+def _agenda(s: _Section) -> tuple[AgendaItem, ...]:
+    items = []
+    for i, raw in enumerate(s.get("meeting_agenda", list, [])):
+        a = _Section(raw, f"{s.key('meeting_agenda')}[{i}]")
+        items.append(AgendaItem(a.text("theme"), a.text("exercise", "")))
+        a.finish()
+    return tuple(items)
+
+
+def _nudge_hours(s: _Section) -> tuple[int, ...]:
+    hours = s.get("nudge_hours", list, [24, 1])
+    if not all(isinstance(h, int) and not isinstance(h, bool) and 0 < h <= 24 * 14 for h in hours):
+        raise ConfigError(s.key("nudge_hours"), "must be a list of whole hours from 1 to 336")
+    return tuple(sorted(set(hours), reverse=True))
+
+
+def _meeting_keys(s: _Section) -> dict[str, Any]:
+    values = {
+        "meeting_minutes": s.get("meeting_minutes", int, 60),
+        "nudge_hours": _nudge_hours(s),
+        "meeting_agenda": _agenda(s),
+        "stalled_first_meeting_days": s.get("stalled_first_meeting_days", int, 21),
+        "stalled_missed_in_row": s.get("stalled_missed_in_row", int, 2),
+        "stalled_silence_days": s.get("stalled_silence_days", int, 10),
+        "stalled_step_days": s.get("stalled_step_days", int, 3),
+        "digest_weekday": s.text("digest_weekday", "monday", choices=WEEKDAYS),
+    }
+    if not 10 <= values["meeting_minutes"] <= 480:
+        raise ConfigError(s.key("meeting_minutes"), "must be between 10 and 480")
+    for key in ("stalled_first_meeting_days", "stalled_missed_in_row", "stalled_silence_days"):
+        if values[key] < 0:
+            raise ConfigError(s.key(key), "must not be negative (0 switches the rule off)")
+    if values["stalled_step_days"] < 1:
+        raise ConfigError(s.key("stalled_step_days"), "must be at least 1")
+    return values
+
+
+def _evaluation_keys(s: _Section) -> dict[str, Any]:
+    """Polls (the k threshold, reminders) and certificates (text and criteria)."""
+    c = _Section(s.get("certificate_criteria", dict, {"mentees": 1}), s.key("certificate_criteria"))
+    criteria = {
+        "mentees": c.get("mentees", int, 1),
+        "meetings": c.get("meetings", int, 0),
+        "evaluation": c.text("evaluation", ""),
+    }
+    c.finish()
+    comprised = []
+    for i, raw in enumerate(s.get("certificate_comprised", list, [])):
+        entry = _Section(raw, f"{s.key('certificate_comprised')}[{i}]")
+        comprised.append({"nl": entry.text("nl"), "en": entry.text("en")})
+        entry.finish()
+    values = {
+        "poll_min_responses": s.get("poll_min_responses", int, 5),
+        "poll_reminder_days": s.get("poll_reminder_days", int, 3),
+        "poll_reminders": s.get("poll_reminders", int, 2),
+        "institution": s.text("institution", ""),
+        "certificate_signer": s.text("certificate_signer", ""),
+        "certificate_signer_role": s.text("certificate_signer_role", ""),
+        "certificate_criteria": criteria,
+        "certificate_comprised": tuple(comprised),
+    }
+    if values["poll_min_responses"] < 1:
+        raise ConfigError(s.key("poll_min_responses"), "must be at least 1")
+    return values
+
+
 def _programme(data: Any, index: int) -> ProgrammeConfig:
     s = _Section(data, f"programmes[{index}]")
     slug = s.text("slug")
@@ -240,6 +332,8 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         group_size=s.get("group_size", int, None),
         min_fit=float(s.get("min_fit", (int, float), 0.2)),
         matching_weights=_weights(s),
+        **_meeting_keys(s),
+        **_evaluation_keys(s),
     )
     if programme.group_size is not None and programme.group_size < 1:
         raise ConfigError(s.key("group_size"), "must be at least 1")

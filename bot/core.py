@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from bot import spaces
@@ -40,6 +40,7 @@ from bot.services import people, programmes
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+STORE_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15)
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,27 @@ class Core:
 
     async def handle(self, event: Event) -> Outcome:
         try:
-            outcome = self._handle(event)
+            outcome = await self._handle_while_reachable(event)
         except Exception:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             self._apologise(event)
             outcome = Outcome()
         self.kick()
         return outcome
+
+    async def _handle_while_reachable(self, event: Event) -> Outcome:
+        """Retry an event the database could not take (a restart, a failover) for about half
+        a minute: nothing of it was committed, and a repeat is recognised, so this is safe —
+        and platforms that had their acknowledgement will not send it again."""
+        for delay in (*STORE_RETRY_DELAYS, None):
+            try:
+                return self._handle(event)
+            except OperationalError:
+                if delay is None:
+                    raise
+                log.warning("database unavailable; retrying event %s in %ss", event.event_id, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     def healthy(self) -> bool:
         return self.store.reachable()
@@ -115,6 +130,10 @@ class Core:
     def _handle(self, event: Event) -> Outcome:
         now = self.clock.now()
         with self.store.session() as session:
+            self.store.serialise(
+                session,
+                f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
+            )
             if not self._first_delivery(session, event, now):
                 return Outcome(duplicate=True)
             person = people.resolve(session, event.person, now, event.space, event.locale)

@@ -36,7 +36,17 @@ def enqueue_outbound(
             "reply": message.reply.to_json(),
             "language": message.language,
         }
-        outbox.enqueue(session, SEND, payload, f"{key_prefix}:{index}", now, now)
+        outbox.enqueue(
+            session, SEND, payload, f"{key_prefix}:{index}", now, now, lane=lane_of(message)
+        )
+
+
+def lane_of(message: Outbound) -> str:
+    """Messages for one person's direct chat, or for one shared space, keep their order."""
+    space = message.space
+    if space is None or space.kind is SpaceKind.DIRECT:
+        return f"person:{message.person_id}"
+    return f"space:{space.platform}:{space.workspace}:{space.channel_id}"
 
 
 def _space_to_json(space: SpaceRef | None) -> dict[str, str] | None:

@@ -3,7 +3,11 @@
 Used by `maatje demo` (and `maatje run` without a config.toml). Seeding is idempotent. Anna and
 Bram have not done their intake yet, so acting as them starts it; the others have finished and
 are already matched (Chloé and Daan with Maarten, Eva with Mila): their group and pair spaces
-open when the demo starts, and their kennismakingsgids is waiting there.
+open when the demo starts. Chloé and Daan find their kennismakingsgids waiting there; Mila and
+Eva filled theirs in already, so Maatje proposes their first meeting at once. Moving the clock
+(`/time +1d`) walks them through confirmation with a calendar invite, reminders, "did you
+meet?", a missed meeting, a new time and — the demo programme escalates after one missed
+meeting — an escalation that `/status` shows.
 """
 
 from __future__ import annotations
@@ -53,6 +57,16 @@ PEOPLE = (
     DemoPerson("eva", "Eva", Role.MENTEE, "en", True),
 )
 GROUPS = {"maarten": ("chloe", "daan"), "mila": ("eva",)}
+GUIDE_DONE = {("mila", "eva")}
+"""Pairs seeded with a complete kennismakingsgids: their meetings are planned straight away."""
+AGREEMENT = {
+    "cadence": "weekly",
+    "cadence_agreed": True,
+    "weekdays": ["tue", "thu"],
+    "dayparts": ["afternoon"],
+    "dates": [],
+    "place": "online",
+}
 
 
 def demo_programme(today: date) -> ProgrammeConfig:
@@ -71,6 +85,8 @@ def demo_programme(today: date) -> ProgrammeConfig:
         ),
         coordinators={"console": ("cora",)},
         referral="Talk to the student counsellor: counsellor@example.org",
+        stalled_missed_in_row=1,
+        stalled_step_days=1,
     )
 
 
@@ -137,6 +153,7 @@ def seed(session: Session, now: datetime) -> None:
         pairs = []
         for mentee in mentees:
             session.add(GroupMember(group_id=group.id, person_id=ids[mentee]))
+            done = (mentor, mentee) in GUIDE_DONE
             pairs.append(
                 Pair(
                     programme_id=programme.id,
@@ -145,6 +162,8 @@ def seed(session: Session, now: datetime) -> None:
                     mentee_id=ids[mentee],
                     matched_at=now,
                     fit=0.8,
+                    guide=_guide() if done else {},
+                    agreement=dict(AGREEMENT) if done else {},
                 )
             )
         session.add_all(pairs)
@@ -153,6 +172,21 @@ def seed(session: Session, now: datetime) -> None:
         for pair in pairs:
             spaces.plan_pair(session, pair, now)
     session.flush()
+
+
+def _guide() -> dict[str, object]:
+    side = {
+        "channels": ["chat", "video"],
+        "place": "online",
+        "cadence": "weekly",
+        "weekdays": ["tue", "thu"],
+        "dayparts": ["afternoon"],
+        "dates": {},
+        "content": {"thoughts": "new people", "topics": "planning"},
+        "expectations": {"expectations": "honesty"},
+        "agreement": {"reply": "within a day", "cancel": "a day ahead", "private": "all"},
+    }
+    return {"mentor": dict(side), "mentee": dict(side)}
 
 
 FIELDS = {

@@ -79,23 +79,31 @@ class Dispatcher:
                 if not items:
                     return taken
                 crash_point("claimed")
-                held_until = now + lease
+                held_until, lost = now + lease, set[int]()
                 for index, item in enumerate(items):
-                    held_until = self._keep_claims(items[index:], held_until, lease)
+                    held_until = self._keep_claims(items[index:], held_until, lease, lost)
+                    if item.id in lost:
+                        log.warning("outbox action %s was taken over; not carrying it out", item.id)
+                        continue
                     await self._carry_out(item)
                 taken += len(items)
 
     def _keep_claims(
-        self, remaining: list[OutboxItem], held_until: datetime, lease: timedelta
+        self,
+        remaining: list[OutboxItem],
+        held_until: datetime,
+        lease: timedelta,
+        lost: set[int],
     ) -> datetime:
-        """Renew the batch's claims once half the lease is gone (paced sends take time)."""
+        """Renew the batch's claims once half the lease is gone (paced sends take time, a
+        busy process may stall); claims another process took over meanwhile go to `lost`."""
         now = self.clock.now()
         if held_until - now > lease / 2:
             return held_until
+        ids = [i.id for i in remaining if i.id is not None and i.id not in lost]
         with self.store.session() as session:
-            outbox.renew(
-                session, [i.id for i in remaining if i.id is not None], self.worker, now + lease
-            )
+            held = outbox.renew(session, ids, self.worker, now + lease)
+        lost.update(set(ids) - held)
         return now + lease
 
     async def _carry_out(self, item: OutboxItem) -> None:

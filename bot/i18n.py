@@ -75,6 +75,25 @@ class Raw:
 
 
 @dataclass(frozen=True)
+class Localized:
+    """Text that arrives already translated, one string per language (a questionnaire file
+    written by a coordinator): the reader's language is picked when it is rendered, and the
+    string is treated as user input (escaped)."""
+
+    texts: Mapping[str, str]
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.texts.items())))
+
+    def pick(self, language: str) -> str:
+        return (
+            self.texts.get(language)
+            or self.texts.get(DEFAULT_LANGUAGE)
+            or next(iter(self.texts.values()), "")
+        )
+
+
+@dataclass(frozen=True)
 class Lines:
     """A list rendered one item per line (a plain list renders as 'a, b and c')."""
 
@@ -88,6 +107,8 @@ def _param_to_json(value: Any) -> Any:
         return {"$text": value.to_json()}
     if isinstance(value, Raw):
         return {"$raw": value.value}
+    if isinstance(value, Localized):
+        return {"$localized": dict(value.texts)}
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
@@ -103,6 +124,8 @@ def _param_from_json(value: Any) -> Any:
             return Text.from_json(value["$text"])
         if "$raw" in value:
             return Raw(value["$raw"])
+        if "$localized" in value:
+            return Localized(dict(value["$localized"]))
         if "$datetime" in value:
             return datetime.fromisoformat(value["$datetime"])
         if "$date" in value:
@@ -171,7 +194,7 @@ class Translator:
 
     def render(
         self,
-        value: Text | str,
+        value: Text | Localized | str,
         language: str,
         timezone: str = "UTC",
         escape: Escape = _no_escape,
@@ -179,6 +202,8 @@ class Translator:
         lang = self._lang(language)
         if isinstance(value, str):
             return escape(value)
+        if isinstance(value, Localized):
+            return escape(value.pick(lang))
         catalogue = self._catalogues[lang]
         if value.plural is not None:
             template = catalogue.ngettext(value.msgid, value.plural, value.count or 0)
@@ -196,6 +221,8 @@ class Translator:
             return self.render(value, lang, timezone, escape)
         if isinstance(value, Raw):
             return value.value
+        if isinstance(value, Localized):
+            return escape(value.pick(lang))
         if isinstance(value, Lines):
             return "\n".join(
                 "• " + self._param(item, lang, timezone, escape) for item in value.items

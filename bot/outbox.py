@@ -12,19 +12,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem
 
 
 def enqueue(
-    session: Session, kind: str, payload: dict[str, Any], key: str, due_at: datetime, now: datetime
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    key: str,
+    due_at: datetime,
+    now: datetime,
+    lane: str | None = None,
 ) -> None:
-    """Schedule `kind` with `payload` at `due_at`, once per `key`."""
+    """Schedule `kind` with `payload` at `due_at`, once per `key` (in order within `lane`)."""
     values = {
+        "lane": lane,
         "kind": kind,
         "payload": payload,
         "idempotency_key": key,
@@ -46,11 +54,19 @@ def claim(
     session: Session, worker: str, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxItem]:
     """Claim up to `limit` due actions for `worker` until `now + lease`."""
+    older = aliased(OutboxItem)
+    waits_in_lane = exists().where(
+        older.lane == OutboxItem.lane,
+        older.id < OutboxItem.id,
+        older.done_at.is_(None),
+        older.failed_at.is_(None),
+    )
     pending = and_(
         OutboxItem.done_at.is_(None),
         OutboxItem.failed_at.is_(None),
         OutboxItem.due_at <= now,
         or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+        or_(OutboxItem.lane.is_(None), ~waits_in_lane),
     )
     due = (
         select(OutboxItem.id)
@@ -77,18 +93,33 @@ def claim(
     return sorted(items, key=lambda item: (item.due_at, item.id))
 
 
-def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
-    """Extend `worker`'s claims on `ids` (a long, paced batch keeps what it holds)."""
-    if ids:
-        session.exec(
-            update(OutboxItem)
-            .where(
-                col(OutboxItem.id).in_(ids),
-                OutboxItem.claimed_by == worker,
-                col(OutboxItem.done_at).is_(None),
-            )
-            .values(claimed_until=until)
+def release_all_claims(session: Session) -> int:
+    """Forget every claim: for a store only one process uses (SQLite), claims found at start-up
+    belong to a process that died, and waiting out their lease would only delay its messages."""
+    result = session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.done_at).is_(None), col(OutboxItem.claimed_until).isnot(None))
+        .values(claimed_until=None, claimed_by=None)
+    )
+    return result.rowcount
+
+
+def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set[int]:
+    """Extend `worker`'s claims on `ids`; returns the ids it still holds (a claim that ran out
+    may have been taken over by another process)."""
+    if not ids:
+        return set()
+    held = session.exec(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.id).in_(ids),
+            OutboxItem.claimed_by == worker,
+            col(OutboxItem.done_at).is_(None),
         )
+        .values(claimed_until=until)
+        .returning(OutboxItem.id)
+    )
+    return set(held.scalars())
 
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:

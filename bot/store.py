@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x6D61_6174  # any constant shared by every Maatje process
 
 
 def _normalise_url(url: str) -> str:
@@ -63,9 +64,27 @@ class Store:
                 session.rollback()
                 raise
 
+    def serialise(self, session: Session, key: str) -> None:
+        """Hold a lock on `key` until the session's transaction ends, across processes.
+
+        PostgreSQL: a transaction-scoped advisory lock, so two processes never work on the
+        same person (or the same start-up step) at once. SQLite allows one writer at a time
+        anyway and runs a single process.
+        """
+        if self.dialect == "postgresql":
+            session.exec(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), params={"key": key}
+            )
+
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""
         with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                # Processes starting together migrate one at a time; the others then find
+                # the schema up to date. The lock ends with the transaction.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             config = _alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

@@ -11,8 +11,31 @@ from bot import Behaviour, CommandSpec
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.i18n import _l
+from bot.services import meetings as meeting_store
 from bot.services import people
-from flows import commands, greeting, intake, introductions, kennismaking, matching, pairing, status
+from flows import (
+    certificates,
+    checkins,
+    commands,
+    digest,
+    goals,
+    greeting,
+    intake,
+    kennismaking,
+    matching,
+    meeting_followup,
+    meeting_nudges,
+    meetings,
+    pairing,
+    pairs,
+    pause,
+    polls,
+    stalled,
+    status,
+)
+
+POLLS = polls.Polls.load()
+"""The questionnaires in flows/questionnaires, loaded once."""
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -32,6 +55,17 @@ def behaviour() -> Behaviour:
             "privacy", commands.privacy, _l("see, download or erase what I store about you")
         ),
         CommandSpec(
+            "meeting", meetings.meeting_command, _l("your next meeting; propose another time")
+        ),
+        CommandSpec(
+            "pause",
+            pause.pause,
+            _l("no reminders for a while: 'pause until 14-03-2027', or 'pause off'"),
+        ),
+        CommandSpec(
+            "goals", goals.goals_command, _l("your goals: 'goals', 'goals new', 'goals done 1'")
+        ),
+        CommandSpec(
             "status",
             status.status,
             _l("the programme at a glance (coordinators)"),
@@ -43,17 +77,55 @@ def behaviour() -> Behaviour:
             _l("review, change and approve the matching proposal (coordinators)"),
             coordinator_only=True,
         ),
+        CommandSpec(
+            "pairs",
+            pairs.pairs_command,
+            _l("all pairs and their state; 'pairs stalled' for the stalled ones (coordinators)"),
+            coordinator_only=True,
+        ),
+        CommandSpec(
+            "pair",
+            pairs.pair_command,
+            _l("a pair's timeline: 'pair Anna' (coordinators)"),
+            coordinator_only=True,
+        ),
+        CommandSpec(
+            "remind",
+            pairs.remind_command,
+            _l("nudge a pair: 'remind Anna', or 'remind stalled' (coordinators)"),
+            coordinator_only=True,
+        ),
+        *POLLS.commands(),
+        certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor).spec(),
     ]
     help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
     return Behaviour(
-        flows=(intake.INTAKE, kennismaking.KENNISMAKING),
+        flows=(
+            intake.INTAKE,
+            kennismaking.KENNISMAKING,
+            meetings.MEETING_TIME,
+            goals.GOALS,
+            goals.GOAL_COMMENT,
+            checkins.CHECKIN,
+            *POLLS.answers.flows,
+        ),
         commands=(
             help_spec,
             *listed,
             CommandSpec("join", greeting.join, summary=None, keeps_conversation=False),
             CommandSpec("fit", pairing.fit, summary=None),
+            CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
+            CommandSpec("met", meeting_followup.met, summary=None),
         ),
         greet=greeting.greet,
-        jobs={intake.FORGET_KIND: _forget, pairing.FIT_CHECK: pairing.fit_check},
-        space_opened=introductions.space_opened,
+        jobs={
+            intake.FORGET_KIND: _forget,
+            pairing.FIT_CHECK: pairing.fit_check,
+            **meeting_nudges.JOBS,
+            stalled.DAILY: stalled.daily,
+            digest.DIGEST: digest.digest,
+            **POLLS.answers.jobs(),
+        },
+        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due},
+        space_opened=meetings.space_opened,
     )

@@ -17,7 +17,7 @@ from bot.domain import Pair, Person, Programme
 from bot.engine import Flow, FlowContext, FormInput, MultiChoice, Outbound, SingleChoice, Step
 from bot.i18n import Lines, Text, _l
 from bot.replies import Field, FieldKind, Option, Reply
-from flows import pairing
+from flows import meetings, pairing
 from flows import vocabulary as v
 
 SIDES = ("mentor", "mentee")
@@ -89,6 +89,7 @@ def _finish(ctx: FlowContext) -> None:
             person_id,
             Reply(_l("Your copy of the kennismakingsgids, to keep:\n\n{guide}", guide=guide)),
         )
+    ctx.outbound.extend(meetings.start_plan(ctx.session, pair, ctx.now))
 
 
 def _post(pair: Pair, ctx: FlowContext, text: Text, language: str | None) -> Outbound:

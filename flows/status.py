@@ -1,14 +1,18 @@
-"""`status` for coordinators: each programme they coordinate at a glance."""
+"""`status` for coordinators: each programme they coordinate at a glance — participants by
+intake state, pairs by state, meetings held, missed and planned, and stalled pairs."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot import Turn
 from bot.domain import IntakeState, Membership, Programme, Role
-from bot.i18n import Lines, _l
+from bot.i18n import Lines, Text, _l
+from bot.services import meetings as store
+from flows import stalled
 
 STATE_LABELS = {
     IntakeState.NOT_STARTED: _l("intake not started"),
@@ -17,19 +21,34 @@ STATE_LABELS = {
     IntakeState.NOT_COMMITTED: _l("did not commit"),
 }
 ROLE_LABELS = {Role.MENTEE: _l("Mentees"), Role.MENTOR: _l("Mentors")}
+PAIR_STATES = {
+    store.PairState.STARTING: _l("filling in the kennismakingsgids"),
+    store.PairState.PROPOSED: _l("meeting proposed"),
+    store.PairState.PLANNED: _l("meeting planned"),
+    store.PairState.WAITING: _l("waiting to hear whether they met"),
+    store.PairState.UNPLANNED: _l("no meeting planned"),
+    store.PairState.STALLED: _l("stalled"),
+    store.PairState.FINISHED: _l("all meetings held"),
+    store.PairState.ENDED: _l("ended"),
+}
+
+
+def coordinated(turn: Turn) -> list[Programme]:
+    return list(
+        turn.session.exec(
+            select(Programme)
+            .join(Membership, Membership.programme_id == Programme.id)
+            .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
+        ).all()
+    )
 
 
 def status(turn: Turn, args: tuple[str, ...]) -> None:
-    coordinated = turn.session.exec(
-        select(Programme)
-        .join(Membership, Membership.programme_id == Programme.id)
-        .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
-    ).all()
-    for programme in coordinated:
+    for programme in coordinated(turn):
         members = turn.session.exec(
             select(Membership).where(Membership.programme_id == programme.id)
         ).all()
-        lines = []
+        lines: list[Text] = []
         for role, label in ROLE_LABELS.items():
             of_role = [m for m in members if m.role == role]
             counts = Counter(m.intake for m in of_role)
@@ -48,6 +67,7 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
             )
         referrals = sum(1 for m in members if m.needs_referral)
         lines.append(_l("Asked for more help than mentoring gives: {count}", count=referrals))
+        lines.extend(meeting_lines(turn.session, programme, turn.now))
         turn.say(
             _l(
                 "{programme} ({start} – {end})\n{lines}",
@@ -57,3 +77,46 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
                 lines=Lines(tuple(lines)),
             )
         )
+
+
+def meeting_lines(session: Session, programme: Programme, now: datetime) -> list[Text]:
+    """Pairs by state, meetings of the last and next four weeks, and the stalled pairs."""
+    pairs = store.active_pairs(session, programme.id or 0)
+    states = Counter(store.state_of(session, pair, now) for pair in pairs)
+    counted = [
+        _l("{count} {state}", count=states[state], state=label)
+        for state, label in PAIR_STATES.items()
+        if states[state]
+    ]
+    numbers = store.counts(session, programme.id or 0, now)
+    return [
+        _l("Pairs: {total} ({states})", total=len(pairs), states=counted or _l("none yet")),
+        _l(
+            "Meetings in the last four weeks: {held} held, {missed} missed; confirmed for the "
+            "next four weeks: {planned}",
+            held=numbers.held,
+            missed=numbers.missed,
+            planned=numbers.planned,
+        ),
+        _l("Stalled pairs: {pairs}", pairs=stalled_lines(session, programme, now) or _l("none")),
+    ]
+
+
+def stalled_lines(session: Session, programme: Programme, now: datetime) -> list[Text]:
+    settings = store.MeetingSettings.of(programme)
+    lines = []
+    for pair in store.active_pairs(session, programme.id or 0):
+        rules = store.is_stalled(session, pair, now)
+        if not rules:
+            continue
+        steps = store.open_escalations(session, pair, store.meetings_of(session, pair.id or 0))
+        lines.append(
+            _l(
+                "{mentor} and {mentee}: {reason} (step {level} of 3)",
+                mentor=store.name(session, pair.mentor_id),
+                mentee=store.name(session, pair.mentee_id),
+                reason=stalled.reason(rules[0], settings),
+                level=max((s.level for s in steps), default=0),
+            )
+        )
+    return lines

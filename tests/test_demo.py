@@ -164,3 +164,45 @@ def test_intake_match_spaces_and_kennismakingsgids_end_to_end(tmp_path: Path) ->
     assert "Nog te beantwoorden door: Maarten." in out
     assert "[Maatje in #pair-demo-maarten-anna] De kennismakingsgids is compleet" in out
     assert "Jouw exemplaar van de kennismakingsgids" in out
+
+
+MEETING_WALK = [
+    "/as mila",
+    "/in mila-eva",
+    "1",
+    "/as eva",
+    "/in mila-eva",
+    "1",
+    *["/time +1d"] * 9,
+    "/in dm",
+    "2",
+    "/time +1d",
+    "/as cora",
+    "/status",
+]
+
+
+def test_moving_the_clock_walks_a_pair_through_its_meetings(tmp_path: Path) -> None:
+    out = demo(tmp_path, MEETING_WALK)
+    before, after_confirm = out.split("Eva #pair-demo-mila-eva> 1", 1)
+    assert "[Maatje in #pair-demo-mila-eva → Mila] Time to plan meeting 1 of 4 with Eva" in before
+    assert "Thanks! Now waiting for Eva to confirm." in before
+    confirmed, after_miss = after_confirm.split("Eva> 2", 1)
+    assert "[Maatje in #pair-demo-mila-eva] Afspraak 1 staat vast." in confirmed
+    assert "📎 maatje-meeting-1.ics" in confirmed and "METHOD:REQUEST" in confirmed
+    assert "DTSTART;TZID=Europe/Amsterdam:" in confirmed
+    assert "[Maatje → Mila] For meeting 1 with Eva on" in confirmed
+    assert "Theme: Getting to know each other" in confirmed
+    assert "three short questions" in confirmed
+    assert confirmed.count("A reminder: meeting 1 with Mila starts in") >= 1
+    assert "[Maatje → Eva] Did meeting 1 with Mila take place?" in confirmed
+    assert "Afspraak 1 vervalt niet" in after_miss
+    assert "Let's find a new time for meeting 1 with Eva" in after_miss
+    assert "Een vriendelijk duwtje van Maatje: de laatste afspraak is niet doorgegaan." in (
+        after_miss
+    )
+    status = after_miss.split("Cora> /status", 1)[1]
+    assert "Vastgelopen duo's: Mila en Eva: de laatste afspraak is niet doorgegaan (stap 1" in (
+        status
+    )
+    assert "Traceback" not in out

@@ -1,9 +1,12 @@
 """The domain model (SQLModel tables)."""
 
 from bot.domain.conversations import FlowRun, RunStatus
+from bot.domain.goals import CheckIn, Goal, GoalStatus
+from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
 from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person
+from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
     GroupMember,
     IntakeState,
@@ -14,19 +17,30 @@ from bot.domain.programmes import (
 )
 
 __all__ = [
+    "OPEN_MEETING",
+    "CheckIn",
     "Consent",
+    "Escalation",
     "FlowRun",
+    "Goal",
+    "GoalStatus",
     "GroupMember",
     "Identity",
     "IntakeAnswer",
     "IntakeState",
     "MatchProposal",
+    "Meeting",
+    "MeetingStatus",
     "Membership",
     "MentorGroup",
     "OutboxItem",
     "Pair",
     "PairStatus",
     "Person",
+    "Poll",
+    "PollInvite",
+    "PollResponse",
+    "PollStatus",
     "ProcessedEvent",
     "Programme",
     "ProposalStatus",

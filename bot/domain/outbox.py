@@ -15,12 +15,18 @@ class OutboxItem(SQLModel, table=True):
     """An action due at `due_at`. Done once `done_at` is set; dead once `failed_at` is."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "done_at", "failed_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "done_at", "failed_at", "due_at"),
+        Index("ix_outbox_lane", "lane", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     idempotency_key: str = Field(max_length=200, unique=True)
+    lane: str | None = Field(default=None, max_length=120)
+    """Actions in one lane (messages to one person or one space) are carried out in the order
+    they were written: none is claimed while an older one in its lane is unfinished."""
     due_at: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=1000)

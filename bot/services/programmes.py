@@ -64,6 +64,22 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "group_size": cfg.group_size,
         "min_fit": cfg.min_fit,
         "matching_weights": dict(cfg.matching_weights),
+        "meeting_minutes": cfg.meeting_minutes,
+        "nudge_hours": list(cfg.nudge_hours),
+        "meeting_agenda": [{"theme": a.theme, "exercise": a.exercise} for a in cfg.meeting_agenda],
+        "stalled_first_meeting_days": cfg.stalled_first_meeting_days,
+        "stalled_missed_in_row": cfg.stalled_missed_in_row,
+        "stalled_silence_days": cfg.stalled_silence_days,
+        "stalled_step_days": cfg.stalled_step_days,
+        "digest_weekday": cfg.digest_weekday,
+        "poll_min_responses": cfg.poll_min_responses,
+        "poll_reminder_days": cfg.poll_reminder_days,
+        "poll_reminders": cfg.poll_reminders,
+        "institution": cfg.institution,
+        "certificate_signer": cfg.certificate_signer,
+        "certificate_signer_role": cfg.certificate_signer_role,
+        "certificate_criteria": dict(cfg.certificate_criteria),
+        "certificate_comprised": [dict(c) for c in cfg.certificate_comprised],
     }
 
 

@@ -1,0 +1,250 @@
+"""Certificates for mentors: who meets the programme's criteria, and the PDF in their language.
+
+Criteria (programme setting `certificate_criteria`, all optional):
+    mentees = 1                       mentored at least this many mentees (pairs, ended or not)
+    meetings = 3                      held at least this many meetings (needs a counter, below)
+    evaluation = "final-evaluation"   answered a poll of this questionnaire
+
+Meetings are counted by a `MeetingsHeld` function the caller passes (the meetings module
+provides it). Without one, a `meetings` criterion cannot be checked and nobody meets it: a
+certificate is never sent on a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from bot.domain import IntakeState, Membership, Pair, Person, Programme, Role
+from bot.i18n import Localized, Text, _l, _n
+from bot.services import polls
+
+MeetingsHeld = Callable[[Session, int, int], int]
+"""(session, programme id, mentor id) → meetings the mentor held in the programme."""
+Render = Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Criteria:
+    mentees: int = 1
+    meetings: int = 0
+    evaluation: str | None = None
+
+    @classmethod
+    def of(cls, programme: Programme) -> Criteria:
+        raw: Mapping[str, Any] = programme.settings.get("certificate_criteria") or {}
+        return cls(
+            mentees=int(raw.get("mentees", 1)),
+            meetings=int(raw.get("meetings", 0)),
+            evaluation=raw.get("evaluation") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    person_id: int
+    missing: tuple[Text, ...]
+    """Why not (empty: eligible)."""
+
+    @property
+    def eligible(self) -> bool:
+        return not self.missing
+
+
+def mentors(session: Session, programme_id: int) -> list[int]:
+    return sorted(
+        session.exec(
+            select(Membership.person_id).where(
+                Membership.programme_id == programme_id,
+                Membership.role == Role.MENTOR,
+                Membership.intake == IntakeState.COMPLETE,
+            )
+        ).all()
+    )
+
+
+def mentee_count(session: Session, programme_id: int, mentor_id: int) -> int:
+    return session.exec(
+        select(func.count(col(Pair.id))).where(
+            Pair.programme_id == programme_id, Pair.mentor_id == mentor_id
+        )
+    ).one()
+
+
+def check(
+    session: Session,
+    programme: Programme,
+    criteria: Criteria,
+    meetings_held: MeetingsHeld | None = None,
+) -> list[Verdict]:
+    """Every mentor of the programme, with what they still miss."""
+    assert programme.id is not None
+    answered = (
+        polls.submitted(session, programme.id, criteria.evaluation)
+        if criteria.evaluation
+        else set()
+    )
+    verdicts = []
+    for mentor_id in mentors(session, programme.id):
+        missing: list[Text] = []
+        if mentee_count(session, programme.id, mentor_id) < criteria.mentees:
+            missing.append(
+                _n(
+                    "mentored fewer than {count} mentee",
+                    "mentored fewer than {count} mentees",
+                    criteria.mentees,
+                )
+            )
+        if criteria.meetings > 0:
+            if meetings_held is None:
+                missing.append(_l("meetings cannot be counted yet"))
+            elif meetings_held(session, programme.id, mentor_id) < criteria.meetings:
+                missing.append(
+                    _n(
+                        "held fewer than {count} meeting",
+                        "held fewer than {count} meetings",
+                        criteria.meetings,
+                    )
+                )
+        if criteria.evaluation and mentor_id not in answered:
+            missing.append(
+                _l("has not submitted the evaluation '{name}'", name=criteria.evaluation)
+            )
+        verdicts.append(Verdict(mentor_id, tuple(missing)))
+    return verdicts
+
+
+def eligible(
+    session: Session,
+    programme: Programme,
+    criteria: Criteria | None = None,
+    meetings_held: MeetingsHeld | None = None,
+) -> list[int]:
+    """The mentors who meet the criteria (the programme's own when none are given)."""
+    criteria = criteria or Criteria.of(programme)
+    return [v.person_id for v in check(session, programme, criteria, meetings_held) if v.eligible]
+
+
+# -- the certificate ---------------------------------------------------------------------------
+
+DEFAULT_COMPRISED = (
+    _l("preparation and training as a mentor"),
+    _l("regular meetings with their mentees, individually and as a group"),
+    _l("supervision and peer reflection with other mentors"),
+)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    name: str
+    programme: str
+    institution: str
+    start: date
+    end: date
+    comprised: tuple[Text | Localized | str, ...]
+    signer: str
+    signer_role: Text | str
+    issued: date
+
+
+def certificate_for(
+    session: Session, programme: Programme, person_id: int, today: date
+) -> Certificate:
+    """The certificate's content, from the person and the programme's settings."""
+    person = session.get(Person, person_id)
+    settings = programme.settings
+    comprised: Sequence[Text | Localized | str] = (
+        tuple(
+            Localized(dict(entry)) if isinstance(entry, Mapping) else str(entry)
+            for entry in settings.get("certificate_comprised") or ()
+        )
+        or DEFAULT_COMPRISED
+    )
+    mentees = mentee_count(session, programme.id or 0, person_id)
+    if mentees:
+        comprised = (
+            *comprised,
+            _n("mentoring {count} student", "mentoring {count} students", mentees),
+        )
+    return Certificate(
+        name=(person.display_name if person else None) or f"#{person_id}",
+        programme=programme.name,
+        institution=settings.get("institution") or "",
+        start=programme.start,
+        end=programme.end,
+        comprised=tuple(comprised),
+        signer=settings.get("certificate_signer") or "",
+        signer_role=settings.get("certificate_signer_role") or _l("programme coordinator"),
+        issued=today,
+    )
+
+
+def _font_dir() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def render_pdf(certificate: Certificate, render: Render) -> bytes:
+    """An A4 certificate; `render` turns a `Text` into the reader's language."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_creation_date(datetime.combine(certificate.issued, datetime.min.time(), UTC))
+    pdf.set_title(render(_l("Certificate")))
+    pdf.set_author(certificate.institution or certificate.programme)
+    fonts = _font_dir()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_draw_color(47, 109, 181)
+    pdf.set_line_width(1.2)
+    pdf.rect(12, 12, 186, 273)
+    width = pdf.w - 2 * 28
+    pdf.set_left_margin(28)
+    pdf.set_right_margin(28)
+
+    def line(text: str, size: float, style: str = "", gap: float = 4, align: str = "C") -> None:
+        pdf.set_font("DejaVu", style, size)
+        pdf.multi_cell(width, size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(gap)
+
+    pdf.set_y(40)
+    if certificate.institution:
+        line(certificate.institution, 13, gap=10)
+    pdf.set_text_color(47, 109, 181)
+    line(render(_l("Certificate")), 34, "B", gap=14)
+    pdf.set_text_color(0, 0, 0)
+    line(render(_l("This is to certify that")), 13, gap=6)
+    line(certificate.name, 24, "B", gap=8)
+    line(
+        render(
+            _l(
+                "took part as a mentor in {programme}, from {start} to {end}.",
+                programme=certificate.programme,
+                start=certificate.start,
+                end=certificate.end,
+            )
+        ),
+        13,
+        gap=12,
+    )
+    line(render(_l("The mentorship comprised:")), 12, "B", gap=2, align="L")
+    for part in certificate.comprised:
+        line(f"•  {render(part)}", 12, gap=1, align="L")
+    pdf.set_y(225)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_line_width(0.3)
+    pdf.line(28, 232, 100, 232)
+    pdf.set_y(235)
+    if certificate.signer:
+        line(certificate.signer, 12, "B", gap=1, align="L")
+    line(render(certificate.signer_role), 11, gap=1, align="L")
+    line(render(_l("Issued on {date}", date=certificate.issued)), 10, gap=0, align="L")
+    return bytes(pdf.output())

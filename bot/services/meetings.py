@@ -1,0 +1,269 @@
+"""Meetings over the store: a programme's meeting settings, a pair's meetings and state, and
+the numbers a coordinator sees. Plain functions; the conversations live in `flows/meetings*.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.domain import (
+    OPEN_MEETING,
+    Escalation,
+    Meeting,
+    MeetingStatus,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+)
+from bot.services import scheduling
+
+
+@dataclass(frozen=True)
+class MeetingSettings:
+    minutes: int = 60
+    nudge_hours: tuple[int, ...] = (24, 1)
+    agenda: tuple[dict[str, str], ...] = ()
+    first_meeting_days: int = 21
+    missed_in_row: int = 2
+    silence_days: int = 10
+    step_days: int = 3
+    digest_weekday: str = "monday"
+    quiet: tuple[scheduling.QuietPeriod, ...] = field(default=())
+
+    @classmethod
+    def of(cls, programme: Programme) -> MeetingSettings:
+        s = programme.settings
+        return cls(
+            minutes=s.get("meeting_minutes", 60),
+            nudge_hours=tuple(s.get("nudge_hours", (24, 1))),
+            agenda=tuple(s.get("meeting_agenda", ())),
+            first_meeting_days=s.get("stalled_first_meeting_days", 21),
+            missed_in_row=s.get("stalled_missed_in_row", 2),
+            silence_days=s.get("stalled_silence_days", 10),
+            step_days=s.get("stalled_step_days", 3),
+            digest_weekday=s.get("digest_weekday", "monday"),
+            quiet=scheduling.quiet_periods(s),
+        )
+
+
+class PairState(StrEnum):
+    STARTING = "starting"
+    """The kennismakingsgids is not complete yet."""
+    PROPOSED = "proposed"
+    PLANNED = "planned"
+    WAITING = "waiting"
+    """A meeting has passed and nobody said yet whether it took place."""
+    UNPLANNED = "unplanned"
+    STALLED = "stalled"
+    FINISHED = "finished"
+    ENDED = "ended"
+
+
+def meetings_of(session: Session, pair_id: int) -> Sequence[Meeting]:
+    return session.exec(
+        select(Meeting)
+        .where(Meeting.pair_id == pair_id)
+        .order_by(col(Meeting.starts_at), col(Meeting.id))
+    ).all()
+
+
+def open_meeting(session: Session, pair_id: int) -> Meeting | None:
+    """The pair's meeting being planned or ahead (proposed or confirmed), if any."""
+    return session.exec(
+        select(Meeting)
+        .where(Meeting.pair_id == pair_id, col(Meeting.status).in_(OPEN_MEETING))
+        .order_by(col(Meeting.id).desc())
+    ).first()
+
+
+def escalations_of(session: Session, pair_id: int) -> Sequence[Escalation]:
+    return session.exec(
+        select(Escalation).where(Escalation.pair_id == pair_id).order_by(col(Escalation.at))
+    ).all()
+
+
+def held_by_mentor(session: Session, programme_id: int, mentor_id: int) -> int:
+    """Meetings a mentor held with their mentees in a programme (for certificates)."""
+    pairs = session.exec(
+        select(Pair.id).where(Pair.programme_id == programme_id, Pair.mentor_id == mentor_id)
+    ).all()
+    if not pairs:
+        return 0
+    return len(
+        session.exec(
+            select(Meeting.id).where(
+                col(Meeting.pair_id).in_(pairs), Meeting.status == MeetingStatus.HELD
+            )
+        ).all()
+    )
+
+
+def held_count(meetings: Sequence[Meeting]) -> int:
+    return sum(1 for m in meetings if m.status == MeetingStatus.HELD)
+
+
+def last_recovery(pair: Pair, meetings: Sequence[Meeting]) -> datetime:
+    """Since when the pair's current stretch counts: matching, or the last meeting held."""
+    held = [m.starts_at for m in meetings if m.status == MeetingStatus.HELD]
+    return max([pair.matched_at, *held])
+
+
+def open_escalations(session: Session, pair: Pair, meetings: Sequence[Meeting]) -> list[Escalation]:
+    """Escalation steps (level ≥ 1) taken since the pair last recovered."""
+    since = last_recovery(pair, meetings)
+    assert pair.id is not None
+    return [e for e in escalations_of(session, pair.id) if e.level >= 1 and e.at >= since]
+
+
+def state_of(session: Session, pair: Pair, now: datetime) -> PairState:
+    if pair.status != PairStatus.ACTIVE:
+        return PairState.ENDED
+    assert pair.id is not None
+    if is_stalled(session, pair, now):
+        return PairState.STALLED
+    if "mentor" not in pair.guide or "mentee" not in pair.guide:
+        return PairState.STARTING
+    meetings = meetings_of(session, pair.id)
+    current = open_meeting(session, pair.id)
+    if current is not None and current.status == MeetingStatus.PROPOSED:
+        return PairState.PROPOSED
+    if current is not None:
+        return PairState.PLANNED if current.starts_at > now else PairState.WAITING
+    programme = session.get(Programme, pair.programme_id)
+    if programme is not None and held_count(meetings) >= programme.meetings:
+        return PairState.FINISHED
+    return PairState.UNPLANNED
+
+
+def active_pairs(session: Session, programme_id: int) -> Sequence[Pair]:
+    return session.exec(
+        select(Pair)
+        .where(Pair.programme_id == programme_id, Pair.status == PairStatus.ACTIVE)
+        .order_by(col(Pair.id))
+    ).all()
+
+
+def pairs_of(session: Session, person_id: int) -> Sequence[Pair]:
+    """The active pairs a person is in, as mentor or mentee."""
+    return session.exec(
+        select(Pair)
+        .where(
+            (Pair.mentor_id == person_id) | (Pair.mentee_id == person_id),
+            Pair.status == PairStatus.ACTIVE,
+        )
+        .order_by(col(Pair.id))
+    ).all()
+
+
+@dataclass(frozen=True)
+class MeetingCounts:
+    held: int
+    missed: int
+    planned: int
+
+
+def counts(session: Session, programme_id: int, now: datetime, days: int = 28) -> MeetingCounts:
+    """Meetings held and missed in the last `days` days, and planned (confirmed) in the next."""
+    rows = session.exec(
+        select(Meeting).where(
+            Meeting.programme_id == programme_id,
+            col(Meeting.starts_at) >= now - timedelta(days=days),
+            col(Meeting.starts_at) <= now + timedelta(days=days),
+        )
+    ).all()
+    past = [m for m in rows if m.starts_at <= now]
+    return MeetingCounts(
+        held=sum(1 for m in past if m.status == MeetingStatus.HELD),
+        missed=sum(1 for m in past if m.status == MeetingStatus.MISSED),
+        planned=sum(1 for m in rows if m.starts_at > now and m.status == MeetingStatus.CONFIRMED),
+    )
+
+
+def name(session: Session, person_id: int) -> str:
+    person = session.get(Person, person_id)
+    return (person.display_name if person else None) or f"#{person_id}"
+
+
+def is_paused(person: Person | None, now: datetime) -> bool:
+    return bool(person and person.paused_until and person.paused_until > now)
+
+
+def side_of(pair: Pair, person_id: int) -> str | None:
+    if person_id == pair.mentor_id:
+        return "mentor"
+    if person_id == pair.mentee_id:
+        return "mentee"
+    return None
+
+
+def other_of(pair: Pair, person_id: int) -> int:
+    return pair.mentee_id if person_id == pair.mentor_id else pair.mentor_id
+
+
+def confirmations(meeting: Meeting) -> dict[str, Any]:
+    """A copy of the meeting's answers, with the usual keys present."""
+    data = copy.deepcopy(meeting.confirmations or {})
+    data.setdefault("confirmed", {})
+    data.setdefault("met", {})
+    return data
+
+
+class Rule(StrEnum):
+    NO_FIRST_MEETING = "no_first_meeting"
+    MISSED_IN_ROW = "missed_in_row"
+    SILENCE = "silence"
+
+
+def _waiting_since(meeting: Meeting) -> datetime | None:
+    """Since when Maatje waits for an answer about `meeting` (a proposal not confirmed by both,
+    or "did you meet?" unanswered)."""
+    answers = meeting.confirmations or {}
+    if meeting.status == MeetingStatus.PROPOSED and answers.get("asked_at"):
+        return datetime.fromisoformat(answers["asked_at"])
+    if (
+        meeting.status == MeetingStatus.CONFIRMED
+        and answers.get("followup_at")
+        and not answers.get("met")
+    ):
+        return datetime.fromisoformat(answers["followup_at"])
+    return None
+
+
+def stalled_rules(
+    pair: Pair, meetings: Sequence[Meeting], settings: MeetingSettings, now: datetime
+) -> list[Rule]:
+    """The stalled-pair rules that hold for this pair now (rules set to 0 are off)."""
+    fired: list[Rule] = []
+    upcoming = any(m.status == MeetingStatus.CONFIRMED and m.starts_at > now for m in meetings)
+    if (
+        settings.first_meeting_days
+        and held_count(meetings) == 0
+        and not upcoming
+        and now >= pair.matched_at + timedelta(days=settings.first_meeting_days)
+    ):
+        fired.append(Rule.NO_FIRST_MEETING)
+    finished = [m for m in meetings if m.status in (MeetingStatus.HELD, MeetingStatus.MISSED)]
+    finished.sort(key=lambda m: m.starts_at)
+    k = settings.missed_in_row
+    if k and len(finished) >= k and all(m.status == MeetingStatus.MISSED for m in finished[-k:]):
+        fired.append(Rule.MISSED_IN_ROW)
+    if settings.silence_days:
+        since = [s for m in meetings if (s := _waiting_since(m)) is not None]
+        if since and now - min(since) >= timedelta(days=settings.silence_days):
+            fired.append(Rule.SILENCE)
+    return fired
+
+
+def is_stalled(session: Session, pair: Pair, now: datetime) -> list[Rule]:
+    programme = session.get(Programme, pair.programme_id)
+    if programme is None or pair.status != PairStatus.ACTIVE or pair.id is None:
+        return []
+    return stalled_rules(pair, meetings_of(session, pair.id), MeetingSettings.of(programme), now)

@@ -1,0 +1,128 @@
+"""`certificates` for coordinators: preview who gets one, then send them.
+
+certificates        who meets the programme's criteria (and what the others miss), with each
+                    certificate attached as the mentor will get it, in their language
+certificates send   each eligible mentor gets their PDF in a direct message — once: sending
+                    again later reaches only mentors who became eligible since
+
+Meetings are counted by the function given to `CertificatesCommand` (the meetings module's);
+until there is one, a `meetings` criterion keeps everyone waiting (bot/services/certificates.py).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot import CommandSpec, Turn
+from bot.delivery import enqueue_outbound
+from bot.domain import Membership, OutboxItem, Person, Programme, Role
+from bot.engine import Outbound
+from bot.i18n import Lines, _l, _n
+from bot.replies import Attachment, Reply
+from bot.services import certificates, people
+
+
+def _programme(turn: Turn) -> Programme | None:
+    return turn.session.exec(
+        select(Programme)
+        .join(Membership, Membership.programme_id == Programme.id)
+        .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
+        .order_by(Programme.start.desc())
+    ).first()
+
+
+def _key(programme: Programme, person_id: int) -> str:
+    return f"certificate:{programme.id}:{person_id}"
+
+
+class CertificatesCommand:
+    def __init__(self, meetings_held: certificates.MeetingsHeld | None = None) -> None:
+        self.meetings_held = meetings_held
+
+    def spec(self) -> CommandSpec:
+        return CommandSpec(
+            "certificates",
+            self.run,
+            _l("preview and send the mentors' certificates (coordinators)"),
+            coordinator_only=True,
+        )
+
+    def pdf(self, turn: Turn, programme: Programme, person_id: int) -> Attachment:
+        person = turn.session.get(Person, person_id)
+        assert person is not None
+        language = people.language_of(turn.session, person)
+        content = certificates.certificate_for(
+            turn.session, programme, person_id, turn.now.astimezone().date()
+        )
+        pdf = certificates.render_pdf(
+            content, lambda text: turn.engine.translator.render(text, language)
+        )
+        slug = "".join(c if c.isalnum() else "-" for c in content.name.lower()).strip("-")
+        return Attachment(
+            f"certificate-{programme.slug}-{slug or person_id}.pdf", pdf, "application/pdf"
+        )
+
+    def run(self, turn: Turn, args: tuple[str, ...]) -> None:
+        programme = _programme(turn)
+        if programme is None:
+            turn.say(_l("You don't coordinate a programme."))
+            return
+        criteria = certificates.Criteria.of(programme)
+        verdicts = certificates.check(turn.session, programme, criteria, self.meetings_held)
+        ready = [v.person_id for v in verdicts if v.eligible]
+        sending = bool(args) and args[0].lower() in ("send", "verstuur")
+        if sending:
+            self.send(turn, programme, ready)
+            return
+        waiting = [
+            _l("{name}: {missing}", name=self._name(turn, v.person_id), missing=list(v.missing))
+            for v in verdicts
+            if not v.eligible
+        ]
+        turn.say(
+            _l(
+                "Certificates for {programme}.\nReady: {ready}\nNot yet: {waiting}\n\n"
+                "The certificates are attached as each mentor will receive them. Send them "
+                "with 'certificates send'.",
+                programme=programme.name,
+                ready=[self._name(turn, pid) for pid in ready] or _l("no one"),
+                waiting=Lines(tuple(waiting)) if waiting else _l("no one"),
+            ),
+            files=tuple(self.pdf(turn, programme, pid) for pid in ready),
+        )
+
+    def send(self, turn: Turn, programme: Programme, ready: list[int]) -> None:
+        sent_before = set(
+            turn.session.exec(
+                select(OutboxItem.idempotency_key).where(
+                    OutboxItem.idempotency_key.in_(  # type: ignore[attr-defined]
+                        [f"{_key(programme, pid)}:0" for pid in ready]
+                    )
+                )
+            ).all()
+        )
+        new = [pid for pid in ready if f"{_key(programme, pid)}:0" not in sent_before]
+        for person_id in new:
+            message = Reply(
+                _l(
+                    "Thank you for being a mentor in {programme}! Here is your certificate.",
+                    programme=programme.name,
+                ),
+                files=(self.pdf(turn, programme, person_id),),
+            )
+            enqueue_outbound(
+                turn.session, [Outbound(person_id, message)], _key(programme, person_id), turn.now
+            )
+        turn.say(
+            _n(
+                "I'm sending {count} certificate ({before} sent earlier).",
+                "I'm sending {count} certificates ({before} sent earlier).",
+                len(new),
+                before=len(ready) - len(new),
+            )
+        )
+
+    @staticmethod
+    def _name(turn: Turn, person_id: int) -> str:
+        person = turn.session.get(Person, person_id)
+        return (person.display_name if person else None) or f"#{person_id}"

@@ -1,0 +1,95 @@
+"""After a meeting: "did you meet?" answered with a button.
+
+Yes → the meeting is held, the goals and check-in flow gets its turn (`on_meeting_held`), and
+the next meeting is proposed. No → the meeting is missed and a new time for the same meeting is
+proposed at once: a meeting is rescheduled, never silently cancelled. The first answer decides;
+a different answer from the other member later is kept on the meeting for the coordinators.
+"""
+
+from __future__ import annotations
+
+from bot import Turn
+from bot.domain import Meeting, MeetingStatus, Pair, Programme
+from bot.i18n import _l
+from bot.replies import Reply
+from bot.services import meetings as store
+from bot.services import scheduling
+from bot.spaces import Work
+from flows import checkins, meetings
+from flows import meeting_messages as msg
+
+
+def on_meeting_held(work: Turn | Work, meeting: Meeting) -> None:
+    """Called once, in the same transaction, when a meeting is marked held: the mentee sets
+    or updates goals, and a check-in is planned midway to the next meeting."""
+    checkins.after_meeting(work, meeting)
+
+
+def met(turn: Turn, args: tuple[str, ...]) -> None:
+    """`met <meeting> yes|no`: the buttons under "did you meet?"."""
+    meeting = turn.session.get(Meeting, int(args[0])) if args and args[0].isdigit() else None
+    pair = turn.session.get(Pair, meeting.pair_id) if meeting and meeting.pair_id else None
+    answer = args[1] if len(args) > 1 else ""
+    if (
+        meeting is None
+        or pair is None
+        or store.side_of(pair, turn.person_id) is None
+        or answer not in ("yes", "no")
+    ):
+        turn.say(_l("That button no longer works. Send me a message to continue."))
+        return
+    answers = store.confirmations(meeting)
+    answers["met"][str(turn.person_id)] = answer == "yes"
+    meeting.confirmations = answers
+    turn.session.add(meeting)
+    if meeting.status != MeetingStatus.CONFIRMED:
+        turn.say(_l("Thank you, I've noted that."))
+        return
+    programme = turn.session.get(Programme, meeting.programme_id)
+    assert programme is not None
+    if answer == "yes":
+        _held(turn, meeting, pair, programme)
+    else:
+        _missed(turn, meeting, pair)
+
+
+def _held(turn: Turn, meeting: Meeting, pair: Pair, programme: Programme) -> None:
+    meeting.status = MeetingStatus.HELD
+    turn.session.add(meeting)
+    turn.session.flush()
+    on_meeting_held(turn, meeting)
+    if meeting.number >= programme.meetings:
+        text = _l(
+            "Good to hear you met! That was the last meeting of the programme — well done, "
+            "both of you."
+        )
+        turn.outbound.extend(msg.to_pair(turn.session, pair, Reply(text)))
+        return
+    text = _l(
+        "Good to hear you met for meeting {number}! I'll propose a time for the next one.",
+        number=meeting.number,
+    )
+    turn.outbound.extend(msg.to_pair(turn.session, pair, Reply(text)))
+    cadence = pair.agreement.get("cadence") or programme.meeting_cadence
+    anchor = meetings.zone_of(turn.session, pair.mentor_id)
+    earliest = max(
+        scheduling.following(meeting.starts_at, cadence, anchor),
+        turn.now + meetings.RESCHEDULE_NOTICE,
+    )
+    turn.outbound.extend(
+        meetings.propose(
+            turn.session, pair, programme, meeting.number + 1, turn.now, earliest=earliest
+        )
+    )
+
+
+def _missed(turn: Turn, meeting: Meeting, pair: Pair) -> None:
+    meeting.status = MeetingStatus.MISSED
+    turn.session.add(meeting)
+    text = _l(
+        "Thanks for letting me know — that happens. Meeting {number} is not cancelled; let's "
+        "find a new time for it.",
+        number=meeting.number,
+    )
+    turn.outbound.extend(msg.to_pair(turn.session, pair, Reply(text)))
+    turn.outbound.extend(meetings.reschedule(turn.session, meeting, turn.now))

@@ -1,0 +1,127 @@
+"""Certificates: who is eligible, the PDF in the mentor's language, the command."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+
+from bot.domain import MentorGroup, Pair, Programme, Role
+from bot.domain.polls import Poll, PollInvite
+from bot.i18n import Translator
+from bot.services import certificates
+from bot.testing import Conversation
+from tests.test_polls import enrol
+
+
+def pdf_text(content: bytes) -> str:
+    assert content.startswith(b"%PDF-")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.fixture
+async def programme(app, chat: Conversation, clock):
+    await chat.send("cora", "hello")
+    ids = {who: enrol(app, who, Role.MENTOR) for who in ("maarten", "mila")}
+    ids["anna"] = enrol(app, "anna")
+    now = clock.now()
+    with app.store.session() as session:
+        programme = session.exec(select(Programme)).one()
+        programme.settings = {
+            **programme.settings,
+            "institution": "Hogeschool Voorbeeld",
+            "certificate_signer": "Dr. Jansen",
+            "certificate_criteria": {"mentees": 1, "evaluation": "training-evaluation"},
+        }
+        session.add(programme)
+        group = MentorGroup(programme_id=programme.id, mentor_id=ids["maarten"], name="Maarten")
+        session.add(group)
+        session.flush()
+        session.add(
+            Pair(
+                programme_id=programme.id,
+                group_id=group.id,
+                mentor_id=ids["maarten"],
+                mentee_id=ids["anna"],
+                matched_at=now,
+            )
+        )
+        poll = Poll(
+            programme_id=programme.id,
+            questionnaire="training-evaluation",
+            questionnaire_version="x",
+            audience="mentor",
+            anonymous=True,
+            created_at=now,
+        )
+        session.add(poll)
+        session.flush()
+        session.add(PollInvite(poll_id=poll.id, person_id=ids["maarten"], answered_at=now))
+        session.add(PollInvite(poll_id=poll.id, person_id=ids["mila"]))
+    return ids
+
+
+def test_eligibility_follows_the_criteria(app, programme) -> None:
+    with app.store.session() as session:
+        row = session.exec(select(Programme)).one()
+        assert certificates.eligible(session, row) == [programme["maarten"]]
+        loose = certificates.Criteria(mentees=0)
+        assert certificates.eligible(session, row, loose) == sorted(
+            [programme["maarten"], programme["mila"]]
+        )
+        meetings = certificates.Criteria(mentees=1, meetings=3)
+        assert certificates.eligible(session, row, meetings) == []  # no counter: no guess
+        counted = certificates.eligible(session, row, meetings, lambda s, p, m: 3)
+        assert counted == [programme["maarten"]]
+        assert certificates.eligible(session, row, meetings, lambda s, p, m: 2) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Certificate", "took part as a mentor in Mentoraat Test", "September 1, 2026")),
+        (
+            "nl",
+            ("Certificaat", "als mentor deelgenomen heeft aan Mentoraat Test", "1 september 2026"),
+        ),
+    ],
+)
+def test_the_pdf_in_the_mentors_language(app, programme, tmp_path, language, words) -> None:
+    translator = Translator()
+    with app.store.session() as session:
+        row = session.exec(select(Programme)).one()
+        content = certificates.certificate_for(session, row, programme["maarten"], date(2027, 7, 1))
+    pdf = certificates.render_pdf(content, lambda text: translator.render(text, language))
+    extracted = " ".join(pdf_text(pdf).split())  # lines wrap where the page ends
+    for expected in ("Maarten", "Hogeschool Voorbeeld", "Dr. Jansen", *words):
+        assert expected in extracted, (expected, extracted)
+
+
+async def test_preview_then_send_once(app, chat: Conversation, programme) -> None:
+    await chat.command("cora", "certificates")
+    preview = chat.last_message("cora")
+    assert "Ready: Maarten" in preview.text
+    assert "Mila: mentored fewer than 1 mentee and has not submitted the evaluation" in preview.text
+    (attached,) = preview.files
+    assert attached.mimetype == "application/pdf" and "Maarten" in pdf_text(attached.content)
+
+    await chat.command("cora", "certificates", "send")
+    assert "I'm sending 1 certificate (0 sent earlier)" in chat.last("cora")
+    received = chat.last_message("maarten")
+    assert "Here is your certificate" in received.text
+    assert "Mentoraat Test" in pdf_text(received.files[0].content)
+    assert not chat.messages("mila")
+
+    await chat.command("cora", "certificates", "send")
+    assert "I'm sending 0 certificates (1 sent earlier)" in chat.last("cora")
+    assert len([m for m in chat.messages("maarten") if m.files]) == 1
+
+    await chat.command("anna", "certificates")
+    assert "only the programme's coordinators" in chat.last("anna")
+
+
+def test_english_translator_is_the_default() -> None:
+    assert Translator().render(certificates.DEFAULT_COMPRISED[0], "en").startswith("preparation")
