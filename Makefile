@@ -39,6 +39,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks (bench/): each prints its figures and the machine; see docs/performance.md.
+bench: compile postgres
+	$(BIN)/python -c "from bench.common import print_machine; print_machine('matching')"
+	$(BIN)/python -m bench.matching
+	$(BIN)/python -m bench.outbox --postgres
+	$(BIN)/python -m bench.slack_http --postgres
+	$(BIN)/python -m bench.startup
+
 catalogues: install
 	$(BIN)/python scripts/catalogues.py
 

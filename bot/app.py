@@ -10,8 +10,9 @@ import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from bot import outbox
+from bot import outbox, retention
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour
 from bot.clock import Clock
@@ -92,12 +93,14 @@ def build(
         programmes.sync(session, config.programmes)
         if store.dialect == "sqlite":  # one process per SQLite store: earlier claims are dead
             outbox.release_all_claims(session)
+        retention.plan(session, clock.now().date() + timedelta(days=1), clock.now())
     translator = translator or Translator()
     behaviour = load_behaviour()
     registry: dict[str, Adapter] = dict(adapters or {})
     deliverer = Deliverer(store, translator, registry)
     engine = Engine({f.name: f for f in behaviour.flows}, translator)
     jobs = {
+        retention.DAILY: retention.daily,
         **_engine_jobs(engine),
         **behaviour.jobs,
         **{kind: _with_work(engine, job) for kind, job in behaviour.work_jobs.items()},

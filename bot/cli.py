@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the application id (default: read from DISCORD_TOKEN)",
     )
+    out = sub.add_parser("export", help="a programme's pairs, meetings, goals, polls as CSV")
+    out.add_argument("programme", help="the programme's slug")
+    out.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV files")
+    out.add_argument("--config", type=Path, default=None)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_demo(_demo_config(args.database), args.acting))
         if args.command == "discord":
             return _discord_invite(args.application_id)
+        if args.command == "export":
+            return _export(_config_for_db(args.config), args.programme, args.out)
         if args.command == "db":
             config = _config_for_db(args.config)
             from bot.store import Store
@@ -93,6 +99,28 @@ def _discord_invite(application_id: int | None) -> int:
         print("give --application-id, or set DISCORD_TOKEN to the bot's token", file=sys.stderr)
         return 2
     print(discord.invite_url(application_id))
+    return 0
+
+
+def _export(config: Config, slug: str, folder: Path) -> int:
+    from sqlmodel import select
+
+    from bot.domain import Programme
+    from bot.services.export import export
+    from bot.store import Store
+
+    store = Store(config.database_url)
+    store.upgrade()
+    with store.session() as session:
+        programme = session.exec(select(Programme).where(Programme.slug == slug)).first()
+        if programme is None:
+            print(f"no programme {slug!r} in the database", file=sys.stderr)
+            return 2
+        files = export(session, programme)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / f"{slug}-{name}").write_bytes(content)
+        print(folder / f"{slug}-{name}")
     return 0
 
 

@@ -73,6 +73,7 @@ class ProgrammeConfig:
     stalled_silence_days: int = 10
     stalled_step_days: int = 3
     digest_weekday: str = "monday"
+    retention_days: int = 365
     poll_min_responses: int = 5
     poll_reminder_days: int = 3
     poll_reminders: int = 2
@@ -272,6 +273,7 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
         comprised.append({"nl": entry.text("nl"), "en": entry.text("en")})
         entry.finish()
     values = {
+        "retention_days": s.get("retention_days", int, 365),
         "poll_min_responses": s.get("poll_min_responses", int, 5),
         "poll_reminder_days": s.get("poll_reminder_days", int, 3),
         "poll_reminders": s.get("poll_reminders", int, 2),
@@ -281,6 +283,8 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
         "certificate_criteria": criteria,
         "certificate_comprised": tuple(comprised),
     }
+    if values["retention_days"] < 0:
+        raise ConfigError(s.key("retention_days"), "must not be negative (0 keeps everything)")
     if values["poll_min_responses"] < 1:
         raise ConfigError(s.key("poll_min_responses"), "must be at least 1")
     return values

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -84,6 +85,9 @@ class Core:
         self.adapters = adapters
         self.auto_dispatch = auto_dispatch
         self._tasks: set[asyncio.Task[int]] = set()
+        self._kicked = False
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maatje-core")
+        """Events are handled off the event loop (acks stay fast), one at a time, in order."""
 
     async def handle(self, event: Event) -> Outcome:
         try:
@@ -101,7 +105,8 @@ class Core:
         and platforms that had their acknowledgement will not send it again."""
         for delay in (*STORE_RETRY_DELAYS, None):
             try:
-                return self._handle(event)
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._worker, self._handle, event)
             except OperationalError:
                 if delay is None:
                     raise
@@ -113,12 +118,27 @@ class Core:
         return self.store.reachable()
 
     def kick(self) -> None:
-        """Start the dispatcher now (the scheduler also runs it on every tick)."""
+        """Run the dispatcher now (the scheduler also runs it on every tick). Kicks that come
+        while a run is going make that run go round once more instead of queueing more runs."""
         if not self.auto_dispatch:
             return
-        task = asyncio.get_running_loop().create_task(self.dispatcher.run_due())
+        self._kicked = True
+        if self._tasks:
+            return
+        task = asyncio.get_running_loop().create_task(self._dispatch_while_kicked())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _dispatch_while_kicked(self) -> int:
+        taken = 0
+        while self._kicked:
+            self._kicked = False
+            try:
+                taken += await self.dispatcher.run_due()
+            except OperationalError:
+                log.warning("dispatching failed: database unavailable; the next tick retries")
+                return taken
+        return taken
 
     async def drain(self) -> None:
         """Wait for dispatcher runs started by `kick` (used at shutdown and by tests)."""

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -28,17 +27,26 @@ def enqueue_outbound(
     session: Session, messages: Iterable[Outbound], key_prefix: str, now: datetime
 ) -> None:
     """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key."""
-    for index, message in enumerate(messages):
-        payload: dict[str, Any] = {
-            "person": message.person_id,
-            "ref": asdict(message.person_ref) if message.person_ref else None,
-            "space": _space_to_json(message.space),
-            "reply": message.reply.to_json(),
-            "language": message.language,
-        }
-        outbox.enqueue(
-            session, SEND, payload, f"{key_prefix}:{index}", now, now, lane=lane_of(message)
-        )
+    outbox.enqueue_many(
+        session,
+        (
+            {
+                "kind": SEND,
+                "payload": {
+                    "person": message.person_id,
+                    "ref": asdict(message.person_ref) if message.person_ref else None,
+                    "space": _space_to_json(message.space),
+                    "reply": message.reply.to_json(),
+                    "language": message.language,
+                },
+                "idempotency_key": f"{key_prefix}:{index}",
+                "due_at": now,
+                "created_at": now,
+                "lane": lane_of(message),
+            }
+            for index, message in enumerate(messages)
+        ),
+    )
 
 
 def lane_of(message: Outbound) -> str:
@@ -87,8 +95,8 @@ class Deliverer:
             else:
                 if space is None:
                     ref = ref or people.reachable_ref(session, payload["person"])
-                language = payload.get("language") or people.language_of(session, person)
-                timezone = people.timezone_of(session, person)
+                language, timezone = people.reader(session, person)
+                language = payload.get("language") or language
         platform = space.platform if space else ref.platform if ref else None
         if platform is None:
             raise DeliveryError("recipient has no platform account", permanent=True)

@@ -87,6 +87,7 @@ def demo_programme(today: date) -> ProgrammeConfig:
         referral="Talk to the student counsellor: counsellor@example.org",
         stalled_missed_in_row=1,
         stalled_step_days=1,
+        certificate_criteria={"mentees": 1, "meetings": 1},
     )
 
 

@@ -9,7 +9,9 @@ out and another claim takes the action again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, update
@@ -31,23 +33,31 @@ def enqueue(
     lane: str | None = None,
 ) -> None:
     """Schedule `kind` with `payload` at `due_at`, once per `key` (in order within `lane`)."""
-    values = {
-        "lane": lane,
-        "kind": kind,
-        "payload": payload,
-        "idempotency_key": key,
-        "due_at": due_at,
-        "created_at": now,
-        "attempts": 0,
-    }
+    enqueue_many(
+        session,
+        [
+            {
+                "kind": kind,
+                "payload": payload,
+                "idempotency_key": key,
+                "due_at": due_at,
+                "created_at": now,
+                "lane": lane,
+            }
+        ],
+    )
+
+
+def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int = 1000) -> None:
+    """`enqueue` for many rows (keys `kind`, `payload`, `idempotency_key`, `due_at`,
+    `created_at`, optionally `lane`): one prepared statement executed per chunk of rows, in the
+    caller's transaction; a row whose key exists already is skipped."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxItem)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    session.exec(statement)
+    statement = insert(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    iterator = iter(rows)
+    while batch := list(islice(iterator, chunk)):
+        session.exec(statement, params=[{"lane": None, "attempts": 0, **row} for row in batch])
 
 
 def claim(
@@ -82,7 +92,6 @@ def claim(
     statement = (
         update(OutboxItem)
         .where(OutboxItem.id == due.c.id)
-        .where(pending)
         .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
         .returning(OutboxItem.id)
     )

@@ -16,8 +16,10 @@ from bot.services import people
 from flows import (
     certificates,
     checkins,
+    closing,
     commands,
     digest,
+    export,
     goals,
     greeting,
     intake,
@@ -36,6 +38,8 @@ from flows import (
 
 POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
+CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
+CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -95,8 +99,15 @@ def behaviour() -> Behaviour:
             _l("nudge a pair: 'remind Anna', or 'remind stalled' (coordinators)"),
             coordinator_only=True,
         ),
+        CommandSpec(
+            "export",
+            export.export_command,
+            _l("the programme's pairs, meetings, goals and poll counts as CSV (coordinators)"),
+            coordinator_only=True,
+        ),
         *POLLS.commands(),
-        certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor).spec(),
+        CERTIFICATES.spec(),
+        CLOSING.spec(),
     ]
     help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
     return Behaviour(
@@ -116,6 +127,7 @@ def behaviour() -> Behaviour:
             CommandSpec("fit", pairing.fit, summary=None),
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
+            *CLOSING.button_specs(),
         ),
         greet=greeting.greet,
         jobs={
@@ -125,7 +137,8 @@ def behaviour() -> Behaviour:
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,
             **POLLS.answers.jobs(),
+            **CLOSING.jobs(),
         },
-        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due},
+        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
         space_opened=meetings.space_opened,
     )

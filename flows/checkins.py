@@ -19,6 +19,7 @@ from bot.spaces import Work
 from flows.goals import _name, open_goals, start_for_mentee
 
 CHECKIN_DUE = "checkin.due"
+BUSY_RETRY = timedelta(hours=6)
 HALF_CADENCE = {
     "weekly": timedelta(days=3),
     "biweekly": timedelta(days=7),
@@ -51,7 +52,16 @@ def checkin_due(work: Work, item: OutboxItem) -> None:
     if pair is None or pair.status != PairStatus.ACTIVE:
         return
     goals = [g.id for g in open_goals(work.session, pair.id or 0)]
-    start_for_mentee(work, pair, "checkin", {"pair": pair.id, "goals": goals})
+    if not start_for_mentee(work, pair, "checkin", {"pair": pair.id, "goals": goals}):
+        later = work.now + BUSY_RETRY  # still busy in another conversation there: try later
+        outbox.enqueue(
+            work.session,
+            CHECKIN_DUE,
+            {"pair": pair.id},
+            f"checkin:{pair.id}:{later.isoformat()}",
+            later,
+            work.now,
+        )
 
 
 def _goal(ctx: FlowContext) -> Goal | None:

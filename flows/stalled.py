@@ -35,6 +35,7 @@ from bot.i18n import Text, _l, _n
 from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import people
+from flows import closing
 from flows import meeting_messages as msg
 
 DAILY = "meetings.daily"
@@ -57,6 +58,7 @@ def ensure_daily(session: Session, programme: Programme, now: datetime) -> None:
     due = next_run(now, programme.timezone)
     key = f"{DAILY}:{programme.id}:{due.astimezone(ZoneInfo(programme.timezone)).date()}"
     outbox.enqueue(session, DAILY, {"programme": programme.id}, key, due, now)
+    closing.ensure_scheduled(session, programme, now)  # the end-date job (flows/closing.py)
 
 
 def reason(rule: store.Rule, settings: store.MeetingSettings) -> Text:

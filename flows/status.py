@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from bot import Turn
 from bot.domain import IntakeState, Membership, Programme, Role
 from bot.i18n import Lines, Text, _l
+from bot.services import closing
 from bot.services import meetings as store
 from flows import stalled
 
@@ -68,6 +70,10 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
         referrals = sum(1 for m in members if m.needs_referral)
         lines.append(_l("Asked for more help than mentoring gives: {count}", count=referrals))
         lines.extend(meeting_lines(turn.session, programme, turn.now))
+        closed = closing.closed_at(turn.session, programme)
+        if closed is not None:
+            day = closed.astimezone(ZoneInfo(programme.timezone)).date()
+            lines.append(_l("Closed on {date}", date=day))
         turn.say(
             _l(
                 "{programme} ({start} – {end})\n{lines}",

@@ -15,23 +15,42 @@ from bot.store import Store
 def enrol(
     store: Store, now: datetime, ref: PersonRef, name: str, role: str, answers: dict[str, Any]
 ) -> int:
+    """In the only programme there is."""
     with store.session() as session:
-        programme = session.exec(select(Programme)).one()
-        person = Person(display_name=name, created_at=now)
-        session.add(person)
-        session.flush()
+        programme_id = session.exec(select(Programme.id)).one()
+    return enrol_in(store, now, ref, name, role, answers, programme_id)
+
+
+def enrol_in(
+    store: Store,
+    now: datetime,
+    ref: PersonRef | None,
+    name: str,
+    role: str,
+    answers: dict[str, Any],
+    programme_id: int,
+    person_id: int | None = None,
+) -> int:
+    """In a given programme; with `person_id`, an existing person joins it too."""
+    with store.session() as session:
+        person = session.get(Person, person_id) if person_id else None
+        if person is None:
+            person = Person(display_name=name, created_at=now)
+            session.add(person)
+            session.flush()
         assert person.id is not None
-        session.add(
-            Identity(
-                person_id=person.id,
-                platform=ref.platform,
-                workspace=ref.workspace,
-                user_id=ref.user_id,
+        if ref is not None:
+            session.add(
+                Identity(
+                    person_id=person.id,
+                    platform=ref.platform,
+                    workspace=ref.workspace,
+                    user_id=ref.user_id,
+                )
             )
-        )
         session.add(
             Membership(
-                programme_id=programme.id,
+                programme_id=programme_id,
                 person_id=person.id,
                 role=role,
                 intake=IntakeState.COMPLETE,
@@ -41,7 +60,7 @@ def enrol(
         session.add(
             Consent(
                 person_id=person.id,
-                programme_id=programme.id,
+                programme_id=programme_id,
                 purpose="intake",
                 text_version=1,
                 given=True,
@@ -51,7 +70,7 @@ def enrol(
         for key, value in answers.items():
             session.add(
                 IntakeAnswer(
-                    person_id=person.id, programme_id=programme.id, role=role, key=key, value=value
+                    person_id=person.id, programme_id=programme_id, role=role, key=key, value=value
                 )
             )
         return person.id

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,3 +207,51 @@ def test_moving_the_clock_walks_a_pair_through_its_meetings(tmp_path: Path) -> N
         status
     )
     assert "Traceback" not in out
+
+
+def _issue_7_walk() -> list[str]:
+    """Mila and Eva hold meeting 1; Eva sets a SMART goal and checks in; Cora sends a poll that
+    five people answer, reads the report, closes the programme; certificates follow."""
+    due = (datetime.now(UTC).date() + timedelta(days=60)).strftime("%d-%m-%Y")
+    script = ["/as mila", "/in mila-eva", "1", "/as eva", "/in mila-eva", "1"]
+    script += ["/time +1d"] * 8  # confirmed, reminders, "did you meet?"
+    script += ["/in dm", "1"]  # yes, we met: the goal conversation starts in the pair space
+    script += ["/in mila-eva", "Summarise the chapters of my course", "3 chapters summarised"]
+    script += ["4", "To keep up with my course", due, "1", "2"]  # sure 4 of 5, save, no more
+    script += ["/time +2d", "It went well", "Planning was hard", "3", "2"]  # the check-in
+    script += ["/as cora", "/poll send relationship to all"]
+    for who in ("maarten", "mila", "chloe", "daan", "eva"):
+        start = [] if who == "eva" else ["1"]  # Eva's direct chat is known: no Start button
+        script += [f"/as {who}", "/in dm", *start, *["4"] * 8, "1", "Fine"]
+    script += ["/as cora", "/poll results relationship", "/close", "1", "/time +15d"]
+    return script
+
+
+def test_issue_7_walk_from_a_held_meeting_to_certificates(tmp_path: Path) -> None:
+    out = demo(tmp_path, _issue_7_walk())
+    assert "Traceback" not in out
+    goal, after_goal = out.split("Eva #pair-demo-mila-eva> 3 chapters summarised", 1)
+    assert "Let's set a goal for the coming weeks (0 of at most 3 open now)" in goal
+    assert "[Maatje → Mila] Eva set a new goal: Summarise the chapters of my course" in after_goal
+    checkin = after_goal.split("Eva #pair-demo-mila-eva> /time +2d", 1)[1]
+    assert "Time for a short check-in. What went well since your last meeting?" in checkin
+    assert "How far along are you with 'Summarise the chapters of my course'?" in checkin
+    assert "[Maatje → Mila] Check-in from Eva:" in checkin
+    poll = checkin.split("Cora> /poll send relationship to all", 1)[1]
+    assert "(5 mensen)" in poll.split("\n", 2)[1]  # Cora reads Dutch
+    assert poll.count("Dank je wel! Je antwoorden helpen") == 3  # Maarten, Chloé, Daan
+    assert poll.count("Thank you! Your answers help us") == 2  # Mila, Eva
+    report = poll.split("Cora> /poll results relationship", 1)[1].split("Cora> /close", 1)[0]
+    assert "Evaluatie: jij en je mentor: 5 reacties" in report
+    assert "• 4 eens: 100% (5)" in report
+    assert "📎 poll-1-relationship-summary.csv" in report
+    assert "📎 poll-1-relationship-01-mentor_takes_initiative.png" in report
+    closing = out.split("Cora> /close", 1)[1]
+    assert "Close Maatje demo now?" in closing or "Maatje demo nu afsluiten?" in closing  # Cora
+    assert "[Maatje → Eva] Maatje demo has come to an end. Thank you for taking part" in closing
+    assert "will you and Mila keep in touch" in closing
+    certificates = closing.split("Cora> /time +15d", 1)[1]
+    assert "[Maatje → Mila] Thank you for being a mentor in Maatje demo!" in certificates
+    assert "📎 certificate-demo-mila.pdf" in certificates
+    assert "certificate-demo-maarten.pdf" not in certificates  # no meeting held
+    assert "I sent 1 certificate." in certificates or "1 certificaat verstuurd" in certificates

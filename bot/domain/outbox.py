@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.domain.types import UTCDateTime
@@ -18,6 +18,13 @@ class OutboxItem(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_pending", "done_at", "failed_at", "due_at"),
         Index("ix_outbox_lane", "lane", "id"),
+        Index(
+            "ix_outbox_due",
+            "due_at",
+            "id",
+            postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=text("done_at IS NULL AND failed_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -126,6 +126,16 @@ def timezone_of(session: Session, person: Person) -> str:
     return programme.timezone if programme else "UTC"
 
 
+def reader(session: Session, person: Person) -> tuple[str, str]:
+    """(language, time zone) to render for this person, looking up their programme once."""
+    if person.language and person.timezone:
+        return person.language, person.timezone
+    programme = main_programme(session, person.id) if person.id else None
+    if programme is None:
+        return language_of(session, person), person.timezone or "UTC"
+    return person.language or programme.language, person.timezone or programme.timezone
+
+
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
     query = select(Membership).where(
         Membership.person_id == person_id, Membership.role == Role.COORDINATOR

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from bot.config import ProgrammeConfig
 from bot.domain import IntakeState, Membership, Person, Programme, Role
 from bot.events import PersonRef
+from bot.services import closing
 
 
 def sync(session: Session, programmes: tuple[ProgrammeConfig, ...]) -> list[Programme]:
@@ -72,6 +73,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "stalled_silence_days": cfg.stalled_silence_days,
         "stalled_step_days": cfg.stalled_step_days,
         "digest_weekday": cfg.digest_weekday,
+        "retention_days": cfg.retention_days,
         "poll_min_responses": cfg.poll_min_responses,
         "poll_reminder_days": cfg.poll_reminder_days,
         "poll_reminders": cfg.poll_reminders,
@@ -85,7 +87,13 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
 
 def open_programmes(session: Session, today: date) -> list[Programme]:
     rows = session.exec(select(Programme).order_by(Programme.start)).all()
-    return [p for p in rows if p.settings.get("configured", True) and p.is_open(today)]
+    return [
+        p
+        for p in rows
+        if p.settings.get("configured", True)
+        and p.is_open(today)
+        and not closing.is_closed(session, p)
+    ]
 
 
 def ensure_coordinator_roles(

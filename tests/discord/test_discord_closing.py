@@ -1,0 +1,52 @@
+"""Over the fake Discord: a coordinator's `poll send` reaches the participants, and closing the
+programme ends with a mentor's certificate posted as a multipart attachment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from bot.domain import MentorGroup, Pair, Person, Programme, Role
+from tests.discord.discord_fake import GENERAL_ID
+from tests.discord.support import ANNA, CORA, slash
+from tests.discord.test_discord_matching import MAARTEN, enrol
+
+
+async def test_poll_send_reaches_people_and_a_certificate_is_attached(start, clock: Any) -> None:
+    h = await start()
+    enrol(h, MAARTEN, "Maarten", Role.MENTOR, {})
+    enrol(h, ANNA, "Anna", Role.MENTEE, {})
+    with h.core.store.session() as session:
+        programme = session.exec(select(Programme)).one()
+        ids = {p.display_name: p.id for p in session.exec(select(Person)).all()}
+        group = MentorGroup(programme_id=programme.id, mentor_id=ids["Maarten"], name="Maarten")
+        session.add(group)
+        session.flush()
+        session.add(
+            Pair(
+                programme_id=programme.id,
+                group_id=group.id,
+                mentor_id=ids["Maarten"],
+                mentee_id=ids["Anna"],
+                matched_at=clock.now(),
+            )
+        )
+
+    where = {"guild": True, "channel_id": GENERAL_ID}
+    await h.send("INTERACTION_CREATE", slash(CORA, "poll", "send relationship to all", **where))
+    await h.core.dispatcher.run_due()
+    invites = [
+        m for m in h.fake.posted() if "Evaluation: you and your mentor" in m.get("content", "")
+    ]
+    assert len(invites) == 2  # Maarten and Anna, each in their direct messages
+
+    await h.send("INTERACTION_CREATE", slash(CORA, "close", "1 yes", **where))
+    await h.core.dispatcher.run_due()
+    clock.advance(timedelta(days=15))
+    await h.core.dispatcher.run_due()
+    uploads = [c for c in h.fake.find("POST", r"/channels/\d+/messages") if c.files]
+    assert len(uploads) == 1
+    ((name, content),) = uploads[0].files.items()
+    assert name == "certificate-test-maarten.pdf" and content.startswith(b"%PDF-")
