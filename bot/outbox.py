@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -160,6 +160,20 @@ def release(
         .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker)
         .values(**values)
     )
+
+
+def backlog(session: Session, now: datetime) -> dict[str, int]:
+    """Actions due by now and not done yet, per kind: the progress of bulk work."""
+    rows = session.exec(
+        select(OutboxItem.kind, func.count())
+        .where(
+            col(OutboxItem.done_at).is_(None),
+            col(OutboxItem.failed_at).is_(None),
+            col(OutboxItem.due_at) <= now,
+        )
+        .group_by(OutboxItem.kind)
+    ).all()
+    return dict(rows)
 
 
 def next_due(session: Session) -> datetime | None:

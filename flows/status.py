@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot import Turn
-from bot.domain import IntakeState, Membership, Programme, Role
+from bot import Turn, outbox
+from bot.delivery import SEND
+from bot.domain import IntakeState, Membership, PollStatus, Programme, Role
 from bot.i18n import Lines, Text, _l
 from bot.services import closing
 from bot.services import meetings as store
+from bot.services import polls as poll_store
+from bot.spaces import OPEN_SPACE
 from flows import stalled
 
 STATE_LABELS = {
@@ -70,6 +73,7 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
         referrals = sum(1 for m in members if m.needs_referral)
         lines.append(_l("Asked for more help than mentoring gives: {count}", count=referrals))
         lines.extend(meeting_lines(turn.session, programme, turn.now))
+        lines.extend(poll_lines(turn.session, programme))
         closed = closing.closed_at(turn.session, programme)
         if closed is not None:
             day = closed.astimezone(ZoneInfo(programme.timezone)).date()
@@ -81,6 +85,41 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
                 start=programme.start,
                 end=programme.end,
                 lines=Lines(tuple(lines)),
+            )
+        )
+    work_under_way(turn)
+
+
+def poll_lines(session: Session, programme: Programme) -> list[Text]:
+    """Open polls and how many of those asked have answered."""
+    lines = []
+    for poll in poll_store.of_programme(session, programme.id or 0):
+        if poll.status != PollStatus.OPEN:
+            continue
+        invited, answered = poll_store.counts(session, poll.id or 0)
+        lines.append(
+            _l(
+                "Poll {name}: {answered} of {invited} answered ({rate}%)",
+                name=poll.questionnaire,
+                answered=answered,
+                invited=invited,
+                rate=round(100 * answered / invited) if invited else 0,
+            )
+        )
+    return lines
+
+
+def work_under_way(turn: Turn) -> None:
+    """What Maatje still has to do right now (spaces to open, messages to send): bulk work
+    such as opening 200 pair spaces is paced to the platform's limits and takes a while."""
+    waiting = outbox.backlog(turn.session, turn.now)
+    spaces, messages = waiting.get(OPEN_SPACE, 0), waiting.get(SEND, 0)
+    if spaces or messages:
+        turn.say(
+            _l(
+                "Under way: {spaces} spaces to open and {messages} messages to send.",
+                spaces=spaces,
+                messages=messages,
             )
         )
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
+from bot import spaces
 from bot.domain import (
     IntakeAnswer,
     MatchProposal,
+    OutboxItem,
     Pair,
     PairStatus,
     Role,
 )
-from bot.events import PersonRef
+from bot.events import Command, PersonRef
 from bot.testing import Conversation
 from tests import participants
 
@@ -179,3 +182,24 @@ async def test_matching_without_mentors_answers_clearly(app, chat: Conversation)
 async def test_match_is_for_coordinators_only(chat: Conversation, people):
     await chat.command("anna", "match")
     assert "only the programme's coordinators" in chat.last("anna")
+
+
+async def test_status_shows_the_spaces_still_to_open(app, chat: Conversation, people):
+    await chat.command("cora", "match")
+    await chat.click("cora", "all")
+    assert "Under way" not in chat.last("cora")  # everything was opened already
+    with app.store.session() as session:
+        pair = session.exec(select(Pair)).first()
+        spaces.plan_pair(session, pair, app.core.clock.now())  # as if still to be opened
+        session.exec(update(OutboxItem).where(OutboxItem.kind == "space.open").values(done_at=None))
+    await app.core.handle(
+        Command(
+            name="status",
+            args=(),
+            person=chat.ref("cora"),
+            space=chat.space("cora"),
+            event_id="status-1",
+        )
+    )
+    await app.core.dispatcher.run_due()
+    assert any("Under way: 3 spaces to open" in t for t in chat.new("cora"))
