@@ -157,7 +157,9 @@ class Core:
             if not self._first_delivery(session, event, now):
                 return Outcome(duplicate=True)
             person = people.resolve(session, event.person, now, event.space, event.locale)
-            programmes.ensure_coordinator_roles(session, person, event.person, now)
+            programmes.ensure_coordinator_roles(
+                session, person, event.person, now, vouched=event.coordinator
+            )
             if event.display_name and people.has_consented(session, person.id or 0):
                 person.display_name = event.display_name[:200]
                 session.add(person)

@@ -67,6 +67,11 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._lock = asyncio.Lock()
 
+    @property
+    def busy(self) -> bool:
+        """A run is going (more runs would only wait for it)."""
+        return self._lock.locked()
+
     async def run_due(self) -> int:
         """Carry out everything due now; returns how many actions were taken."""
         async with self._lock:

@@ -39,6 +39,8 @@ class Event:
     event_id: str
     display_name: str | None = None
     locale: str | None = None
+    coordinator: bool = False
+    """The platform vouches that this person coordinates (e.g. a Discord coordinator role)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,7 +80,11 @@ class DiscordAdapter:
         self._spaces = Spaces(client, self.config)
         self._delivery = Delivery(client, self.forms, self.interactions)
         self._listeners = Listeners(
-            self.forms, self.interactions, self._spaces.kind_of, self.escape
+            self.forms,
+            self.interactions,
+            self._spaces.kind_of,
+            self.escape,
+            self._spaces.coordinator_role,
         )
         self._listeners.core = core
         try:

@@ -17,7 +17,8 @@ answer within 3 seconds, so each interaction is acknowledged first and the core 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -40,7 +41,9 @@ class Listeners:
         interactions: Interactions,
         kind_of: Callable[[str], SpaceKind],
         escape: Callable[[str], str],
+        coordinator_role: Callable[[str], Awaitable[str | None]],
     ) -> None:
+        self.coordinator_role = coordinator_role
         self.forms = forms
         self.interactions = interactions
         self.kind_of = kind_of
@@ -76,9 +79,19 @@ class Listeners:
         acknowledged = await self._acknowledge(interaction, thinking=command)
         if acknowledged:
             self.interactions.add(interaction, deferred_answer=command)
+        if command and await self._has_coordinator_role(interaction):
+            event = replace(event, coordinator=True)
         outcome = await self.core.handle(event)
         if command and acknowledged and outcome.duplicate:  # no reply will replace "thinking…"
             await interaction.delete_original_response()
+
+    async def _has_coordinator_role(self, interaction: discord.Interaction) -> bool:
+        """Members with `[discord] coordinator_role` count as coordinators."""
+        roles = getattr(interaction.user, "roles", None)
+        if interaction.guild_id is None or not roles:
+            return False
+        role = await self.coordinator_role(str(interaction.guild_id))
+        return role is not None and any(str(r.id) == role for r in roles)
 
     async def _acknowledge(self, interaction: discord.Interaction, thinking: bool) -> bool:
         """Defer; False when Discord no longer takes an answer (replies then go to the channel

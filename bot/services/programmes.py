@@ -97,13 +97,15 @@ def open_programmes(session: Session, today: date) -> list[Programme]:
 
 
 def ensure_coordinator_roles(
-    session: Session, person: Person, ref: PersonRef, now: datetime
+    session: Session, person: Person, ref: PersonRef, now: datetime, vouched: bool = False
 ) -> None:
-    """Give the coordinator role in every programme whose config lists this account."""
+    """Give the coordinator role in every programme whose config lists this account, or, when
+    the platform vouches for the person (a coordinator role there), in every open programme."""
     assert person.id is not None
+    open_now = {p.id for p in open_programmes(session, now.date())} if vouched else set()
     for programme in session.exec(select(Programme)).all():
         listed = programme.settings.get("coordinators", {}).get(ref.platform, [])
-        if ref.user_id not in listed:
+        if ref.user_id not in listed and programme.id not in open_now:
             continue
         exists = session.exec(
             select(Membership).where(

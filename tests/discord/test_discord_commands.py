@@ -6,6 +6,7 @@ from bot.events import Command, Message, SpaceKind
 from tests.discord.discord_fake import APP_ID, BOT_ID, GENERAL_ID, GUILD_ID, user
 from tests.discord.support import (
     ANNA,
+    BRAM,
     CORA,
     dm_channel,
     message_create,
@@ -105,3 +106,20 @@ async def test_other_traffic_is_ignored(start):
     await h.send("MESSAGE_CREATE", hello)  # handled after the three before it
     assert [e.event_id for e, _ in h.handled] == [hello["id"]]
     assert h.fake.posted(dm_channel(ANNA)) and not h.fake.posted(GENERAL_ID)
+
+
+async def test_a_member_with_the_coordinator_role_counts_as_coordinator(start):
+    from tests.discord.test_discord_spaces import COORDINATORS_ROLE
+
+    h = await start(coordinator_role=COORDINATORS_ROLE)
+    since = len(h.fake.calls)
+    await h.send(
+        "INTERACTION_CREATE",
+        slash(ANNA, "status", guild=True, channel_id=GENERAL_ID, roles=[COORDINATORS_ROLE]),
+    )
+    answer = await h.fake.wait_for("PATCH", ORIGINAL, since=since)
+    assert "Mentoraat Test" in answer.body["content"]
+    since = len(h.fake.calls)
+    await h.send("INTERACTION_CREATE", slash(BRAM, "status", guild=True, channel_id=GENERAL_ID))
+    answer = await h.fake.wait_for("PATCH", ORIGINAL, since=since)
+    assert "only the programme's coordinators" in answer.body["content"]
