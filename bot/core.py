@@ -36,7 +36,7 @@ from bot.events import (
     SpaceKind,
     SpaceRef,
 )
-from bot.i18n import Translator, _l
+from bot.i18n import DEFAULT_LANGUAGE, Translator, _l
 from bot.services import people, programmes
 from bot.store import Store
 
@@ -315,6 +315,13 @@ class Core:
                 Identity.user_id == ref.user_id,
             )
         ).first()
+
+    def language_of(self, ref: PersonRef) -> str:
+        """The language Maatje speaks with the person behind `ref` (read only)."""
+        with self.store.session() as session:
+            identity = self._identity(session, ref)
+            person = session.get(Person, identity.person_id) if identity else None
+            return people.language_of(session, person) if person else DEFAULT_LANGUAGE
 
     def spaces_of(self, ref: PersonRef) -> list[SpaceRef]:
         """The group and pair spaces this person is in, on the platform of `ref`."""

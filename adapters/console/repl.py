@@ -18,6 +18,7 @@ from typing import TextIO
 from adapters.console.adapter import PLATFORM, ConsoleAdapter
 from bot import Core
 from bot.events import Choice, Command, Event, FormSubmitted, Message, PersonRef, SpaceRef
+from bot.i18n import Text, _l
 
 _DELTA = re.compile(r"^\+(\d+)([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -64,11 +65,19 @@ class Repl:
         self.adapter.out.write(text + "\n")
         self.adapter.out.flush()
 
+    def note(self, text: Text) -> None:
+        """A line of the console itself, in the language of the person you are acting as."""
+        language = self.core.language_of(self.ref)
+        self.say(self.core.translator.render(text, language, escape=self.adapter.escape))
+
     async def run(self) -> None:
-        self.say(
-            f"— Maatje demo. You are {self.people[self.acting]}. /who lists people, "
-            "/as NAME switches, /in SPACE enters a group or pair space (/in dm leaves), "
-            "/time +1d moves the clock, /quit ends. —"
+        self.note(
+            _l(
+                "— Maatje demo. You are {name}. /who lists people, /as NAME switches, "
+                "/in SPACE enters a group or pair space (/in dm leaves), /time +1d moves "
+                "the clock, /quit ends. —",
+                name=self.people[self.acting],
+            )
         )
         await self._settle(self.core.resume(self.ref, self.space))
         loop = asyncio.get_running_loop()
@@ -192,11 +201,11 @@ class Repl:
             (uid for uid, n in self.people.items() if name.lower() in (uid, n.lower())), None
         )
         if key is None:
-            self.say(f"    ? no one called {name!r}; /who lists people")
+            self.note(_l("    ? no one called '{name}'; /who lists people", name=name))
             return
         self.acting = key
         self._form_values = {}
-        self.say(f"— You are now {self.people[key]}. —")
+        self.note(_l("— You are now {name}. —", name=self.people[key]))
         await self._settle(self.core.resume(self.ref, self.space))
 
     async def _enter(self, name: str) -> None:
@@ -207,7 +216,13 @@ class Repl:
             found = next((s for s in spaces if name.lower() in s.channel_id), None)
             if found is None:
                 listed = ", ".join(s.channel_id for s in spaces) or "-"
-                self.say(f"    ? no space {name!r}; yours: {listed} (or /in dm)")
+                self.note(
+                    _l(
+                        "    ? no space '{name}'; yours: {listed} (or /in dm)",
+                        name=name,
+                        listed=listed,
+                    )
+                )
                 return
             self.where[self.acting] = found
         self._form_values = {}
@@ -217,9 +232,9 @@ class Repl:
     async def _move_clock(self, spec: str) -> None:
         match = _DELTA.match(spec)
         if not match or not hasattr(self.core.clock, "advance"):
-            self.say("    ? use /time +30m, +2h, +3d or +1w")
+            self.note(_l("    ? use /time +30m, +2h, +3d or +1w"))
             return
         delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
         self.core.clock.advance(delta)
-        self.say(f"— The clock is now {self.core.clock.now():%Y-%m-%d %H:%M} UTC. —")
+        self.note(_l("— The clock is now {moment}. —", moment=self.core.clock.now()))
         await self._settle(None)
