@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import FrozenClock
-from bot.testing import Conversation, build_app, console_adapter
+from bot.testing import Conversation, build_app, console_adapter, programme_config
 from tests.pg_server import PostgresServer
 
 START = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -85,3 +85,24 @@ def app(database_url: str, clock: FrozenClock, console):
 @pytest.fixture
 def chat(app, console) -> Conversation:
     return Conversation(app.core, console)
+
+
+@pytest.fixture
+def make_app(database_url, clock):
+    """`make_app(**programme settings)` → (app, chat) on the test database."""
+    apps = []
+
+    def factory(**settings):
+        console = console_adapter()
+        app = build_app(
+            database_url,
+            clock,
+            adapters={"console": console},
+            programmes=(programme_config(**settings),),
+        )
+        apps.append(app)
+        return app, Conversation(app.core, console)
+
+    yield factory
+    for app in apps:
+        app.store.dispose()

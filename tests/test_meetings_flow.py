@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.config import QuietPeriod
 from bot.domain import Meeting, MeetingStatus, Person, Programme, Role
-from bot.testing import Conversation, build_app, console_adapter, programme_config
+from bot.testing import Conversation, build_app, console_adapter
 from flows import meeting_nudges
 from tests.meeting_support import (
     answer,
@@ -22,27 +22,6 @@ from tests.meeting_support import (
     planned_pair,
 )
 from tests.test_matching_flow import MENTOR, enrol, fill_guide, mentee_answers
-
-
-@pytest.fixture
-def make_app(database_url, clock):
-    """`make_app(**programme settings)` → (app, chat) on the test database."""
-    apps = []
-
-    def factory(**settings):
-        console = console_adapter()
-        app = build_app(
-            database_url,
-            clock,
-            adapters={"console": console},
-            programmes=(programme_config(**settings),),
-        )
-        apps.append(app)
-        return app, Conversation(app.core, console)
-
-    yield factory
-    for app in apps:
-        app.store.dispose()
 
 
 def vevent(calendar):

@@ -5,32 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.domain import Escalation, Meeting, MeetingStatus, Pair, PairStatus
-from bot.testing import Conversation, build_app, console_adapter, programme_config
 from tests.meeting_support import answer, invites, open_meeting, pair_posts, planned_pair
-
-
-@pytest.fixture
-def make_app(database_url, clock):
-    apps = []
-
-    def factory(**settings):
-        console = console_adapter()
-        app = build_app(
-            database_url,
-            clock,
-            adapters={"console": console},
-            programmes=(programme_config(**settings),),
-        )
-        apps.append(app)
-        return app, Conversation(app.core, console)
-
-    yield factory
-    for app in apps:
-        app.store.dispose()
 
 
 async def days(app, clock, count: int) -> None:
