@@ -98,6 +98,7 @@ class DiscordAdapter:
         self._spaces.workspace, self._spaces.bot_id = workspace, bot_id
         await self._register_commands(client.application_id)
         connection = self._connection = asyncio.create_task(client.connect(reconnect=True))
+        connection.add_done_callback(_report_lost_gateway)
         ready = asyncio.create_task(client.wait_until_ready())
         done, _ = await asyncio.wait(
             {ready, connection}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
@@ -230,6 +231,13 @@ class DiscordAdapter:
         except Exception as exc:
             raise classify(exc) from exc
         return Profile(display_name=user.get("global_name") or user.get("username") or None)
+
+
+def _report_lost_gateway(connection: asyncio.Task[None]) -> None:
+    """discord.py gives up on the gateway when handling an event raises (not only on network
+    errors); say so, or the bot goes silently deaf."""
+    if not connection.cancelled() and (exc := connection.exception()) is not None:
+        log.error("discord: the gateway connection was lost: %r", exc, exc_info=exc)
 
 
 def create_adapter(config: Config, **options: Any) -> DiscordAdapter:

@@ -221,7 +221,18 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         await asyncio.wait_for(self.ready.wait(), TIMEOUT)
+        if event == "INTERACTION_CREATE" and data.get("guild_id"):
+            data = self._with_channel(data)
         await self._send(event, data)
+
+    def _with_channel(self, data: dict[str, Any]) -> dict[str, Any]:
+        """An interaction in a guild carries the channel as Discord knows it: discord.py
+        builds the channel from it when the channel is not in its cache (a thread the bot
+        made over REST), and fails on a stub lacking the fields it reads."""
+        channel = self.channels.get(str(data.get("channel_id")))
+        if channel is None:
+            return data
+        return {**data, "channel": {**channel, "permissions": "0"}}
 
     # -- state --------------------------------------------------------------------------
 

@@ -116,7 +116,17 @@ def interaction_create(
     if guild:
         payload["guild_id"] = GUILD_ID
         payload["guild_locale"] = "en-US"
-        payload["channel"] = {"id": channel, "type": 0, "guild_id": GUILD_ID, "name": "x"}
+        payload["channel"] = {  # as Discord sends a text channel (the fake fills in known ones)
+            "id": channel,
+            "type": 0,
+            "guild_id": GUILD_ID,
+            "name": "x",
+            "position": 0,
+            "permission_overwrites": [],
+            "parent_id": None,
+            "nsfw": False,
+            "permissions": "0",
+        }
         payload["member"] = {
             "user": who,
             "roles": roles or [],
