@@ -22,6 +22,7 @@ from flows import (
     export,
     goals,
     greeting,
+    group_meetings,
     intake,
     kennismaking,
     matching,
@@ -105,6 +106,14 @@ def behaviour() -> Behaviour:
             _l("the programme's pairs, meetings, goals and poll counts as CSV (coordinators)"),
             coordinator_only=True,
         ),
+        CommandSpec(
+            "groupmeeting",
+            group_meetings.groupmeeting,
+            _l(
+                "plan a group meeting with a slot poll: 'groupmeeting' (mentors), "
+                "'groupmeeting GROUPNAME' (coordinators)"
+            ),
+        ),
         *POLLS.commands(),
         CERTIFICATES.spec(),
         CLOSING.spec(),
@@ -127,6 +136,7 @@ def behaviour() -> Behaviour:
             CommandSpec("fit", pairing.fit, summary=None),
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
+            CommandSpec("groupvote", group_meetings.groupvote, summary=None),
             *CLOSING.button_specs(),
         ),
         greet=greeting.greet,
@@ -134,6 +144,7 @@ def behaviour() -> Behaviour:
             intake.FORGET_KIND: _forget,
             pairing.FIT_CHECK: pairing.fit_check,
             **meeting_nudges.JOBS,
+            **group_meetings.JOBS,
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,
             **POLLS.answers.jobs(),

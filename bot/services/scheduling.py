@@ -173,3 +173,44 @@ def following(previous: datetime, cadence: str, anchor_zone: str) -> datetime:
     zone = ZoneInfo(anchor_zone)
     day = add_cadence(previous.astimezone(zone).date(), cadence)
     return datetime.combine(day, time(0), zone).astimezone(ZoneInfo("UTC"))
+
+
+def group_slots(
+    earliest: datetime,
+    members: Sequence[tuple[str, Availability]],
+    anchor_zone: str,
+    count: int = 4,
+    minutes: int = 60,
+    quiet: Sequence[QuietPeriod] = (),
+    quiet_zone: str = "UTC",
+    horizon_days: int = 21,
+) -> list[datetime]:
+    """Up to `count` candidate slots for a group's poll, one per local day (in `anchor_zone`),
+    in time order.
+
+    `members` holds each member's (time zone, agreed weekdays and times of day). A candidate
+    starts on the hour in the anchor zone, lies inside waking hours for every member and suits
+    at least one member's own weekdays and times of day (each in their own zone). Per day the
+    hour that suits most members wins (a preferred start hour, then the earlier hour, on a
+    tie); of the days, those whose best hour suits most members, earliest first."""
+    anchor = ZoneInfo(anchor_zone)
+    first_day = earliest.astimezone(anchor).date()
+    preferred = {start for _, _, start in DAYPARTS.values()}
+    best: list[tuple[int, datetime]] = []
+    for offset in range(horizon_days):
+        day = first_day + timedelta(days=offset)
+        found: tuple[int, bool, int, datetime] | None = None
+        for hour in range(WAKING[0], WAKING[1]):
+            start = datetime.combine(day, time(hour), anchor).astimezone(ZoneInfo("UTC"))
+            if start < earliest or quiet_at(start, quiet, quiet_zone):
+                continue
+            if not all(_fits(start, minutes, zone, a, strict=False) for zone, a in members):
+                continue
+            suits = sum(_fits(start, minutes, zone, a, strict=True) for zone, a in members)
+            key = (-suits, hour not in preferred, hour, start)
+            if suits and (found is None or key < found):
+                found = key
+        if found is not None:
+            best.append((found[0], found[3]))
+    best.sort()
+    return sorted(start for _, start in best[:count])

@@ -1,0 +1,481 @@
+"""Group meetings: a slot poll across a mentor group, and the best slot chosen.
+
+The group's mentor (`groupmeeting`) or a coordinator (`groupmeeting GROUPNAME`) starts a poll:
+Maatje computes a few candidate slots from the members' intake availability (weekdays and times
+of day, each in their own zone; `scheduling.group_slots`), skipping quiet periods, and asks each
+member in the group space which of them work (several may be chosen). The poll is a `proposed`
+`Meeting` with `group_id`; its `confirmations` hold {"slots": [iso], "votes": {person id:
+[slot indexes]}, "deadline": iso, "asked_at": iso}. When every member answered, or at the
+deadline (an outbox job), the slot most members can make is chosen (ties: the earliest), the
+meeting is `confirmed`, and each member gets the time and an `.ics` in their own zone.
+Nobody available for any slot (or nobody answered) → the poll is `cancelled`, and said so.
+
+Reminders and "did you meet?" (`meeting_nudges`) work on pairs only, so group meetings get none.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot import Turn, outbox
+from bot.domain import (
+    GroupMember,
+    IntakeAnswer,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    MentorGroup,
+    OutboxItem,
+    Person,
+    Programme,
+    Role,
+)
+from bot.engine import Outbound
+from bot.events import SpaceKind
+from bot.i18n import Translator, _l, _n
+from bot.replies import Attachment, Option, Reply
+from bot.services import calendar, people, scheduling
+from bot.services import meetings as store
+from bot.spaces import space_of
+from flows import meeting_messages as msg
+
+DEADLINE = "meeting.group_poll"
+REMIND = "meeting.group_nudge"
+POLL_TIME = timedelta(hours=48)
+"""How long members have to answer before the best slot is chosen anyway."""
+NOTICE = timedelta(days=1)
+"""The first candidate slot is at least this long after the deadline."""
+SLOTS = 4
+NONE = "none"
+COUNTED = (MeetingStatus.CONFIRMED, MeetingStatus.HELD, MeetingStatus.MISSED)
+
+
+def members_of(session: Session, group: MentorGroup) -> list[int]:
+    """The mentor first, then the mentees."""
+    mentees = session.exec(
+        select(GroupMember.person_id)
+        .where(GroupMember.group_id == group.id)
+        .order_by(col(GroupMember.person_id))
+    ).all()
+    return [group.mentor_id, *[m for m in mentees if m != group.mentor_id]]
+
+
+def _availability(session: Session, person_id: int, programme_id: int) -> scheduling.Availability:
+    answers = session.exec(
+        select(IntakeAnswer).where(
+            IntakeAnswer.person_id == person_id,
+            IntakeAnswer.programme_id == programme_id,
+            col(IntakeAnswer.key).in_(("weekdays", "dayparts")),
+        )
+    ).all()
+    return scheduling.Availability.from_agreement({a.key: a.value for a in answers})
+
+
+def _zone(session: Session, person_id: int) -> str:
+    person = session.get(Person, person_id)
+    return people.timezone_of(session, person) if person else "UTC"
+
+
+def _groups_for(turn: Turn, wanted: str) -> list[MentorGroup]:
+    """The groups this person may start a poll for: their own as mentor, and every group of
+    a programme they coordinate; narrowed to the name `wanted` when given."""
+    session = turn.session
+    groups = list(session.exec(select(MentorGroup).where(MentorGroup.mentor_id == turn.person_id)))
+    coordinated = session.exec(
+        select(Membership.programme_id).where(
+            Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR
+        )
+    ).all()
+    if coordinated:
+        groups += [
+            g
+            for g in session.exec(
+                select(MentorGroup)
+                .where(col(MentorGroup.programme_id).in_(coordinated))
+                .order_by(col(MentorGroup.id))
+            )
+            if g.id not in {own.id for own in groups}
+        ]
+    if wanted:
+        groups = [g for g in groups if g.name.casefold() == wanted.casefold()]
+    return groups
+
+
+def _open_poll(session: Session, group_id: int, now: datetime) -> Meeting | None:
+    """A poll still open, or a confirmed group meeting still ahead."""
+    return session.exec(
+        select(Meeting)
+        .where(
+            Meeting.group_id == group_id,
+            (Meeting.status == MeetingStatus.PROPOSED)
+            | ((Meeting.status == MeetingStatus.CONFIRMED) & (col(Meeting.starts_at) > now)),
+        )
+        .order_by(col(Meeting.id).desc())
+    ).first()
+
+
+def _to_member(session: Session, group: MentorGroup, person_id: int, reply: Reply) -> Outbound:
+    """A message addressed to one member in the group space (their direct chat without one)."""
+    space = space_of(group, SpaceKind.GROUP)
+    ref = people.ref_on(session, person_id, space.platform) if space else None
+    if space is None or ref is None:
+        return Outbound(person_id, reply)
+    return Outbound(person_id, reply, space, ref)
+
+
+def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
+    """`groupmeeting` (a group's mentor) or `groupmeeting GROUPNAME` (a coordinator)."""
+    wanted = " ".join(args).strip()
+    groups = _groups_for(turn, wanted)
+    if not groups:
+        turn.say(
+            _l(
+                "I found no group you can plan a meeting for. Mentors type 'groupmeeting'; "
+                "coordinators type 'groupmeeting GROUPNAME'."
+            )
+        )
+        return
+    if len(groups) > 1:
+        turn.say(
+            _l(
+                "Which group? Type 'groupmeeting GROUPNAME'; the groups: {names}.",
+                names=[g.name for g in groups],
+            )
+        )
+        return
+    (group,) = groups
+    assert group.id is not None
+    session = turn.session
+    members = members_of(session, group)
+    if len(members) < 2:
+        turn.say(_l("The group {group} has no mentees yet.", group=group.name))
+        return
+    current = _open_poll(session, group.id, turn.now)
+    if current is not None and current.status == MeetingStatus.PROPOSED:
+        turn.say(_l("A poll for a meeting of {group} is still open.", group=group.name))
+        return
+    if current is not None:
+        turn.say(
+            _l(
+                "The next meeting of {group} is already planned: {when}.",
+                group=group.name,
+                **msg.when(session, turn.person_id, current.starts_at),
+            )
+        )
+        return
+    programme = session.get(Programme, group.programme_id)
+    assert programme is not None and programme.id is not None
+    settings = store.MeetingSettings.of(programme)
+    deadline = turn.now + POLL_TIME
+    slots = scheduling.group_slots(
+        deadline + NOTICE,
+        [(_zone(session, m), _availability(session, m, programme.id)) for m in members],
+        _zone(session, group.mentor_id),
+        SLOTS,
+        settings.minutes,
+        settings.quiet,
+        programme.timezone,
+    )
+    slots = [s for s in slots if s.date() <= programme.end]
+    if not slots:
+        turn.say(
+            _l(
+                "I couldn't find times that suit the members of {group} in the next three weeks.",
+                group=group.name,
+            )
+        )
+        return
+    number = 1 + sum(
+        1
+        for m in session.exec(select(Meeting).where(Meeting.group_id == group.id))
+        if m.status in COUNTED
+    )
+    meeting = Meeting(
+        programme_id=programme.id,
+        group_id=group.id,
+        number=number,
+        starts_at=slots[0],
+        duration_minutes=settings.minutes,
+        status=MeetingStatus.PROPOSED,
+        confirmations={
+            "slots": [s.isoformat() for s in slots],
+            "votes": {},
+            "deadline": deadline.isoformat(),
+            "asked_at": turn.now.isoformat(),
+            "started_by": turn.person_id,
+        },
+        ics_uid=f"{programme.slug}-group{group.id}-meeting{number}-{turn.now:%Y%m%d%H%M%S}@maatje",
+        created_at=turn.now,
+    )
+    session.add(meeting)
+    session.flush()
+    outbox.enqueue(
+        session,
+        DEADLINE,
+        {"meeting": meeting.id},
+        f"meeting:{meeting.id}:poll-deadline",
+        deadline,
+        turn.now,
+    )
+    for person_id in members:
+        choices = (
+            *(
+                Option(str(index), msg.when(session, person_id, slot)["when"])
+                for index, slot in enumerate(slots)
+            ),
+            Option(NONE, _l("None of these")),
+        )
+        text = _l(
+            "Time to plan group meeting {number} of {group}. Which of these times work for you "
+            "(your time)? Choose all that fit. I'll pick the time that suits most of you once "
+            "everyone has answered, or on {deadline}.",
+            number=number,
+            group=group.name,
+            deadline=deadline,
+        )
+        token = f"c:groupvote:{meeting.id}"
+        reply = Reply(text, choices=choices, choice_token=token, multiple=True)
+        turn.outbound.append(_to_member(session, group, person_id, reply))
+    turn.say(
+        _l(
+            "I've asked the {count} members of {group} which of {slots} times work for them. "
+            "I'll choose once everyone has answered, or on {deadline}.",
+            count=len(members),
+            group=group.name,
+            slots=len(slots),
+            deadline=deadline,
+        )
+    )
+
+
+def _votes(meeting: Meeting) -> dict[str, Any]:
+    data = copy.deepcopy(meeting.confirmations or {})
+    data.setdefault("slots", [])
+    data.setdefault("votes", {})
+    return data
+
+
+def groupvote(turn: Turn, args: tuple[str, ...]) -> None:
+    """`groupvote <meeting> <slot index>...|none`: the multi-choice under a poll."""
+    session = turn.session
+    meeting = session.get(Meeting, int(args[0])) if args and args[0].isdigit() else None
+    group = session.get(MentorGroup, meeting.group_id) if meeting and meeting.group_id else None
+    if meeting is None or group is None:
+        turn.say(_l("That button no longer works. Send me a message to continue."))
+        return
+    if turn.person_id not in members_of(session, group):
+        turn.say(_l("Only members of {group} can answer this poll.", group=group.name))
+        return
+    if meeting.status == MeetingStatus.CONFIRMED:
+        turn.say(
+            _l(
+                "This poll is closed: the meeting is planned for {when} (your time).",
+                **msg.when(session, turn.person_id, meeting.starts_at),
+            )
+        )
+        return
+    if meeting.status != MeetingStatus.PROPOSED:
+        turn.say(_l("This poll is closed."))
+        return
+    data = _votes(meeting)
+    values = args[1:]
+    indexes = sorted({int(v) for v in values if v.isdigit() and int(v) < len(data["slots"])})
+    if not indexes and NONE not in values:
+        turn.say(_l("Please choose at least one time, or 'None of these'."))
+        return
+    data["votes"][str(turn.person_id)] = indexes
+    meeting.confirmations = data
+    session.add(meeting)
+    members = members_of(session, group)
+    if {str(m) for m in members} <= set(data["votes"]):
+        turn.say(_l("Thanks! Everyone has answered."))
+        turn.outbound.extend(close(session, meeting, turn.now, turn.engine.translator))
+        return
+    turn.say(
+        _l(
+            "Thanks! {answered} of {total} members have answered; I'll choose once everyone "
+            "has, or on {deadline}.",
+            answered=sum(1 for m in members if str(m) in data["votes"]),
+            total=len(members),
+            deadline=datetime.fromisoformat(data["deadline"]),
+        )
+    )
+
+
+def best_slot(slots: list[datetime], votes: dict[str, list[int]]) -> tuple[int, int] | None:
+    """(index, how many can make it) of the slot most can make, the earliest on a tie; None
+    when no slot has anyone."""
+    tally = [sum(1 for chosen in votes.values() if i in chosen) for i in range(len(slots))]
+    ranked = sorted(range(len(slots)), key=lambda i: (-tally[i], slots[i]))
+    if not ranked or tally[ranked[0]] == 0:
+        return None
+    return ranked[0], tally[ranked[0]]
+
+
+def close(
+    session: Session, meeting: Meeting, now: datetime, translator: Translator | None = None
+) -> list[Outbound]:
+    """Choose the best slot of an open poll and confirm it (or cancel a poll nobody can make)."""
+    group = session.get(MentorGroup, meeting.group_id) if meeting.group_id else None
+    programme = session.get(Programme, meeting.programme_id)
+    if group is None or programme is None or meeting.status != MeetingStatus.PROPOSED:
+        return []
+    data = _votes(meeting)
+    slots = [datetime.fromisoformat(s) for s in data["slots"]]
+    votes: dict[str, list[int]] = dict(data["votes"])
+    ahead = {i for i, s in enumerate(slots) if s > now}
+    best = best_slot(slots, {k: [i for i in v if i in ahead] for k, v in votes.items()})
+    members = members_of(session, group)
+    if best is None:
+        meeting.status = MeetingStatus.CANCELLED
+        session.add(meeting)
+        text = _l(
+            "None of the proposed times for group meeting {number} of {group} suits anyone who "
+            "answered, so nothing is planned. {mentor} can start a new poll with "
+            "'groupmeeting'.",
+            number=meeting.number,
+            group=group.name,
+            mentor=store.name(session, group.mentor_id),
+        )
+        return [_to_member(session, group, m, Reply(text)) for m in members]
+    index, count = best
+    meeting.starts_at = slots[index]
+    meeting.status = MeetingStatus.CONFIRMED
+    meeting.confirmations = {**data, "chosen": index, "chosen_at": now.isoformat()}
+    session.add(meeting)
+    session.flush()
+    messages: list[Outbound] = []
+    space = space_of(group, SpaceKind.GROUP)
+    if space is not None:
+        post = _l(
+            "Group meeting {number} is planned, at the time that suits most of you ({count} of "
+            "{total}). I've sent each of you the time and a calendar invite.",
+            number=meeting.number,
+            count=count,
+            total=len(members),
+        )
+        messages.append(Outbound(group.mentor_id, Reply(post), space, None, programme.language))
+    for person_id in members:
+        params = {
+            "number": meeting.number,
+            "group": group.name,
+            "count": count,
+            "total": len(members),
+            **msg.when(session, person_id, meeting.starts_at),
+        }
+        if index in votes.get(str(person_id), []):
+            text = _l(
+                "Group meeting {number} of {group} is planned for {when} (your time); {count} "
+                "of {total} members can make it. The calendar invite is attached.",
+                **params,
+            )
+        else:
+            text = _l(
+                "Group meeting {number} of {group} is planned for {when} (your time), the time "
+                "that suits most members ({count} of {total}), though not you, I'm afraid. Join "
+                "if you can, or let the group know. The calendar invite is attached.",
+                **params,
+            )
+        attachment = invite(session, meeting, group, programme, person_id, now, translator)
+        messages.append(Outbound(person_id, Reply(text, files=(attachment,))))
+    _schedule_reminders(session, meeting, programme, now)
+    return messages
+
+
+def _schedule_reminders(
+    session: Session, meeting: Meeting, programme: Programme, now: datetime
+) -> None:
+    """Reminders before a chosen group meeting, at the programme's `nudge_hours`; one due in a
+    quiet period comes at its end, if that is still before the meeting."""
+    settings = store.MeetingSettings.of(programme)
+    for hours in settings.nudge_hours:
+        due = scheduling.after_quiet(
+            meeting.starts_at - timedelta(hours=hours), settings.quiet, programme.timezone
+        )
+        if now < due < meeting.starts_at:
+            outbox.enqueue(
+                session,
+                REMIND,
+                {"meeting": meeting.id},
+                f"group-meeting:{meeting.id}:nudge:{hours}",
+                due,
+                now,
+            )
+
+
+def remind(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
+    """A reminder to every member who has not paused, unless the meeting moved or passed."""
+    meeting = session.get(Meeting, item.payload["meeting"])
+    group = session.get(MentorGroup, meeting.group_id) if meeting and meeting.group_id else None
+    if group is None or meeting is None or meeting.status != MeetingStatus.CONFIRMED:
+        return []
+    if now >= meeting.starts_at:
+        return []
+    hours = max(1, round((meeting.starts_at - now).total_seconds() / 3600))
+    return [
+        Outbound(
+            person_id,
+            Reply(
+                _n(
+                    "A reminder: group meeting {number} of {group} starts in {count} hour, on "
+                    "{when}.",
+                    "A reminder: group meeting {number} of {group} starts in {count} hours, on "
+                    "{when}.",
+                    hours,
+                    number=meeting.number,
+                    group=group.name,
+                    **msg.when(session, person_id, meeting.starts_at),
+                )
+            ),
+        )
+        for person_id in members_of(session, group)
+        if not store.is_paused(session.get(Person, person_id), now)
+    ]
+
+
+def invite(
+    session: Session,
+    meeting: Meeting,
+    group: MentorGroup,
+    programme: Programme,
+    person_id: int,
+    now: datetime,
+    translator: Translator | None = None,
+) -> Attachment:
+    """The group meeting's `.ics` in this member's language and zone."""
+    translator = translator or msg.default_translator()
+    person = session.get(Person, person_id)
+    language, zone = people.reader(session, person) if person else ("en", "UTC")
+    summary = _l("Mentoring: group meeting of {group}", group=group.name)
+    description = _l(
+        "Group meeting {number} of {group} in {programme}, planned with Maatje.",
+        number=meeting.number,
+        group=group.name,
+        programme=programme.name,
+    )
+    content = calendar.invite(
+        uid=meeting.ics_uid,
+        sequence=meeting.ics_sequence,
+        starts_at=meeting.starts_at,
+        minutes=meeting.duration_minutes,
+        summary=translator.render(summary, language, zone),
+        description=translator.render(description, language, zone),
+        timezone=zone,
+        now=now,
+    )
+    return Attachment(f"maatje-group-meeting-{meeting.number}.ics", content, calendar.MIMETYPE)
+
+
+def deadline(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
+    """The poll's deadline: choose with the answers there are (nothing if already chosen)."""
+    meeting = session.get(Meeting, item.payload["meeting"])
+    if meeting is None:
+        return []
+    return close(session, meeting, now)
+
+
+JOBS = {DEADLINE: deadline, REMIND: remind}
