@@ -11,7 +11,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -86,8 +85,6 @@ class Core:
         self.auto_dispatch = auto_dispatch
         self._tasks: set[asyncio.Task[int]] = set()
         self._kicked = False
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maatje-core")
-        """Events are handled off the event loop (acks stay fast), one at a time, in order."""
 
     async def handle(self, event: Event) -> Outcome:
         try:
@@ -105,8 +102,7 @@ class Core:
         and platforms that had their acknowledgement will not send it again."""
         for delay in (*STORE_RETRY_DELAYS, None):
             try:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._worker, self._handle, event)
+                return await self.store.run(self._handle, event)
             except OperationalError:
                 if delay is None:
                     raise

@@ -83,20 +83,11 @@ class Deliverer:
         """Render for the reader and send. With a space and no person the message is a post
         for everyone there; with both it is addressed to that person in the space."""
         payload = item.payload
-        ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
         space = _space_from_json(payload.get("space"))
-        with self.store.session() as session:
-            person = session.get(Person, payload["person"])
-            if person is None:
-                if not (ref and payload.get("language")):
-                    log.info("dropping message %s: its recipient was erased", item.id)
-                    return
-                language, timezone = payload["language"], "UTC"
-            else:
-                if space is None:
-                    ref = ref or people.reachable_ref(session, payload["person"])
-                language, timezone = people.reader(session, person)
-                language = payload.get("language") or language
+        found = await self.store.run(self._reader, item)
+        if found is None:
+            return
+        ref, language, timezone = found
         platform = space.platform if space else ref.platform if ref else None
         if platform is None:
             raise DeliveryError("recipient has no platform account", permanent=True)
@@ -106,3 +97,19 @@ class Deliverer:
         reply = Reply.from_json(payload["reply"])
         message = render_reply(reply, self.translator, language, timezone, adapter.escape)
         await adapter.send(ref, space, message, item.idempotency_key)
+
+    def _reader(self, item: OutboxItem) -> tuple[PersonRef | None, str, str] | None:
+        """Who reads the message, in which language and zone (None: erased, drop it)."""
+        payload = item.payload
+        ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
+        with self.store.session() as session:
+            person = session.get(Person, payload["person"])
+            if person is None:
+                if not (ref and payload.get("language")):
+                    log.info("dropping message %s: its recipient was erased", item.id)
+                    return None
+                return ref, payload["language"], "UTC"
+            if payload.get("space") is None:
+                ref = ref or people.reachable_ref(session, payload["person"])
+            language, timezone = people.reader(session, person)
+            return ref, payload.get("language") or language, timezone

@@ -79,8 +79,7 @@ class Dispatcher:
             while True:
                 now = self.clock.now()
                 lease = timedelta(seconds=self.settings.claim_lease_seconds)
-                with self.store.session() as session:
-                    items = outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
+                items = await self.store.run(self._claim, now, lease)
                 if not items:
                     return taken
                 crash_point("claimed")
@@ -92,6 +91,14 @@ class Dispatcher:
                         continue
                     await self._carry_out(item)
                 taken += len(items)
+
+    def _complete(self, item_id: int) -> None:
+        with self.store.session() as session:
+            outbox.complete(session, item_id, self.worker, self.clock.now())
+
+    def _claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
+        with self.store.session() as session:
+            return outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
 
     def _keep_claims(
         self,
@@ -121,15 +128,15 @@ class Dispatcher:
             elif item.kind in self.actions:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
-                self._record(item, record)
+                await self.store.run(self._record, item, record)
             else:
-                self._run_job(item)
+                await self.store.run(self._run_job, item)
             crash_point("recorded")
         except DeliveryError as exc:
-            self._give_back(item, str(exc), exc.retry_after, exc.permanent)
+            await self.store.run(self._give_back, item, str(exc), exc.retry_after, exc.permanent)
         except Exception as exc:  # a bug in a job must not stop the dispatcher
             log.exception("outbox action %s (%s) failed", item.id, item.kind)
-            self._give_back(item, f"{type(exc).__name__}: {exc}", None, False)
+            await self.store.run(self._give_back, item, f"{type(exc).__name__}: {exc}", None, False)
 
     async def _record_sent(self, item: OutboxItem) -> None:
         """Mark a sent message done. The platform already has it, so a failing database is
@@ -137,8 +144,7 @@ class Dispatcher:
         assert item.id is not None
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                with self.store.session() as session:
-                    outbox.complete(session, item.id, self.worker, self.clock.now())
+                await self.store.run(self._complete, item.id)
                 return
             except OperationalError:
                 log.warning("recording sent action %s failed (attempt %s)", item.id, attempt + 1)

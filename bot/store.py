@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -12,6 +15,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6D61_6174  # any constant shared by every Maatje process
 
@@ -48,6 +52,12 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maatje-store")
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work on the store's own thread, one unit at a time and in
+        order, so the event loop stays free to answer platforms within their deadlines."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     @property
     def dialect(self) -> str:
@@ -98,6 +108,7 @@ class Store:
             return False
 
     def dispose(self) -> None:
+        self._thread.shutdown(wait=True)
         self.engine.dispose()
 
 
