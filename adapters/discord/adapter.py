@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 60.0
 STOP_GRACE = 10.0
+RECONNECT_DELAY = 1.0
+"""Seconds before connecting again after the gateway task died; doubles each time, at most 60."""
 # Used when the core does not list its commands (a test double).
 FALLBACK_COMMANDS = ("help", "language", "privacy", "status")
 
@@ -56,6 +58,8 @@ class DiscordAdapter:
         self.client: Client | None = None
         self.core: Core | Any = None
         self._connection: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._lost = 0
         self._busy: set[asyncio.Task[Any]] = set()
         self._spaces: Spaces | None = None
         self._delivery: Delivery | None = None
@@ -97,8 +101,7 @@ class DiscordAdapter:
         self._listeners.workspace, self._listeners.bot_id = workspace, bot_id
         self._spaces.workspace, self._spaces.bot_id = workspace, bot_id
         await self._register_commands(client.application_id)
-        connection = self._connection = asyncio.create_task(client.connect(reconnect=True))
-        connection.add_done_callback(_report_lost_gateway)
+        connection = self._connect()
         ready = asyncio.create_task(client.wait_until_ready())
         done, _ = await asyncio.wait(
             {ready, connection}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
@@ -111,7 +114,30 @@ class DiscordAdapter:
         log.info("discord: connected as %s (application %s)", client.user, workspace)
         await self._check_room()
 
+    def _connect(self) -> asyncio.Task[None]:
+        assert self.client is not None
+        connection = self._connection = asyncio.create_task(self.client.connect(reconnect=True))
+        connection.add_done_callback(self._connection_ended)
+        return connection
+
+    def _connection_ended(self, connection: asyncio.Task[None]) -> None:
+        """discord.py gives up on the gateway when handling an event raises (not only on network
+        errors): log it and connect again, so the bot does not go silently deaf."""
+        if connection.cancelled() or self._stopping or connection.exception() is None:
+            return
+        exc = connection.exception()
+        self._lost += 1
+        delay = min(RECONNECT_DELAY * 2 ** (self._lost - 1), 60)
+        log.error(
+            "discord: the gateway connection was lost (%r); connecting again in %ss",
+            exc,
+            delay,
+            exc_info=exc,
+        )
+        asyncio.get_running_loop().call_later(delay, self._connect)
+
     async def stop(self) -> None:
+        self._stopping = True
         if self.client is not None:
             await self.client.close()
         if self._connection is not None:
@@ -231,13 +257,6 @@ class DiscordAdapter:
         except Exception as exc:
             raise classify(exc) from exc
         return Profile(display_name=user.get("global_name") or user.get("username") or None)
-
-
-def _report_lost_gateway(connection: asyncio.Task[None]) -> None:
-    """discord.py gives up on the gateway when handling an event raises (not only on network
-    errors); say so, or the bot goes silently deaf."""
-    if not connection.cancelled() and (exc := connection.exception()) is not None:
-        log.error("discord: the gateway connection was lost: %r", exc, exc_info=exc)
 
 
 def create_adapter(config: Config, **options: Any) -> DiscordAdapter:

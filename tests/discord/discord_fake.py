@@ -176,6 +176,7 @@ class FakeDiscord:
                 await socket.send_json({"op": 11})
             elif message["op"] == 2:
                 self.identified.append(message["d"])
+                self._changed.set()
                 await self._send("READY", self._ready_payload())
                 await self._send("GUILD_CREATE", self.guild())
                 self.ready.set()
@@ -218,6 +219,18 @@ class FakeDiscord:
         assert self._socket is not None, "no gateway connection"
         self._seq += 1
         await self._socket.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+
+    async def identified_times(self, count: int) -> None:
+        """Wait until the bot has identified `count` times (connected again after a loss)."""
+
+        async def enough() -> None:
+            while len(self.identified) < count:
+                self._changed.clear()
+                if len(self.identified) >= count:
+                    return
+                await self._changed.wait()
+
+        await asyncio.wait_for(enough(), TIMEOUT)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         await asyncio.wait_for(self.ready.wait(), TIMEOUT)

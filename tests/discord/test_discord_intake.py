@@ -9,13 +9,14 @@ from adapters.discord.parse import PLATFORM
 from bot.domain import FlowRun, ProcessedEvent
 from bot.events import FormSubmitted, PersonRef
 from bot.replies import FieldKind, Outgoing, OutgoingField, OutgoingForm
-from tests.discord.discord_fake import APP_ID
+from tests.discord.discord_fake import APP_ID, GUILD_ID
 from tests.discord.support import (
     ANNA,
     button,
     component,
     custom_ids,
     dm_channel,
+    interaction_create,
     message_create,
     modal_submit,
 )
@@ -172,3 +173,22 @@ async def test_a_form_button_after_a_restart_asks_the_question_again(start):
     assert open_form in custom_ids(again[-1])
     modal = (await second.interact(component(ANNA, open_form))).body
     assert modal["type"] == MODAL
+
+
+async def test_the_bot_connects_again_when_discord_py_drops_the_gateway(start):
+    """An event discord.py cannot parse ends its gateway task (not a network error, so it does
+    not reconnect by itself); the adapter connects again and keeps answering."""
+    h = await start()
+    assert len(h.fake.identified) == 1
+    broken = interaction_create(
+        3,
+        ANNA,
+        {"custom_id": "x", "component_type": 2},
+        guild=True,
+        channel_id="123450000000000999",
+    )
+    broken["channel"] = {"id": "123450000000000999", "type": 0, "guild_id": GUILD_ID}
+    await h.fake.dispatch("INTERACTION_CREATE", broken)  # no "position": discord.py raises
+    await h.fake.identified_times(2)
+    event, _ = await h.send("MESSAGE_CREATE", message_create(ANNA, "hello"))
+    assert event.person.user_id == ANNA
