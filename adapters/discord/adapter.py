@@ -60,6 +60,7 @@ class DiscordAdapter:
         self._connection: asyncio.Task[None] | None = None
         self._stopping = False
         self._lost = 0
+        self._pending: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[Any]] = set()
         self._spaces: Spaces | None = None
         self._delivery: Delivery | None = None
@@ -134,7 +135,21 @@ class DiscordAdapter:
             delay,
             exc_info=exc,
         )
-        asyncio.get_running_loop().call_later(delay, self._connect)
+        asyncio.get_running_loop().call_later(delay, self._start_reconnect)
+
+    def _start_reconnect(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._reconnect())
+        self._pending.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._pending.discard)
+
+    async def _reconnect(self) -> None:
+        """Close what is left of the dead connection (its heartbeat thread) and connect anew."""
+        websocket = getattr(self.client, "ws", None)
+        if websocket is not None:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=4000)
+        if not self._stopping:
+            self._connect()
 
     async def stop(self) -> None:
         self._stopping = True
