@@ -38,8 +38,8 @@ from bot.engine import Outbound
 from bot.events import SpaceKind
 from bot.i18n import Translator, _l, _n
 from bot.replies import Attachment, Option, Reply
-from bot.services import calendar, people, scheduling
 from bot.services import meetings as store
+from bot.services import people, scheduling
 from bot.spaces import space_of
 from flows import meeting_messages as msg
 
@@ -457,17 +457,16 @@ def invite(
         group=group.name,
         programme=programme.name,
     )
-    content = calendar.invite(
-        uid=meeting.ics_uid,
-        sequence=meeting.ics_sequence,
-        starts_at=meeting.starts_at,
-        minutes=meeting.duration_minutes,
-        summary=translator.render(summary, language, zone),
-        description=translator.render(description, language, zone),
-        timezone=zone,
-        now=now,
+    return msg.ics_attachment(
+        meeting,
+        f"maatje-group-meeting-{meeting.number}.ics",
+        summary,
+        description,
+        translator,
+        language,
+        zone,
+        now,
     )
-    return Attachment(f"maatje-group-meeting-{meeting.number}.ics", content, calendar.MIMETYPE)
 
 
 def deadline(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:

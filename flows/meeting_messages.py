@@ -126,8 +126,7 @@ def invite(
 ) -> Attachment:
     translator = translator or default_translator()
     person = session.get(Person, person_id)
-    language = people.language_of(session, person) if person else "en"
-    zone = people.timezone_of(session, person) if person else "UTC"
+    language, zone = people.reader(session, person) if person else ("en", "UTC")
     programme = session.get(Programme, meeting.programme_id)
     assert programme is not None
     theme, _ = agenda(programme, meeting.number)
@@ -140,6 +139,32 @@ def invite(
         programme=programme.name,
         theme=theme,
     )
+    return ics_attachment(
+        meeting,
+        calendar.filename(meeting.number),
+        summary,
+        description,
+        translator,
+        language,
+        zone,
+        now,
+        cancel,
+    )
+
+
+def ics_attachment(
+    meeting: Meeting,
+    filename: str,
+    summary: Text,
+    description: Text,
+    translator: Translator,
+    language: str,
+    zone: str,
+    now: datetime,
+    cancel: bool = False,
+) -> Attachment:
+    """A meeting's `.ics`, its texts rendered for one reader (a file is not translated at send
+    time like a message, so it is rendered here)."""
     content = calendar.invite(
         uid=meeting.ics_uid,
         sequence=meeting.ics_sequence,
@@ -151,4 +176,4 @@ def invite(
         now=now,
         cancel=cancel,
     )
-    return Attachment(calendar.filename(meeting.number), content, calendar.MIMETYPE)
+    return Attachment(filename, content, calendar.MIMETYPE)

@@ -35,6 +35,17 @@ def pending(store) -> int:
 
 async def work(url: str, lease_seconds: float) -> int:
     from adapters.console import ConsoleAdapter
+
+    return await dispatch_until_done(
+        url, lease_seconds, ConsoleAdapter(out=sys.stdout), DEADLINE_SECONDS, "crash_worker"
+    )
+
+
+async def dispatch_until_done(
+    url: str, lease_seconds: float, platform, deadline_seconds: float, name: str
+) -> int:
+    """A real dispatcher and deliverer sending through `platform` until nothing is pending:
+    0 when done, 3 when the deadline passed first."""
     from bot.clock import SystemClock
     from bot.config import SchedulerConfig
     from bot.delivery import Deliverer
@@ -43,8 +54,7 @@ async def work(url: str, lease_seconds: float) -> int:
     from bot.store import Store
 
     store = Store(url)
-    console = ConsoleAdapter(out=sys.stdout)
-    deliverer = Deliverer(store, Translator(), {"console": console})
+    deliverer = Deliverer(store, Translator(), {"console": platform})
     dispatcher = Dispatcher(
         store,
         SystemClock(),
@@ -52,14 +62,14 @@ async def work(url: str, lease_seconds: float) -> int:
         {},
         SchedulerConfig(claim_lease_seconds=lease_seconds, batch_size=5),
     )
-    deadline = time.monotonic() + DEADLINE_SECONDS
+    deadline = time.monotonic() + deadline_seconds
     try:
         while True:
             await dispatcher.run_due()
             if pending(store) == 0:
                 return 0
             if time.monotonic() > deadline:
-                print("crash_worker: work not done before the deadline", file=sys.stderr)
+                print(f"{name}: work not done before the deadline", file=sys.stderr)
                 return 3
             # Abandoned claims only expire with real time: check again shortly.
             await asyncio.sleep(POLL_SECONDS)

@@ -15,10 +15,13 @@ import asyncio
 import logging
 import os
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script
+
+from tests.crash_worker import dispatch_until_done
 
 DEADLINE_SECONDS = 60.0
-POLL_SECONDS = 0.02
 PLATFORM_LATENCY = 0.003
 
 
@@ -39,49 +42,10 @@ class FilePlatform:
         os.write(self.fd, f"{key}\n".encode())  # accepted: from here on it is delivered
 
 
-def pending(store) -> int:
-    from sqlalchemy import func
-    from sqlmodel import col, select
-
-    from bot.domain import OutboxItem
-
-    with store.session() as session:
-        return session.exec(
-            select(func.count())
-            .select_from(OutboxItem)
-            .where(col(OutboxItem.done_at).is_(None), col(OutboxItem.failed_at).is_(None))
-        ).one()
-
-
 async def work(url: str, lease_seconds: float, out: str) -> int:
-    from bot.clock import SystemClock
-    from bot.config import SchedulerConfig
-    from bot.delivery import Deliverer
-    from bot.dispatcher import Dispatcher
-    from bot.i18n import Translator
-    from bot.store import Store
-
-    store = Store(url)
-    deliverer = Deliverer(store, Translator(), {"console": FilePlatform(out)})
-    dispatcher = Dispatcher(
-        store,
-        SystemClock(),
-        deliverer.deliver,
-        {},
-        SchedulerConfig(claim_lease_seconds=lease_seconds, batch_size=5),
+    return await dispatch_until_done(
+        url, lease_seconds, FilePlatform(out), DEADLINE_SECONDS, "kill_worker"
     )
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    try:
-        while True:
-            await dispatcher.run_due()
-            if pending(store) == 0:
-                return 0
-            if time.monotonic() > deadline:
-                print("kill_worker: work not done before the deadline", file=sys.stderr)
-                return 3
-            await asyncio.sleep(POLL_SECONDS)  # expired claims only come back with real time
-    finally:
-        store.dispose()
 
 
 def main() -> int:
