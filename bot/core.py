@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from bot import spaces
+from bot import outbox, spaces
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
 from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
-from bot.domain import FlowRun, Identity, Person, ProcessedEvent, RunStatus
+from bot.domain import FlowRun, Identity, Person, RunStatus
 from bot.engine import Engine, parse_token
 from bot.events import (
     Choice,
@@ -150,7 +150,7 @@ class Core:
                 session,
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
-            if not self._first_delivery(session, event, now):
+            if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Outcome(duplicate=True)
             person = people.resolve(session, event.person, now, event.space, event.locale)
             programmes.ensure_coordinator_roles(
@@ -173,16 +173,6 @@ class Core:
                     }
                 )
         return Outcome()
-
-    @staticmethod
-    def _first_delivery(session: Session, event: Event, now: datetime) -> bool:
-        session.add(ProcessedEvent(platform=event.person.platform, event_id=event.event_id, at=now))
-        try:
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            return False
-        return True
 
     def _dispatch(self, turn: Turn, event: Event):
         match event:

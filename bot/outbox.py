@@ -4,7 +4,8 @@
 work twice schedules it once). `claim` takes due, unclaimed actions in one statement — on
 PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the
 single UPDATE is atomic on its own. A claim is a lease: if its process dies, the lease runs
-out and another claim takes the action again.
+out and another claim takes the action again. `first_sight` is the same guard for what comes in:
+a platform event is handled once, however often it is delivered.
 """
 
 from __future__ import annotations
@@ -14,13 +15,39 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import Insert, and_, bindparam, exists, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.domain import OutboxItem
+from bot.domain import OutboxItem, ProcessedEvent
+
+# The hot paths (every reply is written, claimed and completed) run statements on the table,
+# built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
+# per row, which cost more than the database work itself.
+_OUTBOX = OutboxItem.__table__
+_EVENTS = ProcessedEvent.__table__
+_COMPLETE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claimed_by == bindparam("worker"))
+    .values(done_at=bindparam("now"), claimed_until=None, last_error=None)
+)
+
+
+def _insert_once(dialect: str, table, unique: list[str]) -> Insert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=unique)
+
+
+_ENQUEUE = {
+    dialect: _insert_once(dialect, _OUTBOX, ["idempotency_key"])
+    for dialect in ("sqlite", "postgresql")
+}
+_FIRST_SIGHT = {
+    dialect: _insert_once(dialect, _EVENTS, ["platform", "event_id"]).returning(_EVENTS.c.id)
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 def enqueue(
@@ -52,12 +79,18 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     """`enqueue` for many rows (keys `kind`, `payload`, `idempotency_key`, `due_at`,
     `created_at`, optionally `lane`): one prepared statement executed per chunk of rows, in the
     caller's transaction; a row whose key exists already is skipped."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    statement = _ENQUEUE[session.get_bind().dialect.name]
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
-        session.exec(statement, params=[{"lane": None, "attempts": 0, **row} for row in batch])
+        session.execute(statement, [{"lane": None, "attempts": 0, **row} for row in batch])
+
+
+def first_sight(session: Session, platform: str, event_id: str, now: datetime) -> bool:
+    """Record a platform event as handled; False when it was handled before (a retry, or the
+    same event delivered to another process)."""
+    statement = _FIRST_SIGHT[session.get_bind().dialect.name]
+    row = {"platform": platform, "event_id": event_id, "at": now}
+    return session.execute(statement, row).first() is not None
 
 
 def claim(
@@ -93,12 +126,10 @@ def claim(
         update(OutboxItem)
         .where(OutboxItem.id == due.c.id)
         .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
-        .returning(OutboxItem.id)
+        .returning(OutboxItem)
+        .execution_options(synchronize_session=False)
     )
-    ids = list(session.exec(statement).scalars())
-    if not ids:
-        return []
-    items = session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(ids))).all()
+    items = session.execute(statement).scalars().all()
     return sorted(items, key=lambda item: (item.due_at, item.id))
 
 
@@ -133,11 +164,7 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
-    result = session.exec(
-        update(OutboxItem)
-        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker)
-        .values(done_at=now, claimed_until=None, last_error=None)
-    )
+    result = session.execute(_COMPLETE, {"item_id": item_id, "worker": worker, "now": now})
     return result.rowcount == 1
 
 

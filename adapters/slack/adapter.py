@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
@@ -100,6 +101,9 @@ class SlackAdapter:
 
     async def start(self, core: Core) -> None:
         self.core = core
+        # One HTTP session for every Web API call: connections to Slack are kept open and
+        # reused, instead of a new connection (and TLS handshake) per message.
+        self.client.session = aiohttp.ClientSession()
         identity = await self.client.auth_test()
         self.team_id = identity.get("team_id") or ""
         self.bot_user_id = identity.get("user_id")
@@ -130,6 +134,9 @@ class SlackAdapter:
             await self._http.stop()
             self._http = None
         await self.work.drain(STOP_GRACE)
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     async def idle(self) -> None:
         """Wait until every acknowledged event has been handed to the core and handled."""

@@ -352,12 +352,23 @@ class Engine:
         payload = {"run": run.id, "step": step.name, "ask_seq": run.ask_seq}
         remind_after = step.remind_after or _delay(flow.remind_after, ctx)
         expires_after = step.expires_after or _delay(flow.expires_after, ctx)
-        if remind_after:
-            key = f"remind:{run.id}:{step.name}:{run.ask_seq}"
-            outbox.enqueue(ctx.session, REMIND, payload, key, ctx.now + remind_after, ctx.now)
-        if expires_after:
-            key = f"expire:{run.id}:{step.name}:{run.ask_seq}"
-            outbox.enqueue(ctx.session, EXPIRE, payload, key, ctx.now + expires_after, ctx.now)
+        outbox.enqueue_many(
+            ctx.session,
+            [
+                {
+                    "kind": kind,
+                    "payload": payload,
+                    "idempotency_key": f"{prefix}:{run.id}:{step.name}:{run.ask_seq}",
+                    "due_at": ctx.now + after,
+                    "created_at": ctx.now,
+                }
+                for kind, prefix, after in (
+                    (REMIND, "remind", remind_after),
+                    (EXPIRE, "expire", expires_after),
+                )
+                if after
+            ],
+        )
 
     @staticmethod
     def _person_ref(session: Session, run: FlowRun) -> PersonRef | None:

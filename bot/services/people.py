@@ -103,20 +103,29 @@ def memberships(session: Session, person_id: int) -> list[tuple[Membership, Prog
 
 
 def main_programme(session: Session, person_id: int) -> Programme | None:
-    rows = memberships(session, person_id)
-    return rows[-1][1] if rows else None
+    """The programme the person joined last."""
+    return session.exec(
+        select(Programme)
+        .join(Membership, col(Programme.id) == Membership.programme_id)
+        .where(Membership.person_id == person_id)
+        .order_by(col(Membership.id).desc())
+        .limit(1)
+    ).first()
 
 
 def language_of(session: Session, person: Person) -> str:
     if person.language:
         return person.language
-    programme = main_programme(session, person.id) if person.id else None
+    return _programme_language(session, main_programme(session, person.id) if person.id else None)
+
+
+def _programme_language(session: Session, programme: Programme | None) -> str:
+    """The language of the person's programme; before they joined one, of the only programme
+    there is (otherwise the default)."""
     if programme:
         return programme.language
-    open_programmes = session.exec(select(Programme)).all()
-    if len(open_programmes) == 1:
-        return open_programmes[0].language
-    return DEFAULT_LANGUAGE
+    languages = session.exec(select(Programme.language).limit(2)).all()
+    return languages[0] if len(languages) == 1 else DEFAULT_LANGUAGE
 
 
 def timezone_of(session: Session, person: Person) -> str:
@@ -131,9 +140,9 @@ def reader(session: Session, person: Person) -> tuple[str, str]:
     if person.language and person.timezone:
         return person.language, person.timezone
     programme = main_programme(session, person.id) if person.id else None
-    if programme is None:
-        return language_of(session, person), person.timezone or "UTC"
-    return person.language or programme.language, person.timezone or programme.timezone
+    language = person.language or _programme_language(session, programme)
+    timezone = person.timezone or (programme.timezone if programme else "UTC")
+    return language, timezone
 
 
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
