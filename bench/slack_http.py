@@ -1,7 +1,7 @@
 """Slack HTTP endpoint under load: the whole bot beside a bare slack-bolt echo app.
 
-    python -m bench.slack_http [--rate 200] [--seconds 10] [--users 500] [--postgres]
-                               [--paced] [--profile-server FILE]
+    python -m bench.slack_http [--rate 200] [--seconds 10] [--users 500] [--paced]
+                               [--postgres [--processes 2]] [--profile-server FILE]
 
 A fake Slack Web API (tests/slack/slack_fake.py) runs on 127.0.0.1 in this process, next to an
 aiohttp client that posts signed `event_callback` / `message.im` events (distinct event ids) at a
@@ -15,7 +15,9 @@ The systems under test each run in their own process (one core each on a 2-core 
   `chat.postMessage` of the text, through the same fake;
 - full: `maatje run` itself (`bot.cli.main`, config file, SQLite file in a temp dir, or a
   throwaway PostgreSQL 15 with `--postgres`): the adapter, the core, the flow engine, the
-  outbox and the dispatcher, with the APScheduler tick.
+  outbox and the dispatcher, with the APScheduler tick. With `--processes N` the PostgreSQL
+  run is repeated with N such processes behind a round-robin spread of the events, as behind
+  a load balancer.
 
 Measured: events accepted per second (HTTP 200), ack latency (the HTTP response time seen by
 the client) p50/p99/max, replies (chat.postMessage calls the fake received) per second and the
@@ -247,9 +249,10 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes, load: Load
 
 
 async def drive(
-    url: str, rate: float, count: int, users: int, prefix: str, start_index: int = 0
+    urls: list[str], rate: float, count: int, users: int, prefix: str, start_index: int = 0
 ) -> Load:
-    """Post `count` events at `rate` per second, round-robin over `users` people."""
+    """Post `count` events at `rate` per second, round-robin over `users` people and over the
+    `urls` of the processes (a load balancer that knows nothing of people)."""
     load = Load()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     tasks: list[asyncio.Task[None]] = []
@@ -268,6 +271,7 @@ async def drive(
             text = script[min(turn, len(script) - 1)]
             n = start_index + i
             body = event_body(f"Ev{prefix}{n:08d}", user, text, n)
+            url = urls[i % len(urls)]
             tasks.append(asyncio.create_task(post(session, url, body, load)))
             load.sent += 1
         load.last_sent = time.perf_counter()
@@ -366,44 +370,50 @@ async def wait_healthy(url: str, process: asyncio.subprocess.Process, timeout: f
 
 async def run_system(
     name: str,
-    command: list[str],
+    servers: list[tuple[list[str], int]],
     fake: TimedFake,
     args: argparse.Namespace,
-    port: int,
     log_path: Path,
     database_url: str | None,
     db_pid: int | None,
 ) -> Result:
+    """Start the system's processes (command, port), load them together, stop them."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
     }
     env.pop("DATABASE_URL", None)
+    processes = []
     with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-    url = f"http://127.0.0.1:{port}"
+        for command, _port in servers:
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    *command, stdout=log, stderr=subprocess.STDOUT, env=env
+                )
+            )
+    urls = [f"http://127.0.0.1:{port}" for _command, port in servers]
     progress = Progress(database_url) if database_url else None
     try:
-        await wait_healthy(url, process, 60)
+        for url, process in zip(urls, processes, strict=True):
+            await wait_healthy(url, process, 60)
+        endpoints = [url + PATH for url in urls]
         # warm-up: a few users say hello (first statements compiled, first connections made)
-        warm = await drive(url + PATH, args.rate, args.warmup, args.warmup, "W")
+        warm = await drive(endpoints, args.rate, args.warmup, args.warmup, "W")
         await settle(fake, warm.sent, progress, 30)
         fake.reset()
         warmed, done_before = 0, 0
         if progress:
             warmed, _, done_before, _ = await asyncio.to_thread(progress.read)
 
-        cpu_before = process_tree_cpu(process.pid)
+        cpu_before = sum(process_tree_cpu(process.pid) for process in processes)
         db_before = process_tree_cpu(db_pid) if db_pid else None
         count = int(args.rate * args.seconds)
-        load = await drive(url + PATH, args.rate, count, args.users, "L")
+        load = await drive(endpoints, args.rate, count, args.users, "L")
         settled, state = await settle(
             fake, warmed + count, progress, args.settle_timeout, done_before
         )
-        server_cpu = process_tree_cpu(process.pid) - cpu_before
+        server_cpu = sum(process_tree_cpu(process.pid) for process in processes) - cpu_before
         db_cpu = process_tree_cpu(db_pid) - db_before if db_pid and db_before is not None else None
         return Result(
             name,
@@ -419,14 +429,19 @@ async def run_system(
     finally:
         if progress:
             progress.close()
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        for process in processes:
+            await _stop(process)
         fake.reset()
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 def show_log_problems(name: str, log: Path, shown: int) -> None:
@@ -503,30 +518,34 @@ async def driver(args: argparse.Namespace) -> None:
             bare = [*me, "--serve", "bare", "--fake-url", fake.base_url, "--port", str(port)]
             results.append(
                 await run_system(
-                    "bare bolt echo", bare, fake, args, port, tmp / "bare.log", None, None
+                    "bare bolt echo", [(bare, port)], fake, args, tmp / "bare.log", None, None
                 )
             )
-            systems: list[tuple[str, str, int | None]] = []
+            systems: list[tuple[str, str, int | None, int]] = []
             sqlite_url = f"sqlite:///{tmp / 'maatje.db'}"
-            systems.append(("full bot, SQLite", sqlite_url, None))
+            systems.append(("full bot, SQLite", sqlite_url, None, 1))
             pg_context = postgres_server() if args.postgres else contextlib.nullcontext()
             with pg_context as server:
                 if server is not None:
-                    url = server.fresh_database()  # type: ignore[attr-defined]
-                    systems.append(("full bot, PostgreSQL 15", url, postmaster_pid(server)))
-                for index, (name, database_url, db_pid) in enumerate(systems):
-                    port = free_port()
-                    config = tmp / f"config-{index}.toml"
-                    config.write_text(_config_toml(database_url, fake.base_url, port))
-                    command = [*me, "--serve", "full", "--config", str(config)]
-                    if args.paced:
-                        command.append("--paced")
-                    if args.profile_server and index == 0:
-                        command += ["--profile", args.profile_server]
+                    pg_pid = postmaster_pid(server)
+                    for count in sorted({1, args.processes}):
+                        url = server.fresh_database()  # type: ignore[attr-defined]
+                        label = "1 process" if count == 1 else f"{count} processes"
+                        systems.append((f"full bot, PostgreSQL 15, {label}", url, pg_pid, count))
+                for index, (name, database_url, db_pid, count) in enumerate(systems):
+                    servers = []
+                    for number in range(count):
+                        port = free_port()
+                        config = tmp / f"config-{index}-{number}.toml"
+                        config.write_text(_config_toml(database_url, fake.base_url, port))
+                        command = [*me, "--serve", "full", "--config", str(config)]
+                        if args.paced:
+                            command.append("--paced")
+                        if args.profile_server and index == 0:
+                            command += ["--profile", args.profile_server]
+                        servers.append((command, port))
                     log = tmp / f"full-{index}.log"
-                    result = await run_system(
-                        name, command, fake, args, port, log, database_url, db_pid
-                    )
+                    result = await run_system(name, servers, fake, args, log, database_url, db_pid)
                     results.append(result)
                     show_log_problems(name, log, args.log_lines)
     finally:
@@ -561,6 +580,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=50, help="warm-up events (not counted)")
     parser.add_argument("--settle-timeout", type=float, default=60.0)
     parser.add_argument("--postgres", action="store_true", help="also the full bot on PostgreSQL")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="with --postgres, also this many `maatje run` processes sharing the database",
+    )
     parser.add_argument("--paced", action="store_true", help="keep the 10/s reply pacing")
     parser.add_argument("--profile-server", metavar="FILE", help="cProfile the full bot (SQLite)")
     parser.add_argument("--log-lines", type=int, default=3, help="lines shown of a logged error")

@@ -36,6 +36,7 @@ from bot.events import (
     SpaceRef,
 )
 from bot.i18n import DEFAULT_LANGUAGE, Translator, _l
+from bot.keyed_locks import KeyedLocks
 from bot.services import people, programmes
 from bot.store import Store
 
@@ -85,10 +86,15 @@ class Core:
         self.auto_dispatch = auto_dispatch
         self._tasks: set[asyncio.Task[int]] = set()
         self._kicked = False
+        self._in_order = KeyedLocks()
 
     async def handle(self, event: Event) -> Outcome:
+        """Handle one event; one person's events are handled one at a time, in arrival order
+        (the store may run several people's events at once)."""
+        ref = event.person
         try:
-            outcome = await self._handle_while_reachable(event)
+            async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
+                outcome = await self._handle_while_reachable(event)
         except Exception:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             self._apologise(event)

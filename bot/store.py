@@ -18,6 +18,7 @@ from sqlmodel import Session, create_engine
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6D61_6174  # any constant shared by every Maatje process
+POSTGRES_THREADS = 4  # within the engine's pool of 5 connections (plus 5 overflow)
 
 
 def _normalise_url(url: str) -> str:
@@ -52,12 +53,21 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maatje-store")
+        self._threads = ThreadPoolExecutor(
+            max_workers=POSTGRES_THREADS if self.dialect == "postgresql" else 1,
+            thread_name_prefix="maatje-store",
+        )
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
-        """Run blocking database work on the store's own thread, one unit at a time and in
-        order, so the event loop stays free to answer platforms within their deadlines."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
+        """Run blocking database work on the store's own threads, so the event loop stays free
+        to answer platforms within their deadlines.
+
+        SQLite takes one writer at a time, so it gets one thread: units run one by one, in
+        order. PostgreSQL gets several, so one unit's round trips to the server do not hold up
+        the next; units that must not overlap lock rows or call `serialise`, exactly as they
+        must between processes.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
 
     @property
     def dialect(self) -> str:
@@ -108,7 +118,7 @@ class Store:
             return False
 
     def dispose(self) -> None:
-        self._thread.shutdown(wait=True)
+        self._threads.shutdown(wait=True)
         self.engine.dispose()
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.domain import FlowRun, IntakeAnswer, RunStatus
+from bot.domain import FlowRun, IntakeAnswer, Membership, Role, RunStatus
+from bot.events import Message
 from bot.testing import Conversation, build_app, console_adapter
 
 
@@ -204,3 +206,32 @@ async def test_user_text_is_escaped_by_the_adapter(app, chat: Conversation):
     assert console.escape("a\x1b[31mred") == "a[31mred"
     await chat.command("anna", "nope\x1b[2J")
     assert "\x1b" not in chat.last("anna")
+
+
+async def test_one_persons_events_arriving_together_are_handled_in_order(app, chat, monkeypatch):
+    """On PostgreSQL the store runs events on several threads; one person's still go one at a
+    time, in the order they came, so the answers land on the questions they answer."""
+    handle, inside, seen = app.core._handle, [], []
+
+    def watched(event):
+        inside.append(event.event_id)
+        seen.append(list(inside))
+        try:
+            return handle(event)
+        finally:
+            inside.remove(event.event_id)
+
+    monkeypatch.setattr(app.core, "_handle", watched)
+    ref, space = chat.ref("anna"), chat.space("anna")
+    events = [
+        Message(person=ref, space=space, event_id=f"e{n}", text=text)
+        for n, text in enumerate(["hello", "yes", "mentee", "hello"])
+    ]
+    await asyncio.gather(*(app.core.handle(event) for event in events))
+    assert seen == [["e0"], ["e1"], ["e2"], ["e3"]]
+    await app.core.dispatcher.run_due()
+    with app.store.session() as session:
+        (membership,) = session.exec(select(Membership)).all()
+        assert membership.role == Role.MENTEE
+        (active,) = session.exec(select(FlowRun).where(FlowRun.status == RunStatus.ACTIVE))
+        assert active.answers["consent"] is True and active.step == "studies"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from weakref import WeakValueDictionary
+
+from bot.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +20,13 @@ log = logging.getLogger(__name__)
 class Work:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._locks = KeyedLocks()
         self._idle = asyncio.Event()
         self._idle.set()
 
     def spawn(self, job: Callable[[], Awaitable[object]], *, serial_key: str | None = None) -> None:
         """Run `job` in the background; jobs with the same `serial_key` run in order."""
-        lock = None
-        if serial_key is not None:
-            lock = self._locks.get(serial_key)
-            if lock is None:
-                lock = self._locks[serial_key] = asyncio.Lock()
+        lock = self._locks(serial_key) if serial_key is not None else None
         task = asyncio.create_task(self._run(job, lock))
         self._tasks.add(task)
         self._idle.clear()
