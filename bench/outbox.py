@@ -6,8 +6,11 @@
 Each action is a `send` row addressed to the pair's space (a localised reminder with the
 meeting's date), due over the programme's weeks, as `bot.delivery.enqueue_outbound` writes them.
 
-- plan, one by one: `bot.outbox.enqueue` per row, one transaction per pair (10 rows), the way
-  the core writes them today; measured on `--one-by-one-pairs` pairs, projected to `--pairs`;
+- plan, one by one: `bot.outbox.enqueue` per row, one transaction per pair (10 rows), the
+  slowest way a flow can write them; measured on `--one-by-one-pairs` pairs, projected to
+  `--pairs`;
+- plan, per pair: one transaction per pair whose rows go in one `bot.outbox.enqueue_many`
+  call, the way the core writes a turn's replies and a confirmed meeting's reminders;
 - plan, bulk: `bot.outbox.enqueue_many`, one statement per 1,000 rows;
 - dispatch: the clock moves past the last due date and the real `Dispatcher.run_due()` takes
   everything (claims of 50, every action recorded in its own transaction). Its `send` is a
@@ -171,11 +174,17 @@ def child(args: argparse.Namespace) -> None:
                         row["created_at"],
                     )
 
+    def plan_per_pair() -> None:
+        rows = _rows(args.pairs, args.actions, now)
+        while pair := list(islice(rows, args.actions)):
+            with store.session() as session:
+                enqueue_many(session, pair)
+
     def plan_bulk() -> None:
         with store.session() as session:
             enqueue_many(session, _rows(args.pairs, args.actions, now))
 
-    planner = plan_one_by_one if args.plan == "one" else plan_bulk
+    planner = {"one": plan_one_by_one, "pair": plan_per_pair, "bulk": plan_bulk}[args.plan]
     figures["plan"] = _measure("plan", args.profile, planner, args.pg_pid)
     with store.session() as session:
         figures["planned"] = session.exec(select(func.count()).select_from(OutboxItem)).one()
@@ -257,10 +266,16 @@ def _run_child(
     return json.loads(line.removeprefix("RESULT "))
 
 
-def _report_one_by_one(database: str, figures: dict, total_rows: int, pg: bool) -> None:
+PLANS = {
+    "one": "plan one by one: bot.outbox.enqueue per row, 1 transaction per pair",
+    "pair": "plan per pair: 1 transaction and 1 bot.outbox.enqueue_many call per pair",
+}
+
+
+def _report_plan(database: str, plan: str, figures: dict, total_rows: int, pg: bool) -> None:
     rows, p = figures["rows"], figures["plan"]
     projected = p["wall"] / rows * total_rows
-    print(f"\n[{database}] plan one by one: bot.outbox.enqueue per row, 1 transaction per pair")
+    print(f"\n[{database}] {PLANS[plan]}")
     print(
         f"  planned {figures['planned']:,} rows in {p['wall']:.2f} s wall "
         f"({rows / p['wall']:,.0f} rows/s), CPU {p['cpu'] / rows * 1e6:.0f} µs per row"
@@ -310,9 +325,12 @@ def _measure_database(
     args: argparse.Namespace, name: str, url_for: Any, pg_pid: int | None
 ) -> None:
     sample = min(args.one_by_one_pairs, args.pairs)
+    total, pg = args.pairs * args.actions, pg_pid is not None
     if sample > 0:
         figures = _run_child(args, url_for("one"), "one", sample, pg_pid)
-        _report_one_by_one(name, figures, args.pairs * args.actions, pg_pid is not None)
+        _report_plan(name, "one", figures, total, pg)
+    figures = _run_child(args, url_for("pair"), "pair", args.pairs, pg_pid)
+    _report_plan(name, "pair", figures, total, pg)
     figures = _run_child(args, url_for("bulk"), "bulk", args.pairs, pg_pid)
     _report_bulk(name, figures, pg_pid is not None)
 
@@ -336,7 +354,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--profile", choices=("plan", "dispatch"), help="cProfile one phase")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--plan", choices=("one", "bulk"), help=argparse.SUPPRESS)
+    parser.add_argument("--plan", choices=("one", "pair", "bulk"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dispatch", action="store_true", help=argparse.SUPPRESS)

@@ -39,28 +39,26 @@ def schedule(session: Session, meeting: Meeting, programme: Programme, now: date
     def at(due: datetime) -> datetime:
         return scheduling.after_quiet(max(due, now), settings.quiet, zone)
 
+    def row(kind: str, purpose: str, due: datetime, **payload: object) -> dict[str, object]:
+        return {
+            "kind": kind,
+            "payload": {"meeting": meeting.id, **payload},
+            "idempotency_key": f"meeting:{meeting.id}:{purpose}",
+            "due_at": due,
+            "created_at": now,
+        }
+
     start = meeting.starts_at
-    for hours in settings.nudge_hours:
-        due = start - timedelta(hours=hours)
-        if due > now and at(due) < start:
-            _enqueue(session, NUDGE, meeting, f"nudge:{hours}", at(due), now, hours=hours)
+    rows = [
+        row(NUDGE, f"nudge:{hours}", at(due), hours=hours)
+        for hours in settings.nudge_hours
+        if (due := start - timedelta(hours=hours)) > now and at(due) < start
+    ]
     if at(start - timedelta(hours=24)) < start:
-        _enqueue(session, PREPARE, meeting, "prepare", at(start - timedelta(hours=24)), now)
+        rows.append(row(PREPARE, "prepare", at(start - timedelta(hours=24))))
     end = start + timedelta(minutes=meeting.duration_minutes)
-    _enqueue(session, FOLLOWUP, meeting, "followup", at(end + FOLLOWUP_AFTER), now)
-
-
-def _enqueue(
-    session: Session,
-    kind: str,
-    meeting: Meeting,
-    purpose: str,
-    due: datetime,
-    now: datetime,
-    **payload: object,
-) -> None:
-    key = f"meeting:{meeting.id}:{purpose}"
-    outbox.enqueue(session, kind, {"meeting": meeting.id, **payload}, key, due, now)
+    rows.append(row(FOLLOWUP, "followup", at(end + FOLLOWUP_AFTER)))
+    outbox.enqueue_many(session, rows)
 
 
 def _load(session: Session, item: OutboxItem) -> tuple[Meeting, Pair, Programme] | None:
