@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format catalogues compile install postgres bench clean
+.PHONY: run test lint format catalogues compile install postgres bench image-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,15 @@ bench: compile postgres
 	$(BIN)/python -c "from bench.common import print_machine; print_machine('matching')"
 	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.outbox --postgres
-	$(BIN)/python -m bench.slack_http --postgres
+	$(BIN)/python -m bench.slack_http --postgres --processes 2
 	$(BIN)/python -m bench.startup
+
+# Build the Dockerfile with buildah and run the image (no Docker engine needed; root, about
+# two minutes). See docs/deployment.md.
+image-check: install
+	@command -v buildah >/dev/null && command -v debootstrap >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap >/dev/null; }
+	HOST_PYTHON=$(CURDIR)/$(BIN)/python bash scripts/check-image.sh
 
 catalogues: install
 	$(BIN)/python scripts/catalogues.py

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             logging.basicConfig(
                 level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
             )
+            if config.log_level != "DEBUG":  # APScheduler logs two lines per tick at INFO
+                logging.getLogger("apscheduler").setLevel(logging.WARNING)
             return asyncio.run(_serve(config))
         if args.command == "demo":
             return asyncio.run(_demo(_demo_config(args.database), args.acting))

@@ -170,8 +170,7 @@ def seed(session: Session, now: datetime) -> None:
         session.add_all(pairs)
         session.flush()
         spaces.plan_group(session, group, [ids[mentor], *(ids[m] for m in mentees)], now)
-        for pair in pairs:
-            spaces.plan_pair(session, pair, now)
+        spaces.plan_pairs(session, pairs, now)
     session.flush()
 
 

@@ -1,6 +1,6 @@
 """Private spaces for mentor groups and pairs, opened through the platform adapters.
 
-`plan_group` / `plan_pair` write a `space.open` outbox action; the dispatcher carries it out
+`plan_group` / `plan_pairs` write a `space.open` outbox action; the dispatcher carries it out
 through the adapter of the mentor's platform (idempotent by key, so a retry after a crash finds
 the space instead of making a second one), stores the space on the group or pair, and lets the
 programme logic greet people there (`Behaviour.space_opened`).
@@ -106,15 +106,25 @@ def plan_group(session: Session, group: MentorGroup, welcome: list[int], now: da
     outbox.enqueue(session, OPEN_SPACE, payload, f"space:group:{group.id}:{len(members)}", now, now)
 
 
-def plan_pair(session: Session, pair: Pair, now: datetime) -> None:
-    members = [pair.mentor_id, pair.mentee_id]
-    outbox.enqueue(
+def plan_pairs(session: Session, pairs: list[Pair], now: datetime) -> None:
+    """Open each pair's private space (one write for all: approving a programme's matches
+    plans thousands at once)."""
+    outbox.enqueue_many(
         session,
-        OPEN_SPACE,
-        {"subject": f"pair:{pair.id}", "members": members, "welcome": members},
-        f"space:pair:{pair.id}",
-        now,
-        now,
+        (
+            {
+                "kind": OPEN_SPACE,
+                "payload": {
+                    "subject": f"pair:{pair.id}",
+                    "members": [pair.mentor_id, pair.mentee_id],
+                    "welcome": [pair.mentor_id, pair.mentee_id],
+                },
+                "idempotency_key": f"space:pair:{pair.id}",
+                "due_at": now,
+                "created_at": now,
+            }
+            for pair in pairs
+        ),
     )
 
 

@@ -86,9 +86,19 @@ class PollAnswers:
 
     def schedule(self, session: Session, poll: Poll, invited: list[int], now: datetime) -> None:
         assert poll.id is not None
-        for person_id in invited:
-            payload = {"poll": poll.id, "person": person_id}
-            outbox.enqueue(session, INVITE, payload, f"poll-invite:{poll.id}:{person_id}", now, now)
+        outbox.enqueue_many(
+            session,
+            (
+                {
+                    "kind": INVITE,
+                    "payload": {"poll": poll.id, "person": person_id},
+                    "idempotency_key": f"poll-invite:{poll.id}:{person_id}",
+                    "due_at": now,
+                    "created_at": now,
+                }
+                for person_id in invited
+            ),
+        )
         programme = session.get(Programme, poll.programme_id)
         settings = programme.settings if programme else {}
         every = timedelta(days=float(settings.get("poll_reminder_days", 3)))

@@ -190,7 +190,7 @@ async def test_status_shows_the_spaces_still_to_open(app, chat: Conversation, pe
     assert "Under way" not in chat.last("cora")  # everything was opened already
     with app.store.session() as session:
         pair = session.exec(select(Pair)).first()
-        spaces.plan_pair(session, pair, app.core.clock.now())  # as if still to be opened
+        spaces.plan_pairs(session, [pair], app.core.clock.now())  # as if still to be opened
         session.exec(update(OutboxItem).where(OutboxItem.kind == "space.open").values(done_at=None))
     await app.core.handle(
         Command(

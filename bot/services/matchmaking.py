@@ -277,8 +277,7 @@ def approve(
         session.flush()
         welcome = new_members if group.space_channel else [mentor_id, *new_members]
         spaces.plan_group(session, group, welcome, now)
-    for pair in created:
-        spaces.plan_pair(session, pair, now)
+    spaces.plan_pairs(session, created, now)
     proposal.groups = remaining
     if not any(remaining.values()):
         proposal.status = ProposalStatus.APPROVED
