@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.app import App, build, load_adapter
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.health import HealthServer
 from bot.scheduler import Scheduler
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -186,6 +187,10 @@ async def _serve(config: Config) -> int:
     for name in names:
         app.adapters[name] = load_adapter(name, config)
     await _start(app, names)
+    health = None
+    if not (config.slack.enabled and config.slack.mode == "http"):  # there Slack's server has it
+        health = HealthServer(app.core.healthy, config.health.host, config.health.port)
+        await health.start()
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
     scheduler.start()
     stop = asyncio.Event()
@@ -197,6 +202,8 @@ async def _serve(config: Config) -> int:
     scheduler.shutdown()
     for adapter in app.adapters.values():
         await adapter.stop()
+    if health is not None:
+        await health.stop()
     await app.core.drain()
     app.store.dispose()
     return 0

@@ -112,6 +112,14 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True)
+class HealthConfig:
+    """Where `GET /healthz` is served when Slack's HTTP mode does not serve it."""
+
+    host: str = "0.0.0.0"
+    port: int = 3000
+
+
+@dataclass(frozen=True)
 class SchedulerConfig:
     tick_seconds: float = 1.0
     claim_lease_seconds: float = 60.0
@@ -126,6 +134,7 @@ class Config:
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     programmes: tuple[ProgrammeConfig, ...] = ()
     log_level: str = "INFO"
 
@@ -414,6 +423,15 @@ def _scheduler(data: Any) -> SchedulerConfig:
     return cfg
 
 
+def _health(data: Any) -> HealthConfig:
+    s = _Section(data, "health")
+    cfg = HealthConfig(host=s.text("host", "0.0.0.0"), port=s.get("port", int, 3000))
+    s.finish()
+    if not 0 <= cfg.port <= 65535:
+        raise ConfigError("health.port", "must be a port number (0 to 65535)")
+    return cfg
+
+
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     root = _Section(dict(data), "")
@@ -438,6 +456,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         slack=_slack(root.get("slack", dict, {}), env),
         discord=_discord(root.get("discord", dict, {}), env),
         scheduler=_scheduler(root.get("scheduler", dict, {})),
+        health=_health(root.get("health", dict, {})),
         programmes=programmes,
         log_level=level,
     )

@@ -7,8 +7,6 @@ url_verification. `GET /healthz` answers `ok` while the core can reach its store
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,9 +15,9 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-log = logging.getLogger(__name__)
+from bot.health import health_response
 
-HEALTH_TIMEOUT = 5.0
+log = logging.getLogger(__name__)
 
 
 class HttpServer:
@@ -41,19 +39,7 @@ class HttpServer:
         return await to_aiohttp_response(response)
 
     async def _health(self, _request: web.Request) -> web.Response:
-        try:
-            if inspect.iscoroutinefunction(self.healthy):
-                ok = await asyncio.wait_for(self.healthy(), HEALTH_TIMEOUT)
-            else:  # a blocking check must not stall Slack's requests
-                ok = await asyncio.wait_for(asyncio.to_thread(self.healthy), HEALTH_TIMEOUT)
-                if inspect.isawaitable(ok):
-                    ok = await asyncio.wait_for(ok, HEALTH_TIMEOUT)
-        except Exception:
-            log.exception("slack: health check failed")
-            ok = False
-        if ok:
-            return web.Response(text="ok")
-        return web.Response(status=503, text="unavailable")
+        return await health_response(self.healthy)
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.web_app, access_log=None)

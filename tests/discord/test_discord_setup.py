@@ -3,6 +3,9 @@ escaping and how failures are classified (pure, apart from the connection test).
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
@@ -18,6 +21,7 @@ from bot.app import load_adapter
 from bot.config import Config
 from tests.discord.discord_fake import GUILD_ID, TOKEN
 from tests.discord.support import discord_config
+from tests.pg_server import free_port
 
 GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES = 1 << 0, 1 << 9, 1 << 12
 
@@ -104,3 +108,41 @@ def test_the_application_id_can_be_read_from_a_token():
     first = "MTIzNDU2Nzg5MDEyMzQ1Njc4"  # base64 of 123456789012345678, unpadded
     assert application_id_from_token(f"{first}.GhIjKl.abcdefghijklmnop") == 123456789012345678
     assert application_id_from_token("not a token") is None
+
+
+async def test_maatje_run_with_discord_alone_serves_its_health_check(fake, tmp_path):
+    """No Slack HTTP server to carry /healthz: `maatje run` serves it on `[health] port`."""
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "maatje.db"}"\n'
+        f'[health]\nhost = "127.0.0.1"\nport = {port}\n'
+        f"[discord]\nenabled = true\nguild_ids = [{GUILD_ID}]\n"
+        f'api_base_url = "{fake.api_url}"\ngateway_url = "{fake.gateway_url}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        env={**env, "DISCORD_TOKEN": TOKEN},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        answer = await _healthz_once_up(f"http://127.0.0.1:{port}/healthz", process)
+        assert answer == (200, "ok")
+        assert fake.identified  # and the same process is on Discord's gateway
+    finally:
+        process.terminate()
+        _, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()[-2000:]
+
+
+async def _healthz_once_up(url: str, process) -> tuple[int, str]:
+    async with asyncio.timeout(60), aiohttp.ClientSession() as session:
+        while process.returncode is None:
+            try:
+                async with session.get(url) as response:
+                    return response.status, await response.text()
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)  # not listening yet: the process is starting
+    raise AssertionError(f"maatje run exited with {process.returncode}")
