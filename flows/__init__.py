@@ -22,6 +22,7 @@ from flows import (
     export,
     goals,
     greeting,
+    group_meeting_changes,
     group_meetings,
     intake,
     kennismaking,
@@ -108,10 +109,11 @@ def behaviour() -> Behaviour:
         ),
         CommandSpec(
             "groupmeeting",
-            group_meetings.groupmeeting,
+            group_meeting_changes.groupmeeting,
             _l(
                 "plan a group meeting with a slot poll: 'groupmeeting' (mentors), "
-                "'groupmeeting GROUPNAME' (coordinators)"
+                "'groupmeeting GROUPNAME' (coordinators); 'groupmeeting move' or "
+                "'groupmeeting cancel' for the one planned"
             ),
         ),
         *POLLS.commands(),
@@ -137,6 +139,7 @@ def behaviour() -> Behaviour:
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
+            CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
             *CLOSING.button_specs(),
         ),
         greet=greeting.greet,
@@ -145,6 +148,7 @@ def behaviour() -> Behaviour:
             pairing.FIT_CHECK: pairing.fit_check,
             **meeting_nudges.JOBS,
             **group_meetings.JOBS,
+            **group_meeting_changes.JOBS,
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,
             **POLLS.answers.jobs(),

@@ -10,7 +10,11 @@ deadline (an outbox job), the slot most members can make is chosen (ties: the ea
 meeting is `confirmed`, and each member gets the time and an `.ics` in their own zone.
 Nobody available for any slot (or nobody answered) → the poll is `cancelled`, and said so.
 
-Reminders and "did you meet?" (`meeting_nudges`) work on pairs only, so group meetings get none.
+A poll that moves a chosen meeting (`groupmeeting move`, `group_meeting_changes`) is the same
+poll with "replaces": the chosen meeting's id; it keeps that meeting's number and calendar UID
+(SEQUENCE + 1), and only once its slot is chosen the old meeting becomes `rescheduled`.
+A chosen meeting gets reminders and, after it, "did you meet?" for the mentor
+(`group_meeting_changes.followup`): outbox rows keyed by meeting, written here.
 """
 
 from __future__ import annotations
@@ -36,22 +40,44 @@ from bot.domain import (
 )
 from bot.engine import Outbound
 from bot.events import SpaceKind
-from bot.i18n import Translator, _l, _n
+from bot.i18n import Text, Translator, _l
 from bot.replies import Attachment, Option, Reply
 from bot.services import meetings as store
 from bot.services import people, scheduling
 from bot.spaces import space_of
 from flows import meeting_messages as msg
+from flows import meeting_nudges
 
 DEADLINE = "meeting.group_poll"
 REMIND = "meeting.group_nudge"
+FOLLOWUP = "meeting.group_followup"
 POLL_TIME = timedelta(hours=48)
 """How long members have to answer before the best slot is chosen anyway."""
 NOTICE = timedelta(days=1)
 """The first candidate slot is at least this long after the deadline."""
 SLOTS = 4
 NONE = "none"
-COUNTED = (MeetingStatus.CONFIRMED, MeetingStatus.HELD, MeetingStatus.MISSED)
+COUNTED = (MeetingStatus.CONFIRMED, MeetingStatus.HELD)
+"""Meetings that took a number; a missed or cancelled one is planned again under its own."""
+NO_GROUP = {
+    "plan": _l(
+        "I found no group you can plan a meeting for. Mentors type 'groupmeeting'; "
+        "coordinators type 'groupmeeting GROUPNAME'."
+    ),
+    "move": _l(
+        "I found no group whose meeting you can move. Mentors type 'groupmeeting move'; "
+        "coordinators type 'groupmeeting move GROUPNAME'."
+    ),
+    "cancel": _l(
+        "I found no group whose meeting you can cancel. Mentors type 'groupmeeting cancel'; "
+        "coordinators type 'groupmeeting cancel GROUPNAME'."
+    ),
+}
+WHICH_GROUP = {
+    "plan": _l("Which group? Type 'groupmeeting GROUPNAME'; the groups: {names}."),
+    "move": _l("Which group? Type 'groupmeeting move GROUPNAME'; the groups: {names}."),
+    "cancel": _l("Which group? Type 'groupmeeting cancel GROUPNAME'; the groups: {names}."),
+}
 
 
 def members_of(session: Session, group: MentorGroup) -> list[int]:
@@ -105,7 +131,7 @@ def _groups_for(turn: Turn, wanted: str) -> list[MentorGroup]:
     return groups
 
 
-def _open_poll(session: Session, group_id: int, now: datetime) -> Meeting | None:
+def open_poll(session: Session, group_id: int, now: datetime) -> Meeting | None:
     """A poll still open, or a confirmed group meeting still ahead."""
     return session.exec(
         select(Meeting)
@@ -118,7 +144,7 @@ def _open_poll(session: Session, group_id: int, now: datetime) -> Meeting | None
     ).first()
 
 
-def _to_member(session: Session, group: MentorGroup, person_id: int, reply: Reply) -> Outbound:
+def to_member(session: Session, group: MentorGroup, person_id: int, reply: Reply) -> Outbound:
     """A message addressed to one member in the group space (their direct chat without one)."""
     space = space_of(group, SpaceKind.GROUP)
     ref = people.ref_on(session, person_id, space.platform) if space else None
@@ -127,45 +153,50 @@ def _to_member(session: Session, group: MentorGroup, person_id: int, reply: Repl
     return Outbound(person_id, reply, space, ref)
 
 
-def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
-    """`groupmeeting` (a group's mentor) or `groupmeeting GROUPNAME` (a coordinator)."""
-    wanted = " ".join(args).strip()
-    groups = _groups_for(turn, wanted)
+def pick_group(turn: Turn, args: tuple[str, ...], action: str = "plan") -> MentorGroup | None:
+    """The one group `args` names (or the only one this person may plan for); otherwise says
+    which groups there are and returns None. `action` is "plan", "move" or "cancel"."""
+    groups = _groups_for(turn, " ".join(args).strip())
     if not groups:
-        turn.say(
-            _l(
-                "I found no group you can plan a meeting for. Mentors type 'groupmeeting'; "
-                "coordinators type 'groupmeeting GROUPNAME'."
-            )
-        )
-        return
+        turn.say(NO_GROUP[action])
+        return None
     if len(groups) > 1:
-        turn.say(
-            _l(
-                "Which group? Type 'groupmeeting GROUPNAME'; the groups: {names}.",
-                names=[g.name for g in groups],
-            )
-        )
+        turn.say(Text(WHICH_GROUP[action].msgid, {"names": [g.name for g in groups]}))
+        return None
+    return groups[0]
+
+
+def plan(turn: Turn, args: tuple[str, ...]) -> None:
+    """`groupmeeting` (a group's mentor) or `groupmeeting GROUPNAME` (a coordinator)."""
+    group = pick_group(turn, args)
+    if group is None:
         return
-    (group,) = groups
     assert group.id is not None
-    session = turn.session
-    members = members_of(session, group)
-    if len(members) < 2:
-        turn.say(_l("The group {group} has no mentees yet.", group=group.name))
-        return
-    current = _open_poll(session, group.id, turn.now)
+    current = open_poll(turn.session, group.id, turn.now)
     if current is not None and current.status == MeetingStatus.PROPOSED:
         turn.say(_l("A poll for a meeting of {group} is still open.", group=group.name))
         return
     if current is not None:
         turn.say(
             _l(
-                "The next meeting of {group} is already planned: {when}.",
+                "The next meeting of {group} is already planned: {when}. To change it, type "
+                "'groupmeeting move' or 'groupmeeting cancel'.",
                 group=group.name,
-                **msg.when(session, turn.person_id, current.starts_at),
+                **msg.when(turn.session, turn.person_id, current.starts_at),
             )
         )
+        return
+    start_poll(turn, group)
+
+
+def start_poll(turn: Turn, group: MentorGroup, previous: Meeting | None = None) -> None:
+    """Ask every member which candidate slots work; `previous` is the chosen meeting this poll
+    looks for a new time for (its number and calendar UID are kept)."""
+    assert group.id is not None
+    session = turn.session
+    members = members_of(session, group)
+    if len(members) < 2:
+        turn.say(_l("The group {group} has no mentees yet.", group=group.name))
         return
     programme = session.get(Programme, group.programme_id)
     assert programme is not None and programme.id is not None
@@ -180,7 +211,11 @@ def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
         settings.quiet,
         programme.timezone,
     )
-    slots = [s for s in slots if s.date() <= programme.end]
+    slots = [
+        s
+        for s in slots
+        if s.date() <= programme.end and (previous is None or s != previous.starts_at)
+    ]
     if not slots:
         turn.say(
             _l(
@@ -189,15 +224,10 @@ def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
             )
         )
         return
-    number = 1 + sum(
-        1
-        for m in session.exec(select(Meeting).where(Meeting.group_id == group.id))
-        if m.status in COUNTED
-    )
     meeting = Meeting(
         programme_id=programme.id,
         group_id=group.id,
-        number=number,
+        number=previous.number if previous else _next_number(session, group.id),
         starts_at=slots[0],
         duration_minutes=settings.minutes,
         status=MeetingStatus.PROPOSED,
@@ -207,10 +237,13 @@ def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
             "deadline": deadline.isoformat(),
             "asked_at": turn.now.isoformat(),
             "started_by": turn.person_id,
+            **({"replaces": previous.id} if previous else {}),
         },
-        ics_uid=f"{programme.slug}-group{group.id}-meeting{number}-{turn.now:%Y%m%d%H%M%S}@maatje",
+        ics_uid="",
+        ics_sequence=previous.ics_sequence + 1 if previous else 0,
         created_at=turn.now,
     )
+    meeting.ics_uid = previous.ics_uid if previous else _uid(programme, group, meeting, turn.now)
     session.add(meeting)
     session.flush()
     outbox.enqueue(
@@ -229,17 +262,26 @@ def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
             ),
             Option(NONE, _l("None of these")),
         )
-        text = _l(
-            "Time to plan group meeting {number} of {group}. Which of these times work for you "
-            "(your time)? Choose all that fit. I'll pick the time that suits most of you once "
-            "everyone has answered, or on {deadline}.",
-            number=number,
-            group=group.name,
-            deadline=deadline,
-        )
+        params = {"number": meeting.number, "group": group.name, "deadline": deadline}
+        if previous is None:
+            text = _l(
+                "Time to plan group meeting {number} of {group}. Which of these times work for "
+                "you (your time)? Choose all that fit. I'll pick the time that suits most of you "
+                "once everyone has answered, or on {deadline}.",
+                **params,
+            )
+        else:
+            text = _l(
+                "Group meeting {number} of {group}, now on {when}, needs a new time. Which of "
+                "these times work for you (your time)? Choose all that fit. Until I pick the "
+                "time that suits most of you, once everyone has answered or on {deadline}, the "
+                "meeting stays where it is.",
+                **params,
+                **msg.when(session, person_id, previous.starts_at),
+            )
         token = f"c:groupvote:{meeting.id}"
         reply = Reply(text, choices=choices, choice_token=token, multiple=True)
-        turn.outbound.append(_to_member(session, group, person_id, reply))
+        turn.outbound.append(to_member(session, group, person_id, reply))
     turn.say(
         _l(
             "I've asked the {count} members of {group} which of {slots} times work for them. "
@@ -250,6 +292,15 @@ def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
             deadline=deadline,
         )
     )
+
+
+def _next_number(session: Session, group_id: int) -> int:
+    meetings = session.exec(select(Meeting).where(Meeting.group_id == group_id))
+    return 1 + sum(1 for m in meetings if m.status in COUNTED)
+
+
+def _uid(programme: Programme, group: MentorGroup, meeting: Meeting, now: datetime) -> str:
+    return f"{programme.slug}-group{group.id}-meeting{meeting.number}-{now:%Y%m%d%H%M%S}@maatje"
 
 
 def _votes(meeting: Meeting) -> dict[str, Any]:
@@ -319,12 +370,21 @@ def best_slot(slots: list[datetime], votes: dict[str, list[int]]) -> tuple[int, 
 def close(
     session: Session, meeting: Meeting, now: datetime, translator: Translator | None = None
 ) -> list[Outbound]:
-    """Choose the best slot of an open poll and confirm it (or cancel a poll nobody can make)."""
+    """Choose the best slot of an open poll and confirm it (or cancel a poll nobody can make).
+    A poll for a new time replaces the meeting it was started for only when a slot is chosen."""
     group = session.get(MentorGroup, meeting.group_id) if meeting.group_id else None
     programme = session.get(Programme, meeting.programme_id)
     if group is None or programme is None or meeting.status != MeetingStatus.PROPOSED:
         return []
     data = _votes(meeting)
+    replaced = session.get(Meeting, data["replaces"]) if data.get("replaces") else None
+    if replaced is not None and replaced.status not in (
+        MeetingStatus.CONFIRMED,
+        MeetingStatus.MISSED,
+    ):
+        meeting.status = MeetingStatus.CANCELLED  # held or cancelled meanwhile: nothing to move
+        session.add(meeting)
+        return []
     slots = [datetime.fromisoformat(s) for s in data["slots"]]
     votes: dict[str, list[int]] = dict(data["votes"])
     ahead = {i for i, s in enumerate(slots) if s > now}
@@ -333,30 +393,35 @@ def close(
     if best is None:
         meeting.status = MeetingStatus.CANCELLED
         session.add(meeting)
-        text = _l(
-            "None of the proposed times for group meeting {number} of {group} suits anyone who "
-            "answered, so nothing is planned. {mentor} can start a new poll with "
-            "'groupmeeting'.",
-            number=meeting.number,
-            group=group.name,
-            mentor=store.name(session, group.mentor_id),
-        )
-        return [_to_member(session, group, m, Reply(text)) for m in members]
+        return [
+            to_member(session, group, m, Reply(_nothing_chosen(session, meeting, group, m)))
+            for m in members
+        ]
     index, count = best
     meeting.starts_at = slots[index]
     meeting.status = MeetingStatus.CONFIRMED
     meeting.confirmations = {**data, "chosen": index, "chosen_at": now.isoformat()}
     session.add(meeting)
+    if replaced is not None and replaced.status == MeetingStatus.CONFIRMED:
+        replaced.status = MeetingStatus.RESCHEDULED
+        session.add(replaced)
     session.flush()
     messages: list[Outbound] = []
     space = space_of(group, SpaceKind.GROUP)
     if space is not None:
-        post = _l(
-            "Group meeting {number} is planned, at the time that suits most of you ({count} of "
-            "{total}). I've sent each of you the time and a calendar invite.",
-            number=meeting.number,
-            count=count,
-            total=len(members),
+        params = {"number": meeting.number, "count": count, "total": len(members)}
+        post = (
+            _l(
+                "Group meeting {number} is planned, at the time that suits most of you ({count} "
+                "of {total}). I've sent each of you the time and a calendar invite.",
+                **params,
+            )
+            if replaced is None
+            else _l(
+                "Group meeting {number} has a new time, the one that suits most of you ({count} "
+                "of {total}). I've sent each of you the new time and calendar invite.",
+                **params,
+            )
         )
         messages.append(Outbound(group.mentor_id, Reply(post), space, None, programme.language))
     for person_id in members:
@@ -367,30 +432,63 @@ def close(
             "total": len(members),
             **msg.when(session, person_id, meeting.starts_at),
         }
-        if index in votes.get(str(person_id), []):
-            text = _l(
-                "Group meeting {number} of {group} is planned for {when} (your time); {count} "
-                "of {total} members can make it. The calendar invite is attached.",
-                **params,
-            )
-        else:
-            text = _l(
-                "Group meeting {number} of {group} is planned for {when} (your time), the time "
-                "that suits most members ({count} of {total}), though not you, I'm afraid. Join "
-                "if you can, or let the group know. The calendar invite is attached.",
-                **params,
-            )
+        chose = index in votes.get(str(person_id), [])
+        text = CHOSEN[(replaced is not None, chose)]
         attachment = invite(session, meeting, group, programme, person_id, now, translator)
-        messages.append(Outbound(person_id, Reply(text, files=(attachment,))))
-    _schedule_reminders(session, meeting, programme, now)
+        messages.append(Outbound(person_id, Reply(Text(text.msgid, params), files=(attachment,))))
+    schedule(session, meeting, programme, now)
     return messages
 
 
-def _schedule_reminders(
-    session: Session, meeting: Meeting, programme: Programme, now: datetime
-) -> None:
-    """Reminders before a chosen group meeting, at the programme's `nudge_hours`; one due in a
-    quiet period comes at its end, if that is still before the meeting."""
+CHOSEN = {
+    (False, True): _l(
+        "Group meeting {number} of {group} is planned for {when} (your time); {count} of "
+        "{total} members can make it. The calendar invite is attached."
+    ),
+    (False, False): _l(
+        "Group meeting {number} of {group} is planned for {when} (your time), the time that "
+        "suits most members ({count} of {total}), though not you, I'm afraid. Join if you can, "
+        "or let the group know. The calendar invite is attached."
+    ),
+    (True, True): _l(
+        "Group meeting {number} of {group} has moved to {when} (your time); {count} of {total} "
+        "members can make it. The attached invite updates the one in your calendar."
+    ),
+    (True, False): _l(
+        "Group meeting {number} of {group} has moved to {when} (your time), the time that "
+        "suits most members ({count} of {total}), though not you, I'm afraid. Join if you can, "
+        "or let the group know. The attached invite updates the one in your calendar."
+    ),
+}
+"""What each member hears when a slot is chosen: (a new time for a chosen meeting, they chose
+that slot) → the message."""
+
+
+def _nothing_chosen(session: Session, poll: Meeting, group: MentorGroup, person_id: int) -> Text:
+    """No slot of the poll suits anyone: nothing planned, or a moved meeting stays put."""
+    replaced = session.get(Meeting, poll.confirmations.get("replaces") or 0)
+    if replaced is not None and replaced.status == MeetingStatus.CONFIRMED:
+        return _l(
+            "None of the new times for group meeting {number} of {group} suits anyone who "
+            "answered, so it stays on {when} (your time).",
+            number=poll.number,
+            group=group.name,
+            **msg.when(session, person_id, replaced.starts_at),
+        )
+    return _l(
+        "None of the proposed times for group meeting {number} of {group} suits anyone who "
+        "answered, so nothing is planned. {mentor} can start a new poll with "
+        "'groupmeeting'.",
+        number=poll.number,
+        group=group.name,
+        mentor=store.name(session, group.mentor_id),
+    )
+
+
+def schedule(session: Session, meeting: Meeting, programme: Programme, now: datetime) -> None:
+    """Reminders before a chosen group meeting, at the programme's `nudge_hours` (one due in a
+    quiet period comes at its end, if that is still before the meeting), and "did you meet?"
+    for the mentor after it, as the pairs' follow-up (`meeting_nudges.FOLLOWUP_AFTER`)."""
     settings = store.MeetingSettings.of(programme)
     for hours in settings.nudge_hours:
         due = scheduling.after_quiet(
@@ -405,36 +503,17 @@ def _schedule_reminders(
                 due,
                 now,
             )
-
-
-def remind(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
-    """A reminder to every member who has not paused, unless the meeting moved or passed."""
-    meeting = session.get(Meeting, item.payload["meeting"])
-    group = session.get(MentorGroup, meeting.group_id) if meeting and meeting.group_id else None
-    if group is None or meeting is None or meeting.status != MeetingStatus.CONFIRMED:
-        return []
-    if now >= meeting.starts_at:
-        return []
-    hours = max(1, round((meeting.starts_at - now).total_seconds() / 3600))
-    return [
-        Outbound(
-            person_id,
-            Reply(
-                _n(
-                    "A reminder: group meeting {number} of {group} starts in {count} hour, on "
-                    "{when}.",
-                    "A reminder: group meeting {number} of {group} starts in {count} hours, on "
-                    "{when}.",
-                    hours,
-                    number=meeting.number,
-                    group=group.name,
-                    **msg.when(session, person_id, meeting.starts_at),
-                )
-            ),
-        )
-        for person_id in members_of(session, group)
-        if not store.is_paused(session.get(Person, person_id), now)
-    ]
+    end = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+    outbox.enqueue(
+        session,
+        FOLLOWUP,
+        {"meeting": meeting.id},
+        f"group-meeting:{meeting.id}:followup",
+        scheduling.after_quiet(
+            max(end + meeting_nudges.FOLLOWUP_AFTER, now), settings.quiet, programme.timezone
+        ),
+        now,
+    )
 
 
 def invite(
@@ -445,8 +524,10 @@ def invite(
     person_id: int,
     now: datetime,
     translator: Translator | None = None,
+    cancel: bool = False,
 ) -> Attachment:
-    """The group meeting's `.ics` in this member's language and zone."""
+    """The group meeting's `.ics` in this member's language and zone (a CANCEL with
+    `cancel`)."""
     translator = translator or msg.default_translator()
     person = session.get(Person, person_id)
     language, zone = people.reader(session, person) if person else ("en", "UTC")
@@ -466,6 +547,7 @@ def invite(
         language,
         zone,
         now,
+        cancel,
     )
 
 
@@ -477,4 +559,5 @@ def deadline(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     return close(session, meeting, now)
 
 
-JOBS = {DEADLINE: deadline, REMIND: remind}
+JOBS = {DEADLINE: deadline}
+"""The reminders' and the follow-up's jobs are in `group_meeting_changes`."""

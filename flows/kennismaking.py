@@ -10,7 +10,7 @@ is stored for the meeting scheduler.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot.domain import Pair, Person, Programme
@@ -116,6 +116,32 @@ def agreement(guide: dict[str, Any]) -> dict[str, Any]:
         ),
         "place": mentor.get("place"),
     }
+
+
+DATE_FIELDS = {"second": 2, "third": 3}
+"""The guide's date fields and the meeting each proposes a date for."""
+
+
+def meeting_dates(pair: Pair, number: int) -> list[date]:
+    """The proposed dates in the pair's agreement that may take meeting `number` (2 or 3): a
+    date proposed by either side counts, unless the guide names it only for the other of the
+    two meetings."""
+    if number not in DATE_FIELDS.values():
+        return []
+    meant: dict[str, set[int]] = {}
+    for side in SIDES:
+        for name, value in ((pair.guide.get(side) or {}).get("dates") or {}).items():
+            if value and name in DATE_FIELDS:
+                meant.setdefault(str(value), set()).add(DATE_FIELDS[name])
+    found = []
+    for raw in pair.agreement.get("dates") or ():
+        try:
+            day = date.fromisoformat(str(raw))
+        except ValueError:
+            continue
+        if number in meant.get(str(raw), {number}):
+            found.append(day)
+    return sorted(found)
 
 
 def _labels(options: tuple[Option, ...], values: list[str] | str | None) -> list[Any]:

@@ -1,12 +1,18 @@
 """After a meeting: "did you meet?" answered with a button.
 
 Yes → the meeting is held, the goals and check-in flow gets its turn (`on_meeting_held`), and
-the next meeting is proposed. No → the meeting is missed and a new time for the same meeting is
-proposed at once: a meeting is rescheduled, never silently cancelled. The first answer decides;
-a different answer from the other member later is kept on the meeting for the coordinators.
+the next meeting is proposed: on a date the pair proposed for it in the kennismakingsgids when
+one fits, else one cadence step later. No → the meeting is missed and a new time for the same
+meeting is proposed at once: a meeting is rescheduled, never silently cancelled. The first
+answer decides; a different answer from the other member later is kept on the meeting for the
+coordinators.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot import Turn
 from bot.domain import Meeting, MeetingStatus, Pair, Programme
@@ -15,7 +21,7 @@ from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import scheduling
 from bot.spaces import Work
-from flows import checkins, meetings
+from flows import checkins, kennismaking, meetings
 from flows import meeting_messages as msg
 
 
@@ -72,14 +78,48 @@ def _held(turn: Turn, meeting: Meeting, pair: Pair, programme: Programme) -> Non
     turn.outbound.extend(msg.to_pair(turn.session, pair, Reply(text)))
     cadence = pair.agreement.get("cadence") or programme.meeting_cadence
     anchor = meetings.zone_of(turn.session, pair.mentor_id)
-    earliest = max(
-        scheduling.following(meeting.starts_at, cadence, anchor),
-        turn.now + meetings.RESCHEDULE_NOTICE,
-    )
+    notice = turn.now + meetings.RESCHEDULE_NOTICE
+    earliest = max(scheduling.following(meeting.starts_at, cadence, anchor), notice)
     turn.outbound.extend(
         meetings.propose(
-            turn.session, pair, programme, meeting.number + 1, turn.now, earliest=earliest
+            turn.session,
+            pair,
+            programme,
+            meeting.number + 1,
+            turn.now,
+            earliest=earliest,
+            starts_at=_on_a_guide_date(turn.session, pair, programme, meeting, cadence, notice),
         )
+    )
+
+
+def _on_a_guide_date(
+    session: Session,
+    pair: Pair,
+    programme: Programme,
+    previous: Meeting,
+    cadence: str,
+    earliest: datetime,
+) -> datetime | None:
+    """A slot for the meeting after `previous` on a date the pair proposed for it in the
+    kennismakingsgids (`scheduling.guide_slot`), or None: then the cadence decides."""
+    dates = [d for d in kennismaking.meeting_dates(pair, previous.number + 1) if d <= programme.end]
+    if not dates or pair.id is None:
+        return None
+    zones = meetings.zones_of(session, pair)
+    settings = store.MeetingSettings.of(programme)
+    return scheduling.guide_slot(
+        dates,
+        previous.starts_at,
+        cadence,
+        earliest,
+        scheduling.Availability.from_agreement(pair.agreement),
+        zones[0],
+        zones,
+        settings.minutes,
+        settings.quiet,
+        programme.timezone,
+        used=store.used_dates(store.meetings_of(session, pair.id), zones),
     )
 
 

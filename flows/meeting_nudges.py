@@ -72,8 +72,9 @@ def _load(session: Session, item: OutboxItem) -> tuple[Meeting, Pair, Programme]
     return meeting, pair, programme
 
 
-def _postponed(session: Session, item: OutboxItem, programme: Programme, now: datetime) -> bool:
-    """In a quiet period: schedule this action again at its end and do nothing now."""
+def postponed(session: Session, item: OutboxItem, programme: Programme, now: datetime) -> bool:
+    """In a quiet period: schedule this action again at its end and do nothing now (the group
+    meetings' follow-up uses it too)."""
     quiet = store.MeetingSettings.of(programme).quiet
     if scheduling.quiet_at(now, quiet, programme.timezone) is None:
         return False
@@ -101,7 +102,7 @@ def nudge(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     if loaded is None or now >= loaded[0].starts_at:
         return []
     meeting, pair, programme = loaded
-    if _postponed(session, item, programme, now) or _overtaken(meeting, programme, item, now):
+    if postponed(session, item, programme, now) or _overtaken(meeting, programme, item, now):
         return []
     hours = max(1, round((meeting.starts_at - now).total_seconds() / 3600))
     messages = []
@@ -126,7 +127,7 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
     if loaded is None or now >= loaded[0].starts_at:
         return []
     meeting, pair, programme = loaded
-    if _postponed(session, item, programme, now):
+    if postponed(session, item, programme, now):
         return []
     theme, exercise = msg.agenda(programme, meeting.number)
     messages = []
@@ -163,7 +164,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     if loaded is None:
         return []
     meeting, pair, programme = loaded
-    if _postponed(session, item, programme, now):
+    if postponed(session, item, programme, now):
         return []
     answers = store.confirmations(meeting)
     answers["followup_at"] = now.isoformat()

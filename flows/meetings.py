@@ -72,7 +72,7 @@ def propose(
     stalled.ensure_daily(session, programme, now)
     digest.ensure_digest(session, programme, now)
     if starts_at is None:
-        zones = [zone_of(session, pair.mentor_id), zone_of(session, pair.mentee_id)]
+        zones = zones_of(session, pair)
         starts_at = scheduling.next_slot(
             earliest,
             scheduling.Availability.from_agreement(pair.agreement),
@@ -160,6 +160,11 @@ def _proposal(
 def zone_of(session: Session, person_id: int) -> str:
     person = session.get(Person, person_id)
     return people.timezone_of(session, person) if person else "UTC"
+
+
+def zones_of(session: Session, pair: Pair) -> list[str]:
+    """The pair's time zones, the mentor's (the anchor for slots) first."""
+    return [zone_of(session, pair.mentor_id), zone_of(session, pair.mentee_id)]
 
 
 def _uid(programme: Programme, pair: Pair, number: int, now: datetime) -> str:

@@ -11,6 +11,7 @@ from bot.config import QuietPeriod
 from bot.domain import GroupMember, Meeting, MeetingStatus, MentorGroup, Person, Programme, Role
 from bot.events import PersonRef
 from bot.testing import Conversation
+from flows import group_meetings, meeting_nudges
 from flows.group_meetings import best_slot
 from tests.meeting_support import invites
 from tests.participants import enrol_in
@@ -91,6 +92,10 @@ def the_meeting(app) -> Meeting:
 def dtstart(chat: Conversation, who: str) -> str:
     (calendar,) = invites(chat, who)
     (event,) = calendar.walk("VEVENT")
+    return dtstart_of(event)
+
+
+def dtstart_of(event) -> str:
     (line,) = [x for x in event.to_ical().decode().splitlines() if x.startswith("DTSTART")]
     return line
 
@@ -267,3 +272,269 @@ def test_best_slot_most_available_then_earliest() -> None:
     assert best_slot(SLOTS, {"1": [0, 2], "2": [2, 3], "3": [3]}) == (2, 2)
     assert best_slot(SLOTS, {"1": [3, 1], "2": [1, 3]}) == (1, 2)
     assert best_slot(SLOTS, {"1": [], "2": []}) is None
+
+
+# -- a chosen group meeting: "did you meet?", moving it, cancelling it ------------------------
+
+TUESDAY = f"Tuesday Oct 13, 2026, 7:00:00{PM}"  # SLOTS[1] in Amsterdam
+THURSDAY = f"Thursday Oct 15, 2026, 7:00:00{PM}"  # SLOTS[2]
+ASKED = f"Did group meeting 1 of Maarten on {TUESDAY} (your time) take place?"
+
+
+async def chosen_meeting(app, chat) -> Meeting:
+    """The group's poll, everyone choosing Tuesday the 13th: meeting 1 is confirmed."""
+    make_group(app)
+    await chat.command("maarten", "groupmeeting")
+    for who in PEOPLE:
+        await vote(chat, who, "1")
+    meeting = the_meeting(app)
+    assert (meeting.status, meeting.starts_at) == (MeetingStatus.CONFIRMED, SLOTS[1])
+    for who in PEOPLE:
+        chat.new(who)
+    return meeting
+
+
+def meeting_by_id(app, meeting_id: int) -> Meeting:
+    with app.store.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None
+        return meeting
+
+
+async def until(app, clock, moment: datetime) -> None:
+    clock.set(moment)
+    await app.core.dispatcher.run_due()
+
+
+def asked(chat: Conversation, who: str = "maarten") -> list[str]:
+    """The "did you meet?" questions `who` received since the last look."""
+    return [t for t in chat.new(who) if t.startswith("Did group meeting")]
+
+
+def reminded(chat: Conversation, who: str) -> list[str]:
+    return [t for t in chat.new(who) if t.startswith("A reminder: group meeting")]
+
+
+def question(chat: Conversation) -> str:
+    """The token of the last "did you meet?" to Maarten."""
+    return next(
+        m.choice_token
+        for m in reversed(chat.messages("maarten"))
+        if m.choice_token and m.choice_token.startswith("c:groupmet:")
+    )
+
+
+async def test_did_you_meet_asks_the_mentor_once_and_the_first_answer_counts(
+    app, chat, clock
+) -> None:
+    await chat.send("cora", "hello")
+    meeting = await chosen_meeting(app, chat)
+    with app.store.session() as session:  # confirmed again (a retry, a restart): no second row
+        programme = session.exec(select(Programme)).one()
+        group_meetings.schedule(session, session.get(Meeting, meeting.id), programme, clock.now())
+    end = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+    due = end + meeting_nudges.FOLLOWUP_AFTER  # the pairs' delay
+
+    await chat.command("cora", "groupmet", str(meeting.id), "yes")  # typed, too early
+    assert chat.last("cora") == (
+        "Group meeting 1 of Maarten has not taken place yet; I'll ask after it."
+    )
+    await until(app, clock, due - timedelta(minutes=1))
+    assert asked(chat) == []
+    await until(app, clock, due + timedelta(minutes=1))
+    assert asked(chat) == [ASKED]
+    assert [o.value for o in chat.last_message("maarten").choices] == ["yes", "no"]
+    assert [asked(chat, who) for who in ("anna", "bram", "eva")] == [[], [], []]
+
+    await chat.click("anna", "yes", token=question(chat))  # a mentee may not answer
+    assert chat.last("anna") == "Only the mentor of Maarten or a coordinator can answer this."
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.CONFIRMED
+
+    await chat.click("maarten", "yes", token=question(chat))
+    assert chat.last("maarten") == (
+        "Good to hear group meeting 1 of Maarten took place! I've noted it."
+    )
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.HELD
+    noted = "I had already noted that group meeting 1 of Maarten took place."
+    await chat.click("maarten", "no", token=question(chat))  # a second answer changes nothing
+    assert chat.last("maarten") == noted
+    await chat.click("cora", "no", token=question(chat))
+    assert chat.last("cora") == noted
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.HELD
+
+    await until(app, clock, due + timedelta(days=2))  # asked once, for all its rows
+    assert asked(chat) == []
+    chat.new("cora")
+    await chat.command("cora", "status")  # counted as pair meetings are
+    assert any("Meetings in the last four weeks: 1 held, 0 missed;" in t for t in chat.new("cora"))
+
+
+async def test_a_coordinator_answers_no_and_the_same_meeting_is_planned_again(
+    app, chat, clock
+) -> None:
+    await chat.send("cora", "hello")
+    meeting = await chosen_meeting(app, chat)
+    await until(app, clock, meeting.starts_at + timedelta(hours=2, minutes=1))
+    await chat.click("cora", "no", token=question(chat))
+    assert chat.last("cora").startswith(
+        "Thanks for letting me know — that happens. Group meeting 1 of Maarten is not "
+        "cancelled: type 'groupmeeting'"
+    )
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.MISSED
+    await chat.click("maarten", "yes", token=question(chat))
+    assert chat.last("maarten") == (
+        "I had already noted that group meeting 1 of Maarten did not take place."
+    )
+    chat.new("cora")
+    await chat.command("cora", "status")
+    assert any("0 held, 1 missed" in t for t in chat.new("cora"))
+
+    await chat.command("maarten", "groupmeeting")  # missed, not cancelled: meeting 1 again
+    assert poll_of(chat, "anna").text.startswith("Time to plan group meeting 1 of Maarten.")
+
+
+async def test_did_you_meet_waits_out_a_quiet_period(app, chat, clock) -> None:
+    meeting = await chosen_meeting(app, chat)
+    end = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+    await until(app, clock, end)
+    with app.store.session() as session:  # the programme adds an autumn break meanwhile
+        programme = session.exec(select(Programme)).one()
+        quiet = [{"from": "2026-10-13", "to": "2026-10-14", "reason": "herfstvakantie"}]
+        programme.settings = {**programme.settings, "quiet_periods": quiet}
+        session.add(programme)
+
+    await until(app, clock, end + timedelta(hours=2))
+    assert asked(chat) == []
+    after = datetime(2026, 10, 15, 6, 0, tzinfo=UTC)  # 08:00 in Amsterdam, the day after
+    await until(app, clock, after - timedelta(minutes=1))
+    assert asked(chat) == []
+    await until(app, clock, after)
+    assert asked(chat) == [ASKED]
+
+
+async def test_a_paused_mentor_is_not_asked(app, chat, clock) -> None:
+    meeting = await chosen_meeting(app, chat)
+    await chat.command("maarten", "pause", "until", "20-10-2026")
+    await until(app, clock, meeting.starts_at + timedelta(hours=3))
+    assert asked(chat) == []
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.CONFIRMED
+
+
+async def test_the_mentor_moves_a_chosen_meeting(app, chat, clock) -> None:
+    meeting = await chosen_meeting(app, chat)
+    await chat.command("anna", "groupmeeting", "move")
+    assert chat.last("anna").startswith("I found no group whose meeting you can move.")
+    await chat.command("maarten", "groupmeeting", "move")
+    assert chat.last("maarten").startswith("I've asked the 4 members of Maarten which of 3 times")
+    poll = poll_of(chat, "anna")
+    assert poll.text.startswith(f"Group meeting 1 of Maarten, now on {TUESDAY}, needs a new time.")
+    assert TUESDAY not in [o.label for o in poll.choices]
+    await chat.command("maarten", "groupmeeting", "move")
+    assert chat.last("maarten") == "A poll for a meeting of Maarten is still open."
+    with app.store.session() as session:
+        new = session.exec(select(Meeting).where(Meeting.status == MeetingStatus.PROPOSED)).one()
+    assert (new.number, new.ics_uid, new.ics_sequence) == (1, meeting.ics_uid, 1)
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.CONFIRMED  # until chosen
+
+    thursday = str(new.confirmations["slots"].index(SLOTS[2].isoformat()))
+    for who in PEOPLE:
+        await vote(chat, who, thursday)
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.RESCHEDULED
+    moved = meeting_by_id(app, new.id)
+    assert (moved.status, moved.starts_at) == (MeetingStatus.CONFIRMED, SLOTS[2])
+    assert chat.messages(f"#{GROUP_SPACE}")[-1].text.startswith("Group meeting 1 has a new time")
+    assert chat.last("anna").startswith(
+        f"Group meeting 1 of Maarten has moved to {THURSDAY} (your time); 4 of 4 members"
+    )
+    before, after = (c.walk("VEVENT")[0] for c in invites(chat, "bram"))
+    assert str(before["UID"]) == str(after["UID"]) == meeting.ics_uid
+    assert (before["SEQUENCE"], after["SEQUENCE"]) == (0, 1)
+    assert dtstart_of(after) == "DTSTART;TZID=America/New_York:20261015T130000"
+
+    # the old time's reminders and follow-up do nothing; the new time's come
+    for who in PEOPLE:
+        chat.new(who)
+    await until(app, clock, SLOTS[1] + timedelta(hours=3))
+    assert reminded(chat, "anna") == [] and asked(chat) == []
+    await chat.command("maarten", "groupmet", str(meeting.id), "yes")  # an old button
+    assert chat.last("maarten") == (
+        "Group meeting 1 of Maarten has moved to another time since; I'll ask again after that."
+    )
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.RESCHEDULED
+    await until(app, clock, SLOTS[2] - timedelta(hours=23, minutes=59))
+    assert reminded(chat, "anna") == [
+        f"A reminder: group meeting 1 of Maarten starts in 24 hours, on {THURSDAY}."
+    ]
+    await until(app, clock, SLOTS[2] + timedelta(hours=2, minutes=1))
+    assert asked(chat) == [f"Did group meeting 1 of Maarten on {THURSDAY} (your time) take place?"]
+
+
+async def test_a_move_nobody_can_make_keeps_the_meeting(app, chat, clock) -> None:
+    meeting = await chosen_meeting(app, chat)
+    await chat.command("maarten", "groupmeeting", "move")
+    for who in PEOPLE:
+        await vote(chat, who, "none")
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.CONFIRMED
+    assert chat.last("bram") == (
+        "None of the new times for group meeting 1 of Maarten suits anyone who answered, so it "
+        f"stays on Tuesday Oct 13, 2026, 1:00:00{PM} (your time)."
+    )
+    await until(app, clock, SLOTS[1] - timedelta(minutes=59))
+    assert len(reminded(chat, "bram")) == 2
+
+
+async def test_a_coordinator_cancels_a_chosen_meeting(app, chat, clock) -> None:
+    await chat.send("cora", "hello")
+    meeting = await chosen_meeting(app, chat)
+    await chat.command("bram", "groupmeeting", "cancel")
+    assert chat.last("bram").startswith("I found no group whose meeting you can cancel.")
+    await chat.command("maarten", "groupmeeting", "move")  # a poll for a new time is open too
+    token = poll_of(chat, "eva").choice_token
+
+    await chat.command("cora", "groupmeeting", "cancel", "maarten")
+    assert (
+        chat.last("cora") == "Group meeting 1 of Maarten is cancelled; I've let its 4 members know."
+    )
+    with app.store.session() as session:
+        assert {m.status for m in session.exec(select(Meeting))} == {MeetingStatus.CANCELLED}
+    assert chat.last("anna") == (
+        f"Group meeting 1 of Maarten on {TUESDAY} (your time) is cancelled. The attached file "
+        "removes it from your calendar."
+    )
+    for who in PEOPLE:
+        cancellation = invites(chat, who)[-1]
+        event = cancellation.walk("VEVENT")[0]
+        assert (cancellation["METHOD"], event["STATUS"]) == ("CANCEL", "CANCELLED")
+        assert (str(event["UID"]), event["SEQUENCE"]) == (meeting.ics_uid, 1)
+    await chat.click("eva", "0", token=token)
+    assert chat.last("eva") == "This poll is closed."
+
+    for who in PEOPLE:
+        chat.new(who)
+    await until(app, clock, SLOTS[1] + timedelta(days=3))  # reminders, follow-up, poll deadline
+    assert [reminded(chat, who) for who in PEOPLE] == [[], [], [], []]
+    assert asked(chat) == []
+    await chat.command("maarten", "groupmeeting", "cancel")
+    assert chat.last("maarten") == (
+        "No meeting of Maarten is planned ahead, so there is nothing to move or cancel."
+    )
+    await chat.command("maarten", "groupmeeting")
+    assert poll_of(chat, "anna").text.startswith("Time to plan group meeting 1 of Maarten.")
+
+
+async def test_a_meeting_missed_while_it_is_being_moved_gets_the_new_time(app, chat, clock) -> None:
+    meeting = await chosen_meeting(app, chat)
+    clock.set(SLOTS[1] - timedelta(hours=6))  # moved on the day itself: the poll outlasts it
+    await chat.command("maarten", "groupmeeting", "move")
+    await until(app, clock, SLOTS[1] + timedelta(hours=2, minutes=1))
+    await chat.click("maarten", "no", token=question(chat))
+    assert chat.last("maarten").endswith("is not cancelled: the poll for a new time is still open.")
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.MISSED
+
+    for who in PEOPLE:
+        await vote(chat, who, "0")
+    assert meeting_by_id(app, meeting.id).status == MeetingStatus.MISSED  # its record stays
+    with app.store.session() as session:
+        (moved,) = session.exec(select(Meeting).where(Meeting.status == MeetingStatus.CONFIRMED))
+    assert (moved.number, moved.ics_uid, moved.ics_sequence) == (1, meeting.ics_uid, 1)
+    assert chat.last("anna").startswith("Group meeting 1 of Maarten has moved to")

@@ -59,7 +59,16 @@ async def people(app, chat: Conversation):
     }
 
 
-async def fill_guide(chat: Conversation, who: str, cadence: str, days: str) -> None:
+async def fill_guide(
+    chat: Conversation,
+    who: str,
+    cadence: str,
+    days: str,
+    second: str = "01-12-2026",
+    third: str = "",
+) -> None:
+    """Fill in `who`'s part of the kennismakingsgids (evenings; `second` and `third` are the
+    proposed dates for meetings 2 and 3)."""
     space = chat.last_message(who)
     assert space.choices, "expected the first kennismaking question"
     await chat.send(who, "1,2")
@@ -68,7 +77,7 @@ async def fill_guide(chat: Conversation, who: str, cadence: str, days: str) -> N
     await chat.send(who, cadence)
     await chat.send(who, days)
     await chat.send(who, "3")
-    outcome = await chat.submit(who, {"second": "01-12-2026", "third": ""})
+    outcome = await chat.submit(who, {"second": second, "third": third})
     assert not outcome.form_errors
     await chat.submit(who, {"thoughts": "freedom", "topics": "planning", "questions": ""})
     await chat.submit(who, {"expectations": "honesty"})

@@ -14,6 +14,7 @@ from bot.domain import Meeting, MeetingStatus, Person, Programme, Role
 from bot.testing import Conversation, build_app, console_adapter
 from flows import meeting_nudges
 from tests.meeting_support import (
+    AGREEMENT,
     answer,
     enter_pair,
     invites,
@@ -292,3 +293,99 @@ async def test_the_meeting_command_shows_the_next_meeting_and_offers_another_tim
     assert open_meeting(app, pair_id).status == MeetingStatus.PROPOSED
     await chat.command("anna", "meet", "999", "yes")
     assert "no longer works" in chat.last("anna")
+
+
+async def held(app, chat: Conversation, clock, pair_id: int) -> None:
+    """Anna and Maarten confirm the proposal, meet, and Maarten says so afterwards."""
+    await answer(chat, "anna", "yes")
+    await answer(chat, "maarten", "yes")
+    meeting = open_meeting(app, pair_id)
+    await until(app, clock, meeting.starts_at + timedelta(hours=2))
+    await answer(chat, "maarten", "yes", "met")
+
+
+async def test_meetings_2_and_3_on_the_dates_from_the_guide(app, chat, clock) -> None:
+    await chat.send("cora", "hello")
+    enrol(app, "maarten", Role.MENTOR, MENTOR)
+    enrol(app, "anna", Role.MENTEE, mentee_answers())
+    await chat.command("cora", "match")
+    await chat.click("cora", "all")
+    dates = {"maarten": ("22-10-2026", "05-11-2026"), "anna": ("22-10-2026", "")}
+    for who, days in (("maarten", "2,4"), ("anna", "2")):  # weekly, Tuesday evenings
+        chat.enter(who, "pair-test-maarten-anna")
+        await fill_guide(chat, who, "1", days, *dates[who])
+    assert "My proposal: Tuesday Oct 13, 2026, 7:00:00\u202fPM" in chat.last("anna")
+
+    # the cadence would say Tuesday 20 October; the guide says Thursday 22 (no agreed weekday,
+    # so the second pass, at the agreed time of day)
+    await held(app, chat, clock, 1)
+    assert chat.last("anna") == (
+        "Time to plan meeting 2 of 4 with Maarten. My proposal: Thursday Oct 22, 2026, "
+        "7:00:00\u202fPM (your time). Does that work for you?"
+    )
+    # meeting 3 on the date only the mentor proposed, after the change to winter time
+    await held(app, chat, clock, 1)
+    assert "meeting 3 of 4 with Maarten. My proposal: Thursday Nov 5, 2026, 7:00:00\u202fPM" in (
+        chat.last("anna")
+    )
+    # meeting 4 is not in the guide: one weekly step, on the agreed Tuesday
+    await held(app, chat, clock, 1)
+    assert "meeting 4 of 4 with Maarten. My proposal: Tuesday Nov 17, 2026, 7:00:00\u202fPM" in (
+        chat.last("anna")
+    )
+    with app.store.session() as session:
+        rows = session.exec(select(Meeting).order_by(Meeting.starts_at)).all()
+    assert [(m.number, m.starts_at.hour) for m in rows] == [(1, 17), (2, 17), (3, 18), (4, 18)]
+
+
+async def test_a_guide_date_that_has_passed_leaves_meeting_2_to_the_cadence(
+    app, chat, clock
+) -> None:
+    await chat.send("cora", "hello")
+    agreement = {**AGREEMENT, "dates": ["2026-10-15"]}  # Thursday, two days after meeting 1
+    on_time = await planned_pair(app, clock.now(), agreement=agreement)
+    late = await planned_pair(app, clock.now(), mentor="max", mentee="bo", agreement=agreement)
+    for mentor, mentee in (("maarten", "anna"), ("max", "bo")):
+        await answer(chat, mentee, "yes")
+        await answer(chat, mentor, "yes")
+    start = open_meeting(app, on_time).starts_at
+    assert open_meeting(app, late).starts_at == start  # both Tuesday 13 October, 19:00
+
+    await until(app, clock, start + timedelta(hours=2))
+    await answer(chat, "maarten", "yes", "met")
+    assert "My proposal: Thursday Oct 15, 2026, 7:00:00\u202fPM" in chat.last("anna")
+    # Max and Bo say they met only on Friday 16 October: the 15th has passed
+    await until(app, clock, datetime(2026, 10, 16, 10, 0, tzinfo=start.tzinfo))
+    await answer(chat, "max", "yes", "met")
+    assert "My proposal: Tuesday Oct 20, 2026, 7:00:00\u202fPM" in chat.last("bo")
+
+
+async def test_a_guide_date_a_meeting_was_confirmed_on_is_not_offered_again(
+    app, chat, clock
+) -> None:
+    await chat.send("cora", "hello")
+    pair_id = await planned_pair(app, clock.now(), agreement={**AGREEMENT, "dates": ["2026-10-16"]})
+    await answer(chat, "anna", "yes")
+    await answer(chat, "maarten", "yes")
+    # meeting 1 moves to Friday 16 October (confirmed), then to Wednesday 14, where it is held
+    for typed, day in (("16-10-2026 18:00", 16), ("14-10-2026 19:00", 14)):
+        await chat.command("maarten", "meeting")  # its button: "Propose another time"
+        await answer(chat, "maarten", "other")
+        await chat.send("maarten", typed)
+        await answer(chat, "anna", "yes")
+        moved = open_meeting(app, pair_id)
+        assert (moved.status, moved.starts_at.day) == (MeetingStatus.CONFIRMED, day)
+    meeting = open_meeting(app, pair_id)
+    await until(app, clock, meeting.starts_at + timedelta(hours=2))
+    await answer(chat, "maarten", "yes", "met")
+    # not Friday 16 again: one weekly step after Wednesday 14, on the agreed Tuesday
+    assert "My proposal: Tuesday Oct 27, 2026, 7:00:00\u202fPM" in chat.last("anna")
+
+
+async def test_a_guide_date_after_the_programme_ends_is_not_used(make_app, clock) -> None:
+    app, chat = make_app(end=date(2026, 10, 24))
+    await chat.send("cora", "hello")
+    agreement = {**AGREEMENT, "dates": ["2026-10-27"]}  # two weeks after meeting 1
+    pair_id = await planned_pair(app, clock.now(), agreement=agreement)
+    await held(app, chat, clock, pair_id)
+    assert "My proposal: Tuesday Oct 20, 2026, 7:00:00\u202fPM" in chat.last("anna")

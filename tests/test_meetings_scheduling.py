@@ -1,5 +1,6 @@
 """Meeting times and calendar files, without a store: a daylight-saving change, two time
-zones in one pair, quiet periods, and what an .ics says."""
+zones in one pair, quiet periods, the guide's dates for meetings 2 and 3, and what an .ics
+says."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from bot.domain import Meeting, MeetingStatus, Pair
 from bot.services import calendar, scheduling
+from bot.services.meetings import used_dates
 from bot.services.scheduling import Availability, QuietPeriod
+from flows import kennismaking
 
-AMS, NYC = "Europe/Amsterdam", "America/New_York"
+AMS, NYC, HNL = "Europe/Amsterdam", "America/New_York", "Pacific/Honolulu"
 
 
 def local(moment: datetime, zone: str) -> datetime:
@@ -97,6 +101,138 @@ def test_cadences() -> None:
     assert scheduling.add_cadence(date(2026, 1, 31), "monthly") == date(2026, 2, 28)
     assert scheduling.add_cadence(date(2026, 12, 15), "monthly") == date(2027, 1, 15)
     assert scheduling.add_cadence(date(2026, 10, 13), "biweekly") == date(2026, 10, 27)
+    assert scheduling.add_cadence(date(2026, 10, 13), "weekly", 2) == date(2026, 10, 27)
+    assert scheduling.add_cadence(date(2026, 12, 31), "monthly", 2) == date(2027, 2, 28)
+
+
+PREVIOUS = datetime(2026, 10, 13, 17, tzinfo=UTC)  # meeting 1: Tuesday 13 October, 19:00 AMS
+NEXT_MORNING = datetime(2026, 10, 14, 9, tzinfo=UTC)  # "we met" + a day's notice, roughly
+
+
+def guide_slot(days: list[str], **options) -> datetime | None:
+    """The slot for meeting 2 of a weekly Tuesday-evening pair in Amsterdam, given the dates
+    from their guide."""
+    return scheduling.guide_slot(
+        [date.fromisoformat(d) for d in days],
+        PREVIOUS,
+        options.pop("cadence", "weekly"),
+        options.pop("earliest", NEXT_MORNING),
+        Availability(("tue",), ("evening",)),
+        AMS,
+        options.pop("zones", [AMS]),
+        **options,
+    )
+
+
+def test_a_guide_date_comes_first_at_an_agreed_time_of_day() -> None:
+    # Thursday is no agreed weekday, so the waking-hours pass: the agreed evening still first
+    slot = guide_slot(["2026-10-22"])
+    assert slot is not None and local(slot, AMS) == datetime(2026, 10, 22, 19, tzinfo=ZoneInfo(AMS))
+    # an agreed Tuesday after the change to winter time: still 19:00, UTC moves
+    slot = guide_slot(["2026-10-27"])
+    assert slot is not None and local(slot, AMS) == datetime(2026, 10, 27, 19, tzinfo=ZoneInfo(AMS))
+    assert slot.hour == 18
+    # of several dates in the window, the earliest
+    slot = guide_slot(["2026-10-27", "2026-10-15"])
+    assert slot is not None and local(slot, AMS).date() == date(2026, 10, 15)
+
+
+def test_the_guide_window_runs_from_the_next_day_to_two_cadence_steps() -> None:
+    assert scheduling.guide_window(date(2026, 10, 13), "weekly") == (
+        date(2026, 10, 14),
+        date(2026, 10, 27),
+    )
+    assert scheduling.guide_window(date(2026, 12, 31), "monthly") == (
+        date(2027, 1, 1),
+        date(2027, 2, 28),
+    )
+    assert guide_slot(["2026-10-13"]) is None  # the day of the previous meeting
+    assert guide_slot(["2026-10-12"]) is None
+    assert guide_slot(["2026-10-28"]) is None  # more than two weekly steps later
+    assert guide_slot(["2026-10-28"], cadence="biweekly") is not None
+
+
+def test_guide_dates_that_passed_are_quiet_or_were_used_are_skipped() -> None:
+    late = datetime(2026, 10, 14, 20, 30, tzinfo=UTC)  # 22:30 in Amsterdam: too late that day
+    assert guide_slot(["2026-10-14"]) is not None
+    assert guide_slot(["2026-10-14"], earliest=late) is None
+    assert guide_slot(["2026-10-14", "2026-10-15"], earliest=late) == datetime(
+        2026, 10, 15, 17, tzinfo=UTC
+    )
+    quiet = (QuietPeriod(date(2026, 10, 19), date(2026, 10, 23), "herfstvakantie"),)
+    slot = guide_slot(["2026-10-22", "2026-10-27"], quiet=quiet, quiet_zone=AMS)
+    assert slot is not None and local(slot, AMS).date() == date(2026, 10, 27)
+    slot = guide_slot(["2026-10-15", "2026-10-22"], used={date(2026, 10, 15)})
+    assert slot is not None and local(slot, AMS).date() == date(2026, 10, 22)
+
+
+def test_a_guide_date_is_that_date_for_both_members() -> None:
+    # Amsterdam 08:00 on Wednesday is Tuesday 21:00 in Honolulu: inside waking hours for both,
+    # but not on the proposed date for the mentee
+    slot = scheduling.slot_on(
+        date(2026, 11, 4),
+        datetime(2026, 11, 1, tzinfo=UTC),
+        Availability(("mon",), ("morning",)),
+        AMS,
+        [AMS, HNL],
+    )
+    assert slot is not None
+    assert local(slot, AMS) == datetime(2026, 11, 4, 19, tzinfo=ZoneInfo(AMS))
+    assert local(slot, HNL) == datetime(2026, 11, 4, 8, tzinfo=ZoneInfo(HNL))
+
+
+def _meeting(status: str, starts_at: datetime, confirmed: tuple[str, ...] = ()) -> Meeting:
+    return Meeting(
+        programme_id=1,
+        pair_id=1,
+        number=1,
+        starts_at=starts_at,
+        status=status,
+        confirmations={"confirmed": {who: "yes" for who in confirmed}, "met": {}},
+        ics_uid="m@maatje",
+        created_at=starts_at,
+    )
+
+
+def test_used_dates_are_those_of_meetings_held_or_confirmed() -> None:
+    rows = [
+        _meeting(MeetingStatus.HELD, datetime(2026, 10, 13, 17, tzinfo=UTC)),
+        _meeting(MeetingStatus.MISSED, datetime(2026, 10, 15, 17, tzinfo=UTC)),
+        _meeting(MeetingStatus.RESCHEDULED, datetime(2026, 10, 20, 17, tzinfo=UTC), ("1", "2")),
+        _meeting(MeetingStatus.RESCHEDULED, datetime(2026, 10, 22, 17, tzinfo=UTC), ("1",)),
+        _meeting(MeetingStatus.CONFIRMED, datetime(2026, 10, 27, 18, tzinfo=UTC), ("1", "2")),
+        _meeting(MeetingStatus.PROPOSED, datetime(2026, 10, 29, 18, tzinfo=UTC)),
+    ]
+    days = [date(2026, 10, d) for d in (13, 15, 20, 27)]
+    assert used_dates(rows, [AMS]) == set(days)
+    # 21:00 in Amsterdam is the next morning in Tokyo: both local dates count
+    late = [_meeting(MeetingStatus.HELD, datetime(2026, 10, 13, 19, tzinfo=UTC))]
+    assert used_dates(late, [AMS, "Asia/Tokyo"]) == {date(2026, 10, 13), date(2026, 10, 14)}
+
+
+def test_the_guide_dates_for_meeting_2_and_for_meeting_3() -> None:
+    guide = {
+        "mentor": {"dates": {"second": "2026-10-22", "third": "2026-11-05"}},
+        "mentee": {"dates": {"second": "2026-10-20", "third": None}},
+    }
+    pair = Pair(
+        programme_id=1,
+        group_id=1,
+        mentor_id=1,
+        mentee_id=2,
+        matched_at=PREVIOUS,
+        guide=guide,
+        agreement=kennismaking.agreement(guide),
+    )
+    assert kennismaking.meeting_dates(pair, 2) == [date(2026, 10, 20), date(2026, 10, 22)]
+    assert kennismaking.meeting_dates(pair, 3) == [date(2026, 11, 5)]  # one side's date counts
+    assert kennismaking.meeting_dates(pair, 1) == kennismaking.meeting_dates(pair, 4) == []
+    # an agreement without the guide's fields (a pair set up elsewhere): its dates suit
+    # meetings 2 and 3, and no other
+    pair.guide, pair.agreement = {}, {"dates": ["2026-10-22", "not a date"]}
+    assert kennismaking.meeting_dates(pair, 2) == [date(2026, 10, 22)]
+    assert kennismaking.meeting_dates(pair, 3) == [date(2026, 10, 22)]
+    assert kennismaking.meeting_dates(pair, 4) == []
 
 
 def test_agreement_without_days_uses_weekday_afternoons() -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -108,6 +109,18 @@ def held_by_mentor(session: Session, programme_id: int, mentor_id: int) -> int:
 
 def held_count(meetings: Sequence[Meeting]) -> int:
     return sum(1 for m in meetings if m.status == MeetingStatus.HELD)
+
+
+def used_dates(meetings: Sequence[Meeting], zones: Sequence[str]) -> set[date]:
+    """The local dates (in any of `zones`) that already had a meeting of the pair: held,
+    confirmed, missed (it had been confirmed), or confirmed by both and then moved."""
+    used = {
+        m.starts_at
+        for m in meetings
+        if m.status in (MeetingStatus.HELD, MeetingStatus.CONFIRMED, MeetingStatus.MISSED)
+        or len((m.confirmations or {}).get("confirmed") or {}) >= 2
+    }
+    return {start.astimezone(ZoneInfo(zone)).date() for start in used for zone in zones}
 
 
 def last_recovery(pair: Pair, meetings: Sequence[Meeting]) -> datetime:

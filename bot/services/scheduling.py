@@ -7,11 +7,15 @@ day for everyone, then (when the zones leave no such overlap) for one inside wak
 (08:00–22:00 local) for everyone, agreed times of day first. Every local calendar
 day is computed in its own zone, so a weekly Tuesday 19:00 stays 19:00 across a
 daylight-saving change. No slot falls on a day inside a quiet period (programme time zone).
+
+The dates a pair proposed in its kennismakingsgids for meetings 2 and 3 come first when they
+are close to where the cadence would put the next meeting (`guide_slot`); otherwise the next
+meeting is one cadence step after the previous one (`following`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -63,15 +67,16 @@ def after_quiet(moment: datetime, periods: Sequence[QuietPeriod], timezone: str)
     return moment.astimezone(ZoneInfo("UTC"))
 
 
-def add_cadence(day: date, cadence: str) -> date:
-    """The day one cadence step after `day` (a calendar month for 'monthly')."""
+def add_cadence(day: date, cadence: str, steps: int = 1) -> date:
+    """The day `steps` cadence steps after `day` (calendar months for 'monthly', the day of
+    the month clipped to the month's end)."""
     if cadence in INTERVAL_DAYS:
-        return day + timedelta(days=INTERVAL_DAYS[cadence])
-    month = day.month % 12 + 1
-    year = day.year + (day.month == 12)
+        return day + timedelta(days=INTERVAL_DAYS[cadence] * steps)
+    months = day.year * 12 + day.month - 1 + steps
+    year, month = divmod(months, 12)
     for last in (31, 30, 29, 28):
         try:
-            return date(year, month, min(day.day, last))
+            return date(year, month + 1, min(day.day, last))
         except ValueError:
             continue
     raise AssertionError("unreachable")
@@ -111,6 +116,20 @@ def _fits(start: datetime, minutes: int, zone: str, available: Availability, str
     )
 
 
+def _starts(
+    day: date, available: Availability, anchor_zone: str, minutes: int, strict: bool
+) -> Iterator[datetime]:
+    """Candidate starts on the local `day` in the anchor zone, best first: the agreed times of
+    day (preferred hour first), and in the second pass then the other times of day."""
+    anchor, utc = ZoneInfo(anchor_zone), ZoneInfo("UTC")
+    dayparts = available.dayparts
+    if not strict:
+        dayparts += tuple(p for p in DAYPARTS if p not in dayparts)
+    for daypart in dayparts:
+        for hour in _candidate_hours(daypart, minutes):
+            yield datetime.combine(day, time(hour), anchor).astimezone(utc)
+
+
 def next_slot(
     earliest: datetime,
     available: Availability,
@@ -122,24 +141,84 @@ def next_slot(
     horizon_days: int = 120,
 ) -> datetime | None:
     """The first slot at or after `earliest` (UTC), or None within the horizon."""
-    anchor = ZoneInfo(anchor_zone)
-    first_day = earliest.astimezone(anchor).date()
+    first_day = earliest.astimezone(ZoneInfo(anchor_zone)).date()
     weekdays = {WEEKDAY_INDEX[d] for d in available.weekdays}
     for strict in (True, False):
         for offset in range(horizon_days):
             day = first_day + timedelta(days=offset)
             if day.weekday() not in weekdays:
                 continue
-            dayparts = available.dayparts
-            if not strict:  # the agreed times of day first, then any waking hour
-                dayparts += tuple(p for p in DAYPARTS if p not in dayparts)
-            for daypart in dayparts:
-                for hour in _candidate_hours(daypart, minutes):
-                    start = datetime.combine(day, time(hour), anchor).astimezone(ZoneInfo("UTC"))
-                    if start < earliest or quiet_at(start, quiet, quiet_zone):
-                        continue
-                    if all(_fits(start, minutes, z, available, strict) for z in zones):
-                        return start
+            for start in _starts(day, available, anchor_zone, minutes, strict):
+                if start < earliest or quiet_at(start, quiet, quiet_zone):
+                    continue
+                if all(_fits(start, minutes, z, available, strict) for z in zones):
+                    return start
+    return None
+
+
+def slot_on(
+    day: date,
+    earliest: datetime,
+    available: Availability,
+    anchor_zone: str,
+    zones: Sequence[str],
+    minutes: int = 60,
+    quiet: Sequence[QuietPeriod] = (),
+    quiet_zone: str = "UTC",
+) -> datetime | None:
+    """A slot at or after `earliest` on the calendar date `day` — that date in every zone of
+    the pair — or None. The same two passes as `next_slot`: the agreed weekdays and times of
+    day for everyone, else waking hours for everyone (agreed times of day first); a date on a
+    weekday nobody agreed on can only be met in the second pass."""
+    for strict in (True, False):
+        for start in _starts(day, available, anchor_zone, minutes, strict):
+            if start < earliest or quiet_at(start, quiet, quiet_zone):
+                continue
+            if all(
+                start.astimezone(ZoneInfo(z)).date() == day
+                and _fits(start, minutes, z, available, strict)
+                for z in zones
+            ):
+                return start
+    return None
+
+
+GUIDE_WINDOW_STEPS = 2
+"""A date from the guide is used for the next meeting when it lies after the previous
+meeting's day and at most this many cadence steps after it."""
+
+
+def guide_window(previous_day: date, cadence: str) -> tuple[date, date]:
+    """The first and last date (inclusive) a guide date may have for the meeting after one on
+    `previous_day` (its local date in the anchor zone)."""
+    return previous_day + timedelta(days=1), add_cadence(previous_day, cadence, GUIDE_WINDOW_STEPS)
+
+
+def guide_slot(
+    dates: Iterable[date],
+    previous: datetime,
+    cadence: str,
+    earliest: datetime,
+    available: Availability,
+    anchor_zone: str,
+    zones: Sequence[str],
+    minutes: int = 60,
+    quiet: Sequence[QuietPeriod] = (),
+    quiet_zone: str = "UTC",
+    used: Collection[date] = (),
+) -> datetime | None:
+    """A slot for the meeting after the one at `previous` on a date the pair proposed in their
+    guide, or None (then the cadence decides).
+
+    The earliest date that lies in `guide_window`, is not in `used` (dates that already had a
+    meeting), and has a slot (`slot_on`) at or after `earliest`, outside quiet periods."""
+    first, last = guide_window(previous.astimezone(ZoneInfo(anchor_zone)).date(), cadence)
+    for day in sorted(set(dates)):
+        if not first <= day <= last or day in used:
+            continue
+        slot = slot_on(day, earliest, available, anchor_zone, zones, minutes, quiet, quiet_zone)
+        if slot is not None:
+            return slot
     return None
 
 

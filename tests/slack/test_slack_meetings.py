@@ -1,5 +1,6 @@
-"""A meeting over Slack: the proposal's buttons in the pair channel, and the confirmed
-meeting's calendar invite uploaded through Slack's file upload API to each member's DM."""
+"""A meeting over Slack: the proposal's buttons in the pair channel, the confirmed meeting's
+calendar invite uploaded through Slack's file upload API to each member's DM, and a group
+meeting's "did you meet?" answered with a button in the mentor's DM."""
 
 from __future__ import annotations
 
@@ -10,13 +11,25 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from bot.delivery import enqueue_outbound
-from bot.domain import Identity, Membership, MentorGroup, Pair, Person, Programme, Role
-from flows import meetings
+from bot.domain import (
+    GroupMember,
+    Identity,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    MentorGroup,
+    Pair,
+    Person,
+    Programme,
+    Role,
+)
+from flows import group_meetings, meetings
 from tests.slack.slack_fake import BOT_USER, FakeSlack
 from tests.slack.test_slack_with_core import click, start_bot
 
 
-def _pair_on_slack(session, channel: str, now) -> Pair:
+def _people_on_slack(session, now) -> tuple[Programme, dict[str, int], MentorGroup]:
+    """Maarten (mentor) and Anna (mentee) on Slack, and Maarten's group."""
     programme = session.exec(select(Programme)).one()
     ids = {}
     for user, name, role in (("U0MAAR", "Maarten", Role.MENTOR), ("U0ANNA", "Anna", Role.MENTEE)):
@@ -33,6 +46,11 @@ def _pair_on_slack(session, channel: str, now) -> Pair:
     group = MentorGroup(programme_id=programme.id, mentor_id=ids["U0MAAR"], name="Maarten")
     session.add(group)
     session.flush()
+    return programme, ids, group
+
+
+def _pair_on_slack(session, channel: str, now) -> Pair:
+    programme, ids, group = _people_on_slack(session, now)
     pair = Pair(
         programme_id=programme.id,
         group_id=group.id,
@@ -96,5 +114,45 @@ async def test_a_confirmed_meeting_arrives_with_an_ics_upload(
         await bot.settle()
         asked = [m for m in fake_slack.calls_to("chat.postMessage") if "take place" in m["text"]]
         assert {m["channel"] for m in asked} == {"DU0ANNA", "DU0MAAR"}
+    finally:
+        await bot.adapter.stop()
+
+
+async def test_a_group_meeting_asks_its_mentor_did_you_meet_and_records_the_click(
+    fake_slack: FakeSlack, core_factory, clock
+) -> None:
+    bot = await start_bot(fake_slack, core_factory)
+    try:
+        with bot.core.store.session() as session:
+            programme, ids, group = _people_on_slack(session, clock.now())
+            session.add(GroupMember(group_id=group.id, person_id=ids["U0ANNA"]))
+            meeting = Meeting(
+                programme_id=programme.id,
+                group_id=group.id,
+                number=1,
+                starts_at=clock.now() + timedelta(days=2),
+                status=MeetingStatus.CONFIRMED,
+                ics_uid="test-group1-meeting1@maatje",
+                created_at=clock.now(),
+            )
+            session.add(meeting)
+            session.flush()
+            group_meetings.schedule(session, meeting, programme, clock.now())
+            meeting_id = meeting.id
+
+        clock.advance(timedelta(days=2, hours=2, minutes=1))  # an hour after its end
+        await bot.settle()
+        asked = [m for m in fake_slack.calls_to("chat.postMessage") if "take place" in m["text"]]
+        assert [m["channel"] for m in asked] == ["DU0MAAR"]  # the mentor only
+        assert asked[0]["text"].startswith("Did group meeting 1 of Maarten on Wednesday")
+
+        await bot.post.interaction(_as(click(asked[0], "yes"), "U0MAAR"))
+        await bot.settle()
+        with bot.core.store.session() as session:
+            assert session.get(Meeting, meeting_id).status == MeetingStatus.HELD
+        answered = [
+            m["text"] for m in fake_slack.calls_to("chat.postMessage") if m["channel"] == "DU0MAAR"
+        ]
+        assert answered[-1] == "Good to hear group meeting 1 of Maarten took place! I've noted it."
     finally:
         await bot.adapter.stop()
