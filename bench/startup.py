@@ -108,7 +108,7 @@ async def demo_to_prompt(database: Path, cwd: Path) -> tuple[float, float]:
             if not line:
                 raise RuntimeError("demo ended early: " + b"".join(seen).decode()[-2000:])
             seen.append(line)
-            if b"Maatje demo" in line:
+            if b"/quit" in line:  # the banner (it names the commands) in either language
                 break
         ready = time.perf_counter() - started
         quitting = time.perf_counter()

@@ -143,17 +143,13 @@ def next_slot(
     """The first slot at or after `earliest` (UTC), or None within the horizon."""
     first_day = earliest.astimezone(ZoneInfo(anchor_zone)).date()
     weekdays = {WEEKDAY_INDEX[d] for d in available.weekdays}
-    for strict in (True, False):
-        for offset in range(horizon_days):
-            day = first_day + timedelta(days=offset)
-            if day.weekday() not in weekdays:
-                continue
-            for start in _starts(day, available, anchor_zone, minutes, strict):
-                if start < earliest or quiet_at(start, quiet, quiet_zone):
-                    continue
-                if all(_fits(start, minutes, z, available, strict) for z in zones):
-                    return start
-    return None
+    days = [
+        day
+        for offset in range(horizon_days)
+        if (day := first_day + timedelta(days=offset)).weekday() in weekdays
+    ]
+    rules = (available, anchor_zone, zones, minutes, quiet, quiet_zone)
+    return _first_slot(days, earliest, *rules, same_date=False)
 
 
 def slot_on(
@@ -170,16 +166,34 @@ def slot_on(
     the pair — or None. The same two passes as `next_slot`: the agreed weekdays and times of
     day for everyone, else waking hours for everyone (agreed times of day first); a date on a
     weekday nobody agreed on can only be met in the second pass."""
+    rules = (available, anchor_zone, zones, minutes, quiet, quiet_zone)
+    return _first_slot([day], earliest, *rules, same_date=True)
+
+
+def _first_slot(
+    days: Sequence[date],
+    earliest: datetime,
+    available: Availability,
+    anchor_zone: str,
+    zones: Sequence[str],
+    minutes: int,
+    quiet: Sequence[QuietPeriod],
+    quiet_zone: str,
+    same_date: bool,
+) -> datetime | None:
+    """The first start on `days` (anchor-zone dates; with `same_date`, that date in every
+    zone too) that fits everyone: the strict pass over all days first, then waking hours."""
     for strict in (True, False):
-        for start in _starts(day, available, anchor_zone, minutes, strict):
-            if start < earliest or quiet_at(start, quiet, quiet_zone):
-                continue
-            if all(
-                start.astimezone(ZoneInfo(z)).date() == day
-                and _fits(start, minutes, z, available, strict)
-                for z in zones
-            ):
-                return start
+        for day in days:
+            for start in _starts(day, available, anchor_zone, minutes, strict):
+                if start < earliest or quiet_at(start, quiet, quiet_zone):
+                    continue
+                if all(
+                    (not same_date or start.astimezone(ZoneInfo(z)).date() == day)
+                    and _fits(start, minutes, z, available, strict)
+                    for z in zones
+                ):
+                    return start
     return None
 
 
