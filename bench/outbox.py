@@ -202,15 +202,16 @@ def child(args: argparse.Namespace) -> None:
 
             devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the run
             console = ConsoleAdapter(out=devnull, workspace="bench")
-            send = Deliverer(store, Translator(), {"console": console}).deliver
+            deliverer = Deliverer(store, Translator(), {"console": console})
+            send, prefetch = deliverer.deliver, deliverer.prefetch
         else:
 
             async def send(_item: OutboxItem) -> None:
                 return None
 
-        dispatcher = Dispatcher(
-            store, clock, send, {}, SchedulerConfig(claim_lease_seconds=600), worker="bench"
-        )
+            prefetch = None
+        settings = SchedulerConfig(claim_lease_seconds=600)
+        dispatcher = Dispatcher(store, clock, send, {}, settings, worker="bench", prefetch=prefetch)
         taken: list[int] = []
         figures["dispatch"] = _measure(
             "dispatch",

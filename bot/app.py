@@ -107,7 +107,13 @@ def build(
     }
     actions = {OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened)}
     dispatcher = Dispatcher(
-        store, clock, deliverer.deliver, jobs, config.scheduler, actions=actions
+        store,
+        clock,
+        deliverer.deliver,
+        jobs,
+        config.scheduler,
+        actions=actions,
+        prefetch=deliverer.prefetch,
     )
     core = Core(store, clock, translator, behaviour, engine, dispatcher, registry, auto_dispatch)
     return App(config, store, core, registry)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -21,6 +21,9 @@ from bot.store import Store
 
 SEND = "send"
 log = logging.getLogger(__name__)
+
+Reader = tuple[PersonRef | None, str, str]
+"""Who reads a message (their account, unless it goes to a space), language, time zone."""
 
 
 def enqueue_outbound(
@@ -78,13 +81,24 @@ class Deliverer:
         self.store = store
         self.translator = translator
         self.adapters = adapters
+        self._readers: dict[int | None, Reader | None] = {}
+
+    def prefetch(self, session: Session, items: Sequence[OutboxItem]) -> None:
+        """Look up the readers of a claimed batch's messages in the claim's own transaction,
+        saving `deliver` a transaction per message (it looks up itself what is not here)."""
+        self._readers = {
+            item.id: self._reader_in(session, item) for item in items if item.kind == SEND
+        }
 
     async def deliver(self, item: OutboxItem) -> None:
         """Render for the reader and send. With a space and no person the message is a post
         for everyone there; with both it is addressed to that person in the space."""
         payload = item.payload
         space = _space_from_json(payload.get("space"))
-        found = await self.store.run(self._reader, item)
+        if item.id in self._readers:
+            found = self._readers.pop(item.id)
+        else:
+            found = await self.store.run(self._reader, item)
         if found is None:
             return
         ref, language, timezone = found
@@ -98,18 +112,22 @@ class Deliverer:
         message = render_reply(reply, self.translator, language, timezone, adapter.escape)
         await adapter.send(ref, space, message, item.idempotency_key)
 
-    def _reader(self, item: OutboxItem) -> tuple[PersonRef | None, str, str] | None:
+    def _reader(self, item: OutboxItem) -> Reader | None:
+        with self.store.session() as session:
+            return self._reader_in(session, item)
+
+    @staticmethod
+    def _reader_in(session: Session, item: OutboxItem) -> Reader | None:
         """Who reads the message, in which language and zone (None: erased, drop it)."""
         payload = item.payload
         ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
-        with self.store.session() as session:
-            person = session.get(Person, payload["person"])
-            if person is None:
-                if not (ref and payload.get("language")):
-                    log.info("dropping message %s: its recipient was erased", item.id)
-                    return None
-                return ref, payload["language"], "UTC"
-            if payload.get("space") is None:
-                ref = ref or people.reachable_ref(session, payload["person"])
-            language, timezone = people.reader(session, person)
-            return ref, payload.get("language") or language, timezone
+        person = session.get(Person, payload["person"])
+        if person is None:
+            if not (ref and payload.get("language")):
+                log.info("dropping message %s: its recipient was erased", item.id)
+                return None
+            return ref, payload["language"], "UTC"
+        if payload.get("space") is None:
+            ref = ref or people.reachable_ref(session, payload["person"])
+        language, timezone = people.reader(session, person)
+        return ref, payload.get("language") or language, timezone

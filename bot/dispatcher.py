@@ -39,6 +39,8 @@ Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
 Send = Callable[[OutboxItem], Awaitable[None]]
 Record = Callable[[Session, datetime], list[Outbound]]
 Action = Callable[[OutboxItem], Awaitable[Record | None]]
+Prefetch = Callable[[Session, list[OutboxItem]], None]
+"""Reads what `send` will need for a claimed batch, in the claim's transaction."""
 
 
 def backoff(attempts: int, hint: float | None = None) -> timedelta:
@@ -57,10 +59,12 @@ class Dispatcher:
         settings: SchedulerConfig,
         worker: str | None = None,
         actions: Mapping[str, Action] | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.send = send
+        self.prefetch = prefetch
         self.jobs = dict(jobs)
         self.actions = dict(actions or {})
         self.settings = settings
@@ -98,7 +102,10 @@ class Dispatcher:
 
     def _claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
         with self.store.session() as session:
-            return outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
+            items = outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
+            if items and self.prefetch is not None:
+                self.prefetch(session, items)
+            return items
 
     def _keep_claims(
         self,

@@ -61,6 +61,7 @@ async def dispatch_until_done(
         deliverer.deliver,
         {},
         SchedulerConfig(claim_lease_seconds=lease_seconds, batch_size=5),
+        prefetch=deliverer.prefetch,
     )
     deadline = time.monotonic() + deadline_seconds
     try:
