@@ -108,6 +108,9 @@ class DiscordConfig:
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
     coordinator_role: str | None = None
+    shard_id: int | None = None
+    """With `shard_count`: this process's gateway shard (one process per shard)."""
+    shard_count: int | None = None
     token: str | None = field(default=None, repr=False)
 
 
@@ -401,11 +404,17 @@ def _discord(data: Any, env: Mapping[str, str]) -> DiscordConfig:
         api_base_url=s.text("api_base_url", "https://discord.com/api/v10"),
         gateway_url=s.text("gateway_url", "wss://gateway.discord.gg"),
         coordinator_role=s.text("coordinator_role", None),
+        shard_id=s.get("shard_id", int, None),
+        shard_count=s.get("shard_count", int, None),
         token=env.get("DISCORD_TOKEN"),
     )
     s.finish()
     if cfg.enabled and not cfg.token:
         raise ConfigError("discord.enabled", "needs DISCORD_TOKEN in the environment")
+    if (cfg.shard_id is None) != (cfg.shard_count is None):
+        raise ConfigError("discord.shard_id", "shard_id and shard_count go together")
+    if cfg.shard_count is not None and not 0 <= (cfg.shard_id or 0) < cfg.shard_count:
+        raise ConfigError("discord.shard_id", "must be at least 0 and less than shard_count")
     return cfg
 
 

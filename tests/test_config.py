@@ -88,6 +88,13 @@ def test_secrets_and_database_url_come_from_the_environment() -> None:
         (lambda d: d["slack"].update(enabled=True), "slack.enabled", "SLACK_BOT_TOKEN"),
         (lambda d: d["discord"].update(pair_space="room"), "discord.pair_space", "must be one"),
         (lambda d: d["discord"].update(guild_ids=["abc"]), "discord.guild_ids", "numeric"),
+        (lambda d: d["discord"].update(shard_id=1), "discord.shard_id", "go together"),
+        (
+            lambda d: d["discord"].update(shard_id=2, shard_count=2),
+            "discord.shard_id",
+            "less than shard_count",
+        ),
+        (lambda d: d.update(health={"port": 70000}), "health.port", "port number"),
         (lambda d: d.update(colour="blue"), "colour", "is not a known key"),
         (lambda d: d["slack"].update(prot=3000), "slack.prot", "is not a known key"),
     ],

@@ -81,7 +81,14 @@ class DiscordAdapter:
             raise RuntimeError("discord: DISCORD_TOKEN is not set")
         self.core = core
         point_at(self.config.api_base_url, self.config.gateway_url)
-        client = self.client = Client(self._on_message, self._on_interaction, **self.client_options)
+        shard = (
+            {"shard_id": self.config.shard_id, "shard_count": self.config.shard_count}
+            if self.config.shard_count
+            else {}
+        )
+        client = self.client = Client(
+            self._on_message, self._on_interaction, **shard, **self.client_options
+        )
         self._spaces = Spaces(client, self.config)
         self._delivery = Delivery(client, self.forms, self.interactions)
         self._listeners = Listeners(

@@ -46,6 +46,13 @@ async def test_discord_py_talks_only_to_the_configured_addresses(fake, running):
     [identify] = fake.identified
     assert identify["token"] == TOKEN
     assert identify["intents"] == GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES  # none privileged
+    assert "shard" not in identify  # one connection for everything unless sharded
+
+
+async def test_a_shard_process_identifies_as_its_shard(fake, running):
+    await running(shard_id=1, shard_count=2)
+    [identify] = fake.identified
+    assert identify["shard"] == [1, 2]
 
 
 def test_the_application_loads_the_adapter_by_name(fake):
