@@ -24,6 +24,7 @@ from bot.domain import (
 )
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, normalise_language
+from bot.services import programmes
 
 
 def resolve(
@@ -124,8 +125,8 @@ def _programme_language(session: Session, programme: Programme | None) -> str:
     there is (otherwise the default)."""
     if programme:
         return programme.language
-    languages = session.exec(select(Programme.language).limit(2)).all()
-    return languages[0] if len(languages) == 1 else DEFAULT_LANGUAGE
+    every = programmes.every(session)
+    return every[0].language if len(every) == 1 else DEFAULT_LANGUAGE
 
 
 def timezone_of(session: Session, person: Person) -> str:

@@ -85,11 +85,22 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
     }
 
 
+def every(session: Session) -> list[Programme]:
+    """All programmes, read once per unit of work: nearly every event needs them (coordinator
+    roles, the default language, what to offer), and rows are only added by `sync` at start-up.
+    The session's identity map keeps changes to them visible."""
+    rows = session.info.get("programmes")
+    if rows is None:
+        rows = session.info["programmes"] = list(
+            session.exec(select(Programme).order_by(Programme.id)).all()
+        )
+    return rows
+
+
 def open_programmes(session: Session, today: date) -> list[Programme]:
-    rows = session.exec(select(Programme).order_by(Programme.start)).all()
     return [
         p
-        for p in rows
+        for p in sorted(every(session), key=lambda p: (p.start, p.id or 0))
         if p.settings.get("configured", True)
         and p.is_open(today)
         and not closing.is_closed(session, p)
@@ -103,7 +114,7 @@ def ensure_coordinator_roles(
     the platform vouches for the person (a coordinator role there), in every open programme."""
     assert person.id is not None
     open_now = {p.id for p in open_programmes(session, now.date())} if vouched else set()
-    for programme in session.exec(select(Programme)).all():
+    for programme in every(session):
         listed = programme.settings.get("coordinators", {}).get(ref.platform, [])
         if ref.user_id not in listed and programme.id not in open_now:
             continue
