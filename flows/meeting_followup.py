@@ -106,21 +106,9 @@ def _on_a_guide_date(
     dates = [d for d in kennismaking.meeting_dates(pair, previous.number + 1) if d <= programme.end]
     if not dates or pair.id is None:
         return None
-    zones = meetings.zones_of(session, pair)
-    settings = store.MeetingSettings.of(programme)
-    return scheduling.guide_slot(
-        dates,
-        previous.starts_at,
-        cadence,
-        earliest,
-        scheduling.Availability.from_agreement(pair.agreement),
-        zones[0],
-        zones,
-        settings.minutes,
-        settings.quiet,
-        programme.timezone,
-        used=store.used_dates(store.meetings_of(session, pair.id), zones),
-    )
+    rules = meetings.slot_rules(session, pair, programme)
+    used = store.used_dates(store.meetings_of(session, pair.id), rules.zones)
+    return scheduling.guide_slot(dates, previous.starts_at, cadence, earliest, rules, used)
 
 
 def _missed(turn: Turn, meeting: Meeting, pair: Pair) -> None:

@@ -72,16 +72,7 @@ def propose(
     stalled.ensure_daily(session, programme, now)
     digest.ensure_digest(session, programme, now)
     if starts_at is None:
-        zones = zones_of(session, pair)
-        starts_at = scheduling.next_slot(
-            earliest,
-            scheduling.Availability.from_agreement(pair.agreement),
-            zones[0],
-            zones,
-            settings.minutes,
-            settings.quiet,
-            programme.timezone,
-        )
+        starts_at = scheduling.next_slot(earliest, slot_rules(session, pair, programme))
     if starts_at is None or starts_at.date() > programme.end:
         text = _l(
             "I couldn't find a time for meeting {number} before the programme ends. Your "
@@ -165,6 +156,19 @@ def zone_of(session: Session, person_id: int) -> str:
 def zones_of(session: Session, pair: Pair) -> list[str]:
     """The pair's time zones, the mentor's (the anchor for slots) first."""
     return [zone_of(session, pair.mentor_id), zone_of(session, pair.mentee_id)]
+
+
+def slot_rules(session: Session, pair: Pair, programme: Programme) -> scheduling.SlotRules:
+    """What the pair's meeting times must respect: their agreement, zones, the programme's
+    meeting length and quiet periods."""
+    settings = store.MeetingSettings.of(programme)
+    return scheduling.SlotRules(
+        scheduling.Availability.from_agreement(pair.agreement),
+        zones_of(session, pair),
+        settings.minutes,
+        settings.quiet,
+        programme.timezone,
+    )
 
 
 def _uid(programme: Programme, pair: Pair, number: int, now: datetime) -> str:

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from bot.domain import Meeting, MeetingStatus, Pair
 from bot.services import calendar, scheduling
 from bot.services.meetings import used_dates
-from bot.services.scheduling import Availability, QuietPeriod
+from bot.services.scheduling import Availability, QuietPeriod, SlotRules
 from flows import kennismaking
 
 AMS, NYC, HNL = "Europe/Amsterdam", "America/New_York", "Pacific/Honolulu"
@@ -22,14 +22,22 @@ def local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
+def plan(earliest: datetime, count: int, cadence: str, rules: SlotRules) -> list[datetime]:
+    """`count` successive meetings, each proposed one cadence step after the one before (as
+    the meetings flow does after each held meeting)."""
+    slots: list[datetime] = []
+    while len(slots) < count and (slot := scheduling.next_slot(earliest, rules)) is not None:
+        slots.append(slot)
+        earliest = scheduling.following(slot, cadence, rules.anchor_zone)
+    return slots
+
+
 def test_a_weekly_tuesday_evening_stays_at_seven_across_the_dst_change() -> None:
-    slots = scheduling.plan(
+    slots = plan(
         datetime(2026, 10, 12, tzinfo=UTC),
         3,
         "weekly",
-        Availability(("tue",), ("evening",)),
-        AMS,
-        [AMS],
+        SlotRules(Availability(("tue",), ("evening",)), [AMS]),
     )
     assert [local(s, AMS).strftime("%a %d %H:%M") for s in slots] == [
         "Tue 13 19:00",
@@ -41,13 +49,11 @@ def test_a_weekly_tuesday_evening_stays_at_seven_across_the_dst_change() -> None
 
 
 def test_two_time_zones_in_one_pair_meet_in_both_their_agreed_times_of_day() -> None:
-    slots = scheduling.plan(
+    slots = plan(
         datetime(2026, 10, 12, tzinfo=UTC),
         4,
         "weekly",
-        Availability(("tue",), ("afternoon", "evening")),
-        AMS,
-        [AMS, NYC],
+        SlotRules(Availability(("tue",), ("afternoon", "evening")), [AMS, NYC]),
     )
     for slot in slots:
         for zone in (AMS, NYC):
@@ -61,9 +67,7 @@ def test_two_time_zones_in_one_pair_meet_in_both_their_agreed_times_of_day() -> 
 def test_without_a_shared_time_of_day_it_falls_back_to_waking_hours() -> None:
     slot = scheduling.next_slot(
         datetime(2026, 10, 12, tzinfo=UTC),
-        Availability(("mon",), ("morning",)),
-        AMS,
-        [AMS, NYC],
+        SlotRules(Availability(("mon",), ("morning",)), [AMS, NYC]),
     )
     assert slot is not None  # Amsterdam mornings are night in New York
     assert local(slot, AMS).weekday() == 0
@@ -73,15 +77,11 @@ def test_without_a_shared_time_of_day_it_falls_back_to_waking_hours() -> None:
 
 def test_quiet_periods_get_no_meetings() -> None:
     quiet = (QuietPeriod(date(2026, 10, 19), date(2026, 10, 30), "herfstvakantie"),)
-    slots = scheduling.plan(
+    slots = plan(
         datetime(2026, 10, 12, tzinfo=UTC),
         2,
         "weekly",
-        Availability(("tue",), ("evening",)),
-        AMS,
-        [AMS],
-        quiet=quiet,
-        quiet_zone=AMS,
+        SlotRules(Availability(("tue",), ("evening",)), [AMS], quiet=quiet, quiet_zone=AMS),
     )
     assert [local(s, AMS).date() for s in slots] == [date(2026, 10, 13), date(2026, 11, 3)]
 
@@ -109,18 +109,22 @@ PREVIOUS = datetime(2026, 10, 13, 17, tzinfo=UTC)  # meeting 1: Tuesday 13 Octob
 NEXT_MORNING = datetime(2026, 10, 14, 9, tzinfo=UTC)  # "we met" + a day's notice, roughly
 
 
-def guide_slot(days: list[str], **options) -> datetime | None:
+def guide_slot(
+    days: list[str],
+    cadence: str = "weekly",
+    earliest: datetime = NEXT_MORNING,
+    used: frozenset[date] = frozenset(),
+    **quiet,
+) -> datetime | None:
     """The slot for meeting 2 of a weekly Tuesday-evening pair in Amsterdam, given the dates
-    from their guide."""
+    from their guide (`quiet`: the quiet periods and their zone)."""
     return scheduling.guide_slot(
         [date.fromisoformat(d) for d in days],
         PREVIOUS,
-        options.pop("cadence", "weekly"),
-        options.pop("earliest", NEXT_MORNING),
-        Availability(("tue",), ("evening",)),
-        AMS,
-        options.pop("zones", [AMS]),
-        **options,
+        cadence,
+        earliest,
+        SlotRules(Availability(("tue",), ("evening",)), [AMS], **quiet),
+        used,
     )
 
 
@@ -162,7 +166,7 @@ def test_guide_dates_that_passed_are_quiet_or_were_used_are_skipped() -> None:
     quiet = (QuietPeriod(date(2026, 10, 19), date(2026, 10, 23), "herfstvakantie"),)
     slot = guide_slot(["2026-10-22", "2026-10-27"], quiet=quiet, quiet_zone=AMS)
     assert slot is not None and local(slot, AMS).date() == date(2026, 10, 27)
-    slot = guide_slot(["2026-10-15", "2026-10-22"], used={date(2026, 10, 15)})
+    slot = guide_slot(["2026-10-15", "2026-10-22"], used=frozenset({date(2026, 10, 15)}))
     assert slot is not None and local(slot, AMS).date() == date(2026, 10, 22)
 
 
@@ -172,9 +176,7 @@ def test_a_guide_date_is_that_date_for_both_members() -> None:
     slot = scheduling.slot_on(
         date(2026, 11, 4),
         datetime(2026, 11, 1, tzinfo=UTC),
-        Availability(("mon",), ("morning",)),
-        AMS,
-        [AMS, HNL],
+        SlotRules(Availability(("mon",), ("morning",)), [AMS, HNL]),
     )
     assert slot is not None
     assert local(slot, AMS) == datetime(2026, 11, 4, 19, tzinfo=ZoneInfo(AMS))

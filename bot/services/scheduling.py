@@ -130,68 +130,58 @@ def _starts(
             yield datetime.combine(day, time(hour), anchor).astimezone(utc)
 
 
-def next_slot(
-    earliest: datetime,
-    available: Availability,
-    anchor_zone: str,
-    zones: Sequence[str],
-    minutes: int = 60,
-    quiet: Sequence[QuietPeriod] = (),
-    quiet_zone: str = "UTC",
-    horizon_days: int = 120,
-) -> datetime | None:
+@dataclass(frozen=True)
+class SlotRules:
+    """What a pair's meeting time must respect: the weekdays and times of day they agreed,
+    their time zones (the first, the mentor's, is the anchor: slots start on its hours), the
+    meeting's length, and the programme's quiet periods (dates in `quiet_zone`)."""
+
+    available: Availability
+    zones: Sequence[str]
+    minutes: int = 60
+    quiet: Sequence[QuietPeriod] = ()
+    quiet_zone: str = "UTC"
+
+    @property
+    def anchor_zone(self) -> str:
+        return self.zones[0]
+
+
+def next_slot(earliest: datetime, rules: SlotRules, horizon_days: int = 120) -> datetime | None:
     """The first slot at or after `earliest` (UTC), or None within the horizon."""
-    first_day = earliest.astimezone(ZoneInfo(anchor_zone)).date()
-    weekdays = {WEEKDAY_INDEX[d] for d in available.weekdays}
+    first_day = earliest.astimezone(ZoneInfo(rules.anchor_zone)).date()
+    weekdays = {WEEKDAY_INDEX[d] for d in rules.available.weekdays}
     days = [
         day
         for offset in range(horizon_days)
         if (day := first_day + timedelta(days=offset)).weekday() in weekdays
     ]
-    rules = (available, anchor_zone, zones, minutes, quiet, quiet_zone)
-    return _first_slot(days, earliest, *rules, same_date=False)
+    return _first_slot(days, earliest, rules, same_date=False)
 
 
-def slot_on(
-    day: date,
-    earliest: datetime,
-    available: Availability,
-    anchor_zone: str,
-    zones: Sequence[str],
-    minutes: int = 60,
-    quiet: Sequence[QuietPeriod] = (),
-    quiet_zone: str = "UTC",
-) -> datetime | None:
+def slot_on(day: date, earliest: datetime, rules: SlotRules) -> datetime | None:
     """A slot at or after `earliest` on the calendar date `day` — that date in every zone of
     the pair — or None. The same two passes as `next_slot`: the agreed weekdays and times of
     day for everyone, else waking hours for everyone (agreed times of day first); a date on a
     weekday nobody agreed on can only be met in the second pass."""
-    rules = (available, anchor_zone, zones, minutes, quiet, quiet_zone)
-    return _first_slot([day], earliest, *rules, same_date=True)
+    return _first_slot([day], earliest, rules, same_date=True)
 
 
 def _first_slot(
-    days: Sequence[date],
-    earliest: datetime,
-    available: Availability,
-    anchor_zone: str,
-    zones: Sequence[str],
-    minutes: int,
-    quiet: Sequence[QuietPeriod],
-    quiet_zone: str,
-    same_date: bool,
+    days: Sequence[date], earliest: datetime, rules: SlotRules, same_date: bool
 ) -> datetime | None:
     """The first start on `days` (anchor-zone dates; with `same_date`, that date in every
     zone too) that fits everyone: the strict pass over all days first, then waking hours."""
+    available, minutes = rules.available, rules.minutes
     for strict in (True, False):
         for day in days:
-            for start in _starts(day, available, anchor_zone, minutes, strict):
-                if start < earliest or quiet_at(start, quiet, quiet_zone):
+            for start in _starts(day, available, rules.anchor_zone, minutes, strict):
+                if start < earliest or quiet_at(start, rules.quiet, rules.quiet_zone):
                     continue
                 if all(
                     (not same_date or start.astimezone(ZoneInfo(z)).date() == day)
                     and _fits(start, minutes, z, available, strict)
-                    for z in zones
+                    for z in rules.zones
                 ):
                     return start
     return None
@@ -213,12 +203,7 @@ def guide_slot(
     previous: datetime,
     cadence: str,
     earliest: datetime,
-    available: Availability,
-    anchor_zone: str,
-    zones: Sequence[str],
-    minutes: int = 60,
-    quiet: Sequence[QuietPeriod] = (),
-    quiet_zone: str = "UTC",
+    rules: SlotRules,
     used: Collection[date] = (),
 ) -> datetime | None:
     """A slot for the meeting after the one at `previous` on a date the pair proposed in their
@@ -226,38 +211,14 @@ def guide_slot(
 
     The earliest date that lies in `guide_window`, is not in `used` (dates that already had a
     meeting), and has a slot (`slot_on`) at or after `earliest`, outside quiet periods."""
-    first, last = guide_window(previous.astimezone(ZoneInfo(anchor_zone)).date(), cadence)
+    first, last = guide_window(previous.astimezone(ZoneInfo(rules.anchor_zone)).date(), cadence)
     for day in sorted(set(dates)):
         if not first <= day <= last or day in used:
             continue
-        slot = slot_on(day, earliest, available, anchor_zone, zones, minutes, quiet, quiet_zone)
+        slot = slot_on(day, earliest, rules)
         if slot is not None:
             return slot
     return None
-
-
-def plan(
-    first_earliest: datetime,
-    count: int,
-    cadence: str,
-    available: Availability,
-    anchor_zone: str,
-    zones: Sequence[str],
-    minutes: int = 60,
-    quiet: Sequence[QuietPeriod] = (),
-    quiet_zone: str = "UTC",
-) -> list[datetime]:
-    """`count` successive slots, each at least one cadence step (by local date) after the
-    one before."""
-    slots: list[datetime] = []
-    earliest = first_earliest
-    for _ in range(count):
-        slot = next_slot(earliest, available, anchor_zone, zones, minutes, quiet, quiet_zone)
-        if slot is None:
-            break
-        slots.append(slot)
-        earliest = following(slot, cadence, anchor_zone)
-    return slots
 
 
 def following(previous: datetime, cadence: str, anchor_zone: str) -> datetime:
