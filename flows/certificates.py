@@ -15,20 +15,11 @@ from sqlmodel import select
 
 from bot import CommandSpec, Turn
 from bot.delivery import enqueue_outbound
-from bot.domain import Membership, OutboxItem, Person, Programme, Role
+from bot.domain import OutboxItem, Person, Programme
 from bot.engine import Outbound
 from bot.i18n import Lines, _l, _n
 from bot.replies import Attachment, Reply
 from bot.services import certificates, people
-
-
-def _programme(turn: Turn) -> Programme | None:
-    return turn.session.exec(
-        select(Programme)
-        .join(Membership, Membership.programme_id == Programme.id)
-        .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
-        .order_by(Programme.start.desc())
-    ).first()
 
 
 def _key(programme: Programme, person_id: int) -> str:
@@ -63,7 +54,7 @@ class CertificatesCommand:
         )
 
     def run(self, turn: Turn, args: tuple[str, ...]) -> None:
-        programme = _programme(turn)
+        programme = people.latest_coordinated(turn.session, turn.person_id)
         if programme is None:
             turn.say(_l("You don't coordinate a programme."))
             return

@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from bot import CommandSpec, Turn, outbox
 from bot.delivery import enqueue_outbound
-from bot.domain import Membership, OutboxItem, Pair, PairStatus, Programme, Role
+from bot.domain import OutboxItem, Pair, PairStatus, Programme
 from bot.engine import Outbound
 from bot.i18n import Text, _l, _n
 from bot.replies import Option, Reply
@@ -78,15 +78,6 @@ def ensure_scheduled(session: Session, programme: Programme, now: datetime) -> N
     )
 
 
-def _coordinated(turn: Turn) -> Programme | None:
-    return turn.session.exec(
-        select(Programme)
-        .join(Membership, Membership.programme_id == Programme.id)
-        .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
-        .order_by(Programme.start.desc())
-    ).first()
-
-
 def _local_day(moment: datetime, programme: Programme):
     return moment.astimezone(ZoneInfo(programme.timezone)).date()
 
@@ -125,7 +116,7 @@ class Closing:
 
     def command(self, turn: Turn, args: tuple[str, ...]) -> None:
         """`close` asks for confirmation; its buttons come back as `close <programme> yes|no`."""
-        programme = _coordinated(turn)
+        programme = people.latest_coordinated(turn.session, turn.person_id)
         if programme is None or programme.id is None:
             turn.say(_l("You don't coordinate a programme."))
             return

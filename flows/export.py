@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot import Turn
 from bot.i18n import _l
 from bot.replies import Attachment
+from bot.services import people
 from bot.services.export import export
-from flows.status import coordinated
 
 
 def export_command(turn: Turn, args: tuple[str, ...]) -> None:
-    for programme in coordinated(turn):
+    for programme in people.coordinated_programmes(turn.session, turn.person_id):
         files = export(turn.session, programme)
         turn.say(
             _l(

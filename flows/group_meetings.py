@@ -31,12 +31,10 @@ from bot.domain import (
     IntakeAnswer,
     Meeting,
     MeetingStatus,
-    Membership,
     MentorGroup,
     OutboxItem,
     Person,
     Programme,
-    Role,
 )
 from bot.engine import Outbound
 from bot.events import SpaceKind
@@ -111,11 +109,7 @@ def _groups_for(turn: Turn, wanted: str) -> list[MentorGroup]:
     a programme they coordinate; narrowed to the name `wanted` when given."""
     session = turn.session
     groups = list(session.exec(select(MentorGroup).where(MentorGroup.mentor_id == turn.person_id)))
-    coordinated = session.exec(
-        select(Membership.programme_id).where(
-            Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR
-        )
-    ).all()
+    coordinated = [p.id for p in people.coordinated_programmes(session, turn.person_id)]
     if coordinated:
         groups += [
             g

@@ -16,20 +16,11 @@ from bot import Turn
 from bot.domain import MatchProposal, Membership, Pair, PairStatus, Person, Programme, Role
 from bot.i18n import Lines, Raw, Text, _l, _n
 from bot.replies import Option
-from bot.services import matchmaking
+from bot.services import matchmaking, people
 from flows import pairing
 from flows import vocabulary as v
 
 TOPIC_LABELS = {o.value: o.label for o in v.TOPICS}
-
-
-def _programme(turn: Turn) -> Programme | None:
-    return turn.session.exec(
-        select(Programme)
-        .join(Membership, Membership.programme_id == Programme.id)
-        .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
-        .order_by(Programme.start.desc())
-    ).first()
 
 
 def _find(turn: Turn, programme: Programme, name: str, role: Role) -> int | None:
@@ -55,7 +46,7 @@ def _name(turn: Turn, person_id: int) -> str:
 
 
 def match(turn: Turn, args: tuple[str, ...]) -> None:
-    programme = _programme(turn)
+    programme = people.latest_coordinated(turn.session, turn.person_id)
     if programme is None:
         turn.say(_l("You don't coordinate a programme."))
         return

@@ -16,8 +16,9 @@ from bot import Turn
 from bot.domain import Identity, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
 from bot.services import meetings as store
+from bot.services import people
 from flows import stalled
-from flows.status import PAIR_STATES, coordinated
+from flows.status import PAIR_STATES
 
 MEETING_STATES = {
     MeetingStatus.PROPOSED: _l("proposed"),
@@ -68,7 +69,7 @@ def _next_meeting(session: Session, pair: Pair) -> Any:
 
 def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
     only_stalled = bool(args) and args[0].lower() in STALLED_WORDS
-    for programme in coordinated(turn):
+    for programme in people.coordinated_programmes(turn.session, turn.person_id):
         lines = []
         for pair in store.active_pairs(turn.session, programme.id or 0):
             state = store.state_of(turn.session, pair, turn.now)
@@ -102,7 +103,7 @@ def pair_command(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say(_l("Whose pair? For example: pair Anna."))
         return
     who = " ".join(args)
-    pairs = _find_pairs(turn, coordinated(turn), who)
+    pairs = _find_pairs(turn, people.coordinated_programmes(turn.session, turn.person_id), who)
     if not pairs:
         turn.say(_l("I couldn't find a pair with '{name}'.", name=who[:60]))
         return
@@ -156,7 +157,7 @@ def remind_command(turn: Turn, args: tuple[str, ...]) -> None:
     if not args:
         turn.say(_l("Whom should I remind? For example: remind Anna, or remind stalled."))
         return
-    programmes = coordinated(turn)
+    programmes = people.coordinated_programmes(turn.session, turn.person_id)
     if args[0].lower() in STALLED_WORDS:
         pairs = [
             pair

@@ -18,16 +18,14 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from bot import Behaviour, CommandSpec, Turn
-from bot.domain import Membership, MentorGroup, Person, Programme, Role
+from bot.domain import MentorGroup, Person, Programme
 from bot.domain.polls import Poll, PollStatus
 from bot.engine.inputs import parse_date
 from bot.i18n import Lines, Raw, Text, _l
 from bot.replies import Attachment
+from bot.services import people, reports
 from bot.services import polls as poll_store
-from bot.services import reports
 from flows.poll_answers import ANSWER_COMMAND, BUILTIN, PollAnswers, last_day
 
 AUDIENCE_WORDS = {
@@ -85,15 +83,6 @@ def parse_send(args: Sequence[str]) -> SendRequest | None:
     return SendRequest(words[0].lower(), audience, " ".join(group), anonymous, closes)
 
 
-def _programme(turn: Turn) -> Programme | None:
-    return turn.session.exec(
-        select(Programme)
-        .join(Membership, Membership.programme_id == Programme.id)
-        .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
-        .order_by(Programme.start.desc())
-    ).first()
-
-
 def _audience_label(turn: Turn, audience: str) -> Text:
     if audience.startswith("group:"):
         group = turn.session.get(MentorGroup, int(audience.removeprefix("group:")))
@@ -117,7 +106,7 @@ class PollCommand:
         )
 
     def run(self, turn: Turn, args: tuple[str, ...]) -> None:
-        programme = _programme(turn)
+        programme = people.latest_coordinated(turn.session, turn.person_id)
         if programme is None:
             turn.say(_l("You don't coordinate a programme."))
             return

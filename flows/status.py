@@ -13,7 +13,7 @@ from bot import Turn, outbox
 from bot.delivery import SEND
 from bot.domain import IntakeState, Membership, PollStatus, Programme, Role
 from bot.i18n import Lines, Text, _l
-from bot.services import closing
+from bot.services import closing, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
@@ -38,18 +38,8 @@ PAIR_STATES = {
 }
 
 
-def coordinated(turn: Turn) -> list[Programme]:
-    return list(
-        turn.session.exec(
-            select(Programme)
-            .join(Membership, Membership.programme_id == Programme.id)
-            .where(Membership.person_id == turn.person_id, Membership.role == Role.COORDINATOR)
-        ).all()
-    )
-
-
 def status(turn: Turn, args: tuple[str, ...]) -> None:
-    for programme in coordinated(turn):
+    for programme in people.coordinated_programmes(turn.session, turn.person_id):
         members = turn.session.exec(
             select(Membership).where(Membership.programme_id == programme.id)
         ).all()

@@ -155,6 +155,24 @@ def is_coordinator(session: Session, person_id: int, programme_id: int | None = 
     return session.exec(query).first() is not None
 
 
+def coordinated_programmes(session: Session, person_id: int) -> list[Programme]:
+    """The programmes the person coordinates."""
+    return list(
+        session.exec(
+            select(Programme)
+            .join(Membership, col(Membership.programme_id) == Programme.id)
+            .where(Membership.person_id == person_id, Membership.role == Role.COORDINATOR)
+            .order_by(col(Programme.id))
+        ).all()
+    )
+
+
+def latest_coordinated(session: Session, person_id: int) -> Programme | None:
+    """Of the programmes the person coordinates, the one that started last: the one a
+    coordinator's command is about."""
+    return max(coordinated_programmes(session, person_id), key=lambda p: p.start, default=None)
+
+
 def coordinators_of(session: Session, programme_id: int) -> list[int]:
     return list(
         session.exec(
