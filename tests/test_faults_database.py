@@ -24,12 +24,11 @@ from adapters.slack import SlackAdapter
 from bot.clock import FrozenClock
 from bot.delivery import SEND
 from bot.domain import Consent, FlowRun, Identity, OutboxItem, ProcessedEvent
-from bot.events import Message, PersonRef, SpaceKind, SpaceRef
 from bot.pacing import Pacer
 from bot.testing import build_core
 from tests.faults.postgres import HaltablePostgres
 from tests.faults.slack import FaultySlack
-from tests.slack.slack_fake import TEAM
+from tests.slack.support import direct_message as dm
 from tests.slack.support import slack_config
 
 USERS = [f"U{n:03d}DB" for n in range(12)]
@@ -62,15 +61,6 @@ def core(own_postgres: HaltablePostgres, slack: FaultySlack, clock: FrozenClock)
     core = build_core(own_postgres.fresh_database(), clock, {"slack": adapter})
     yield core
     core.store.dispose()
-
-
-def dm(user: str, text: str, event_id: str) -> Message:
-    return Message(
-        person=PersonRef("slack", TEAM, user),
-        space=SpaceRef("slack", TEAM, f"D{user}", SpaceKind.DIRECT),
-        event_id=event_id,
-        text=text,
-    )
 
 
 async def dispatch(core: Any) -> str | None:

@@ -22,11 +22,10 @@ from adapters.slack import SlackAdapter
 from bot.clock import FrozenClock
 from bot.delivery import SEND
 from bot.domain import OutboxItem
-from bot.events import Message, PersonRef, SpaceKind, SpaceRef
 from bot.pacing import Pacer
 from bot.testing import build_core
 from tests.faults.slack import FaultySlack, Mode
-from tests.slack.slack_fake import TEAM
+from tests.slack.support import direct_message as dm
 from tests.slack.support import slack_config
 
 USERS = [f"U{n:03d}PF" for n in range(6)]
@@ -58,15 +57,6 @@ def bot(slack: FaultySlack, database_url: str, clock: FrozenClock) -> Any:
     core = build_core(database_url, clock, {"slack": adapter})
     yield core
     core.store.dispose()
-
-
-def dm(user: str, text: str, event_id: str) -> Message:
-    return Message(
-        person=PersonRef("slack", TEAM, user),
-        space=SpaceRef("slack", TEAM, f"D{user}", SpaceKind.DIRECT),
-        event_id=event_id,
-        text=text,
-    )
 
 
 def outbox_rows(core: Any) -> list[OutboxItem]:

@@ -48,6 +48,28 @@ def user(user_id: str, name: str, bot: bool = False) -> dict[str, Any]:
 BOT_USER = user(BOT_ID, "maatje", bot=True)
 
 
+def message_object(channel_id: str, content: str, author: dict[str, Any]) -> dict[str, Any]:
+    """A message as Discord's API and gateway describe it."""
+    return {
+        "id": snowflake(),
+        "channel_id": channel_id,
+        "type": 0,
+        "content": content,
+        "author": author,
+        "timestamp": "2026-10-05T09:00:00.000000+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "components": [],
+        "flags": 0,
+    }
+
+
 @dataclass
 class Call:
     method: str
@@ -265,26 +287,6 @@ class FakeDiscord:
         self.channels[channel_id] = channel
         return channel
 
-    def message(self, channel_id: str, content: str, author: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": snowflake(),
-            "channel_id": channel_id,
-            "type": 0,
-            "content": content,
-            "author": author,
-            "timestamp": "2026-10-05T09:00:00.000000+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "components": [],
-            "flags": 0,
-        }
-
     def posted(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         """Messages the bot posted (in one channel), oldest first."""
         if channel_id is not None:
@@ -357,7 +359,7 @@ class FakeDiscord:
         if re.fullmatch(r"/webhooks/\d+/[^/]+(/messages/@original)?", path):
             if method == "DELETE":
                 return None
-            message = self.message("0", (body or {}).get("content") or "", BOT_USER)
+            message = message_object("0", (body or {}).get("content") or "", BOT_USER)
             return {**message, **(body or {}), "id": message["id"], "webhook_id": APP_ID}
         if match := re.fullmatch(r"/guilds/(\d+)/channels", path):
             if method == "GET":
@@ -422,7 +424,7 @@ class FakeDiscord:
                 if earlier.get("nonce") == body["nonce"]:
                     return _public(earlier)  # Discord answers a repeated nonce with the first
         message = {
-            **self.message(channel_id, body.get("content") or "", BOT_USER),
+            **message_object(channel_id, body.get("content") or "", BOT_USER),
             "components": body.get("components", []),
             "nonce": body.get("nonce"),
             "allowed_mentions": body.get("allowed_mentions"),

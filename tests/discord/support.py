@@ -15,12 +15,13 @@ from bot.core import Core, Outcome
 from bot.events import Event
 from tests.discord.discord_fake import (
     APP_ID,
-    BOT_ID,
+    BOT_USER,
     GUILD_ID,
     TIMEOUT,
     TOKEN,
     Call,
     FakeDiscord,
+    message_object,
     snowflake,
     user,
 )
@@ -63,22 +64,10 @@ def dm_channel(user_id: str) -> str:
 def message_create(
     user_id: str, content: str, channel_id: str | None = None, guild: bool = False, **extra: Any
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "id": snowflake(),
-        "channel_id": channel_id or dm_channel(user_id),
-        "type": 0,
-        "content": content,
-        "author": user(user_id, f"user{user_id[-3:]}"),
-        "timestamp": "2026-10-05T09:00:00.000000+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "flags": 0,
+    payload = {
+        **message_object(
+            channel_id or dm_channel(user_id), content, user(user_id, f"user{user_id[-3:]}")
+        ),
         **extra,
     }
     if guild:
@@ -160,24 +149,7 @@ def component(
     if values is not None:
         data["values"] = values
     channel = where.get("channel_id") or dm_channel(user_id)
-    bot_message = {
-        "id": snowflake(),
-        "channel_id": channel,
-        "type": 0,
-        "content": "…",
-        "author": user(BOT_ID, "maatje", bot=True),
-        "timestamp": "2026-10-05T09:00:00.000000+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "components": [],
-        "flags": 0,
-    }
+    bot_message = message_object(channel, "…", BOT_USER)
     return interaction_create(3, user_id, data, message=bot_message, **where)
 
 

@@ -6,33 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
-
-from bot.domain import MentorGroup, Pair, Person, Programme, Role
+from bot.domain import Role
 from tests.discord.discord_fake import GENERAL_ID
 from tests.discord.support import ANNA, CORA, slash
 from tests.discord.test_discord_matching import MAARTEN, enrol
+from tests.participants import pair_in_group
 
 
 async def test_poll_send_reaches_people_and_a_certificate_is_attached(start, clock: Any) -> None:
     h = await start()
     enrol(h, MAARTEN, "Maarten", Role.MENTOR, {})
     enrol(h, ANNA, "Anna", Role.MENTEE, {})
-    with h.core.store.session() as session:
-        programme = session.exec(select(Programme)).one()
-        ids = {p.display_name: p.id for p in session.exec(select(Person)).all()}
-        group = MentorGroup(programme_id=programme.id, mentor_id=ids["Maarten"], name="Maarten")
-        session.add(group)
-        session.flush()
-        session.add(
-            Pair(
-                programme_id=programme.id,
-                group_id=group.id,
-                mentor_id=ids["Maarten"],
-                mentee_id=ids["Anna"],
-                matched_at=clock.now(),
-            )
-        )
+    pair_in_group(h.core.store, clock.now(), "Maarten", "Anna")
 
     where = {"guild": True, "channel_id": GENERAL_ID}
     await h.send("INTERACTION_CREATE", slash(CORA, "poll", "send relationship to all", **where))

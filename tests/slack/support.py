@@ -17,8 +17,8 @@ import aiohttp
 from adapters.slack import SlackAdapter
 from bot.config import SlackConfig
 from bot.core import Home, Outcome
-from bot.events import Event, PersonRef
-from tests.slack.slack_fake import APP_TOKEN, BOT_TOKEN, FakeSlack
+from bot.events import Event, Message, PersonRef, SpaceKind, SpaceRef
+from tests.slack.slack_fake import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -82,6 +82,16 @@ class Running:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.adapter.port}"
+
+
+def direct_message(user: str, text: str, event_id: str) -> Message:
+    """What the adapter makes of `user` writing `text` in their direct chat with Maatje."""
+    return Message(
+        person=PersonRef("slack", TEAM, user),
+        space=SpaceRef("slack", TEAM, f"D{user}", SpaceKind.DIRECT),
+        event_id=event_id,
+        text=text,
+    )
 
 
 def sign(body: str, timestamp: int, secret: str = SECRET) -> str:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
-
-from bot.domain import MentorGroup, Pair, Person, Programme, Role
+from bot.domain import Role
+from tests.participants import pair_in_group
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.test_slack_matching import command, enrol
 from tests.slack.test_slack_with_core import start_bot
@@ -21,21 +20,7 @@ async def test_poll_send_reaches_people_and_a_certificate_is_uploaded(
     try:
         enrol(bot.core, "U0MAARTEN", "Maarten", Role.MENTOR, {})
         enrol(bot.core, "U0ANNA", "Anna", Role.MENTEE, {})
-        with bot.core.store.session() as session:
-            programme = session.exec(select(Programme)).one()
-            ids = {p: pid for p, pid in _people(session)}
-            group = MentorGroup(programme_id=programme.id, mentor_id=ids["Maarten"], name="Maarten")
-            session.add(group)
-            session.flush()
-            session.add(
-                Pair(
-                    programme_id=programme.id,
-                    group_id=group.id,
-                    mentor_id=ids["Maarten"],
-                    mentee_id=ids["Anna"],
-                    matched_at=clock.now(),
-                )
-            )
+        pair_in_group(bot.core.store, clock.now(), "Maarten", "Anna")
 
         await bot.post.command(command("poll send relationship to all"))
         await bot.settle()
@@ -55,7 +40,3 @@ async def test_poll_send_reaches_people_and_a_certificate_is_uploaded(
         assert "certificate-test-maarten.pdf" in str(complete)
     finally:
         await bot.adapter.stop()
-
-
-def _people(session: Any) -> list[tuple[str | None, int | None]]:
-    return [(p.display_name, p.id) for p in session.exec(select(Person)).all()]
