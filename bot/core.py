@@ -97,7 +97,7 @@ class Core:
                 outcome = await self._handle_while_reachable(event)
         except Exception:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
-            self._apologise(event)
+            await self.store.run(self._apologise, event)
             outcome = Outcome()
         self.kick()
         return outcome
@@ -288,15 +288,19 @@ class Core:
 
     async def resume(self, ref: PersonRef, space: SpaceRef) -> None:
         """Ask the pending question again (the console does this when it starts)."""
+        if await self.store.run(self._resume, ref, space):
+            self.kick()
+
+    def _resume(self, ref: PersonRef, space: SpaceRef) -> bool:
         now = self.clock.now()
         with self.store.session() as session:
             identity = self._identity(session, ref)
             run = self.engine.active_run(session, identity.person_id, space) if identity else None
             if run is None:
-                return
+                return False
             messages = self.engine.reask(session, run, now, ref, _l("Welcome back! We were here:"))
             enqueue_outbound(session, messages, f"resume:{run.id}:{uuid.uuid4().hex}", now)
-        self.kick()
+        return True
 
     @staticmethod
     def _identity(session: Session, ref: PersonRef) -> Identity | None:
@@ -325,7 +329,11 @@ class Core:
 
     # -- overview ------------------------------------------------------------------------
 
-    def home(self, ref: PersonRef) -> Home:
+    async def home(self, ref: PersonRef) -> Home:
+        """A person's overview, read on the store's threads (Slack asks it on the event loop)."""
+        return await self.store.run(self._home, ref)
+
+    def _home(self, ref: PersonRef) -> Home:
         with self.store.session() as session:
             identity = self._identity(session, ref)
             person = session.get(Person, identity.person_id) if identity else None
