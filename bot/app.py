@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import outbox, retention
+from bot import outbox, profiles, retention
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour
 from bot.clock import Clock
@@ -105,7 +105,10 @@ def build(
         **behaviour.jobs,
         **{kind: _with_work(engine, job) for kind, job in behaviour.work_jobs.items()},
     }
-    actions = {OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened)}
+    actions = {
+        OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened),
+        profiles.REFRESH: profiles.ProfileRefresh(store, registry),
+    }
     dispatcher = Dispatcher(
         store,
         clock,

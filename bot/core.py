@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from bot import outbox, spaces
+from bot import outbox, profiles, spaces
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
@@ -35,7 +35,7 @@ from bot.events import (
     SpaceKind,
     SpaceRef,
 )
-from bot.i18n import DEFAULT_LANGUAGE, Translator, _l
+from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
 from bot.keyed_locks import KeyedLocks
 from bot.services import people, programmes
 from bot.store import Store
@@ -46,11 +46,13 @@ STORE_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15)
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an adapter needs back at once: inline form errors (translated), or that the event
-    was a duplicate."""
+    """What an adapter needs back at once: inline form errors (translated), that the event
+    was a duplicate, or that a click was not taken (another member's question: the platform
+    leaves its buttons as they are)."""
 
     form_errors: dict[str, str] | None = None
     duplicate: bool = False
+    declined: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,18 +160,17 @@ class Core:
             )
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Outcome(duplicate=True)
-            person = people.resolve(session, event.person, now, event.space, event.locale)
+            person, identity = people.resolve(session, event.person, now, event.space, event.locale)
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
             )
-            if event.display_name and people.has_consented(session, person.id or 0):
-                person.display_name = event.display_name[:200]
-                session.add(person)
+            profiles.note_event(session, person, event)
             turn = self._turn(session, person, event, now)
-            errors = self._dispatch(turn, event)
+            errors, declined = self._dispatch(turn, event)
             enqueue_outbound(
                 session, turn.outbound, f"msg:{event.person.platform}:{event.event_id}", now
             )
+            profiles.plan(session, person, identity, now)  # after the replies: they go first
             if errors:
                 language = people.language_of(session, person)
                 return Outcome(
@@ -178,14 +179,15 @@ class Core:
                         for name, text in errors.items()
                     }
                 )
-        return Outcome()
+        return Outcome(declined=declined)
 
-    def _dispatch(self, turn: Turn, event: Event):
+    def _dispatch(self, turn: Turn, event: Event) -> tuple[dict[str, Text] | None, bool]:
+        """Run the event; returns a form's errors and whether a click was declined."""
         match event:
             case Command():
                 self._command(turn, event.name, event.args)
             case Choice():
-                self._choice(turn, event)
+                return None, self._choice(turn, event)
             case FormSubmitted():
                 return self._form(turn, event)
             case Message():
@@ -198,7 +200,7 @@ class Core:
                             turn.session, run, event.text, turn.now, turn.person_ref
                         )
                     )
-        return None
+        return None, False
 
     def _command(self, turn: Turn, name: str, args: tuple[str, ...]) -> None:
         turn.private = True
@@ -231,36 +233,57 @@ class Core:
                 )
             )
 
-    def _choice(self, turn: Turn, event: Choice) -> None:
+    def _choice(self, turn: Turn, event: Choice) -> bool:
+        """Take a click; False when it was someone else's question."""
         if event.token.startswith("c:"):
             name, *args = event.token[2:].split(":")
             self._command(turn, name, (*args, *event.values))
-            return
+            return False
         parsed = parse_token(event.token)
         run = turn.session.get(FlowRun, parsed[0]) if parsed else None
-        if parsed is None or run is None or run.person_id != turn.person_id:
+        if run is not None and run.person_id != turn.person_id:
+            self._someone_elses(turn, run)
+            return True
+        if parsed is None or run is None:
             turn.say(_l("That button no longer works. Send me a message to continue."))
-            return
+            return False
         if run.status != RunStatus.ACTIVE:
             turn.say(_l("That question has already been answered."))
-            return
+            return False
         turn.outbound.extend(
             self.engine.answer_choice(
                 turn.session, run, parsed[1], event.values, turn.now, turn.person_ref
             )
         )
+        return False
 
-    def _form(self, turn: Turn, event: FormSubmitted):
+    def _form(self, turn: Turn, event: FormSubmitted) -> tuple[dict[str, Text] | None, bool]:
         parsed = parse_token(event.form_id)
         run = turn.session.get(FlowRun, parsed[0]) if parsed else None
-        if parsed is None or run is None or run.person_id != turn.person_id:
+        if run is not None and run.person_id != turn.person_id:
+            self._someone_elses(turn, run)
+            return None, True
+        if parsed is None or run is None:
             turn.say(_l("That form no longer works. Send me a message to continue."))
-            return None
+            return None, False
         messages, errors = self.engine.answer_form(
             turn.session, run, parsed[1], dict(event.values), turn.now, turn.person_ref
         )
         turn.outbound.extend(messages)
-        return errors
+        return errors, False
+
+    @staticmethod
+    def _someone_elses(turn: Turn, run: FlowRun) -> None:
+        """A button or form of another member's question in a shared space: say whose it is,
+        to the one who clicked only."""
+        owner = turn.session.get(Person, run.person_id)
+        name = (owner.display_name if owner else None) or "?"
+        turn.private = True
+        if run.status == RunStatus.ACTIVE:
+            turn.say(_l("This one is for {name}: only they can answer it.", name=name))
+        else:
+            turn.say(_l("That question was for {name}, and it has been answered.", name=name))
+        turn.private = False
 
     def _turn(self, session: Session, person: Person, event: Event, now: datetime) -> Turn:
         language = people.language_of(session, person)
@@ -271,7 +294,7 @@ class Core:
         try:
             now = self.clock.now()
             with self.store.session() as session:
-                person = people.resolve(session, event.person, now)
+                person, _ = people.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)
                 turn.say(

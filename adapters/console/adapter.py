@@ -102,7 +102,11 @@ class ConsoleAdapter:
         return SpaceRef(PLATFORM, self.workspace, channel, kind)
 
     async def profile(self, person: PersonRef) -> Profile:
+        """The demo's seeded names (the console has no other profile)."""
         return Profile(display_name=self.names.get(person.user_id))
+
+    def mention(self, user_id: str, name: str) -> str:
+        return "@" + self.escape(name)
 
 
 def create_adapter(config: Config, **options: object) -> ConsoleAdapter:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from adapters.discord import commands
+from adapters.discord import commands, profiles
 from adapters.discord import escape as _escape
 from adapters.discord.connection import Client, point_at
-from adapters.discord.delivery import Delivery, Interactions, classify
+from adapters.discord.delivery import Delivery, Interactions
 from adapters.discord.forms import Forms
 from adapters.discord.listeners import Listeners
 from adapters.discord.parse import PLATFORM
@@ -274,11 +274,11 @@ class DiscordAdapter:
     async def profile(self, person: PersonRef) -> Profile:
         if self.client is None:
             raise DeliveryError("discord: the adapter is not running")
-        try:
-            user = await self.client.http.get_user(int(person.user_id))
-        except Exception as exc:
-            raise classify(exc) from exc
-        return Profile(display_name=user.get("global_name") or user.get("username") or None)
+        return await profiles.lookup(self.client.http, self.config.guild_ids, person.user_id)
+
+    def mention(self, user_id: str, name: str) -> str:
+        """A user mention; the post lets exactly the mentioned users be notified."""
+        return f"<@{user_id}>" if user_id.isdigit() else self.escape(name)
 
 
 def create_adapter(config: Config, **options: Any) -> DiscordAdapter:

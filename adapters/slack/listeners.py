@@ -160,7 +160,9 @@ class Listeners:
         """Replace the buttons of a shared message by what was chosen, so no one clicks twice."""
         container = body.get("container") or {}
         message = body.get("message") or {}
-        if getattr(outcome, "duplicate", False) or container.get("is_ephemeral"):
+        if getattr(outcome, "duplicate", False) or getattr(outcome, "declined", False):
+            return  # a repeat, or another member's question: its buttons stay for them
+        if container.get("is_ephemeral"):
             return
         if not message.get("ts"):
             return

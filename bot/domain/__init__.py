@@ -5,7 +5,7 @@ from bot.domain.goals import CheckIn, Goal, GoalStatus
 from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
 from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
-from bot.domain.people import Consent, Identity, IntakeAnswer, Person
+from bot.domain.people import Consent, Identity, IntakeAnswer, Person, Source
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
     GroupMember,
@@ -46,4 +46,5 @@ __all__ = [
     "ProposalStatus",
     "Role",
     "RunStatus",
+    "Source",
 ]

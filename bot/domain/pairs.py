@@ -37,7 +37,7 @@ class Pair(SQLModel, table=True):
     reasons: list[Any] = Field(default_factory=list, sa_type=JSON)
     space_platform: str | None = Field(default=None, max_length=20)
     space_workspace: str | None = Field(default=None, max_length=64)
-    space_channel: str | None = Field(default=None, max_length=64)
+    space_channel: str | None = Field(default=None, max_length=64, index=True)
     guide: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     """The kennismakingsgids: each side's answers, under "mentor" and "mentee"."""
     agreement: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

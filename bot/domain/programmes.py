@@ -73,7 +73,7 @@ class MentorGroup(SQLModel, table=True):
     name: str = Field(max_length=100)
     space_platform: str | None = Field(default=None, max_length=20)
     space_workspace: str | None = Field(default=None, max_length=64)
-    space_channel: str | None = Field(default=None, max_length=64)
+    space_channel: str | None = Field(default=None, max_length=64, index=True)
 
 
 class GroupMember(SQLModel, table=True):

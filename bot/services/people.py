@@ -2,7 +2,7 @@
 
 Before someone consents, Maatje keeps only what it needs to hold the conversation: their
 platform account id, the position in the conversation and, when the platform tells us, their
-language. Names and answers are stored only after a yes.
+language. Names, time zones and answers are stored only after a yes (`bot.profiles`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def resolve(
     now: datetime,
     space: SpaceRef | None = None,
     locale: str | None = None,
-) -> Person:
-    """The person behind a platform account, created on first contact."""
+) -> tuple[Person, Identity]:
+    """The person behind a platform account and that account, created on first contact."""
     identity = session.exec(
         select(Identity).where(
             Identity.platform == ref.platform,
@@ -59,7 +59,7 @@ def resolve(
         identity.direct_channel = space.channel_id
     session.add(identity)
     session.flush()
-    return person
+    return person, identity
 
 
 def has_consented(session: Session, person_id: int) -> bool:
@@ -144,6 +144,12 @@ def reader(session: Session, person: Person) -> tuple[str, str]:
     language = person.language or _programme_language(session, programme)
     timezone = person.timezone or (programme.timezone if programme else "UTC")
     return language, timezone
+
+
+def may_store_profile(session: Session, person_id: int) -> bool:
+    """Whether the platform's name and time zone may be stored: after consent, or for a
+    coordinator (their role comes from the configuration, not from an intake)."""
+    return has_consented(session, person_id) or is_coordinator(session, person_id)
 
 
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:

@@ -46,6 +46,7 @@ def user(user_id: str, name: str, bot: bool = False) -> dict[str, Any]:
 
 
 BOT_USER = user(BOT_ID, "maatje", bot=True)
+UNKNOWN_MEMBER = {"message": "Unknown Member", "code": 10007}
 
 
 def message_object(channel_id: str, content: str, author: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +105,9 @@ class FakeDiscord:
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.thread_members: dict[str, set[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, dict[str, Any]] = {}
+        """Members of the guild by user id (as `GET /guilds/{guild}/members/{user}` returns)."""
         self.roles = [
             {"id": GUILD_ID, "name": "@everyone", "permissions": "0", "position": 0},
             {"id": "800000000000000077", "name": "Coordinators", "permissions": "0"},
@@ -287,6 +291,19 @@ class FakeDiscord:
         self.channels[channel_id] = channel
         return channel
 
+    def add_member(self, user_id: str, username: str, global_name: str, nick: str | None = None):
+        """A person on Discord who is a member of the guild (their user and member objects)."""
+        self.users[user_id] = {**user(user_id, username), "global_name": global_name}
+        self.members[user_id] = {
+            "user": self.users[user_id],
+            "nick": nick,
+            "roles": [],
+            "joined_at": "2026-09-01T00:00.000000+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
+
     def posted(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         """Messages the bot posted (in one channel), oldest first."""
         if channel_id is not None:
@@ -321,6 +338,8 @@ class FakeDiscord:
                 return _json(fault.body, fault.status, fault.headers)
         answer = self._answer(request.method, path, body, files)
         self._record(call)
+        if answer is UNKNOWN_MEMBER:
+            return _json(UNKNOWN_MEMBER, 404)
         if answer is None:
             return web.Response(status=204)
         return _json(answer)
@@ -348,7 +367,9 @@ class FakeDiscord:
             recipient = str(body["recipient_id"])
             return {"id": f"55{recipient[-16:].rjust(16, '0')}", "type": 1, "recipients": []}
         if match := re.fullmatch(r"/users/(\d+)", path):
-            return user(match[1], f"user{match[1][-3:]}")
+            return self.users.get(match[1]) or user(match[1], f"user{match[1][-3:]}")
+        if match := re.fullmatch(r"/guilds/\d+/members/(\d+)", path):
+            return self.members.get(match[1], UNKNOWN_MEMBER)
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
             return self._post_message(match[1], body, files)
         if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
@@ -381,7 +402,7 @@ class FakeDiscord:
                     "locked": False,
                     "invitable": False,
                     "auto_archive_duration": body.get("auto_archive_duration", 10080),
-                    "archive_timestamp": "2026-10-05T09:00:00.000000+00:00",
+                    "archive_timestamp": "2026-10-05T09:00.000000+00:00",
                 },
             )
             self.thread_members[thread["id"]] = {BOT_ID}
