@@ -54,7 +54,6 @@ def _welcome_group(work: Work, group: MentorGroup, space: SpaceRef, welcome: lis
                 )
             ),
             space=space,
-            language=programme.language,
         )
     else:
         newcomers = [_name(work, m) for m in mentees if m in welcome]
@@ -62,7 +61,6 @@ def _welcome_group(work: Work, group: MentorGroup, space: SpaceRef, welcome: lis
             group.mentor_id,
             Reply(_l("Welcome to the group, {names}!", names=newcomers)),
             space=space,
-            language=programme.language,
         )
     for mentee in (m for m in mentees if m in welcome):
         others = [_name(work, m) for m in mentees if m != mentee]
@@ -101,7 +99,6 @@ def _welcome_pair(work: Work, pair: Pair, space: SpaceRef) -> None:
             )
         ),
         space=space,
-        language=programme.language,
     )
     for person_id, side in ((pair.mentor_id, "mentor"), (pair.mentee_id, "mentee")):
         person = work.session.get(Person, person_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.domain import Pair, Person, Programme
+from bot.domain import Pair, Person
 from bot.engine import Flow, FlowContext, FormInput, MultiChoice, Outbound, SingleChoice, Step
 from bot.i18n import Lines, Text, _l
 from bot.replies import Field, FieldKind, Option, Reply
@@ -53,8 +53,6 @@ def _finish(ctx: FlowContext) -> None:
     pair.guide = {**pair.guide, side: part}
     ctx.session.add(pair)
     waiting_for = [s for s in SIDES if s not in pair.guide]
-    programme = ctx.session.get(Programme, pair.programme_id)
-    language = programme.language if programme else None
     if waiting_for:
         ctx.outbound.append(
             _post(
@@ -66,7 +64,6 @@ def _finish(ctx: FlowContext) -> None:
                     name=_name(ctx, ctx.person.id),
                     other=_other_name(ctx),
                 ),
-                language,
             )
         )
         return
@@ -81,7 +78,6 @@ def _finish(ctx: FlowContext) -> None:
                 "The kennismakingsgids is complete — thank you both! Here it is:\n\n{guide}",
                 guide=guide,
             ),
-            language,
         )
     )
     for person_id in (pair.mentor_id, pair.mentee_id):
@@ -92,9 +88,9 @@ def _finish(ctx: FlowContext) -> None:
     ctx.outbound.extend(meetings.start_plan(ctx.session, pair, ctx.now))
 
 
-def _post(pair: Pair, ctx: FlowContext, text: Text, language: str | None) -> Outbound:
-    """A message in the pair's space, in the programme's language."""
-    return Outbound(pair.mentor_id, Reply(text), ctx.space, None, language)
+def _post(pair: Pair, ctx: FlowContext, text: Text) -> Outbound:
+    """A message for both in the pair's space (rendered for both when it is sent)."""
+    return Outbound(pair.mentor_id, Reply(text), ctx.space)
 
 
 def _name(ctx: FlowContext, person_id: int | None) -> str:
