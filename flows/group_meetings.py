@@ -176,7 +176,7 @@ def plan(turn: Turn, args: tuple[str, ...]) -> None:
                 "The next meeting of {group} is already planned: {when}. To change it, type "
                 "'groupmeeting move' or 'groupmeeting cancel'.",
                 group=group.name,
-                **msg.when(turn.session, turn.person_id, current.starts_at),
+                when=current.starts_at,
             )
         )
         return
@@ -250,10 +250,7 @@ def start_poll(turn: Turn, group: MentorGroup, previous: Meeting | None = None) 
     )
     for person_id in members:
         choices = (
-            *(
-                Option(str(index), msg.when(session, person_id, slot)["when"])
-                for index, slot in enumerate(slots)
-            ),
+            *(Option(str(index), _l("{when}", when=slot)) for index, slot in enumerate(slots)),
             Option(NONE, _l("None of these")),
         )
         params = {"number": meeting.number, "group": group.name, "deadline": deadline}
@@ -271,7 +268,7 @@ def start_poll(turn: Turn, group: MentorGroup, previous: Meeting | None = None) 
                 "time that suits most of you, once everyone has answered or on {deadline}, the "
                 "meeting stays where it is.",
                 **params,
-                **msg.when(session, person_id, previous.starts_at),
+                when=previous.starts_at,
             )
         token = f"c:groupvote:{meeting.id}"
         reply = Reply(text, choices=choices, choice_token=token, multiple=True)
@@ -319,7 +316,7 @@ def groupvote(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say(
             _l(
                 "This poll is closed: the meeting is planned for {when} (your time).",
-                **msg.when(session, turn.person_id, meeting.starts_at),
+                when=meeting.starts_at,
             )
         )
         return
@@ -417,14 +414,14 @@ def close(
                 **params,
             )
         )
-        messages.append(Outbound(group.mentor_id, Reply(post), space, None, programme.language))
+        messages.append(Outbound(group.mentor_id, Reply(post), space))
     for person_id in members:
         params = {
             "number": meeting.number,
             "group": group.name,
             "count": count,
             "total": len(members),
-            **msg.when(session, person_id, meeting.starts_at),
+            "when": meeting.starts_at,
         }
         chose = index in votes.get(str(person_id), [])
         text = CHOSEN[(replaced is not None, chose)]
@@ -467,7 +464,7 @@ def _nothing_chosen(session: Session, poll: Meeting, group: MentorGroup, person_
             "answered, so it stays on {when} (your time).",
             number=poll.number,
             group=group.name,
-            **msg.when(session, person_id, replaced.starts_at),
+            when=replaced.starts_at,
         )
     return _l(
         "None of the proposed times for group meeting {number} of {group} suits anyone who "

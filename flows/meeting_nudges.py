@@ -115,7 +115,7 @@ def nudge(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
             hours,
             number=meeting.number,
             other=store.name(session, store.other_of(pair, person_id)),
-            **msg.when(session, person_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         messages.append(Outbound(person_id, Reply(text)))
     return messages
@@ -140,7 +140,7 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
             mentee=store.name(session, pair.mentee_id),
             theme=theme,
             exercise=exercise,
-            **msg.when(session, pair.mentor_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         messages.append(Outbound(pair.mentor_id, Reply(text)))
     if _awake(session, pair.mentee_id, now):
@@ -152,7 +152,7 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
             "• What would you most like to talk about this time?",
             number=meeting.number,
             mentor=store.name(session, pair.mentor_id),
-            **msg.when(session, pair.mentee_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         messages.append(Outbound(pair.mentee_id, Reply(text)))
     return messages

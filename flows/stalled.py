@@ -182,7 +182,7 @@ def _cancel_for_ended_pairs(
                 "cancelled. The attached file removes it from your calendar.",
                 other=store.name(session, store.other_of(pair, person_id)),
                 number=meeting.number,
-                **msg.when(session, person_id, meeting.starts_at),
+                when=meeting.starts_at,
             )
             attachment = msg.invite(session, meeting, pair, person_id, now, cancel=True)
             messages.append(Outbound(person_id, Reply(text, files=(attachment,))))

@@ -110,7 +110,7 @@ async def test_coordinator_commands(make_app, clock) -> None:
 
     await chat.command("cora", "pairs")
     listing = chat.last("cora")
-    assert "Maarten and Anna: meeting planned; next meeting: Oct 13, 2026" in listing
+    assert "Maarten and Anna: meeting planned; next meeting: Tuesday, October 13, 2026" in listing
     assert "Mila and Bram: stalled" in listing
     await chat.command("cora", "pairs", "stalled")
     assert "Maarten" not in chat.last("cora") and "Mila and Bram" in chat.last("cora")
