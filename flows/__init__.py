@@ -34,6 +34,7 @@ from flows import (
     pairs,
     pause,
     polls,
+    profile,
     stalled,
     status,
 )
@@ -59,6 +60,12 @@ def behaviour() -> Behaviour:
         ),
         CommandSpec(
             "privacy", commands.privacy, _l("see, download or erase what I store about you")
+        ),
+        CommandSpec("name", profile.name_command, _l("the name others see: 'name Anna de Vries'")),
+        CommandSpec(
+            "timezone",
+            profile.timezone_command,
+            _l("the time zone I show times in: 'timezone New York'"),
         ),
         CommandSpec(
             "meeting", meetings.meeting_command, _l("your next meeting; propose another time")

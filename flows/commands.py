@@ -83,8 +83,9 @@ def privacy(turn: Turn, args: tuple[str, ...]) -> None:
     export = people.export(turn.session, turn.person)
     turn.say(
         _l(
-            "What I store about you: your chat account ids ({accounts}), your language, the "
-            "programmes you take part in ({programmes}), your consent ({consents}), your intake "
+            "What I store about you: your chat account ids ({accounts}), your name, time zone "
+            "and language, the programmes you take part in ({programmes}), your consent "
+            "({consents}), your intake "
             "answers ({answers}) and the state of our conversations ({conversations}). "
             "Coordinators see your intake answers and progress; a mentor or mentee sees only "
             "what is needed for your meetings.\n\nYou can download all of it or erase it.",
