@@ -160,7 +160,7 @@ class Core:
             )
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Outcome(duplicate=True)
-            person, identity = people.resolve(session, event.person, now, event.space, event.locale)
+            person, identity = people.resolve(session, event.person, now, event.space)
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
             )

@@ -40,9 +40,14 @@ NAME_LENGTH = 200
 
 
 def note_event(session: Session, person: Person, event: Event) -> None:
-    """Store what the event says about its sender, where allowed: a name when none is known
-    yet (the daily lookup keeps it current), the zone the platform reports."""
+    """Store what the event says about its sender, where allowed: the language when none is
+    known yet (before consent too), a name when none is known yet (the daily lookup keeps it
+    current), the zone the platform reports."""
     assert person.id is not None
+    language = normalise_language(event.locale)
+    if language and person.language is None:
+        person.language = language
+        session.add(person)
     name = (event.display_name or "").strip()[:NAME_LENGTH]
     zone = zones.valid(event.timezone)
     wants_name = bool(name) and person.display_name is None

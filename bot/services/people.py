@@ -23,7 +23,7 @@ from bot.domain import (
     Role,
 )
 from bot.events import PersonRef, SpaceKind, SpaceRef
-from bot.i18n import DEFAULT_LANGUAGE, normalise_language
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
 
 
@@ -32,7 +32,6 @@ def resolve(
     ref: PersonRef,
     now: datetime,
     space: SpaceRef | None = None,
-    locale: str | None = None,
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact."""
     identity = session.exec(
@@ -43,7 +42,7 @@ def resolve(
         )
     ).first()
     if identity is None:
-        person = Person(created_at=now, language=normalise_language(locale))
+        person = Person(created_at=now)
         session.add(person)
         session.flush()
         assert person.id is not None

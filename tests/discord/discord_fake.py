@@ -381,7 +381,14 @@ class FakeDiscord:
             if method == "DELETE":
                 return None
             message = message_object("0", (body or {}).get("content") or "", BOT_USER)
-            return {**message, **(body or {}), "id": message["id"], "webhook_id": APP_ID}
+            attachments = [_attachment(a, files) for a in (body or {}).get("attachments") or []]
+            return {
+                **message,
+                **(body or {}),
+                "id": message["id"],
+                "webhook_id": APP_ID,
+                "attachments": attachments,
+            }
         if match := re.fullmatch(r"/guilds/(\d+)/channels", path):
             if method == "GET":
                 return [c for c in self.channels.values() if c["type"] != 12]
@@ -453,6 +460,14 @@ class FakeDiscord:
         }
         posted.append(message)
         return _public(message)
+
+
+def _attachment(sent: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+    """An uploaded file as Discord describes it in the message it answers with."""
+    name = sent.get("filename", "")
+    url = f"https://cdn.example/attachments/{name}"
+    size = len(files.get(name, b""))
+    return {"id": snowflake(), "filename": name, "size": size, "url": url, "proxy_url": url}
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:
