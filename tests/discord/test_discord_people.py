@@ -33,14 +33,17 @@ from tests.discord.discord_fake import GENERAL_ID, FakeDiscord
 from tests.discord.support import (
     ANNA,
     CORA,
+    MENTEE_FORM,
+    MENTOR_FORM,
+    MENTOR_TYPED,
     Harness,
     button,
     component,
     custom_ids,
     dm_channel,
+    intake,
     make_adapter,
-    message_create,
-    modal_submit,
+    mentee_typed,
     slash,
 )
 from tests.meeting_support import AGREEMENT, GUIDE
@@ -65,44 +68,16 @@ async def discord(fake: FakeDiscord, database_url: str, clock) -> AsyncIterator[
     core.store.dispose()
 
 
-async def intake(h: Harness, who: str, role: str, form: dict[str, str], typed: list[str]):
-    dm = dm_channel(who)
-    await h.send("MESSAGE_CREATE", message_create(who, "hello"))
-    consent = h.last_post(dm)
-    assert "Mag ik je antwoorden" in consent["content"]  # a DM carries no locale: Dutch
-    await h.send("INTERACTION_CREATE", component(who, button(consent, "Ja")))
-    asked = h.last_post(dm)  # the click did carry one (en-US): English from here on
-    assert "Are you joining as a mentee" in asked["content"]
-    await h.send("INTERACTION_CREATE", component(who, button(asked, role)))
-    [open_form] = custom_ids(h.last_post(dm))
-    modal = (await h.interact(component(who, open_form))).body["data"]
-    await h.send("INTERACTION_CREATE", modal_submit(who, modal["custom_id"], form))
-    for text in typed:
-        await h.send("MESSAGE_CREATE", message_create(who, text))
-    assert "intake is complete" in h.last_post(dm)["content"]
-
-
 def texts(h: Harness, channel: str) -> list[str]:
     return [m["content"] for m in h.fake.posted(channel)]
 
 
 async def test_names_languages_and_the_zone_a_person_typed_over_discord(discord, clock) -> None:
     h = discord
-    await intake(
-        h,
-        MAARTEN,
-        "As a mentor",
-        {"field": "Law", "current": "Lawyer"},
-        ["1,2", "2", "2,4", "2,3", "20-10-2026", "3", "1", "Coaching", "1", "yes"],
-    )
-    anna_typed = ["Plans", "1", "2", "2", "20-10-2026", "3", "1", "1", "no", "4", "Why not"]
-    await intake(
-        h,
-        ANNA,
-        "As a mentee",
-        {"programme": "Law", "year": "1"},
-        [*anna_typed, "New York", "yes"],
-    )
+    consent = "Ja"  # a DM carries no locale: Dutch, until the click tells Maatje (en-US)
+    await intake(h, MAARTEN, "As a mentor", MENTOR_FORM, MENTOR_TYPED, yes=consent)
+    await intake(h, ANNA, "As a mentee", MENTEE_FORM, mentee_typed("2", "New York"), consent)
+    assert "Mag ik je antwoorden" in texts(h, dm_channel(ANNA))[0]
     asked_zone = [t for t in texts(h, dm_channel(ANNA)) if "Which time zone" in t]
     assert len(asked_zone) == 1 and "Europe/Amsterdam, the programme's" in asked_zone[0]
 

@@ -30,7 +30,14 @@ from bot.testing import build_core, programme_config
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.support import slack_config
 from tests.slack.test_slack_with_core import Bot
-from tests.slack.workspace import Member, Workspace
+from tests.slack.workspace import (
+    MENTEE_FORM,
+    MENTOR_FORM,
+    MENTOR_TYPED,
+    Member,
+    Workspace,
+    mentee_typed,
+)
 
 DIVIDER = "\n\n—\n\n"
 SECONDS = re.compile(r"\d:\d\d:\d\d")
@@ -51,43 +58,20 @@ async def slack(fake_slack: FakeSlack, database_url: str, clock) -> AsyncIterato
     core.store.dispose()
 
 
-async def intake(person: Member, role: str, form: dict[str, str], answers: list[str]) -> None:
-    """Consent and role by button, the first form in its modal, the rest typed."""
-    await person.say("hello")
-    await person.click(person.last(), "yes")
-    await person.click(person.last(), role)
-    assert (await person.fill(person.last(), form)) is None  # accepted
-    for answer in answers:
-        await person.say(answer)
-
-
-MENTEE = ["My plans", "1", "2", "{dayparts}", "20-10-2026", "3", "1", "1", "no", "4", "Why not"]
-
-
 async def everyone_matched(slack: Workspace) -> tuple[Member, Member, Member, Member]:
     cora, maarten, anna, bram = (
         slack.member(u) for u in ("UCOORD", "U0MAARTEN", "U0ANNA", "U0BRAM")
     )
-    await intake(
-        maarten,
-        "mentor",
-        {"field": "Law", "current": "Lawyer"},
-        ["1,2", "2", "2,4", "2,3", "20-10-2026", "3", "1", "Coaching", "yes"],
-    )
+    await maarten.intake("mentor", MENTOR_FORM, MENTOR_TYPED)
     # Anna's afternoons in New York are Maarten's evenings in Amsterdam
-    await intake(anna, "mentee", {"programme": "Law", "year": "1"}, [*fill(MENTEE, "2"), "yes"])
-    bram_answers = [a.replace("no", "nee") for a in fill(MENTEE, "3")]
-    await intake(bram, "mentee", {"programme": "Law", "year": "2"}, [*bram_answers, "ja"])
+    await anna.intake("mentee", MENTEE_FORM, mentee_typed("2"))
+    await bram.intake("mentee", MENTEE_FORM, mentee_typed("3", "nee", "ja"))
     assert "intake is complete" in anna.texts()[-1]
     assert "je intake is compleet" in bram.texts()[-1]
     assert not any("time zone" in t for t in anna.texts())  # Slack told Maatje her zone
     await cora.command("match")
     await cora.command("match approve")
     return cora, maarten, anna, bram
-
-
-def fill(answers: list[str], dayparts: str) -> list[str]:
-    return [a.replace("{dayparts}", dayparts) for a in answers]
 
 
 async def test_names_and_languages_from_slack_reach_every_space_and_file(slack) -> None:

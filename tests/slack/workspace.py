@@ -5,8 +5,7 @@ way it does in production.
 
     slack = Workspace(bot)
     anna = slack.member("U0ANNA")
-    await anna.say("hello")
-    await anna.click(anna.last(), "yes")
+    await anna.intake("mentee", MENTEE_FORM, mentee_typed())
 """
 
 from __future__ import annotations
@@ -22,6 +21,17 @@ from tests.slack.support import load_payload
 from tests.slack.test_slack_with_core import Bot
 
 _n = itertools.count(1)
+
+MENTOR_FORM = {"field": "Law", "current": "Lawyer"}
+MENTOR_TYPED = ["1,2", "2", "2,4", "2,3", "20-10-2026", "3", "1", "Coaching", "yes"]
+"""A mentor's typed intake answers: 2 mentees, Tuesdays and Thursdays, afternoons and
+evenings, either language (Slack reports the zone, so it is not asked)."""
+MENTEE_FORM = {"programme": "Law", "year": "1"}
+
+
+def mentee_typed(dayparts: str = "3", no: str = "no", yes: str = "yes") -> list[str]:
+    """A mentee's typed intake answers: Tuesdays at `dayparts`, either language."""
+    return ["My plans", "1", "2", dayparts, "20-10-2026", "3", "1", "1", no, "4", "Why", yes]
 
 
 @dataclass
@@ -60,11 +70,20 @@ class Member:
 
     # -- what they do
 
+    async def intake(self, role: str, form: dict[str, str], typed: list[str]) -> None:
+        """Consent and role by button, the first form in its modal, the rest typed."""
+        await self.say("hello")
+        await self.click(self.last(), "yes")
+        await self.click(self.last(), role)
+        assert (await self.fill(self.last(), form)) is None  # accepted
+        for answer in typed:
+            await self.say(answer)
+
     async def say(self, text: str) -> None:
         """A direct message to Maatje."""
         body = load_payload("event_message_im.json")
         n = next(_n)
-        body["event_id"] = f"Ev{n:08d}"
+        body["event_id"] = f"EvWS{n:06d}"
         body["event"].update(
             user=self.user_id, text=text, channel=self.dm, ts=f"1700003000.{n:06d}"
         )
@@ -75,7 +94,7 @@ class Member:
         """`@Maatje text` in a channel (how answers are typed in a pair space)."""
         body = load_payload("event_app_mention.json")
         n = next(_n)
-        body["event_id"] = f"Ev{n:08d}"
+        body["event_id"] = f"EvWS{n:06d}"
         body["event"].update(
             user=self.user_id,
             text=f"<@{BOT_USER}> {text}",
@@ -98,7 +117,7 @@ class Member:
     def _interaction(self, name: str, message: dict[str, Any]) -> dict[str, Any]:
         body = load_payload(name)
         n = next(_n)
-        body["trigger_id"] = f"{n}.1.trigger"
+        body["trigger_id"] = f"{n}.ws.trigger"
         body["user"] = {**body["user"], "id": self.user_id, "name": self.user_id.lower()}
         body["channel"]["id"] = body["container"]["channel_id"] = message["channel"]
         body["container"]["message_ts"] = f"1700005000.{n:06d}"
