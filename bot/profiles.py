@@ -5,10 +5,13 @@ On every event the core notes what the event itself carries (`note_event`: Disco
 Teams time zone) and plans a lookup when the account's profile is unknown or a day old
 (`plan`): a `profile.refresh` outbox action, due at once but written after the event's replies,
 so the answer to a first message never waits for the platform. The dispatcher carries it out
-(`ProfileRefresh`): the adapter asks its platform (paced to the platform's rate tier) and the
-answer is stored in the transaction that marks the action done. A platform that fails is
-retried with the outbox's backoff; a lookup that gives up is planned again the next day, so no
-one stays nameless for good, and a conversation never waits for it.
+(`ProfileRefresh`): the adapter asks its platform and the answer is stored in the transaction
+that marks the action done. An adapter paces lookups to its platform's rate tier without
+waiting (Slack: `adapters/slack/profiles.py`): it names the moment to come back, and the action
+puts itself off until then, so a burst of newcomers never holds up the replies the outbox
+sends between lookups. A platform that fails is retried with the outbox's backoff; a lookup
+that gives up is planned again the next day, so no one stays nameless for good, and a
+conversation never waits for it.
 
 What is stored follows consent, as everything else: before a person agreed to the intake, only
 the language (so the rest of the intake speaks it); the name and the zone once they said yes
@@ -36,6 +39,8 @@ from bot.store import Store
 
 REFRESH = "profile.refresh"
 STALE_AFTER = timedelta(days=1)
+MAX_DEFERRALS = 20
+"""Times a lookup may be put off to when the platform asks (beyond: the outbox's retries)."""
 NAME_LENGTH = 200
 
 
@@ -128,12 +133,32 @@ class ProfileRefresh:
         adapter = self.adapters.get(ref.platform)
         if adapter is None:
             raise DeliveryError(f"platform {ref.platform} is not running")
-        profile = await adapter.profile(ref)
+        try:
+            profile = await adapter.profile(ref)
+        except DeliveryError as exc:
+            return self._later(item, exc)
 
         def record(session: Session, now: datetime) -> list[Outbound]:
             identity = session.get(Identity, identity_id)
             if identity is not None:
                 apply(session, identity, profile, now)
+            return []
+
+        return record
+
+    @staticmethod
+    def _later(item: OutboxItem, refused: DeliveryError) -> Record:
+        """The platform said when to ask again (its pacing, a 429): a new lookup due then, not
+        an attempt used up. Anything else goes to the outbox's retries as it is."""
+        tries = int(item.payload.get("tries", 0)) + 1
+        if refused.permanent or refused.retry_after is None or tries > MAX_DEFERRALS:
+            raise refused
+        delay = timedelta(seconds=refused.retry_after)
+
+        def record(session: Session, now: datetime) -> list[Outbound]:
+            payload = {**item.payload, "tries": tries}
+            key = f"{item.idempotency_key}:{tries}"
+            outbox.enqueue(session, REFRESH, payload, key, now + delay, now)
             return []
 
         return record

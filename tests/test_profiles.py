@@ -23,12 +23,15 @@ class Platform(ConsoleAdapter):
         super().__init__(out=io.StringIO(), workspace="test")
         self.profiles: dict[str, Profile] = {}
         self.down = False
+        self.come_back_in: float | None = None
         self.asked: list[str] = []
 
     async def profile(self, person: PersonRef) -> Profile:
         self.asked.append(person.user_id)
         if self.down:
             raise DeliveryError("the platform is down")
+        if self.come_back_in is not None:
+            raise DeliveryError("paced", retry_after=self.come_back_in)
         return self.profiles.get(person.user_id, Profile())
 
 
@@ -144,9 +147,29 @@ async def test_a_platform_that_fails_lookups_never_holds_up_the_conversation(
         app.store.dispose()
 
 
+async def test_a_lookup_the_platform_paces_comes_back_when_it_says(database_url, clock) -> None:
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.profiles["anna"] = Profile("Anna Jansen")
+        platform.come_back_in = 30
+        await chat.send("anna", "hello")
+        await chat.send("anna", "yes")
+        with app.store.session() as session:
+            rows = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+        waiting = [r.due_at for r in rows if r.done_at is None]  # before and after consent
+        assert waiting == [clock.now() + timedelta(seconds=30)] * 2
+        assert all(r.failed_at is None for r in rows)  # put off, not failed
+        platform.come_back_in = None
+        clock.advance(timedelta(seconds=30))
+        await app.core.dispatcher.run_due()
+        assert stored(app, "anna")[0].display_name == "Anna Jansen"
+    finally:
+        app.store.dispose()
+
+
 async def test_a_zone_the_event_carries_is_kept_after_consent(database_url, clock) -> None:
     """As Teams reports it with every activity (clientInfo)."""
-    app, platform, chat = start(database_url, clock)
+    app, _, chat = start(database_url, clock)
     try:
 
         async def say(text: str, zone: str) -> None:

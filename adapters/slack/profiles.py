@@ -1,25 +1,34 @@
 """People's Slack profiles (`users.info`): name, time zone and locale.
 
-`users.info` is in Slack's Tier 4 (100+ calls a minute); lookups are paced below that, so a
-busy morning of first messages trickles out instead of being refused. The name is the one a
-person filled in as their full name (`real_name`), else their display name, else their
-handle: certificates and coordinators' overviews want the full name. Needs the `users:read`
-scope (`include_locale` too); `users:read.email` is not needed, Maatje never asks for e-mail
-addresses.
+`users.info` is in Slack's Tier 4 (100+ calls a minute). Lookups are paced below that, but
+never by waiting: the outbox carries them out between the messages it sends, and a lookup that
+sat out its turn would hold up every reply behind it (a programme's launch brings hundreds of
+first messages at once). So a lookup beyond the burst reserves the next free turn and is
+refused with `retry_after` until then; the core's `profile.refresh` action comes back at that
+moment and finds its turn kept (a generic cell rate algorithm: one lookup per `1/rate` seconds,
+`burst` at once).
+
+The name is the one a person filled in as their full name (`real_name`), else their display
+name, else their handle: certificates and coordinators' overviews want the full name. Needs
+the `users:read` scope (`include_locale` too); not `users:read.email`, Maatje never asks for
+e-mail addresses.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.delivery import classify
-from bot.adapter import Profile
-from bot.pacing import Pacer
+from bot.adapter import DeliveryError, Profile
 
 LOOKUP_RATE = 90 / 60  # users.info: Tier 4, 100+ a minute
 LOOKUP_BURST = 10
+EARLY = 0.05
+"""Seconds a lookup may come back before its kept turn (clocks differ a little)."""
 
 
 def profile_of(user: dict[str, Any]) -> Profile:
@@ -38,14 +47,46 @@ def profile_of(user: dict[str, Any]) -> Profile:
     )
 
 
+class Turns:
+    """Turns for lookups at `rate` a second, `burst` at once; a caller beyond that gets the
+    time of a turn kept for it (`user`) instead of waiting."""
+
+    def __init__(
+        self, rate: float, burst: int, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = 1 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.monotonic = monotonic
+        self._next = monotonic()  # when the next turn is free, were turns taken one by one
+        self._kept: dict[str, float] = {}
+
+    def take(self, user: str) -> float:
+        """0 when `user` may be looked up now; else the seconds until their kept turn."""
+        now = self.monotonic()
+        kept = self._kept.pop(user, None)
+        if kept is not None:
+            if kept <= now + EARLY:
+                return 0.0
+            self._kept[user] = kept
+            return kept - now
+        turn = max(self._next, now) - self.tolerance
+        self._next = max(self._next, now) + self.interval
+        if turn <= now:
+            return 0.0
+        self._kept[user] = turn
+        return turn - now
+
+
 class Profiles:
-    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
+    def __init__(self, client: AsyncWebClient, turns: Turns | None = None) -> None:
         self.client = client
-        self.pacer = pacer or Pacer(LOOKUP_RATE, LOOKUP_BURST)
+        self.turns = turns or Turns(LOOKUP_RATE, LOOKUP_BURST)
 
     async def lookup(self, user_id: str) -> Profile:
+        wait = self.turns.take(user_id)
+        if wait > 0:
+            raise DeliveryError("slack: users.info paced", retry_after=wait)
         try:
-            await self.pacer.wait()
             response = await self.client.users_info(user=user_id, include_locale=True)
         except Exception as exc:
             raise classify(exc) from exc

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack.profiles import profile_of
+from adapters.slack.profiles import Turns, profile_of
 from bot.adapter import DeliveryError
 from bot.events import PersonRef
-from bot.pacing import Pacer
 from tests.slack.support import load_payload
 
 ANNA = PersonRef("slack", "T0TEAM", "U0ANNA")
@@ -51,18 +50,29 @@ async def test_a_rate_limited_lookup_comes_back_with_slacks_retry_after(running)
     assert not failed.value.permanent and failed.value.retry_after == 30
 
 
-async def test_lookups_keep_to_the_tier(running) -> None:
-    now, waits = [0.0], []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
-    running.adapter.profiles.pacer = Pacer(1.5, burst=2, monotonic=lambda: now[0], sleep=sleep)
-    running.fake.add_user("U0ANNA", "Anna Jansen")
-    for _ in range(4):
-        await running.adapter.profile(ANNA)
-    assert waits == pytest.approx([1 / 1.5, 1 / 1.5])  # two at once, then 1.5 a second
+async def test_lookups_keep_to_the_tier_without_waiting(running) -> None:
+    """Two at once, then 1.5 a second: a lookup beyond that is told when its turn is, and its
+    turn is kept for it."""
+    now = [0.0]
+    running.adapter.profiles.turns = Turns(1.5, burst=2, monotonic=lambda: now[0])
+    for user in ("U1", "U2", "U3", "U4"):
+        running.fake.add_user(user, user)
+    refused = {}
+    for user in ("U1", "U2", "U3", "U4"):
+        try:
+            await running.adapter.profile(PersonRef("slack", "T0TEAM", user))
+        except DeliveryError as exc:
+            assert not exc.permanent
+            refused[user] = exc.retry_after
+    assert refused == pytest.approx({"U3": 1 / 1.5, "U4": 2 / 1.5})
+    assert len(running.fake.calls_to("users.info")) == 2
+    now[0] = 1 / 1.5
+    await running.adapter.profile(PersonRef("slack", "T0TEAM", "U3"))  # its turn
+    with pytest.raises(DeliveryError):
+        await running.adapter.profile(PersonRef("slack", "T0TEAM", "U4"))  # not yet
+    now[0] = 2 / 1.5
+    await running.adapter.profile(PersonRef("slack", "T0TEAM", "U4"))
+    assert len(running.fake.calls_to("users.info")) == 4
 
 
 def test_a_mention_is_made_by_the_bot_from_the_user_id_only(running) -> None:
