@@ -234,17 +234,16 @@ class Core:
             )
 
     def _choice(self, turn: Turn, event: Choice) -> bool:
-        """Take a click; False when it was someone else's question."""
+        """Take a click; True when it was declined (another member's question)."""
         if event.token.startswith("c:"):
             name, *args = event.token[2:].split(":")
             self._command(turn, name, (*args, *event.values))
             return False
         parsed = parse_token(event.token)
         run = turn.session.get(FlowRun, parsed[0]) if parsed else None
-        if run is not None and run.person_id != turn.person_id:
-            self._someone_elses(turn, run)
+        if run is not None and self._someone_elses(turn, run):
             return True
-        if parsed is None or run is None:
+        if parsed is None or run is None or run.person_id != turn.person_id:
             turn.say(_l("That button no longer works. Send me a message to continue."))
             return False
         if run.status != RunStatus.ACTIVE:
@@ -260,10 +259,9 @@ class Core:
     def _form(self, turn: Turn, event: FormSubmitted) -> tuple[dict[str, Text] | None, bool]:
         parsed = parse_token(event.form_id)
         run = turn.session.get(FlowRun, parsed[0]) if parsed else None
-        if run is not None and run.person_id != turn.person_id:
-            self._someone_elses(turn, run)
+        if run is not None and self._someone_elses(turn, run):
             return None, True
-        if parsed is None or run is None:
+        if parsed is None or run is None or run.person_id != turn.person_id:
             turn.say(_l("That form no longer works. Send me a message to continue."))
             return None, False
         messages, errors = self.engine.answer_form(
@@ -273,9 +271,17 @@ class Core:
         return errors, False
 
     @staticmethod
-    def _someone_elses(turn: Turn, run: FlowRun) -> None:
-        """A button or form of another member's question in a shared space: say whose it is,
-        to the one who clicked only."""
+    def _someone_elses(turn: Turn, run: FlowRun) -> bool:
+        """A button or form of another member's question, clicked in the shared space where
+        it was asked: say whose it is, to the one who clicked only (True). Anywhere else the
+        question's owner is not named (False)."""
+        if (
+            run.person_id == turn.person_id
+            or run.space_kind == SpaceKind.DIRECT.value
+            or (run.space_platform, run.space_channel)
+            != (turn.space.platform, turn.space.channel_id)
+        ):
+            return False
         owner = turn.session.get(Person, run.person_id)
         name = (owner.display_name if owner else None) or "?"
         turn.private = True
@@ -284,6 +290,7 @@ class Core:
         else:
             turn.say(_l("That question was for {name}, and it has been answered.", name=name))
         turn.private = False
+        return True
 
     def _turn(self, session: Session, person: Person, event: Event, now: datetime) -> Turn:
         language = people.language_of(session, person)

@@ -124,3 +124,11 @@ async def test_a_question_for_one_member_names_them_and_the_other_cannot_answer_
         assert runs[pair.mentee_id].status == RunStatus.ACTIVE
         assert runs[pair.mentee_id].answers == {"side": "mentee"}
     assert not any(re.search(r"\d:\d\d:\d\d", m.text) for _, m in chat.console.sent)
+
+
+async def test_someone_elses_question_elsewhere_names_no_one(app, chat) -> None:
+    await chat.send("anna", "hello")
+    token = chat.last_message("anna").choice_token
+    await chat.click("maarten", "yes", token=token)  # from his own direct chat
+    assert chat.last("maarten") == "That button no longer works. Send me a message to continue."
+    assert chat.outcome is not None and not chat.outcome.declined
