@@ -44,8 +44,6 @@ MODES = {
 @pytest.fixture
 async def slack() -> AsyncIterator[FaultySlack]:
     fake = FaultySlack()
-    for user in USERS:
-        fake.add_user(user, f"Person {user}")
     await fake.start()
     yield fake
     await fake.stop()
