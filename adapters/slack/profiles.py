@@ -29,6 +29,8 @@ LOOKUP_RATE = 90 / 60  # users.info: Tier 4, 100+ a minute
 LOOKUP_BURST = 10
 EARLY = 0.05
 """Seconds a lookup may come back before its kept turn (clocks differ a little)."""
+KEPT_LIMIT = 10_000
+FORGET_AFTER = 3600.0
 
 
 def profile_of(user: dict[str, Any]) -> Profile:
@@ -63,6 +65,8 @@ class Turns:
     def take(self, user: str) -> float:
         """0 when `user` may be looked up now; else the seconds until their kept turn."""
         now = self.monotonic()
+        if len(self._kept) > KEPT_LIMIT:  # turns whose lookup went to another process
+            self._kept = {u: t for u, t in self._kept.items() if t > now - FORGET_AFTER}
         kept = self._kept.pop(user, None)
         if kept is not None:
             if kept <= now + EARLY:
