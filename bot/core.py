@@ -37,6 +37,7 @@ from bot.events import (
 )
 from bot.i18n import DEFAULT_LANGUAGE, Translator, _l
 from bot.keyed_locks import KeyedLocks
+from bot.sanitise import clean_event
 from bot.services import people, programmes
 from bot.store import Store
 
@@ -91,6 +92,7 @@ class Core:
     async def handle(self, event: Event) -> Outcome:
         """Handle one event; one person's events are handled one at a time, in arrival order
         (the store may run several people's events at once)."""
+        event = clean_event(event)
         ref = event.person
         try:
             async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
