@@ -7,19 +7,39 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from bot.app import App, build, load_adapter
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.database_errors import explain
 from bot.health import HealthServer
 from bot.scheduler import Scheduler
+
+T = TypeVar("T")
 
 DEFAULT_CONFIG = Path("config.toml")
 DEMO_DATABASE = "sqlite:///maatje-demo.db"
 
 log = logging.getLogger("maatje")
+
+
+class DatabaseUnavailable(Exception):
+    """The store could not be opened; the message is one line for the person running Maatje."""
+
+
+def _opening(url: str, open_store: Callable[[], T]) -> T:
+    """Open (and migrate) the store; a failure `explain` recognises becomes one clear line."""
+    try:
+        return open_store()
+    except Exception as exc:
+        line = explain(exc, url)
+        if line is None:
+            raise
+        raise DatabaseUnavailable(line) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,11 +99,11 @@ def main(argv: list[str] | None = None) -> int:
             config = _config_for_db(args.config)
             from bot.store import Store
 
-            store = Store(config.database_url)
-            store.upgrade()
+            store = _opening(config.database_url, lambda: Store(config.database_url))
+            _opening(config.database_url, store.upgrade)
             print(f"database at {store.engine.url.render_as_string()} is up to date")
             return 0
-    except ConfigError as exc:
+    except (ConfigError, DatabaseUnavailable) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return 1
@@ -112,8 +132,8 @@ def _export(config: Config, slug: str, folder: Path) -> int:
     from bot.services.export import export
     from bot.store import Store
 
-    store = Store(config.database_url)
-    store.upgrade()
+    store = _opening(config.database_url, lambda: Store(config.database_url))
+    _opening(config.database_url, store.upgrade)
     with store.session() as session:
         programme = session.exec(select(Programme).where(Programme.slug == slug)).first()
         if programme is None:
@@ -153,7 +173,7 @@ async def _demo(config: Config, acting: str) -> int:
     clock = SystemClock()
     names = {p.user_id: p.name for p in demo.PEOPLE}
     console = ConsoleAdapter(names=names)
-    app = build(config, clock, adapters={"console": console})
+    app = _opening(config.database_url, lambda: build(config, clock, adapters={"console": console}))
     with app.store.session() as session:
         demo.seed(session, clock.now())
     if acting not in names:
@@ -172,7 +192,7 @@ async def _demo(config: Config, acting: str) -> int:
 
 async def _serve(config: Config) -> int:
     clock = SystemClock()
-    app = build(config, clock)
+    app = _opening(config.database_url, lambda: build(config, clock))
     names = [
         name
         for name, on in (
