@@ -108,6 +108,10 @@ class FakeDiscord:
             {"id": GUILD_ID, "name": "@everyone", "permissions": "0", "position": 0},
             {"id": "800000000000000077", "name": "Coordinators", "permissions": "0"},
         ]
+        self.other_guilds: dict[str, dict[str, Any]] = {}
+        """Servers besides GUILD_ID the bot is in (`add_guild`), by id."""
+        self.members: dict[tuple[str, str], list[str]] = {}
+        """(guild id, user id) → the member's role ids, for `GET /guilds/{g}/members/{u}`."""
         self.faults: list[Fault] = []
         self.ready = asyncio.Event()
         self._changed = asyncio.Event()
@@ -201,6 +205,8 @@ class FakeDiscord:
                 self._changed.set()
                 await self._send("READY", self._ready_payload())
                 await self._send("GUILD_CREATE", self.guild())
+                for other in self.other_guilds.values():
+                    await self._send("GUILD_CREATE", other)
                 self.ready.set()
         self.ready.clear()
         return socket
@@ -209,7 +215,7 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "guilds": [{"id": g, "unavailable": True} for g in (GUILD_ID, *self.other_guilds)],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
@@ -271,6 +277,23 @@ class FakeDiscord:
 
     # -- state --------------------------------------------------------------------------
 
+    def add_guild(self, guild_id: str, name: str, roles: list[dict[str, Any]]) -> None:
+        """Another server the bot is in (before the adapter connects), with its roles."""
+        everyone = {"id": guild_id, "name": "@everyone", "permissions": "0", "position": 0}
+        self.other_guilds[guild_id] = {
+            **self.guild(),
+            "id": guild_id,
+            "name": name,
+            "roles": [everyone, *roles],
+            "channels": [],
+            "threads": [],
+        }
+
+    def roles_of(self, guild_id: str) -> list[dict[str, Any]]:
+        if guild_id in self.other_guilds:
+            return self.other_guilds[guild_id]["roles"]
+        return self.roles
+
     def add_channel(self, channel_id: str, name: str, kind: int, **extra: Any) -> dict[str, Any]:
         channel = {
             "id": channel_id,
@@ -323,6 +346,8 @@ class FakeDiscord:
         self._record(call)
         if answer is None:
             return web.Response(status=204)
+        if isinstance(answer, _NotFound):
+            return _json(answer.body, 404)
         return _json(answer)
 
     def _answer(self, method: str, path: str, body: Any, files: dict[str, bytes]) -> Any:
@@ -413,8 +438,20 @@ class FakeDiscord:
             if method == "PATCH" and "archived" in body:
                 channel["thread_metadata"]["archived"] = body["archived"]
             return channel
-        if re.fullmatch(r"/guilds/\d+/roles", path):
-            return self.roles
+        if match := re.fullmatch(r"/guilds/(\d+)/roles", path):
+            return self.roles_of(match[1])
+        if match := re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path):
+            roles = self.members.get((match[1], match[2]))
+            if roles is None:
+                return _NotFound({"message": "Unknown Member", "code": 10007})
+            return {
+                "user": user(match[2], f"user{match[2][-3:]}"),
+                "roles": roles,
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
         return None
 
     def _post_message(self, channel_id: str, body: Any, files: dict[str, bytes]) -> Any:
@@ -432,6 +469,11 @@ class FakeDiscord:
         }
         posted.append(message)
         return _public(message)
+
+
+@dataclass
+class _NotFound:
+    body: dict[str, Any]
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:
