@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError
+
 from bot.app import App, build, load_adapter
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
@@ -207,11 +209,15 @@ async def _serve(config: Config) -> int:
     for name in names:
         app.adapters[name] = load_adapter(name, config)
     await _start(app, names)
+    try:
+        await app.core.redrive()  # events a previous process accepted but never handled
+    except OperationalError:
+        log.warning("the database is unavailable; the inbox waits for the scheduler's tick")
     health = None
     if not (config.slack.enabled and config.slack.mode == "http"):  # there Slack's server has it
         health = HealthServer(app.core.healthy, config.health.host, config.health.port)
         await health.start()
-    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
+    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds, app.core.redrive)
     scheduler.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -220,6 +226,7 @@ async def _serve(config: Config) -> int:
     log.info("maatje is running with %s", ", ".join(names))
     await stop.wait()
     scheduler.shutdown()
+    await app.core.inbox.stop()  # a redrive under way finishes; no new one starts
     for adapter in app.adapters.values():
         await adapter.stop()
     if health is not None:

@@ -60,6 +60,7 @@ class Store:
             max_workers=POSTGRES_THREADS if self.dialect == "postgresql" else 1,
             thread_name_prefix="maatje-store",
         )
+        self._intake = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maatje-intake")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work on the store's own threads, so the event loop stays free
@@ -71,6 +72,12 @@ class Store:
         must between processes.
         """
         return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
+
+    async def record(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a short write on the store's intake thread, beside `run`'s threads: what must be
+        on disk before a platform gets its answer (`bot.inbox`) never waits behind the core's
+        queued work, only (on SQLite) for the one transaction writing at that moment."""
+        return await asyncio.get_running_loop().run_in_executor(self._intake, work, *args)
 
     @property
     def dialect(self) -> str:
@@ -122,6 +129,7 @@ class Store:
 
     def dispose(self) -> None:
         self._threads.shutdown(wait=True)
+        self._intake.shutdown(wait=True)
         self.engine.dispose()
 
 
