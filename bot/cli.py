@@ -225,8 +225,8 @@ async def _serve(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     log.info("maatje is running with %s", ", ".join(names))
     await stop.wait()
-    scheduler.shutdown()
     await app.core.inbox.stop()  # a redrive under way finishes; no new one starts
+    scheduler.shutdown()
     for adapter in app.adapters.values():
         await adapter.stop()
     if health is not None:

@@ -6,7 +6,8 @@ Adapters therefore `record` an event before acknowledging it and answer an error
 not be recorded in time (the platform then retries). The core deletes the row in the same
 transaction that handles the event, so a row that is still there after its lease belongs to a
 process that died (or gave up on an outage), and `claim_due` hands it out to be handled again —
-by any process; the handling itself is idempotent (`outbox.first_sight`).
+by any process; the handling itself is idempotent (`outbox.first_sight`). A process renews the
+lease of the events it is still handling (a long queue must not look like a death).
 
 Recording must stay fast, since platforms want their answer within seconds: rows are written
 on the store's own intake thread (`Store.record`), never queued behind the core's work, and
@@ -22,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, update
+from sqlalchemy import Connection, Row, bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -83,10 +84,9 @@ _INSERT = {
 }
 
 
-def write(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+def write(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
     """Insert received events; one already there (a platform's retry) is left as it is."""
-    statement = _INSERT[session.get_bind().dialect.name]
-    session.execute(statement, list(rows))
+    connection.execute(_INSERT[connection.dialect.name], list(rows))
 
 
 def forget(session: Session, platform: str, event_id: str) -> None:
@@ -225,8 +225,8 @@ class Inbox:
             self._writer = None
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        with self.store.session() as session:
-            write(session, rows)
+        with self.store.engine.begin() as connection:  # no ORM session: the fewest steps
+            write(connection, rows)
 
     # -- what this process is handling ----------------------------------------------------
 
