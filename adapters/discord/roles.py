@@ -28,6 +28,7 @@ class CoordinatorRole:
     def __init__(self, client: discord.Client, config: DiscordConfig) -> None:
         self.client = client
         self.config = config
+        self._warned: set[str] = set()  # servers already warned about a missing role
 
     @property
     def configured(self) -> bool:
@@ -52,7 +53,11 @@ class CoordinatorRole:
             names = [(str(r["id"]), r["name"]) for r in await self.client.http.get_roles(guild_id)]
         found = [role_id for role_id, name in names if name.lower() == wanted.lower()]
         if not found:
-            log.warning("discord: server %s has no role %r (coordinator_role)", guild_id, wanted)
+            if guild_id not in self._warned:
+                self._warned.add(guild_id)
+                log.warning(
+                    "discord: server %s has no role %r (coordinator_role)", guild_id, wanted
+                )
             return None
         return found[0]
 
