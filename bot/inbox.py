@@ -10,8 +10,8 @@ by any process; the handling itself is idempotent (`outbox.first_sight`). A proc
 lease of the events it is still handling (a long queue must not look like a death).
 
 Recording must stay fast, since platforms want their answer within seconds: rows are written
-on the store's own intake thread (`Store.record`), never queued behind the core's work, and
-everything that arrived while one write was under way goes into the next in one transaction.
+through `Store.record`, never queued behind the core's work, and everything that arrived while
+one write was under way goes into the next in one transaction.
 """
 
 from __future__ import annotations
@@ -174,8 +174,8 @@ def due_now(session: Session, now: datetime) -> int:
 
 
 class Inbox:
-    """Records events on the store's intake thread, many at a time, and hands out again the
-    ones whose handling never finished."""
+    """Records events (`Store.record`), many at a time, and hands out again the ones whose
+    handling never finished."""
 
     def __init__(self, store: Store, clock: Clock, lease: timedelta) -> None:
         self.store = store
