@@ -208,6 +208,10 @@ async def _serve(config: Config) -> int:
         raise ConfigError("slack.enabled", "no adapter is enabled (slack, discord or console)")
     for name in names:
         app.adapters[name] = load_adapter(name, config)
+    stop = asyncio.Event()  # from here on SIGTERM stops cleanly, also during start-up
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     await _start(app, names)
     try:
         await app.core.redrive()  # events a previous process accepted but never handled
@@ -219,10 +223,6 @@ async def _serve(config: Config) -> int:
         await health.start()
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds, app.core.redrive)
     scheduler.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     log.info("maatje is running with %s", ", ".join(names))
     await stop.wait()
     await app.core.inbox.stop()  # a redrive under way finishes; no new one starts
