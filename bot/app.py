@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import outbox, profiles, retention
+from bot import inbox, outbox, profiles, retention
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour
 from bot.clock import Clock
@@ -93,6 +93,7 @@ def build(
         programmes.sync(session, config.programmes)
         if store.dialect == "sqlite":  # one process per SQLite store: earlier claims are dead
             outbox.release_all_claims(session)
+            inbox.due_now(session, clock.now())  # and so are the handlings of earlier events
         retention.plan(session, clock.now().date() + timedelta(days=1), clock.now())
     translator = translator or Translator()
     behaviour = load_behaviour()

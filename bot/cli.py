@@ -7,19 +7,41 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App, build, load_adapter
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.database_errors import explain
 from bot.health import HealthServer
 from bot.scheduler import Scheduler
+
+T = TypeVar("T")
 
 DEFAULT_CONFIG = Path("config.toml")
 DEMO_DATABASE = "sqlite:///maatje-demo.db"
 
 log = logging.getLogger("maatje")
+
+
+class DatabaseUnavailable(Exception):
+    """The store could not be opened; the message is one line for the person running Maatje."""
+
+
+def _opening(url: str, open_store: Callable[[], T]) -> T:
+    """Open (and migrate) the store; a failure `explain` recognises becomes one clear line."""
+    try:
+        return open_store()
+    except Exception as exc:
+        line = explain(exc, url)
+        if line is None:
+            raise
+        raise DatabaseUnavailable(line) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             config = _config_for_db(args.config)
             from bot.store import Store
 
-            store = Store(config.database_url)
-            store.upgrade()
+            store = _opening(config.database_url, lambda: Store(config.database_url))
+            _opening(config.database_url, store.upgrade)
             print(f"database at {store.engine.url.render_as_string()} is up to date")
             return 0
-    except ConfigError as exc:
+    except (ConfigError, DatabaseUnavailable) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return 1
@@ -112,8 +134,8 @@ def _export(config: Config, slug: str, folder: Path) -> int:
     from bot.services.export import export
     from bot.store import Store
 
-    store = Store(config.database_url)
-    store.upgrade()
+    store = _opening(config.database_url, lambda: Store(config.database_url))
+    _opening(config.database_url, store.upgrade)
     with store.session() as session:
         programme = session.exec(select(Programme).where(Programme.slug == slug)).first()
         if programme is None:
@@ -153,7 +175,7 @@ async def _demo(config: Config, acting: str) -> int:
     clock = SystemClock()
     names = {p.user_id: p.name for p in demo.PEOPLE}
     console = ConsoleAdapter(names=names)
-    app = build(config, clock, adapters={"console": console})
+    app = _opening(config.database_url, lambda: build(config, clock, adapters={"console": console}))
     with app.store.session() as session:
         demo.seed(session, clock.now())
     if acting not in names:
@@ -172,7 +194,7 @@ async def _demo(config: Config, acting: str) -> int:
 
 async def _serve(config: Config) -> int:
     clock = SystemClock()
-    app = build(config, clock)
+    app = _opening(config.database_url, lambda: build(config, clock))
     names = [
         name
         for name, on in (
@@ -186,19 +208,24 @@ async def _serve(config: Config) -> int:
         raise ConfigError("slack.enabled", "no adapter is enabled (slack, discord or console)")
     for name in names:
         app.adapters[name] = load_adapter(name, config)
+    stop = asyncio.Event()  # from here on SIGTERM stops cleanly, also during start-up
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     await _start(app, names)
+    try:
+        await app.core.redrive()  # events a previous process accepted but never handled
+    except OperationalError:
+        log.warning("the database is unavailable; the inbox waits for the scheduler's tick")
     health = None
     if not (config.slack.enabled and config.slack.mode == "http"):  # there Slack's server has it
         health = HealthServer(app.core.healthy, config.health.host, config.health.port)
         await health.start()
-    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
+    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds, app.core.redrive)
     scheduler.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     log.info("maatje is running with %s", ", ".join(names))
     await stop.wait()
+    await app.core.inbox.stop()  # a redrive under way finishes; no new one starts
     scheduler.shutdown()
     for adapter in app.adapters.values():
         await adapter.stop()

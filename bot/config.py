@@ -415,6 +415,11 @@ def _discord(data: Any, env: Mapping[str, str]) -> DiscordConfig:
         raise ConfigError("discord.shard_id", "shard_id and shard_count go together")
     if cfg.shard_count is not None and not 0 <= (cfg.shard_id or 0) < cfg.shard_count:
         raise ConfigError("discord.shard_id", "must be at least 0 and less than shard_count")
+    if cfg.coordinator_role and not cfg.guild_ids:
+        raise ConfigError(
+            "discord.coordinator_role",
+            "needs discord.guild_ids: the servers where the role makes someone a coordinator",
+        )
     return cfg
 
 

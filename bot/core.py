@@ -12,12 +12,12 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from bot import outbox, profiles, spaces
+from bot import inbox, outbox, profiles, spaces
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
@@ -37,6 +37,7 @@ from bot.events import (
 )
 from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
 from bot.keyed_locks import KeyedLocks
+from bot.sanitise import clean_event
 from bot.services import people, programmes
 from bot.store import Store
 
@@ -89,11 +90,24 @@ class Core:
         self._tasks: set[asyncio.Task[int]] = set()
         self._kicked = False
         self._in_order = KeyedLocks()
+        lease = timedelta(seconds=dispatcher.settings.claim_lease_seconds)
+        self.inbox = inbox.Inbox(store, clock, lease)
+
+    async def accept(self, event: Event) -> None:
+        """Record `event` in the inbox; once this returns, a platform may be told it arrived:
+        if the process dies before `handle` finishes, it is handled again (`redrive`)."""
+        await self.inbox.record(clean_event(event))
+
+    async def redrive(self) -> int:
+        """Handle accepted events whose handling never finished (see `bot.inbox`)."""
+        return await self.inbox.redrive(self.handle)
 
     async def handle(self, event: Event) -> Outcome:
         """Handle one event; one person's events are handled one at a time, in arrival order
         (the store may run several people's events at once)."""
+        event = clean_event(event)
         ref = event.person
+        self.inbox.handling(event)
         try:
             async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
                 outcome = await self._handle_while_reachable(event)
@@ -101,6 +115,8 @@ class Core:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             await self.store.run(self._apologise, event)
             outcome = Outcome()
+        finally:
+            self.inbox.handled(event)
         self.kick()
         return outcome
 
@@ -158,6 +174,7 @@ class Core:
                 session,
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
+            inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Outcome(duplicate=True)
             person, identity = people.resolve(session, event.person, now, event.space)
@@ -301,6 +318,7 @@ class Core:
         try:
             now = self.clock.now()
             with self.store.session() as session:
+                inbox.forget(session, event.person.platform, event.event_id)  # answered now
                 person, _ = people.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)

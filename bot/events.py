@@ -41,8 +41,10 @@ class Event:
     locale: str | None = None
     timezone: str | None = None
     """The person's IANA time zone, for platforms whose events carry it (Teams' clientInfo)."""
-    coordinator: bool = False
-    """The platform vouches that this person coordinates (e.g. a Discord coordinator role)."""
+    coordinator: bool | None = None
+    """What a platform role says right now (e.g. Discord's coordinator role): True, the person
+    coordinates; False, they do not (rights that came from the role end); None, the platform
+    cannot tell (rights stay as they are)."""
 
 
 @dataclass(frozen=True, kw_only=True)

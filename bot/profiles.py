@@ -34,6 +34,7 @@ from bot.domain import Identity, OutboxItem, Person, Source
 from bot.engine import Outbound
 from bot.events import Event, PersonRef
 from bot.i18n import normalise_language
+from bot.sanitise import NAME_LENGTH, clean_name
 from bot.services import people
 from bot.store import Store
 
@@ -41,7 +42,6 @@ REFRESH = "profile.refresh"
 STALE_AFTER = timedelta(days=1)
 MAX_DEFERRALS = 20
 """Times a lookup may be put off to when the platform asks (beyond: the outbox's retries)."""
-NAME_LENGTH = 200
 
 
 def note_event(session: Session, person: Person, event: Event) -> None:
@@ -80,10 +80,12 @@ def plan(session: Session, person: Person, identity: Identity, now: datetime) ->
 
 
 def set_name(person: Person, name: str, source: Source) -> None:
-    """Give `person` a name from `source`; the platform never replaces what they told us."""
-    if source is Source.PLATFORM and person.name_source == Source.SELF:
+    """Give `person` a name from `source`, cleaned of invisible characters (`clean_name`); the
+    platform never replaces what they told us."""
+    cleaned = clean_name(name)
+    if cleaned is None or (source is Source.PLATFORM and person.name_source == Source.SELF):
         return
-    person.display_name = name[:NAME_LENGTH]
+    person.display_name = cleaned
     person.name_source = source
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +14,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
+
+from bot.threads import PriorityWorker
 
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -56,10 +58,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
-        self._threads = ThreadPoolExecutor(
-            max_workers=POSTGRES_THREADS if self.dialect == "postgresql" else 1,
-            thread_name_prefix="maatje-store",
-        )
+        self._threads: Executor
+        self._intake: ThreadPoolExecutor | None = None
+        if self.dialect == "postgresql":
+            self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="maatje-store")
+            self._intake = ThreadPoolExecutor(1, thread_name_prefix="maatje-intake")
+        else:
+            self._threads = PriorityWorker("maatje-store")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work on the store's own threads, so the event loop stays free
@@ -71,6 +76,16 @@ class Store:
         must between processes.
         """
         return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
+
+    async def record(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a short write that must not wait behind the core's queued work: what has to be
+        on disk before a platform gets its answer (`bot.inbox`). PostgreSQL: on a thread of
+        its own. SQLite: first in the one thread's queue (`bot.threads`), so it waits only
+        for the unit running at that moment."""
+        if self._intake is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._intake, work, *args)
+        assert isinstance(self._threads, PriorityWorker)
+        return await asyncio.wrap_future(self._threads.submit_urgent(work, *args))
 
     @property
     def dialect(self) -> str:
@@ -122,6 +137,8 @@ class Store:
 
     def dispose(self) -> None:
         self._threads.shutdown(wait=True)
+        if self._intake is not None:
+            self._intake.shutdown(wait=True)
         self.engine.dispose()
 
 

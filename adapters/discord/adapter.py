@@ -96,7 +96,7 @@ class DiscordAdapter:
             self.interactions,
             self._spaces.kind_of,
             self.escape,
-            self._spaces.coordinator_role,
+            self._spaces.roles,
         )
         self._listeners.core = core
         try:

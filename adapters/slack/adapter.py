@@ -123,6 +123,7 @@ class SlackAdapter:
                 host=self.config.host,
                 port=self.config.port,
                 healthy=self._healthy,
+                signing_secret=self.config.signing_secret,
             )
             await self._http.start()
 

@@ -2,12 +2,14 @@
 
 from bot.domain.conversations import FlowRun, RunStatus
 from bot.domain.goals import CheckIn, Goal, GoalStatus
+from bot.domain.inbox import InboxEvent
 from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
 from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person, Source
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
+    Grant,
     GroupMember,
     IntakeState,
     Membership,
@@ -24,8 +26,10 @@ __all__ = [
     "FlowRun",
     "Goal",
     "GoalStatus",
+    "Grant",
     "GroupMember",
     "Identity",
+    "InboxEvent",
     "IntakeAnswer",
     "IntakeState",
     "MatchProposal",

@@ -112,6 +112,10 @@ class FakeDiscord:
             {"id": GUILD_ID, "name": "@everyone", "permissions": "0", "position": 0},
             {"id": "800000000000000077", "name": "Coordinators", "permissions": "0"},
         ]
+        self.other_guilds: dict[str, dict[str, Any]] = {}
+        """Servers besides GUILD_ID the bot is in (`add_guild`), by id."""
+        self.member_roles: dict[tuple[str, str], list[str]] = {}
+        """(guild id, user id) → the member's role ids, for `GET /guilds/{g}/members/{u}`."""
         self.faults: list[Fault] = []
         self.ready = asyncio.Event()
         self._changed = asyncio.Event()
@@ -205,6 +209,8 @@ class FakeDiscord:
                 self._changed.set()
                 await self._send("READY", self._ready_payload())
                 await self._send("GUILD_CREATE", self.guild())
+                for other in self.other_guilds.values():
+                    await self._send("GUILD_CREATE", other)
                 self.ready.set()
         self.ready.clear()
         return socket
@@ -213,7 +219,7 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "guilds": [{"id": g, "unavailable": True} for g in (GUILD_ID, *self.other_guilds)],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
@@ -274,6 +280,23 @@ class FakeDiscord:
         return {**data, "channel": {**channel, "permissions": "0"}}
 
     # -- state --------------------------------------------------------------------------
+
+    def add_guild(self, guild_id: str, name: str, roles: list[dict[str, Any]]) -> None:
+        """Another server the bot is in (before the adapter connects), with its roles."""
+        everyone = {"id": guild_id, "name": "@everyone", "permissions": "0", "position": 0}
+        self.other_guilds[guild_id] = {
+            **self.guild(),
+            "id": guild_id,
+            "name": name,
+            "roles": [everyone, *roles],
+            "channels": [],
+            "threads": [],
+        }
+
+    def roles_of(self, guild_id: str) -> list[dict[str, Any]]:
+        if guild_id in self.other_guilds:
+            return self.other_guilds[guild_id]["roles"]
+        return self.roles
 
     def add_channel(self, channel_id: str, name: str, kind: int, **extra: Any) -> dict[str, Any]:
         channel = {
@@ -368,8 +391,6 @@ class FakeDiscord:
             return {"id": f"55{recipient[-16:].rjust(16, '0')}", "type": 1, "recipients": []}
         if match := re.fullmatch(r"/users/(\d+)", path):
             return self.users.get(match[1]) or user(match[1], f"user{match[1][-3:]}")
-        if match := re.fullmatch(r"/guilds/\d+/members/(\d+)", path):
-            return self.members.get(match[1], UNKNOWN_MEMBER)
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
             return self._post_message(match[1], body, files)
         if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
@@ -441,9 +462,26 @@ class FakeDiscord:
             if method == "PATCH" and "archived" in body:
                 channel["thread_metadata"]["archived"] = body["archived"]
             return channel
-        if re.fullmatch(r"/guilds/\d+/roles", path):
-            return self.roles
+        if match := re.fullmatch(r"/guilds/(\d+)/roles", path):
+            return self.roles_of(match[1])
+        if match := re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path):
+            return self._member(match[1], match[2])
         return None
+
+    def _member(self, guild_id: str, user_id: str) -> Any:
+        """A member object: with the roles a test gave them in that server, or as added."""
+        roles = self.member_roles.get((guild_id, user_id))
+        if roles is None:
+            known = self.members.get(user_id) if guild_id == GUILD_ID else None
+            return known or UNKNOWN_MEMBER
+        return {
+            "user": self.users.get(user_id) or user(user_id, f"user{user_id[-3:]}"),
+            "roles": roles,
+            "joined_at": "2026-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
 
     def _post_message(self, channel_id: str, body: Any, files: dict[str, bytes]) -> Any:
         posted = self.messages.setdefault(channel_id, [])

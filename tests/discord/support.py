@@ -84,7 +84,9 @@ def interaction_create(
     guild: bool = False,
     message: dict[str, Any] | None = None,
     roles: list[str] | None = None,
+    guild_id: str = GUILD_ID,
 ) -> dict[str, Any]:
+    """`guild`: in a server (`guild_id`, GUILD_ID by default), else in a DM."""
     who = user(user_id, f"user{user_id[-3:]}")
     channel = channel_id or dm_channel(user_id)
     payload: dict[str, Any] = {
@@ -99,16 +101,16 @@ def interaction_create(
         "app_permissions": "0",
         "attachment_size_limit": 8_000_000,
         "entitlements": [],
-        "authorizing_integration_owners": {"0": GUILD_ID} if guild else {"1": user_id},
+        "authorizing_integration_owners": {"0": guild_id} if guild else {"1": user_id},
         "context": 0 if guild else 1,
     }
     if guild:
-        payload["guild_id"] = GUILD_ID
+        payload["guild_id"] = guild_id
         payload["guild_locale"] = "en-US"
         payload["channel"] = {  # as Discord sends a text channel (the fake fills in known ones)
             "id": channel,
             "type": 0,
-            "guild_id": GUILD_ID,
+            "guild_id": guild_id,
             "name": "x",
             "position": 0,
             "permission_overwrites": [],
