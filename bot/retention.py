@@ -93,11 +93,12 @@ def plan(session: Session, day: date, now: datetime) -> None:
     )
 
 
-def purge_bookkeeping(session: Session, now: datetime) -> None:
-    """Finished outbox rows and platform event ids that no longer serve a purpose."""
+def purge_bookkeeping(session: Session, now: datetime) -> int:
+    """Delete finished outbox rows and platform event ids that no longer serve a purpose;
+    returns how many rows went."""
     finished = now - timedelta(days=OUTBOX_DAYS)
     key = col(OutboxItem.idempotency_key)
-    session.exec(
+    rows = session.exec(
         delete(OutboxItem).where(
             or_(
                 and_(col(OutboxItem.done_at).is_not(None), col(OutboxItem.done_at) < finished),
@@ -107,12 +108,13 @@ def purge_bookkeeping(session: Session, now: datetime) -> None:
         )
     )
     seen = now - timedelta(days=EVENT_DAYS)
-    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.at) < seen))
+    events = session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.at) < seen))
+    return rows.rowcount + events.rowcount
 
 
 def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
-    purge(session, now)
-    purge_bookkeeping(session, now)
-    wipe_after_commit(session)
+    programmes = purge(session, now)
+    if purge_bookkeeping(session, now) or programmes:
+        wipe_after_commit(session)  # only when something went: a checkpoint is not free
     plan(session, date.fromisoformat(item.payload["day"]) + timedelta(days=1), now)
     return []

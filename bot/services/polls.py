@@ -178,7 +178,8 @@ def mix(session: Session, poll_id: int) -> int:
         PollResponse(id=random_response_id(), poll_id=poll_id, answers=a) for a in answers
     )
     session.flush()
-    wipe_after_commit(session)
+    if answers:
+        wipe_after_commit(session)
     return len(answers)
 
 
@@ -191,9 +192,10 @@ def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
         if run.status == RunStatus.ACTIVE:
             run.status = RunStatus.CANCELLED
             run.updated_at = now
-        run.answers = {}
+        if run.answers:
+            run.answers = {}
+            wipe_after_commit(session)
         session.add(run)
-    wipe_after_commit(session)
 
 
 def close(session: Session, poll: Poll, now: datetime) -> bool:
