@@ -24,6 +24,9 @@ class Capabilities:
     options_per_select: int = 100
     modals: bool = True
     max_text_length: int = 4000
+    coordinators_read_spaces: bool = False
+    """Coordinators can read group and pair spaces (Slack `coordinators_join_spaces`, a
+    Discord `coordinator_role`): the pair's welcome says so."""
 
 
 @dataclass(frozen=True)

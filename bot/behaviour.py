@@ -55,7 +55,9 @@ class Turn:
     def farewell(self, text: Text, language: str) -> None:
         """A last message to a person whose data is erased in this turn."""
         self.outbound.append(
-            Outbound(self.person_id, Reply(text), self.space, self.person_ref, language)
+            Outbound(
+                self.person_id, Reply(text), self.space, self.person_ref, language, farewell=True
+            )
         )
 
     def tell(self, person_id: int, reply: Reply) -> None:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 
+from bot import logs
 from bot.app import App, build, load_adapter
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
@@ -85,11 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.config is None and not DEFAULT_CONFIG.exists():
                 return asyncio.run(_demo(_demo_config(None), "anna"))
             config = load_config(args.config or DEFAULT_CONFIG)
-            logging.basicConfig(
-                level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-            )
-            if config.log_level != "DEBUG":  # APScheduler logs two lines per tick at INFO
-                logging.getLogger("apscheduler").setLevel(logging.WARNING)
+            logs.configure(config.log_level)
             return asyncio.run(_serve(config))
         if args.command == "demo":
             return asyncio.run(_demo(_demo_config(args.database), args.acting))

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.i18n import LANGUAGES
 
 CADENCES = ("weekly", "biweekly", "monthly")
+MIN_POLL_RESPONSES = 5
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -77,6 +78,8 @@ class ProgrammeConfig:
     poll_min_responses: int = 5
     poll_reminder_days: int = 3
     poll_reminders: int = 2
+    final_evaluation_anonymous: bool = True
+    """The closing's final evaluation (mentees judging their mentor) is anonymous."""
     institution: str = ""
     certificate_signer: str = ""
     certificate_signer_role: str = ""
@@ -289,6 +292,7 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
         "poll_min_responses": s.get("poll_min_responses", int, 5),
         "poll_reminder_days": s.get("poll_reminder_days", int, 3),
         "poll_reminders": s.get("poll_reminders", int, 2),
+        "final_evaluation_anonymous": s.get("final_evaluation_anonymous", bool, True),
         "institution": s.text("institution", ""),
         "certificate_signer": s.text("certificate_signer", ""),
         "certificate_signer_role": s.text("certificate_signer_role", ""),
@@ -297,8 +301,12 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
     }
     if values["retention_days"] < 0:
         raise ConfigError(s.key("retention_days"), "must not be negative (0 keeps everything)")
-    if values["poll_min_responses"] < 1:
-        raise ConfigError(s.key("poll_min_responses"), "must be at least 1")
+    if values["poll_min_responses"] < MIN_POLL_RESPONSES:
+        raise ConfigError(
+            s.key("poll_min_responses"),
+            f"must be at least {MIN_POLL_RESPONSES}: with fewer answers, results can show "
+            "who said what",
+        )
     return values
 
 

@@ -20,6 +20,8 @@ from bot.replies import Mentioned, Reply, render_for
 from bot.store import Store
 
 SEND = "send"
+WIPE_AFTER = "wipe_after"
+"""Payload flag of a farewell: once it is sent, the database files are wiped (bot.store)."""
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +40,7 @@ def enqueue_outbound(
                     "space": _space_to_json(message.space),
                     "reply": message.reply.to_json(),
                     "language": message.language,
+                    **({WIPE_AFTER: True} if message.farewell else {}),
                 },
                 "idempotency_key": f"{key_prefix}:{index}",
                 "due_at": now,

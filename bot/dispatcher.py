@@ -26,11 +26,11 @@ from bot import outbox
 from bot.adapter import DeliveryError
 from bot.clock import Clock
 from bot.config import SchedulerConfig
-from bot.delivery import SEND, enqueue_outbound
+from bot.delivery import SEND, WIPE_AFTER, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
-from bot.store import Store
+from bot.store import Store, wipe_after_commit
 
 log = logging.getLogger(__name__)
 RECORD_ATTEMPTS = 5
@@ -96,9 +96,12 @@ class Dispatcher:
                     await self._carry_out(item)
                 taken += len(items)
 
-    def _complete(self, item_id: int) -> None:
+    def _complete_sent(self, item: OutboxItem) -> None:
+        assert item.id is not None
         with self.store.session() as session:
-            outbox.complete(session, item_id, self.worker, self.clock.now())
+            outbox.complete_sent(session, item.id, self.worker, self.clock.now())
+            if item.payload.get(WIPE_AFTER):
+                wipe_after_commit(session)  # a last message to someone erased: now truly gone
 
     def _claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
         with self.store.session() as session:
@@ -151,7 +154,7 @@ class Dispatcher:
         assert item.id is not None
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                await self.store.run(self._complete, item.id)
+                await self.store.run(self._complete_sent, item)
                 return
             except OperationalError:
                 log.warning("recording sent action %s failed (attempt %s)", item.id, attempt + 1)

@@ -33,6 +33,9 @@ _COMPLETE = (
     .where(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claimed_by == bindparam("worker"))
     .values(done_at=bindparam("now"), claimed_until=None, last_error=None)
 )
+# A sent message has served its purpose: what it said, to whom and in which lane is dropped;
+# the row stays only as its idempotency key (docs/privacy.md).
+_COMPLETE_SENT = _COMPLETE.values(payload={}, lane=None)
 
 
 def _insert_once(dialect: str, table, unique: list[str]) -> Insert:
@@ -165,6 +168,13 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
     result = session.execute(_COMPLETE, {"item_id": item_id, "worker": worker, "now": now})
+    return result.rowcount == 1
+
+
+def complete_sent(session: Session, item_id: int, worker: str, now: datetime) -> bool:
+    """Mark a sent message done and forget its content, recipient and lane: only the key
+    that stops it being sent twice is kept."""
+    result = session.execute(_COMPLETE_SENT, {"item_id": item_id, "worker": worker, "now": now})
     return result.rowcount == 1
 
 

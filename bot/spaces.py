@@ -35,6 +35,8 @@ class Work:
     engine: Engine
     now: datetime
     outbound: list[Outbound] = field(default_factory=list)
+    coordinators_read: bool = False
+    """In `space_opened`: the programme's coordinators can read the new space too."""
 
     def tell(self, person_id: int, reply: Reply, space: SpaceRef | None = None) -> None:
         """A message to a person (their direct space), or a post for everyone in `space`."""
@@ -202,7 +204,12 @@ class SpaceOpener:
             target.space_platform, target.space_workspace = space.platform, space.workspace
             target.space_channel = space.channel_id
             session.add(target)
-            work = Work(session, self.engine, now)
+            work = Work(
+                session,
+                self.engine,
+                now,
+                coordinators_read=adapter.capabilities.coordinators_read_spaces,
+            )
             if self.opened:
                 self.opened(work, subject, space, list(item.payload.get("welcome", [])))
             return work.outbound

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from sqlmodel import Session, create_engine
 from bot.threads import PriorityWorker
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6D61_6174  # any constant shared by every Maatje process
 POSTGRES_THREADS = 2  # measured best of 1, 2 and 4 (bench.slack_http --postgres); pool of 5
@@ -37,7 +39,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted and overwritten rows are zeroed in the file, not left in free space (erasure,
+    # anonymous answers: docs/privacy.md).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def wipe_after_commit(session: Session) -> None:
+    """Ask that, once this session commits, nothing it deleted can still be read from the
+    database's files: on SQLite the write-ahead log is checkpointed into the database and
+    truncated (with `secure_delete` the database file itself holds no deleted rows)."""
+    session.info["wipe"] = True
 
 
 def create_db_engine(url: str) -> Engine:
@@ -101,6 +113,20 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+            if session.info.pop("wipe", False):
+                self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """SQLite: copy the write-ahead log into the database and truncate it, so no earlier
+        version of a row survives in the -wal file. False when readers kept it from finishing
+        (the next checkpoint catches up). PostgreSQL: nothing to do here (docs/privacy.md)."""
+        if self.dialect != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            log.warning("the write-ahead log could not be truncated yet: a reader was busy")
+        return not busy
 
     def serialise(self, session: Session, key: str) -> None:
         """Hold a lock on `key` until the session's transaction ends, across processes.

@@ -3,16 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlmodel import Session
-
 from bot import Behaviour, CommandSpec
-from bot.domain import OutboxItem
-from bot.engine import Outbound
 from bot.i18n import _l
 from bot.services import meetings as meeting_store
-from bot.services import people
 from flows import (
     certificates,
     checkins,
@@ -34,6 +27,7 @@ from flows import (
     pairs,
     pause,
     polls,
+    privacy,
     profile,
     stalled,
     status,
@@ -45,21 +39,13 @@ CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
 
 
-def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
-    """Erase someone who said no to consent, unless they said yes since."""
-    person_id = item.payload["person"]
-    if not people.has_consented(session, person_id):
-        people.erase(session, person_id)
-    return []
-
-
 def behaviour() -> Behaviour:
     listed = [
         CommandSpec(
             "language", commands.language, _l("switch language: 'language nl' or 'language en'")
         ),
         CommandSpec(
-            "privacy", commands.privacy, _l("see, download or erase what I store about you")
+            "privacy", privacy.command, _l("see, download or erase what I store about you")
         ),
         CommandSpec("name", profile.name_command, _l("the name others see: 'name Anna de Vries'")),
         CommandSpec(
@@ -151,7 +137,7 @@ def behaviour() -> Behaviour:
         ),
         greet=greeting.greet,
         jobs={
-            intake.FORGET_KIND: _forget,
+            **privacy.JOBS,
             pairing.FIT_CHECK: pairing.fit_check,
             **meeting_nudges.JOBS,
             **group_meetings.JOBS,

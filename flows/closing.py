@@ -6,7 +6,8 @@ once, in one transaction:
 
 1. sends the `final-evaluation` questionnaire to every mentor and mentee who finished intake,
    as a poll (the poll machinery: invites, reminders, closing at its date), open for
-   `closing_evaluation_days` (default 14) days;
+   `closing_evaluation_days` (default 14) days, anonymous unless the programme sets
+   `final_evaluation_anonymous = false`;
 2. asks each side of every active pair, privately, whether they keep in touch (yes / no, but I'd
    like to / no); the answer is kept on the pair (`pair.guide["keep_in_touch"]`), and the
    pair ends;
@@ -188,7 +189,8 @@ class Closing:
                 questionnaire.name,
                 questionnaire.version,
                 "all",
-                questionnaire.anonymous,
+                questionnaire.anonymous
+                or bool(programme.settings.get("final_evaluation_anonymous", True)),
                 closes_at,
                 by,
                 now,

@@ -85,19 +85,27 @@ def _welcome_pair(work: Work, pair: Pair, space: SpaceRef) -> None:
     programme = work.session.get(Programme, pair.programme_id)
     assert programme is not None and pair.id is not None
     mentor, mentee = _name(work, pair.mentor_id), _name(work, pair.mentee_id)
+    welcome = _l(
+        "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the "
+        "two of "
+        "you and Maatje are here. First step: the kennismakingsgids, which you each fill "
+        "in — "
+        "best together at your first meeting.",
+        mentor=mentor,
+        mentee=mentee,
+    )
+    if work.coordinators_read:  # what people are told must be true
+        welcome = _l(
+            "This is the private space of {mentor} (mentor) and {mentee} (mentee). Besides the "
+            "two of you and Maatje, the programme's coordinators can read along here. First "
+            "step: the kennismakingsgids, which you each fill in — best together at your first "
+            "meeting.",
+            mentor=mentor,
+            mentee=mentee,
+        )
     work.tell(
         pair.mentor_id,
-        Reply(
-            _l(
-                "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the "
-                "two of "
-                "you and Maatje are here. First step: the kennismakingsgids, which you each fill "
-                "in — "
-                "best together at your first meeting.",
-                mentor=mentor,
-                mentee=mentee,
-            )
-        ),
+        Reply(welcome),
         space=space,
     )
     for person_id, side in ((pair.mentor_id, "mentor"), (pair.mentee_id, "mentee")):

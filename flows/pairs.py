@@ -1,7 +1,9 @@
 """Coordinator commands about pairs: `pairs [stalled]`, `pair @person`, `remind @person|stalled`.
 
 A pair's timeline shows when things happened — matching, meetings and their outcome,
-escalation steps — and nothing of what the pair wrote (no guide answers, no fit answers).
+escalation steps — and nothing of what the pair wrote in their guide. It does show each side's
+answers to the two private questions about the match, the fit check and (at closing) keeping in
+touch: both were asked with "only the coordinators see your answer".
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from sqlmodel import Session, col, select
 from bot import Turn
 from bot.domain import Identity, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
+from bot.replies import Option
 from bot.services import meetings as store
 from bot.services import people
-from flows import stalled
+from flows import closing, pairing, stalled
 from flows.status import PAIR_STATES
 
 MEETING_STATES = {
@@ -140,6 +143,7 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
             )
         events.append((step.at, text))
     events.sort(key=lambda e: e[0])
+    lines = [text for _, text in events] + private_answers(pair)
     state = store.state_of(session, pair, now)
     return _l(
         "{mentor} (mentor) and {mentee} (mentee) — {state}, kennismakingsgids {guide}:\n{lines}",
@@ -149,8 +153,36 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
         guide=_l("complete")
         if "mentor" in pair.guide and "mentee" in pair.guide
         else _l("not complete yet"),
-        lines=Lines(tuple(text for _, text in events)),
+        lines=Lines(tuple(lines)),
     )
+
+
+def private_answers(pair: Pair) -> list[Text]:
+    """Each side's answers to the fit check and the keep-in-touch question, once asked."""
+
+    def label(options: tuple[Option, ...], value: str | None) -> Any:
+        return next((o.label for o in options if o.value == value), _l("no answer"))
+
+    lines = []
+    fit = pair.guide.get("fit") or {}
+    if fit:
+        lines.append(
+            _l(
+                "Fit check (private answers): mentor: {mentor}; mentee: {mentee}",
+                mentor=label(pairing.ANSWERS, fit.get("mentor")),
+                mentee=label(pairing.ANSWERS, fit.get("mentee")),
+            )
+        )
+    keep = pair.guide.get("keep_in_touch") or {}
+    if keep:
+        lines.append(
+            _l(
+                "Keeping in touch (private answers): mentor: {mentor}; mentee: {mentee}",
+                mentor=label(closing.KEEP_OPTIONS, keep.get("mentor")),
+                mentee=label(closing.KEEP_OPTIONS, keep.get("mentee")),
+            )
+        )
+    return lines
 
 
 def remind_command(turn: Turn, args: tuple[str, ...]) -> None:

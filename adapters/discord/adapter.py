@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -52,6 +53,9 @@ class DiscordAdapter:
     def __init__(self, config: DiscordConfig, **client_options: Any) -> None:
         """`client_options` go to `discord.Client` (tests shorten `guild_ready_timeout`)."""
         self.config = config
+        self.capabilities = replace(
+            DiscordAdapter.capabilities, coordinators_read_spaces=bool(config.coordinator_role)
+        )
         self.client_options = client_options
         self.forms = Forms()
         self.interactions = Interactions()

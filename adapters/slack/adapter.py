@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -73,6 +74,9 @@ class SlackAdapter:
 
     def __init__(self, config: SlackConfig, coordinators: Iterable[str] = ()) -> None:
         self.config = config
+        self.capabilities = replace(
+            SlackAdapter.capabilities, coordinators_read_spaces=config.coordinators_join_spaces
+        )
         self.client = make_client(config)
         self.core: Core | Any = None
         self.team_id = ""

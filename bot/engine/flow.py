@@ -48,6 +48,9 @@ class Outbound:
     language: str | None = None
     """Overrides the reader's language: a last message to a person who is being erased.
     (Everything else is rendered for its readers by `bot.audience`.)"""
+    farewell: bool = False
+    """The last message to a person erased in the same transaction: once it is sent, the
+    database files are wiped of what it carried (their account id)."""
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""People: who is talking, in which language and zone, what is stored about them, erasure.
+"""People: who is talking, in which language and zone, and in which role.
 
 Before someone consents, Maatje keeps only what it needs to hold the conversation: their
 platform account id, the position in the conversation and, when the platform tells us, their
@@ -7,16 +7,13 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from bot.domain import (
     Consent,
-    FlowRun,
     Identity,
-    IntakeAnswer,
     Membership,
     Person,
     Programme,
@@ -186,45 +183,3 @@ def coordinators_of(session: Session, programme_id: int) -> list[int]:
             )
         ).all()
     )
-
-
-def export(session: Session, person: Person) -> dict[str, Any]:
-    """Everything stored about a person, as plain JSON-able data."""
-    assert person.id is not None
-
-    def plain(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, datetime | date) else value
-
-    def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        return {k: plain(v) for k, v in obj.model_dump().items() if k not in skip}
-
-    pid = person.id
-    return {
-        "person": row(person),
-        "accounts": [
-            row(i) for i in session.exec(select(Identity).where(Identity.person_id == pid))
-        ],
-        "programmes": [
-            {**row(m, ("id", "person_id")), "programme": p.name}
-            for m, p in memberships(session, pid)
-        ],
-        "consents": [
-            row(c, ("person_id",))
-            for c in session.exec(select(Consent).where(Consent.person_id == pid))
-        ],
-        "intake_answers": [
-            row(a, ("id", "person_id"))
-            for a in session.exec(select(IntakeAnswer).where(IntakeAnswer.person_id == pid))
-        ],
-        "conversations": [
-            row(r, ("person_id",))
-            for r in session.exec(select(FlowRun).where(FlowRun.person_id == pid))
-        ],
-    }
-
-
-def erase(session: Session, person_id: int) -> None:
-    """Delete the person and everything that hangs off them (foreign keys cascade)."""
-    for model in (FlowRun, IntakeAnswer, Consent, Membership, Identity):
-        session.exec(delete(model).where(col(model.person_id) == person_id))
-    session.exec(delete(Person).where(col(Person.id) == person_id))

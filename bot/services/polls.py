@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from bot.config import MIN_POLL_RESPONSES
 from bot.domain import (
     FlowRun,
     GroupMember,
@@ -23,9 +24,11 @@ from bot.domain import (
     RunStatus,
 )
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus, random_response_id
+from bot.store import wipe_after_commit
 
 SUBJECT = "poll:"
-DEFAULT_MIN_RESPONSES = 5
+MIN_RESPONSES = MIN_POLL_RESPONSES
+"""k is never below this (config.toml refuses less; docs/privacy.md)."""
 
 
 def subject(poll_id: int) -> str:
@@ -40,7 +43,7 @@ def poll_of_subject(value: str) -> int | None:
 
 def min_responses(programme: Programme) -> int:
     """k: results are shown only when at least this many people answered."""
-    return max(int(programme.settings.get("poll_min_responses", DEFAULT_MIN_RESPONSES)), 1)
+    return max(int(programme.settings.get("poll_min_responses", MIN_RESPONSES)), MIN_RESPONSES)
 
 
 def audience_people(session: Session, programme_id: int, audience: str) -> list[int]:
@@ -155,7 +158,9 @@ def submit(
 def mix(session: Session, poll_id: int) -> int:
     """Rewrite a poll's anonymous responses in one transaction, in random order, with new
     random ids: afterwards they share one writing transaction and their physical order says
-    nothing about who answered when. Returns how many were rewritten."""
+    nothing about who answered when; once it commits the database files are wiped of the
+    earlier rows (and of the answers that sat in the answering conversations). Returns how
+    many were rewritten."""
     rows = session.exec(
         select(PollResponse).where(
             PollResponse.poll_id == poll_id, col(PollResponse.person_id).is_(None)
@@ -173,6 +178,8 @@ def mix(session: Session, poll_id: int) -> int:
         PollResponse(id=random_response_id(), poll_id=poll_id, answers=a) for a in answers
     )
     session.flush()
+    if answers:
+        wipe_after_commit(session)
     return len(answers)
 
 
@@ -185,7 +192,9 @@ def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
         if run.status == RunStatus.ACTIVE:
             run.status = RunStatus.CANCELLED
             run.updated_at = now
-        run.answers = {}
+        if run.answers:
+            run.answers = {}
+            wipe_after_commit(session)
         session.add(run)
 
 

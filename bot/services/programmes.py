@@ -127,6 +127,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "poll_min_responses": cfg.poll_min_responses,
         "poll_reminder_days": cfg.poll_reminder_days,
         "poll_reminders": cfg.poll_reminders,
+        "final_evaluation_anonymous": cfg.final_evaluation_anonymous,
         "institution": cfg.institution,
         "certificate_signer": cfg.certificate_signer,
         "certificate_signer_role": cfg.certificate_signer_role,

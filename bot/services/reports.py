@@ -10,7 +10,6 @@ for the reader's language.
 
 from __future__ import annotations
 
-import csv
 import io
 import textwrap
 from collections import Counter
@@ -21,6 +20,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from bot.i18n import Lines, Localized, Raw, Text, _l
+from bot.services.csvfile import table
 from bot.services.questionnaires import NO, YES, Item, Questionnaire
 
 Render = Callable[[Any], str]
@@ -234,17 +234,15 @@ def _cell(item: Item, value: Any) -> str:
 
 def summary_csv(report: Report, render: Render) -> bytes:
     """One row per item and option: item, question, option, label, count, percent, n, mean."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["item", "question", "option", "label", "count", "percent", "n", "mean"])
+    rows: list[list[Any]] = []
     for result in report.items:
         question = render(result.item.text)
         mean = "" if result.mean is None else f"{result.mean:.2f}"
         if result.item.kind == "open":
-            writer.writerow([result.item.id, question, "", "", result.n, "", result.n, ""])
+            rows.append([result.item.id, question, "", "", result.n, "", result.n, ""])
             continue
         for c in result.counts:
-            writer.writerow(
+            rows.append(
                 [
                     result.item.id,
                     question,
@@ -256,7 +254,7 @@ def summary_csv(report: Report, render: Render) -> bytes:
                     mean,
                 ]
             )
-    return out.getvalue().encode("utf-8-sig")
+    return table(["item", "question", "option", "label", "count", "percent", "n", "mean"], rows)
 
 
 def responses_csv(
@@ -266,15 +264,17 @@ def responses_csv(
 ) -> bytes:
     """One row per response, one column per item (by id); a `person` column only when names
     are given (never for an anonymous poll)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [*(["person"] if names is not None else []), *(i.id for i in questionnaire.items)]
+    header = [*(["person"] if names is not None else []), *(i.id for i in questionnaire.items)]
+    return table(
+        header,
+        (
+            [
+                *([names[index] or ""] if names is not None else []),
+                *(_cell(item, response.get(item.id)) for item in questionnaire.items),
+            ]
+            for index, response in enumerate(answers)
+        ),
     )
-    for index, response in enumerate(answers):
-        cells = [_cell(item, response.get(item.id)) for item in questionnaire.items]
-        writer.writerow([*([names[index] or ""] if names is not None else []), *cells])
-    return out.getvalue().encode("utf-8-sig")
 
 
 def chart_png(result: ItemResult, render: Render) -> bytes | None:

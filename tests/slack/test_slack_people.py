@@ -40,6 +40,8 @@ from tests.slack.workspace import (
 )
 
 DIVIDER = "\n\n—\n\n"
+LATECOMERS = {"U0CHLOE": "Chloé Claes", "U0DAAN": "Daan Dekker", "U0EVA": "Eva Evers"}
+"""Mentees who join after the match: with Anna and Bram five answer a poll (k = 5)."""
 SECONDS = re.compile(r"\d:\d\d:\d\d")
 
 
@@ -49,8 +51,10 @@ async def slack(fake_slack: FakeSlack, database_url: str, clock) -> AsyncIterato
     fake_slack.add_user("U0MAARTEN", "Maarten de Vries", display_name="maarten", locale="en-GB")
     fake_slack.add_user("U0ANNA", "Anna Jansen", tz="America/New_York", locale="en-US")
     fake_slack.add_user("U0BRAM", "Bram Bakker", display_name="bram", locale="nl-NL")
+    for user, name in LATECOMERS.items():
+        fake_slack.add_user(user, name, locale="en-GB")
     adapter = SlackAdapter(slack_config(fake_slack))
-    programme = programme_config(language="nl", poll_min_responses=1)
+    programme = programme_config(language="nl")
     core = build_core(database_url, clock, {"slack": adapter}, programmes=(programme,))
     await adapter.start(core)
     yield Workspace(Bot(adapter, core, fake_slack))
@@ -75,7 +79,7 @@ async def everyone_matched(slack: Workspace) -> tuple[Member, Member, Member, Me
 
 
 async def test_names_and_languages_from_slack_reach_every_space_and_file(slack) -> None:
-    cora, maarten, anna, _ = await everyone_matched(slack)
+    cora, maarten, anna, bram = await everyone_matched(slack)
     fake = slack.bot.fake
 
     [proposal, *_] = cora.ephemeral()
@@ -122,11 +126,15 @@ async def test_names_and_languages_from_slack_reach_every_space_and_file(slack) 
     assert {r["mentee"] for r in rows} == {"Anna Jansen", "Bram Bakker"}
     assert {r["mentor"] for r in rows} == {"Maarten de Vries"}
 
+    latecomers = [slack.member(user) for user in LATECOMERS]
+    for mentee in latecomers:
+        await mentee.intake("mentee", MENTEE_FORM, mentee_typed())
     await cora.command("poll send midterm to mentees")
-    for _ in range(8):  # every question, answered with its first option
-        if "Thanks!" in anna.texts()[-1]:
-            break
-        await anna.say("1")
+    for mentee in (anna, bram, *latecomers):
+        for _ in range(8):  # every question, answered with its first option
+            if "Thanks!" in mentee.texts()[-1] or "Bedankt!" in mentee.texts()[-1]:
+                break
+            await mentee.say("1")
     await cora.command("poll results midterm")
     responses = next(
         content
