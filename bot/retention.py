@@ -13,7 +13,15 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, delete, select
 
 from bot import outbox
-from bot.domain import Consent, IntakeAnswer, Membership, OutboxItem, Programme, Role
+from bot.domain import (
+    Consent,
+    IntakeAnswer,
+    Membership,
+    OutboxItem,
+    Programme,
+    Role,
+    SafeguardingAlert,
+)
 from bot.engine import Outbound
 from bot.services import people
 
@@ -48,7 +56,7 @@ def purge(session: Session, today: date) -> list[int]:
             if not any(m.programme_id in kept for m in elsewhere):
                 people.erase(session, membership.person_id)
                 continue
-            for model in (IntakeAnswer, Consent, Membership):
+            for model in (IntakeAnswer, Consent, Membership, SafeguardingAlert):
                 session.exec(
                     delete(model).where(
                         model.person_id == membership.person_id, model.programme_id == programme.id

@@ -15,9 +15,11 @@ from bot.domain.programmes import (
     Programme,
     Role,
 )
+from bot.domain.safeguarding import AlertReason, SafeguardingAlert
 
 __all__ = [
     "OPEN_MEETING",
+    "AlertReason",
     "CheckIn",
     "Consent",
     "Escalation",
@@ -46,4 +48,5 @@ __all__ = [
     "ProposalStatus",
     "Role",
     "RunStatus",
+    "SafeguardingAlert",
 ]

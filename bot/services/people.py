@@ -24,7 +24,7 @@ from bot.domain import (
 )
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, normalise_language
-from bot.services import programmes
+from bot.services import programmes, safeguarding
 
 
 def resolve(
@@ -215,6 +215,7 @@ def export(session: Session, person: Person) -> dict[str, Any]:
             row(r, ("person_id",))
             for r in session.exec(select(FlowRun).where(FlowRun.person_id == pid))
         ],
+        "safeguarding": safeguarding.export(session, pid),
     }
 
 
