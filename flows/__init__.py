@@ -13,6 +13,7 @@ from bot.engine import Outbound
 from bot.i18n import _l
 from bot.services import meetings as meeting_store
 from bot.services import people
+from bot.services import safeguarding as alerts
 from flows import (
     certificates,
     checkins,
@@ -34,6 +35,7 @@ from flows import (
     pairs,
     pause,
     polls,
+    safeguarding,
     stalled,
     status,
 )
@@ -42,6 +44,8 @@ POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
 CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
+SAFETY_NET = safeguarding.SafetyNet.load()
+"""The phrase lists in flows/safeguarding, loaded once."""
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -70,6 +74,11 @@ def behaviour() -> Behaviour:
         ),
         CommandSpec(
             "goals", goals.goals_command, _l("your goals: 'goals', 'goals new', 'goals done 1'")
+        ),
+        CommandSpec(
+            "hulp",
+            SAFETY_NET.hulp,
+            _l("when things are not okay: reach a person now ('help now' works too)"),
         ),
         CommandSpec(
             "status",
@@ -102,6 +111,15 @@ def behaviour() -> Behaviour:
             coordinator_only=True,
         ),
         CommandSpec(
+            "safeguarding",
+            safeguarding.safeguarding_command,
+            _l(
+                "people the safety net flagged; 'safeguarding done NAME' once followed up "
+                "(coordinators)"
+            ),
+            coordinator_only=True,
+        ),
+        CommandSpec(
             "export",
             export.export_command,
             _l("the programme's pairs, meetings, goals and poll counts as CSV (coordinators)"),
@@ -120,7 +138,11 @@ def behaviour() -> Behaviour:
         CERTIFICATES.spec(),
         CLOSING.spec(),
     ]
-    help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
+    help_spec = CommandSpec(
+        "help",
+        SAFETY_NET.help_now(commands.help_command(tuple(listed))),
+        _l("this overview; 'help now' when things are not okay"),
+    )
     return Behaviour(
         flows=(
             intake.INTAKE,
@@ -140,9 +162,11 @@ def behaviour() -> Behaviour:
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
             CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
+            CommandSpec(safeguarding.ANSWER, SAFETY_NET.answer, summary=None),
             *CLOSING.button_specs(),
         ),
         greet=greeting.greet,
+        safety_net=SAFETY_NET,
         jobs={
             intake.FORGET_KIND: _forget,
             pairing.FIT_CHECK: pairing.fit_check,
@@ -153,6 +177,7 @@ def behaviour() -> Behaviour:
             digest.DIGEST: digest.digest,
             **POLLS.answers.jobs(),
             **CLOSING.jobs(),
+            alerts.FORGET: alerts.forget,
         },
         work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
         space_opened=meetings.space_opened,
