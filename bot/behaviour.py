@@ -107,3 +107,6 @@ class Behaviour:
     """Outbox kinds whose job needs the engine (to start a conversation): `(work, item)`."""
     space_opened: SpaceOpened | None = None
     """Called when a group or pair space exists: greet people there, start what happens next."""
+    safety_net: Callable[[Turn, tuple[str, ...]], bool] | None = None
+    """Sees the free text of every message, form and command before anything else does
+    (docs/safeguarding.md); True when it took the event, which then goes no further."""

@@ -58,6 +58,8 @@ class ProgrammeConfig:
     quiet_periods: tuple[QuietPeriod, ...] = ()
     coordinators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     referral: str = ""
+    crisis_line: str = ""
+    """Shown with `referral` when the safety net goes off or someone asks for help now."""
     intake_reminder_hours: int = 48
     intake_expiry_days: int = 21
     guide_reminder_hours: int = 72
@@ -349,6 +351,7 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         quiet_periods=tuple(quiet),
         coordinators=coordinators,
         referral=s.text("referral", ""),
+        crisis_line=s.text("crisis_line", ""),
         intake_reminder_hours=s.get("intake_reminder_hours", int, 48),
         intake_expiry_days=s.get("intake_expiry_days", int, 21),
         guide_reminder_hours=s.get("guide_reminder_hours", int, 72),

@@ -34,11 +34,12 @@ from bot.events import (
     PersonRef,
     SpaceKind,
     SpaceRef,
+    free_text,
 )
 from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
 from bot.keyed_locks import KeyedLocks
 from bot.sanitise import clean_event
-from bot.services import people, programmes
+from bot.services import people, programmes, safeguarding
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,11 @@ class Core:
         return Outcome(declined=declined)
 
     def _dispatch(self, turn: Turn, event: Event) -> tuple[dict[str, Text] | None, bool]:
-        """Run the event; returns a form's errors and whether a click was declined."""
+        """Run the event; returns a form's errors and whether a click was declined. Typed
+        text first passes the safety net (`Behaviour.safety_net`), which may take the turn."""
+        net = self.behaviour.safety_net
+        if net is not None and net(turn, free_text(event)):
+            return None, False
         match event:
             case Command():
                 self._command(turn, event.name, event.args)
@@ -401,4 +406,30 @@ class Core:
                 for run in runs
                 if (flow := self.engine.flows.get(run.flow)) and flow.title
             )
-            return Home(title, programme.name if programme else None, None, tasks)
+            return Home(
+                title,
+                programme.name if programme else None,
+                None,
+                (*self._to_follow_up(session, person, language), *tasks),
+            )
+
+    def _to_follow_up(self, session: Session, person: Person, language: str) -> list[str]:
+        """For coordinators only: whom the safety net flagged (docs/safeguarding.md)."""
+        coordinated = [p.id or 0 for p in people.coordinated_programmes(session, person.id or 0)]
+        if not coordinated:
+            return []
+        timezone = people.timezone_of(session, person)
+        return [
+            self.translator.render(
+                _l(
+                    "Safety net: get in touch with {person} (since {when})",
+                    person=safeguarding.name_of(session, alert.person_id),
+                    when=alert.raised_at,
+                ),
+                language,
+                timezone,
+            )
+            for alert in {
+                a.person_id: a for a in reversed(safeguarding.open_alerts(session, coordinated))
+            }.values()
+        ]

@@ -70,3 +70,16 @@ class Choice(Event):
 class FormSubmitted(Event):
     form_id: str
     values: dict[str, str] = field(default_factory=dict)
+
+
+def free_text(event: Event) -> tuple[str, ...]:
+    """What the person typed themselves: a message, a form's fields, a command's words (a
+    button carries only our own option values)."""
+    match event:
+        case Message():
+            return (event.text,)
+        case FormSubmitted():
+            return tuple(event.values.values())
+        case Command():
+            return (" ".join((event.name, *event.args)),)
+    return ()

@@ -31,6 +31,7 @@ from bot.domain import (
     ProcessedEvent,
     Programme,
     Role,
+    SafeguardingAlert,
 )
 from bot.engine import Outbound
 from bot.services import privacy
@@ -73,7 +74,7 @@ def purge(session: Session, now: datetime) -> list[int]:
             if not any(m.programme_id in kept for m in elsewhere):
                 privacy.erase(session, membership.person_id, now)
                 continue
-            for model in (IntakeAnswer, Consent, Membership):
+            for model in (IntakeAnswer, Consent, Membership, SafeguardingAlert):
                 session.exec(
                     delete(model).where(
                         model.person_id == membership.person_id, model.programme_id == programme.id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot import Behaviour, CommandSpec
 from bot.i18n import _l
 from bot.services import meetings as meeting_store
+from bot.services import safeguarding as alerts
 from flows import (
     certificates,
     checkins,
@@ -29,6 +30,7 @@ from flows import (
     polls,
     privacy,
     profile,
+    safeguarding,
     stalled,
     status,
 )
@@ -37,6 +39,8 @@ POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
 CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
+SAFETY_NET = safeguarding.SafetyNet.load()
+"""The phrase lists in flows/safeguarding, loaded once."""
 
 
 def behaviour() -> Behaviour:
@@ -63,6 +67,11 @@ def behaviour() -> Behaviour:
         ),
         CommandSpec(
             "goals", goals.goals_command, _l("your goals: 'goals', 'goals new', 'goals done 1'")
+        ),
+        CommandSpec(
+            "hulp",
+            SAFETY_NET.hulp,
+            _l("when things are not okay: reach a person now ('help now' works too)"),
         ),
         CommandSpec(
             "status",
@@ -95,6 +104,15 @@ def behaviour() -> Behaviour:
             coordinator_only=True,
         ),
         CommandSpec(
+            "safeguarding",
+            safeguarding.safeguarding_command,
+            _l(
+                "people the safety net flagged; 'safeguarding done NAME' once followed up "
+                "(coordinators)"
+            ),
+            coordinator_only=True,
+        ),
+        CommandSpec(
             "export",
             export.export_command,
             _l("the programme's pairs, meetings, goals and poll counts as CSV (coordinators)"),
@@ -113,7 +131,11 @@ def behaviour() -> Behaviour:
         CERTIFICATES.spec(),
         CLOSING.spec(),
     ]
-    help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
+    help_spec = CommandSpec(
+        "help",
+        SAFETY_NET.help_now(commands.help_command(tuple(listed))),
+        _l("this overview; 'help now' when things are not okay"),
+    )
     return Behaviour(
         flows=(
             intake.INTAKE,
@@ -133,9 +155,11 @@ def behaviour() -> Behaviour:
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
             CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
+            CommandSpec(safeguarding.ANSWER, SAFETY_NET.answer, summary=None),
             *CLOSING.button_specs(),
         ),
         greet=greeting.greet,
+        safety_net=SAFETY_NET,
         jobs={
             **privacy.JOBS,
             pairing.FIT_CHECK: pairing.fit_check,
@@ -146,6 +170,7 @@ def behaviour() -> Behaviour:
             digest.DIGEST: digest.digest,
             **POLLS.answers.jobs(),
             **CLOSING.jobs(),
+            alerts.FORGET: alerts.forget,
         },
         work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
         space_opened=meetings.space_opened,

@@ -1,8 +1,9 @@
 """Check-ins between meetings, and what a held meeting sets in motion.
 
 Midway to the next meeting the mentee answers a short check-in: what went well, what was hard,
-progress on each open goal (1–5), and whether they need help now. "Help now" reaches the mentor
-at once; the mentor gets a summary of every check-in.
+progress on each open goal (1–5), and whether they need their mentor's help right now, which
+reaches the mentor at once; the mentor gets a summary of every check-in. (This is not the
+`help now` command, which reaches the coordinators: see flows/safeguarding.)
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _score(ctx: FlowContext) -> None:
         }
 
 
-def _help_now(ctx: FlowContext) -> None:
+def _mentor_help(ctx: FlowContext) -> None:
     pair = ctx.session.get(Pair, ctx.answers.get("pair"))
     if not ctx.answer or pair is None:
         return
@@ -166,7 +167,7 @@ CHECKIN = Flow(
             "help",
             ask=_l("Do you need help from your mentor right now?"),
             accepts=YesNo(),
-            on_answer=_help_now,
+            on_answer=_mentor_help,
         ),
     ),
 )

@@ -34,6 +34,7 @@ from bot.engine import (
 from bot.i18n import _l
 from bot.replies import Field, FieldKind, Option, Reply
 from bot.services import people
+from bot.services import safeguarding as alerts
 from flows import vocabulary as v
 
 CONSENT_VERSION = 1
@@ -152,9 +153,10 @@ def _after_support_check(ctx: FlowContext) -> None:
             coordinator,
             Reply(
                 _l(
-                    "A participant in {programme} said during intake that they may need more "
+                    "{person} said during the intake for {programme} that they may need more "
                     "help than mentoring can give. They were shown the referral text. Please "
-                    "get in touch with them (see 'status').",
+                    "get in touch with them ('status' lists everyone who said so).",
+                    person=alerts.name_of(ctx.session, ctx.person.id or 0),
                     programme=ctx.programme.name,
                 )
             ),

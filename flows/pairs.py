@@ -20,7 +20,7 @@ from bot.i18n import Lines, Text, _l, _n
 from bot.replies import Option
 from bot.services import meetings as store
 from bot.services import people
-from flows import closing, pairing, stalled
+from flows import closing, pairing, safeguarding, stalled
 from flows.status import PAIR_STATES
 
 MEETING_STATES = {
@@ -112,6 +112,9 @@ def pair_command(turn: Turn, args: tuple[str, ...]) -> None:
         return
     for pair in pairs:
         turn.say(timeline(turn.session, pair, turn.now))
+        notes = safeguarding.pair_notes(turn.session, pair)
+        if notes is not None:
+            turn.say(notes)
 
 
 def timeline(session: Session, pair: Pair, now: datetime) -> Text:

@@ -17,7 +17,7 @@ from bot.services import closing, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
-from flows import stalled
+from flows import safeguarding, stalled
 
 STATE_LABELS = {
     IntakeState.NOT_STARTED: _l("intake not started"),
@@ -60,8 +60,7 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
                     states=states or _l("none yet"),
                 )
             )
-        referrals = sum(1 for m in members if m.needs_referral)
-        lines.append(_l("Asked for more help than mentoring gives: {count}", count=referrals))
+        lines.extend(safeguarding.status_lines(turn.session, programme))
         lines.extend(meeting_lines(turn.session, programme, turn.now))
         lines.extend(poll_lines(turn.session, programme))
         closed = closing.closed_at(turn.session, programme)

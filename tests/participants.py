@@ -13,6 +13,8 @@ from bot.domain import (
     IntakeAnswer,
     IntakeState,
     Membership,
+    MentorGroup,
+    Pair,
     Person,
     Programme,
 )
@@ -82,3 +84,23 @@ def enrol_in(
                 )
             )
         return person.id
+
+
+def pair_in_group(store: Store, now: datetime, mentor: str, mentee: str) -> None:
+    """A group of the mentor (by display name) with one pair, in the only programme there is,
+    as an approved match would leave them (the spaces not opened)."""
+    with store.session() as session:
+        programme_id = session.exec(select(Programme.id)).one()
+        ids = {p.display_name: p.id for p in session.exec(select(Person)).all()}
+        group = MentorGroup(programme_id=programme_id, mentor_id=ids[mentor], name=mentor)
+        session.add(group)
+        session.flush()
+        session.add(
+            Pair(
+                programme_id=programme_id,
+                group_id=group.id,
+                mentor_id=ids[mentor],
+                mentee_id=ids[mentee],
+                matched_at=now,
+            )
+        )

@@ -17,9 +17,11 @@ from bot.domain.programmes import (
     Programme,
     Role,
 )
+from bot.domain.safeguarding import AlertReason, SafeguardingAlert
 
 __all__ = [
     "OPEN_MEETING",
+    "AlertReason",
     "CheckIn",
     "Consent",
     "Escalation",
@@ -50,5 +52,6 @@ __all__ = [
     "ProposalStatus",
     "Role",
     "RunStatus",
+    "SafeguardingAlert",
     "Source",
 ]

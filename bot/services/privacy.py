@@ -48,6 +48,7 @@ from bot.domain import (
     RunStatus,
 )
 from bot.events import PersonRef
+from bot.services import safeguarding
 from bot.store import wipe_after_commit
 
 SIDES = ("mentor", "mentee")
@@ -155,6 +156,7 @@ def export(session: Session, person: Person) -> dict[str, Any]:
             _row(r, ("id", "person_id"))
             for r in session.exec(select(PollResponse).where(PollResponse.person_id == pid))
         ],
+        "safeguarding": safeguarding.export(session, pid),
         "poll_invites": [
             _row(i, ("person_id",))
             for i in session.exec(select(PollInvite).where(PollInvite.person_id == pid))

@@ -133,6 +133,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "certificate_signer_role": cfg.certificate_signer_role,
         "certificate_criteria": dict(cfg.certificate_criteria),
         "certificate_comprised": [dict(c) for c in cfg.certificate_comprised],
+        "crisis_line": cfg.crisis_line,
     }
 
 
