@@ -4,7 +4,14 @@ from bot.domain.conversations import FlowRun, RunStatus
 from bot.domain.goals import CheckIn, Goal, GoalStatus
 from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
-from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
+from bot.domain.pairs import (
+    EndRequest,
+    EndSource,
+    MatchProposal,
+    Pair,
+    PairStatus,
+    ProposalStatus,
+)
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
@@ -20,6 +27,8 @@ __all__ = [
     "OPEN_MEETING",
     "CheckIn",
     "Consent",
+    "EndRequest",
+    "EndSource",
     "Escalation",
     "FlowRun",
     "Goal",
