@@ -18,7 +18,9 @@ from flows import (
     checkins,
     closing,
     commands,
+    commitment,
     digest,
+    end_pair,
     export,
     goals,
     greeting,
@@ -30,6 +32,7 @@ from flows import (
     meeting_followup,
     meeting_nudges,
     meetings,
+    mentor_reflection,
     pairing,
     pairs,
     pause,
@@ -42,6 +45,7 @@ POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
 CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
+MENTOR_REFLECTION = mentor_reflection.MentorReflection(POLLS.answers)
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -70,6 +74,12 @@ def behaviour() -> Behaviour:
         ),
         CommandSpec(
             "goals", goals.goals_command, _l("your goals: 'goals', 'goals new', 'goals done 1'")
+        ),
+        CommandSpec(
+            end_pair.COMMAND,
+            end_pair.end_command,
+            _l("ask the coordinators to end your match: 'end pair' (only they see why)"),
+            keeps_conversation=False,
         ),
         CommandSpec(
             "status",
@@ -129,6 +139,7 @@ def behaviour() -> Behaviour:
             goals.GOALS,
             goals.GOAL_COMMENT,
             checkins.CHECKIN,
+            end_pair.END_PAIR,
             *POLLS.answers.flows,
         ),
         commands=(
@@ -136,6 +147,9 @@ def behaviour() -> Behaviour:
             *listed,
             CommandSpec("join", greeting.join, summary=None, keeps_conversation=False),
             CommandSpec("fit", pairing.fit, summary=None),
+            CommandSpec(end_pair.DUTCH, end_pair.end_command, None, keeps_conversation=False),
+            CommandSpec(commitment.COMMAND, commitment.commit, summary=None),
+            CommandSpec(commitment.DUTCH, commitment.commit, summary=None),
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
@@ -153,7 +167,12 @@ def behaviour() -> Behaviour:
             digest.DIGEST: digest.digest,
             **POLLS.answers.jobs(),
             **CLOSING.jobs(),
+            **MENTOR_REFLECTION.jobs(),
         },
-        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
+        work_jobs={
+            checkins.CHECKIN_DUE: checkins.checkin_due,
+            checkins.GOALS_DUE: checkins.goals_due,
+            **CLOSING.work_jobs(),
+        },
         space_opened=meetings.space_opened,
     )

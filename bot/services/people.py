@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from bot.domain import (
     Consent,
+    EndRequest,
     FlowRun,
     Identity,
     IntakeAnswer,
@@ -214,6 +215,10 @@ def export(session: Session, person: Person) -> dict[str, Any]:
         "conversations": [
             row(r, ("person_id",))
             for r in session.exec(select(FlowRun).where(FlowRun.person_id == pid))
+        ],
+        "end_requests": [
+            row(r, ("person_id",))
+            for r in session.exec(select(EndRequest).where(EndRequest.person_id == pid))
         ],
     }
 
