@@ -94,6 +94,7 @@ def _hurry_goals(session: Session, pair_id: int, now: datetime) -> None:
             col(OutboxItem.idempotency_key).startswith(f"goals:{pair_id}:"),
             col(OutboxItem.done_at).is_(None),
             col(OutboxItem.failed_at).is_(None),
+            col(OutboxItem.due_at) > now,  # (pending rows only: the partial due index)
             col(OutboxItem.claimed_by).is_(None),
         )
         .values(due_at=now)

@@ -29,6 +29,9 @@ from flows.match_review import show
 
 TOPIC_LABELS = {o.value: o.label for o in v.TOPICS}
 ANSWERS = ("confirmed", "cancel")
+CHANGED = _l(
+    "The proposal has changed since, so I changed nothing. Type 'match' to see the current one."
+)
 USAGE = _l(
     "I understand: match, match approve [mentor], match swap MENTEE MENTEE, "
     "match move MENTEE MENTOR|none, match keep MENTEE, match rerun, match release MENTEE."
@@ -207,12 +210,7 @@ def _confirmed(
         turn.say(_l("Okay, the proposal stays as it was."))
         return
     if proposal is None or rest[2] != str(proposal.id) or not rest[0].isdigit():
-        turn.say(
-            _l(
-                "The proposal has changed since, so I changed nothing. Type 'match' to see "
-                "the current one."
-            )
-        )
+        turn.say(CHANGED)
         return
     first = int(rest[0])
     second = None if rest[1] == "none" or not rest[1].isdigit() else int(rest[1])
@@ -222,6 +220,8 @@ def _confirmed(
         turn.session, proposal, first, second, TOPIC_LABELS
     ):
         show(turn, proposal)
+    else:
+        turn.say(CHANGED)
 
 
 def _keep(turn: Turn, programme: Programme, name: str) -> None:
