@@ -20,6 +20,7 @@ cancellation for confirmed meetings of pairs that ended.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -121,7 +122,7 @@ def check(session: Session, pair: Pair, programme: Programme, now: datetime) -> 
     return _messages(session, pair, programme, level, why, settings.step_days)
 
 
-def _to_review(session: Session, pair: Pair, meetings, now: datetime) -> None:
+def _to_review(session: Session, pair: Pair, meetings: Sequence[Meeting], now: datetime) -> None:
     """Past the last step: put the pair in the matching review, once per stalled episode."""
     assert pair.id is not None
     since = store.last_recovery(pair, meetings)
