@@ -64,6 +64,9 @@ class ProgrammeConfig:
     intake_expiry_days: int = 21
     guide_reminder_hours: int = 72
     fit_check_days: int = 7
+    mentor_reflection_months: int = 3
+    """Every this many months from `start`, mentors get the mentor-quarterly questionnaire
+    (0: never)."""
     group_size: int | None = None
     min_fit: float = 0.2
     matching_weights: Mapping[str, float] = field(default_factory=dict)
@@ -356,12 +359,15 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         intake_expiry_days=s.get("intake_expiry_days", int, 21),
         guide_reminder_hours=s.get("guide_reminder_hours", int, 72),
         fit_check_days=s.get("fit_check_days", int, 7),
+        mentor_reflection_months=s.get("mentor_reflection_months", int, 3),
         group_size=s.get("group_size", int, None),
         min_fit=float(s.get("min_fit", (int, float), 0.2)),
         matching_weights=_weights(s),
         **_meeting_keys(s),
         **_evaluation_keys(s),
     )
+    if not 0 <= programme.mentor_reflection_months <= 12:
+        raise ConfigError(s.key("mentor_reflection_months"), "must be between 0 and 12")
     if programme.group_size is not None and programme.group_size < 1:
         raise ConfigError(s.key("group_size"), "must be at least 1")
     if not 0 <= programme.min_fit <= 1:

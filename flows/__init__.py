@@ -12,7 +12,9 @@ from flows import (
     checkins,
     closing,
     commands,
+    commitment,
     digest,
+    end_pair,
     export,
     goals,
     greeting,
@@ -24,6 +26,7 @@ from flows import (
     meeting_followup,
     meeting_nudges,
     meetings,
+    mentor_reflection,
     pairing,
     pairs,
     pause,
@@ -41,6 +44,7 @@ CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
 SAFETY_NET = safeguarding.SafetyNet.load()
 """The phrase lists in flows/safeguarding, loaded once."""
+MENTOR_REFLECTION = mentor_reflection.MentorReflection(POLLS.answers)
 
 
 def behaviour() -> Behaviour:
@@ -72,6 +76,12 @@ def behaviour() -> Behaviour:
             "hulp",
             SAFETY_NET.hulp,
             _l("when things are not okay: reach a person now ('help now' works too)"),
+        ),
+        CommandSpec(
+            end_pair.COMMAND,
+            end_pair.end_command,
+            _l("ask the coordinators to end your match: 'end pair' (only they see why)"),
+            keeps_conversation=False,
         ),
         CommandSpec(
             "status",
@@ -144,6 +154,7 @@ def behaviour() -> Behaviour:
             goals.GOALS,
             goals.GOAL_COMMENT,
             checkins.CHECKIN,
+            end_pair.END_PAIR,
             *POLLS.answers.flows,
         ),
         commands=(
@@ -151,6 +162,9 @@ def behaviour() -> Behaviour:
             *listed,
             CommandSpec("join", greeting.join, summary=None, keeps_conversation=False),
             CommandSpec("fit", pairing.fit, summary=None),
+            CommandSpec(end_pair.DUTCH, end_pair.end_command, None, keeps_conversation=False),
+            CommandSpec(commitment.COMMAND, commitment.commit, summary=None),
+            CommandSpec(commitment.DUTCH, commitment.commit, summary=None),
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
@@ -171,7 +185,12 @@ def behaviour() -> Behaviour:
             **POLLS.answers.jobs(),
             **CLOSING.jobs(),
             alerts.FORGET: alerts.forget,
+            **MENTOR_REFLECTION.jobs(),
         },
-        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
+        work_jobs={
+            checkins.CHECKIN_DUE: checkins.checkin_due,
+            checkins.GOALS_DUE: checkins.goals_due,
+            **CLOSING.work_jobs(),
+        },
         space_opened=meetings.space_opened,
     )

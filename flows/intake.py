@@ -35,6 +35,7 @@ from bot.i18n import _l
 from bot.replies import Field, FieldKind, Option, Reply
 from bot.services import people
 from bot.services import safeguarding as alerts
+from flows import commitment
 from flows import vocabulary as v
 
 CONSENT_VERSION = 1
@@ -228,8 +229,10 @@ def _finish(ctx: FlowContext) -> None:
             _l(
                 "Thank you for being honest. Without that commitment I can't put you forward "
                 "for a match yet. The coordinators will see your answers and may contact "
-                "you; if things change, send me a message."
-            )
+                "you. If things change, tap the button or type 'commit'."
+            ),
+            choices=commitment.BUTTON,
+            choice_token=commitment.TOKEN,
         )
 
 

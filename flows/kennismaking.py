@@ -17,7 +17,7 @@ from bot.domain import Pair, Person
 from bot.engine import Flow, FlowContext, FormInput, MultiChoice, Outbound, SingleChoice, Step
 from bot.i18n import Lines, Text, _l
 from bot.replies import Field, FieldKind, Option, Reply
-from flows import meetings, pairing
+from flows import meetings
 from flows import vocabulary as v
 
 SIDES = ("mentor", "mentee")
@@ -68,7 +68,6 @@ def _finish(ctx: FlowContext) -> None:
         )
         return
     pair.agreement = agreement(pair.guide)
-    pairing.schedule_fit_check(ctx.session, pair, ctx.now)
     guide = render_guide(ctx, pair)
     ctx.outbound.append(
         _post(

@@ -21,14 +21,18 @@ from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import scheduling
 from bot.spaces import Work
-from flows import checkins, kennismaking, meetings
+from flows import checkins, kennismaking, meetings, pairing
 from flows import meeting_messages as msg
 
 
 def on_meeting_held(work: Turn | Work, meeting: Meeting) -> None:
     """Called once, in the same transaction, when a meeting is marked held: the mentee sets
-    or updates goals, and a check-in is planned midway to the next meeting."""
+    or updates goals, and a check-in is planned midway to the next meeting; after the first
+    meeting, the fit check is planned."""
     checkins.after_meeting(work, meeting)
+    pair = work.session.get(Pair, meeting.pair_id) if meeting.pair_id else None
+    if pair is not None and meeting.number == 1:
+        pairing.schedule_fit_check(work.session, pair, meeting, work.now)
 
 
 def met(turn: Turn, args: tuple[str, ...]) -> None:

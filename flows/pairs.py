@@ -15,11 +15,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import Turn
-from bot.domain import Identity, MeetingStatus, Pair, PairStatus, Programme
+from bot.domain import EndSource, Identity, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
 from bot.replies import Option
+from bot.services import endings, people
 from bot.services import meetings as store
-from bot.services import people
 from flows import closing, pairing, safeguarding, stalled
 from flows.status import PAIR_STATES
 
@@ -35,6 +35,11 @@ RULES = {
     store.Rule.NO_FIRST_MEETING.value: _l("no first meeting"),
     store.Rule.MISSED_IN_ROW.value: _l("missed meetings in a row"),
     store.Rule.SILENCE.value: _l("no answer"),
+}
+END_SOURCES = {
+    EndSource.FIT_CHECK.value: _l("the fit check"),
+    EndSource.STALLED.value: _l("stalled after the last step"),
+    EndSource.PARTICIPANT.value: _l("asked by a participant"),
 }
 STALLED_WORDS = ("stalled", "vastgelopen")
 _MENTION = re.compile(r"^<@([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -65,9 +70,15 @@ def _find_pairs(turn: Turn, programmes: list[Programme], who: str) -> list[Pair]
     return active or found
 
 
-def _next_meeting(session: Session, pair: Pair) -> Any:
+def _next_meeting(session: Session, pair: Pair, now: datetime) -> Any:
+    """The next meeting ahead: its time when confirmed, marked when only proposed; a time
+    already past is never "next"."""
     current = store.open_meeting(session, pair.id or 0)
-    return current.starts_at if current else _l("none")
+    if current is None or current.starts_at <= now:
+        return _l("none")
+    if current.status == MeetingStatus.PROPOSED:
+        return _l("{when} (proposed, not yet confirmed)", when=current.starts_at)
+    return current.starts_at
 
 
 def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
@@ -84,7 +95,7 @@ def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
                     mentor=store.name(turn.session, pair.mentor_id),
                     mentee=store.name(turn.session, pair.mentee_id),
                     state=PAIR_STATES[state],
-                    next=_next_meeting(turn.session, pair),
+                    next=_next_meeting(turn.session, pair, turn.now),
                 )
             )
         if lines:
@@ -145,6 +156,13 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
                 rule=RULES.get(step.rule, step.rule),
             )
         events.append((step.at, text))
+    for request in endings.requests_of(session, pair.id):
+        text = _l(
+            "{when}: put forward for ending ({source})",
+            when=request.at,
+            source=END_SOURCES.get(request.source, request.source),
+        )
+        events.append((request.at, text))
     events.sort(key=lambda e: e[0])
     lines = [text for _, text in events] + private_answers(pair)
     state = store.state_of(session, pair, now)

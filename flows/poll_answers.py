@@ -24,7 +24,7 @@ from bot.engine import Engine, Flow, FlowContext, Outbound
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Lines, Raw, Text, Translator, _l, _n
 from bot.replies import Option, Reply
-from bot.services import people, questionnaires, reports
+from bot.services import hold, people, questionnaires, reports
 from bot.services import polls as poll_store
 from bot.services.questionnaires import Questionnaire
 from flows.questionnaire import build_flow, flow_name
@@ -237,6 +237,8 @@ class PollAnswers:
         if poll is None or poll.status != PollStatus.OPEN:
             return []
         assert poll.id is not None
+        if hold.held(session, item, session.get(Programme, poll.programme_id), (), now):
+            return []  # a quiet period: the round comes when it is over
         for person_id in poll_store.waiting(session, poll.id):
             person = session.get(Person, person_id)
             if person is None or (person.paused_until and person.paused_until > now):

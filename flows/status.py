@@ -13,7 +13,7 @@ from bot import Turn, outbox
 from bot.delivery import SEND
 from bot.domain import IntakeState, Membership, PollStatus, Programme, Role
 from bot.i18n import Lines, Text, _l
-from bot.services import closing, people
+from bot.services import closing, endings, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
@@ -123,6 +123,8 @@ def meeting_lines(session: Session, programme: Programme, now: datetime) -> list
         if states[state]
     ]
     numbers = store.counts(session, programme.id or 0, now)
+    ending = len(endings.open_requests(session, programme.id or 0, now))
+    asked = [_l("Pairs that asked to end: {count} (type 'match' to review)", count=ending)]
     return [
         _l("Pairs: {total} ({states})", total=len(pairs), states=counted or _l("none yet")),
         _l(
@@ -133,6 +135,7 @@ def meeting_lines(session: Session, programme: Programme, now: datetime) -> list
             planned=numbers.planned,
         ),
         _l("Stalled pairs: {pairs}", pairs=stalled_lines(session, programme, now) or _l("none")),
+        *(asked if ending else []),
     ]
 
 
@@ -143,13 +146,15 @@ def stalled_lines(session: Session, programme: Programme, now: datetime) -> list
         rules = store.is_stalled(session, pair, now)
         if not rules:
             continue
-        steps = store.open_escalations(session, pair, store.meetings_of(session, pair.id or 0))
+        meetings = store.meetings_of(session, pair.id or 0)
+        steps = store.open_escalations(session, pair, meetings)
+        days = store.stalled_days(pair, meetings, rules[0], now)
         lines.append(
             _l(
                 "{mentor} and {mentee}: {reason} (step {level} of 3)",
                 mentor=store.name(session, pair.mentor_id),
                 mentee=store.name(session, pair.mentee_id),
-                reason=stalled.reason(rules[0], settings),
+                reason=stalled.reason(rules[0], settings, days),
                 level=max((s.level for s in steps), default=0),
             )
         )

@@ -77,7 +77,7 @@ async def test_from_the_guide_to_a_missed_meeting_and_an_escalation(app, chat, c
     await until(app, clock, start - timedelta(hours=24))
     anna, maarten = chat.new("anna"), chat.new("maarten")
     assert anna[0].startswith("A reminder: meeting 1 with Maarten starts in 24 hours")
-    assert "What went well since you last spoke?" in anna[1]
+    assert "What do you hope to get out of this mentorship?" in anna[1]
     assert "Theme: Getting to know each other" in maarten[1]
     assert "Exercise: Go through the kennismakingsgids" in maarten[1]
     assert not any("Theme:" in t for t in anna)
@@ -190,7 +190,7 @@ async def test_quiet_periods_get_no_meetings_and_move_reminders(make_app, clock)
     await until(app, clock, datetime(2026, 10, 20, 6, 0, tzinfo=start.tzinfo))  # 08:00 local
     texts = chat.new("anna")
     assert texts[0].startswith("A reminder: meeting 1 with Maarten starts in 9 hours")
-    assert "To prepare for meeting 1" in texts[1]
+    assert "To prepare for your first meeting" in texts[1]
 
 
 async def test_pause_stops_reminders_for_that_person_only(app, chat, clock) -> None:

@@ -5,7 +5,14 @@ from bot.domain.goals import CheckIn, Goal, GoalStatus
 from bot.domain.inbox import InboxEvent
 from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
-from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
+from bot.domain.pairs import (
+    EndRequest,
+    EndSource,
+    MatchProposal,
+    Pair,
+    PairStatus,
+    ProposalStatus,
+)
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person, Source
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
@@ -24,6 +31,8 @@ __all__ = [
     "AlertReason",
     "CheckIn",
     "Consent",
+    "EndRequest",
+    "EndSource",
     "Escalation",
     "FlowRun",
     "Goal",

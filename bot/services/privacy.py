@@ -26,6 +26,7 @@ from bot import inbox
 from bot.domain import (
     CheckIn,
     Consent,
+    EndRequest,
     FlowRun,
     Goal,
     GroupMember,
@@ -157,6 +158,10 @@ def export(session: Session, person: Person) -> dict[str, Any]:
             for r in session.exec(select(PollResponse).where(PollResponse.person_id == pid))
         ],
         "safeguarding": safeguarding.export(session, pid),
+        "end_requests": [
+            _row(r, ("person_id",))
+            for r in session.exec(select(EndRequest).where(EndRequest.person_id == pid))
+        ],
         "poll_invites": [
             _row(i, ("person_id",))
             for i in session.exec(select(PollInvite).where(PollInvite.person_id == pid))

@@ -112,6 +112,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "intake_expiry_days": cfg.intake_expiry_days,
         "guide_reminder_hours": cfg.guide_reminder_hours,
         "fit_check_days": cfg.fit_check_days,
+        "mentor_reflection_months": cfg.mentor_reflection_months,
         "group_size": cfg.group_size,
         "min_fit": cfg.min_fit,
         "matching_weights": dict(cfg.matching_weights),
