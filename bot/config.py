@@ -80,7 +80,9 @@ class ProgrammeConfig:
     institution: str = ""
     certificate_signer: str = ""
     certificate_signer_role: str = ""
-    certificate_criteria: Mapping[str, Any] = field(default_factory=lambda: {"mentees": 1})
+    certificate_criteria: Mapping[str, Any] = field(
+        default_factory=lambda: {"mentees": 1, "meetings": 1}
+    )
     certificate_comprised: tuple[Mapping[str, str], ...] = ()
 
 
@@ -275,7 +277,7 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
     c = _Section(s.get("certificate_criteria", dict, {"mentees": 1}), s.key("certificate_criteria"))
     criteria = {
         "mentees": c.get("mentees", int, 1),
-        "meetings": c.get("meetings", int, 0),
+        "meetings": c.get("meetings", int, 1),
         "evaluation": c.text("evaluation", ""),
     }
     c.finish()

@@ -9,7 +9,8 @@ once, in one transaction:
    `closing_evaluation_days` (default 14) days;
 2. asks each side of every active pair, privately, whether they keep in touch (yes / no, but I'd
    like to / no); the answer is kept on the pair (`pair.guide["keep_in_touch"]`), and the
-   pair ends;
+   pair ends — with every conversation still open about it (goals, check-in, guide), so nothing
+   reminds anyone afterwards;
 3. thanks everyone, in their language;
 4. schedules `closing.certificates` for when the evaluation closes: each mentor who then meets
    the programme's certificate criteria gets their PDF, once (the same outbox key as
@@ -239,6 +240,7 @@ class Closing:
             pair.status = PairStatus.ENDED
             pair.guide = {**pair.guide, "closed_at": now.isoformat()}
             session.add(pair)
+        closing_store.end_conversations(session, pairs, now)  # no goal or check-in reminders
 
         # (d) certificates when the evaluation closes; this row is also the durable record
         outbox.enqueue(

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 from bot import Turn
 from bot.domain import Identity, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
+from bot.services import closing, people
 from bot.services import meetings as store
-from bot.services import people
-from flows import stalled
+from flows import closed_programme, stalled
 from flows.status import PAIR_STATES
 
 MEETING_STATES = {
@@ -70,6 +70,9 @@ def _next_meeting(session: Session, pair: Pair) -> Any:
 def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
     only_stalled = bool(args) and args[0].lower() in STALLED_WORDS
     for programme in people.coordinated_programmes(turn.session, turn.person_id):
+        if not only_stalled and closing.is_closed(turn.session, programme):
+            turn.say(closed_programme.pairs_text(turn.session, programme))
+            continue
         lines = []
         for pair in store.active_pairs(turn.session, programme.id or 0):
             state = store.state_of(turn.session, pair, turn.now)

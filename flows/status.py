@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -17,7 +16,7 @@ from bot.services import closing, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
-from flows import stalled
+from flows import closed_programme, stalled
 
 STATE_LABELS = {
     IntakeState.NOT_STARTED: _l("intake not started"),
@@ -62,12 +61,12 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
             )
         referrals = sum(1 for m in members if m.needs_referral)
         lines.append(_l("Asked for more help than mentoring gives: {count}", count=referrals))
-        lines.extend(meeting_lines(turn.session, programme, turn.now))
-        lines.extend(poll_lines(turn.session, programme))
         closed = closing.closed_at(turn.session, programme)
-        if closed is not None:
-            day = closed.astimezone(ZoneInfo(programme.timezone)).date()
-            lines.append(_l("Closed on {date}", date=day))
+        if closed is None:
+            lines.extend(meeting_lines(turn.session, programme, turn.now))
+            lines.extend(poll_lines(turn.session, programme))
+        else:  # its pairs have ended: the record of what happened
+            lines.extend(closed_programme.status_lines(turn.session, programme, closed))
         turn.say(
             _l(
                 "{programme} ({start} – {end})\n{lines}",

@@ -1,7 +1,8 @@
 """A coordinator's export: CSV files of a programme's pairs, meetings, goals and polls.
 
-Only what a coordinator may see: no intake answers, no kennismakingsgids or check-in content,
-and for polls only counts (who answered what stays in `poll results`, which applies the
+Only what a coordinator may see: no intake answers, no kennismakingsgids or check-in content
+(but each side's answer to the closing's keep-in-touch question, which goes to coordinators
+only), and for polls only counts (who answered what stays in `poll results`, which applies the
 programme's k threshold and keeps anonymous answers anonymous).
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.domain import Goal, Meeting, MeetingStatus, Pair, Person, Poll, PollInvite, Programme
+
+SIDES = ("mentor", "mentee")
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -71,6 +74,8 @@ def export(session: Session, programme: Programme) -> dict[str, bytes]:
                 "guide_complete",
                 "meetings_held",
                 "meetings_missed",
+                "keep_in_touch_mentor",
+                "keep_in_touch_mentee",
             ],
             [
                 (
@@ -83,6 +88,7 @@ def export(session: Session, programme: Programme) -> dict[str, bytes]:
                     "mentor" in p.guide and "mentee" in p.guide,
                     held.get(p.id, 0),
                     missed.get(p.id, 0),
+                    *(p.guide.get("keep_in_touch", {}).get(side, "") for side in SIDES),
                 )
                 for p in pairs
             ],

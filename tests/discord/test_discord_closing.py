@@ -17,7 +17,7 @@ async def test_poll_send_reaches_people_and_a_certificate_is_attached(start, clo
     h = await start()
     enrol(h, MAARTEN, "Maarten", Role.MENTOR, {})
     enrol(h, ANNA, "Anna", Role.MENTEE, {})
-    pair_in_group(h.core.store, clock.now(), "Maarten", "Anna")
+    pair_in_group(h.core.store, clock.now(), "Maarten", "Anna", held=1)
 
     where = {"guild": True, "channel_id": GENERAL_ID}
     await h.send("INTERACTION_CREATE", slash(CORA, "poll", "send relationship to all", **where))

@@ -20,7 +20,7 @@ async def test_poll_send_reaches_people_and_a_certificate_is_uploaded(
     try:
         enrol(bot.core, "U0MAARTEN", "Maarten", Role.MENTOR, {})
         enrol(bot.core, "U0ANNA", "Anna", Role.MENTEE, {})
-        pair_in_group(bot.core.store, clock.now(), "Maarten", "Anna")
+        pair_in_group(bot.core.store, clock.now(), "Maarten", "Anna", held=1)
 
         await bot.post.command(command("poll send relationship to all"))
         await bot.settle()
