@@ -47,7 +47,7 @@ def _welcome_group(work: Work, group: MentorGroup, space: SpaceRef, welcome: lis
                     "This "
                     "space is for the whole group; each mentee also gets a private space with "
                     "{mentor}, "
-                    "where you start with the kennismakingsgids.",
+                    "where you start with the introduction guide (kennismakingsgids).",
                     mentor=mentor,
                     programme=programme.name,
                     mentees=[_name(work, m) for m in mentees],
@@ -93,8 +93,8 @@ def _welcome_pair(work: Work, pair: Pair, space: SpaceRef) -> None:
             _l(
                 "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the "
                 "two of "
-                "you and Maatje are here. First step: the kennismakingsgids, which you each fill "
-                "in — "
+                "you and Maatje are here. First step: the introduction guide (kennismakingsgids), "
+                "which you each fill in — "
                 "best together at your first meeting.",
                 mentor=mentor,
                 mentee=mentee,

@@ -145,7 +145,7 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
     events.sort(key=lambda e: e[0])
     state = store.state_of(session, pair, now)
     return _l(
-        "{mentor} (mentor) and {mentee} (mentee) — {state}, kennismakingsgids {guide}:\n{lines}",
+        "{mentor} (mentor) and {mentee} (mentee) — {state}, introduction guide {guide}:\n{lines}",
         mentor=store.name(session, pair.mentor_id),
         mentee=store.name(session, pair.mentee_id),
         state=PAIR_STATES[state],

@@ -270,12 +270,14 @@ class PollAnswers:
         told = [poll.created_by] if poll.created_by else []
         told = told or people.coordinators_of(session, poll.programme_id)
         reply = Reply(
-            _l(
-                "Poll {id} ({name}) has closed: {answered} of {invited} people answered. "
+            _n(
+                "Poll {id} ({name}) has closed: {count} of {invited} people answered. "
                 "See the results with 'poll results {id}'.",
+                "Poll {id} ({name}) has closed: {count} of {invited} people answered. "
+                "See the results with 'poll results {id}'.",
+                answered,
                 id=poll.id,
                 name=poll.questionnaire,
-                answered=answered,
                 invited=invited,
             )
         )

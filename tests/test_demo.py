@@ -216,6 +216,7 @@ def test_moving_the_clock_walks_a_pair_through_its_meetings(tmp_path: Path) -> N
     assert "Vastgelopen duo's: Mila en Eva: de laatste afspraak is niet doorgegaan (stap 1" in (
         status
     )
+    assert "Duo's: 3 (2 duo's vullen de kennismakingsgids in en 1 vastgelopen duo)" in status
     assert "Traceback" not in out
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot.i18n import Lines, Localized, Raw, Text, _l
+from bot.i18n import Lines, Localized, Raw, Text, _l, _n
 from bot.services.questionnaires import NO, YES, Item, Questionnaire
 
 Render = Callable[[Any], str]
@@ -184,20 +184,16 @@ def _item_text(number: int, result: ItemResult, language: str) -> Text:
 
 
 def topics_text(topics: Sequence[TopicAdvice], language: str) -> Text:
-    return _l(
-        "Training topics to plan, lowest-scoring first:\n{topics}",
-        topics=Lines(
-            tuple(
-                _l(
-                    "{topic} — lowest: “{item}” ({score}%)",
-                    topic=a.label,
-                    item=a.item.text,
-                    score=round(a.score * 100),
-                )
-                for a in topics
-            )
-        ),
+    lines = tuple(
+        _l(
+            "{topic} — lowest: “{item}” ({score}%)",
+            topic=a.label,
+            item=a.item.text,
+            score=round(a.score * 100),
+        )
+        for a in topics
     )
+    return _l("Training topics to plan, lowest-scoring first:\n{topics}", topics=Lines(lines))
 
 
 def summary_text(report: Report, language: str) -> Text:
@@ -205,10 +201,11 @@ def summary_text(report: Report, language: str) -> Text:
     body = [_item_text(i, r, language) for i, r in enumerate(report.items, start=1)]
     if report.topics:
         body.append(topics_text(report.topics, language))
-    return _l(
+    return _n(
+        "{title}: {count} response\n\n{items}",
         "{title}: {count} responses\n\n{items}",
+        report.respondents,
         title=report.questionnaire.title,
-        count=report.respondents,
         items=_join(body),
     )
 
