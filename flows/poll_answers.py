@@ -328,7 +328,7 @@ class PollAnswers:
                 ctx.now,
             )
         elif questionnaire.topics:
-            topics = reports.build(questionnaire, [answers]).topics
+            topics = reports.own_topics(questionnaire, answers)
             if topics:
                 ctx.say(
                     _l(

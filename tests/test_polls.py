@@ -238,3 +238,23 @@ async def test_poll_close_command_and_busy_people(app, chat: Conversation, mente
 
 def test_poll_tables_are_known_to_the_metadata() -> None:
     assert {"poll", "poll_invite", "poll_response"} <= set(SQLModel.metadata.tables)
+
+
+async def test_a_mentor_hears_only_the_topics_their_own_low_answers_point_to(
+    app, chat: Conversation
+) -> None:
+    await chat.send("cora", "hello")
+    for who in ("maarten", "mila"):
+        enrol(app, who, Role.MENTOR)
+        await chat.send(who, "hi")
+    await chat.command("cora", "poll", "send", "mentorscan", "to", "mentors")
+    # mentorscan: 7 items "how often" (1-5), 4 yes/no, an optional open question
+    await answer(chat, "maarten", ["5"] * 7 + ["yes"] * 4 + ["-"])
+    assert "Thank you! The coordinator uses the results" in chat.last("maarten")
+    assert not any("could help you most" in t for t in chat.new("maarten"))
+
+    await answer(chat, "mila", ["5"] * 6 + ["1"] + ["yes", "yes", "no", "yes"] + ["-"])
+    told = chat.last("mila")
+    assert "these topics could help you most in a training" in told
+    assert "Boundaries: referring on" in told and "Peer reflection" in told
+    assert "Guidance skills" not in told

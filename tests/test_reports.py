@@ -139,3 +139,22 @@ def test_mentorscan_names_the_training_topics_to_plan() -> None:
     text = render_en(reports.summary_text(report, "en"))
     assert "Training topics to plan, lowest-scoring first:" in text
     assert "Peer reflection: reflecting on your guidance with other mentors" in text
+
+
+def test_a_mentors_own_topics_come_from_their_own_low_answers() -> None:
+    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    top = {i.id: (5 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
+    assert reports.own_topics(scan, top) == ()  # a top scorer is sent to no training
+    fine = {i: (4 if v is not True else v) for i, v in top.items()}
+    assert reports.own_topics(scan, fine) == ()  # "often" everywhere is not low either
+    mixed = {**top, "peer_reflection": 2, "know_referral": False}
+    assert [a.topic for a in reports.own_topics(scan, mixed)] == ["boundaries", "peer_reflection"]
+
+
+def test_a_dutch_report_has_no_english_in_it() -> None:
+    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    strong = {i.id: (4 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
+    report = reports.build(scan, [{**strong, "peer_reflection": 1}, strong])
+    text = Translator().render(reports.summary_text(report, "nl"), "nl")
+    assert "Trainingsonderwerpen om te plannen" in text and "— laagst: “" in text
+    assert "lowest" not in text and "responses" not in text

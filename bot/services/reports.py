@@ -125,6 +125,19 @@ def _topics(questionnaire: Questionnaire, results: Sequence[ItemResult]) -> tupl
     return tuple(advice)
 
 
+OWN_BELOW = 0.75
+"""An item points one person to its training topic only when their own answer scores below this
+(on a 1–5 scale: 3 or lower; a yes/no item: no). A mentor who scores high everywhere is pointed
+nowhere: the lowest of their answers is not low."""
+
+
+def own_topics(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> tuple[TopicAdvice, ...]:
+    """The training topics one person's own answers point to: their lowest items, if low."""
+    results = [_item_result(item, [answers], [None]) for item in questionnaire.items]
+    low = [r for r in results if (score := _score(r)) is not None and score < OWN_BELOW]
+    return _topics(questionnaire, low)
+
+
 def build(
     questionnaire: Questionnaire,
     answers: Sequence[Mapping[str, Any]],
