@@ -15,6 +15,7 @@ from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
 from bot.health import HealthServer
 from bot.scheduler import Scheduler
+from bot.services.questionnaires import QuestionnaireError
 
 DEFAULT_CONFIG = Path("config.toml")
 DEMO_DATABASE = "sqlite:///maatje-demo.db"
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             store.upgrade()
             print(f"database at {store.engine.url.render_as_string()} is up to date")
             return 0
-    except ConfigError as exc:
+    except (ConfigError, QuestionnaireError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return 1

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import Behaviour, CommandSpec
+from bot.config import Config
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.i18n import _l
@@ -37,11 +38,21 @@ from flows import (
     stalled,
     status,
 )
+from flows.poll_answers import BUILTIN
 
 POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
 CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
+
+
+def _polls_and_closing(config: Config | None) -> tuple[polls.Polls, closing.Closing]:
+    """The built-in questionnaires, or those and the programmes' own (`questionnaires_dir`)."""
+    folders = config.questionnaires_dirs if config else ()
+    if not folders:
+        return POLLS, CLOSING
+    loaded = polls.Polls.load((BUILTIN, *folders))
+    return loaded, closing.Closing(loaded.answers, CERTIFICATES)
 
 
 def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -52,7 +63,8 @@ def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
     return []
 
 
-def behaviour() -> Behaviour:
+def behaviour(config: Config | None = None) -> Behaviour:
+    poll_feature, closing_feature = _polls_and_closing(config)
     listed = [
         CommandSpec(
             "language", commands.language, _l("switch language: 'language nl' or 'language en'")
@@ -116,9 +128,9 @@ def behaviour() -> Behaviour:
                 "'groupmeeting cancel' for the one planned"
             ),
         ),
-        *POLLS.commands(),
+        *poll_feature.commands(),
         CERTIFICATES.spec(),
-        CLOSING.spec(),
+        closing_feature.spec(),
     ]
     help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
     return Behaviour(
@@ -129,7 +141,7 @@ def behaviour() -> Behaviour:
             goals.GOALS,
             goals.GOAL_COMMENT,
             checkins.CHECKIN,
-            *POLLS.answers.flows,
+            *poll_feature.answers.flows,
         ),
         commands=(
             help_spec,
@@ -140,7 +152,7 @@ def behaviour() -> Behaviour:
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
             CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
-            *CLOSING.button_specs(),
+            *closing_feature.button_specs(),
         ),
         greet=greeting.greet,
         jobs={
@@ -151,9 +163,9 @@ def behaviour() -> Behaviour:
             **group_meeting_changes.JOBS,
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,
-            **POLLS.answers.jobs(),
-            **CLOSING.jobs(),
+            **poll_feature.answers.jobs(),
+            **closing_feature.jobs(),
         },
-        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
+        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **closing_feature.work_jobs()},
         space_opened=meetings.space_opened,
     )

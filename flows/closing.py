@@ -180,7 +180,7 @@ class Closing:
         participants = poll_store.audience_people(session, programme.id, "all")
 
         # (a) the final evaluation, through the poll machinery
-        poll = None
+        poll, invited = None, []
         questionnaire = self.answers.questionnaires.get(EVALUATION)
         if questionnaire is not None and participants:
             poll, invited = poll_store.create(
@@ -193,6 +193,7 @@ class Closing:
                 closes_at,
                 by,
                 now,
+                questionnaire.roles,
             )
             self.answers.schedule(session, poll, invited, now)
 
@@ -266,7 +267,7 @@ class Closing:
             evaluation=_n(
                 "The final evaluation (poll {id}) went to {count} person.",
                 "The final evaluation (poll {id}) went to {count} people.",
-                len(participants),
+                len(invited),
                 id=poll.id,
             )
             if poll

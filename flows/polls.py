@@ -179,7 +179,9 @@ class PollCommand:
             closes_at = self._closing(turn, programme, request.closes)
             if closes_at is None:
                 return
-        invited = poll_store.audience_people(turn.session, programme.id or 0, audience)
+        invited = poll_store.audience_people(
+            turn.session, programme.id or 0, audience, questionnaire.roles
+        )
         if not invited:
             turn.say(_l("No one in that audience has finished intake yet, so I sent nothing."))
             return
@@ -194,6 +196,7 @@ class PollCommand:
             closes_at,
             turn.person_id,
             turn.now,
+            questionnaire.roles,
         )
         self.answers.schedule(turn.session, poll, invited, turn.now)
         turn.say(
@@ -290,7 +293,7 @@ class PollCommand:
             return
         answers = [r.answers for r in rows]
         names = None if poll.anonymous else [self._name(turn, r.person_id) for r in rows]
-        report = reports.build(questionnaire, answers, names)
+        report = reports.build(questionnaire, answers, names, k if poll.anonymous else 1)
         turn.say(
             reports.summary_text(report, turn.language),
             files=self.files(turn, poll, report, answers, names),
@@ -313,7 +316,7 @@ class PollCommand:
             Attachment(f"{stem}-summary.csv", reports.summary_csv(report, render), "text/csv"),
             Attachment(
                 f"{stem}-responses.csv",
-                reports.responses_csv(report.questionnaire, answers, names),
+                reports.responses_csv(report, answers, names),
                 "text/csv",
             ),
         ]

@@ -254,8 +254,10 @@ def test_issue_7_walk_from_a_held_meeting_to_certificates(tmp_path: Path) -> Non
     assert poll.count("Dank je wel! Je antwoorden helpen") == 3  # Maarten, Chloé, Daan
     assert poll.count("Thank you! Your answers help us") == 2  # Mila, Eva
     report = poll.split("Cora> /poll results relationship", 1)[1].split("Cora> /close", 1)[0]
-    assert "Evaluatie: jij en je mentor: 5 reacties" in report
-    assert "• 4 eens: 100% (5)" in report
+    assert "Evaluatie: het contact in jullie duo: 5 reacties" in report
+    assert "Mijn mentor neemt het initiatief om regelmatig af te spreken. (n = 3)" in report
+    assert "Ik neem het initiatief om regelmatig met mijn mentee af te spreken. (n = 2)" in report
+    assert "• 4 eens: 100% (5)" in report  # a question for everyone
     assert "📎 poll-1-relationship-summary.csv" in report
     assert "📎 poll-1-relationship-01-mentor_takes_initiative.png" in report
     closing = out.split("Cora> /close", 1)[1]

@@ -105,11 +105,11 @@ def test_csv_exports() -> None:
     assert rows[0] == ["item", "question", "option", "label", "count", "percent", "n", "mean"]
     assert ["satisfied", "Satisfied?", "4", "agree", "2", "50.0", "4", "3.75"] in rows
     assert ["channel", "How?", "chat", "chat", "2", "66.7", "3", ""] in rows
-    raw = reports.responses_csv(questionnaire, ANSWERS).decode("utf-8-sig").splitlines()
+    raw = reports.responses_csv(report, ANSWERS).decode("utf-8-sig").splitlines()
     assert raw[0] == "satisfied,again,channel,hours,note"
     assert raw[2] == "4,yes,chat;meet,4,"
     assert (
-        reports.responses_csv(questionnaire, ANSWERS, ["A", "B", "C", "D"])
+        reports.responses_csv(report, ANSWERS, ["A", "B", "C", "D"])
         .decode("utf-8-sig")
         .startswith("person,satisfied")
     )

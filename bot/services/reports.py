@@ -142,11 +142,18 @@ def build(
     questionnaire: Questionnaire,
     answers: Sequence[Mapping[str, Any]],
     names: Sequence[str | None] | None = None,
+    k: int = 1,
 ) -> Report:
     """The report of these responses. `names` (one per response) attributes open answers;
-    leave it out for an anonymous poll."""
+    leave it out for an anonymous poll. An item for mentees or mentors only is left out when
+    fewer than `k` (at least one) answered it: in an anonymous poll pass the programme's k, so
+    the answers of the few mentors among many mentees cannot be singled out."""
     who = list(names) if names is not None else [None] * len(answers)
-    results = tuple(_item_result(item, answers, who) for item in questionnaire.items)
+    results = tuple(
+        result
+        for item in questionnaire.items
+        if (result := _item_result(item, answers, who)).n >= max(k, 1) or item.audience is None
+    )
     return Report(questionnaire, len(answers), results, _topics(questionnaire, results))
 
 
@@ -270,19 +277,18 @@ def summary_csv(report: Report, render: Render) -> bytes:
 
 
 def responses_csv(
-    questionnaire: Questionnaire,
+    report: Report,
     answers: Sequence[Mapping[str, Any]],
     names: Sequence[str | None] | None = None,
 ) -> bytes:
-    """One row per response, one column per item (by id); a `person` column only when names
-    are given (never for an anonymous poll)."""
+    """One row per response, one column per item of the report (by id); a `person` column only
+    when names are given (never for an anonymous poll)."""
+    items = [result.item for result in report.items]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [*(["person"] if names is not None else []), *(i.id for i in questionnaire.items)]
-    )
+    writer.writerow([*(["person"] if names is not None else []), *(i.id for i in items)])
     for index, response in enumerate(answers):
-        cells = [_cell(item, response.get(item.id)) for item in questionnaire.items]
+        cells = [_cell(item, response.get(item.id)) for item in items]
         writer.writerow([*([names[index] or ""] if names is not None else []), *cells])
     return out.getvalue().encode("utf-8-sig")
 

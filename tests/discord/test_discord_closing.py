@@ -23,7 +23,7 @@ async def test_poll_send_reaches_people_and_a_certificate_is_attached(start, clo
     await h.send("INTERACTION_CREATE", slash(CORA, "poll", "send relationship to all", **where))
     await h.core.dispatcher.run_due()
     invites = [
-        m for m in h.fake.posted() if "Evaluation: you and your mentor" in m.get("content", "")
+        m for m in h.fake.posted() if "Evaluation: the contact in your pair" in m.get("content", "")
     ]
     assert len(invites) == 2  # Maarten and Anna, each in their direct messages
 

@@ -25,7 +25,7 @@ async def test_poll_send_reaches_people_and_a_certificate_is_uploaded(
         await bot.post.command(command("poll send relationship to all"))
         await bot.settle()
         posted = bot.fake.calls_to("chat.postMessage")
-        invites = [m for m in posted if "Evaluation: you and your mentor" in m.get("text", "")]
+        invites = [m for m in posted if "Evaluation: the contact in your pair" in m.get("text", "")]
         assert len(invites) == 2  # Maarten and Anna, each in their own direct message
 
         await bot.post.command(command("close 1 yes"))
