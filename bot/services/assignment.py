@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from bot.i18n import Text, _l, _n
+from bot.i18n import Text, _l
 from bot.services.matching import (
     Fit,
     MenteeProfile,
@@ -145,12 +145,7 @@ def assign(
         group.sort(key=lambda a: -a.fit.score)
     unmatched = [Unmatched(ids[i], _why(scores, i, min_fit)) for i in range(n) if i not in placed]
     total = sum(seats)
-    note = _n(
-        "{mentees} mentees for {count} place",
-        "{mentees} mentees for {count} places",
-        total,
-        mentees=n,
-    )
+    note = _l("{mentees} mentees for {places} places", mentees=n, places=total)
     return Proposal(groups, unmatched, note if n > total else None)
 
 
