@@ -36,8 +36,8 @@ ADAPTER_MODULES = {
 }
 
 
-def load_behaviour() -> Behaviour:
-    return importlib.import_module(FLOWS_MODULE).behaviour()
+def load_behaviour(config: Config | None = None) -> Behaviour:
+    return importlib.import_module(FLOWS_MODULE).behaviour(config)
 
 
 def load_adapter(name: str, config: Config, **options: object) -> Adapter:
@@ -96,7 +96,7 @@ def build(
             inbox.due_now(session, clock.now())  # and so are the handlings of earlier events
         retention.plan(session, clock.now().date() + timedelta(days=1), clock.now())
     translator = translator or Translator()
-    behaviour = load_behaviour()
+    behaviour = load_behaviour(config)
     registry: dict[str, Adapter] = dict(adapters or {})
     deliverer = Deliverer(store, translator, registry)
     engine = Engine({f.name: f for f in behaviour.flows}, translator)

@@ -21,6 +21,7 @@ from bot.config import Config, ConfigError, load_config, parse_config
 from bot.database_errors import explain
 from bot.health import HealthServer
 from bot.scheduler import Scheduler
+from bot.services.questionnaires import QuestionnaireError
 
 T = TypeVar("T")
 
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         "--database", default=None, help=f"database URL (default {DEMO_DATABASE}, or DATABASE_URL)"
     )
     demo.add_argument("--as", dest="acting", default="anna", help="who you are at the start")
+    demo.add_argument(
+        "--files",
+        type=Path,
+        default=None,
+        help="folder for the files Maatje sends (.ics, PDF, CSV); default: beside the database",
+    )
     discord = sub.add_parser("discord", help="Discord set-up")
     discord_sub = discord.add_subparsers(dest="discord_command", required=True)
     invite = discord_sub.add_parser("invite-url", help="the OAuth2 link that adds the bot")
@@ -84,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             if args.config is None and not DEFAULT_CONFIG.exists():
-                return asyncio.run(_demo(_demo_config(None), "anna"))
+                return asyncio.run(_demo(_demo_config(None), "anna", None))
             config = load_config(args.config or DEFAULT_CONFIG)
             logs.configure(config.log_level)
             return asyncio.run(_serve(config))
         if args.command == "demo":
-            return asyncio.run(_demo(_demo_config(args.database), args.acting))
+            return asyncio.run(_demo(_demo_config(args.database), args.acting, args.files))
         if args.command == "discord":
             return _discord_invite(args.application_id)
         if args.command == "export":
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             _opening(config.database_url, store.upgrade)
             print(f"database at {store.engine.url.render_as_string()} is up to date")
             return 0
-    except (ConfigError, DatabaseUnavailable) as exc:
+    except (ConfigError, DatabaseUnavailable, QuestionnaireError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return 1
@@ -147,9 +154,10 @@ def _export(config: Config, slug: str, folder: Path) -> int:
 
 
 def _config_for_db(path: Path | None) -> Config:
+    """The configuration `maatje run` would use: without a config.toml, the demo's database."""
     if path is not None or DEFAULT_CONFIG.exists():
         return load_config(path or DEFAULT_CONFIG)
-    return parse_config({})
+    return _demo_config(None)
 
 
 def _demo_config(database: str | None) -> Config:
@@ -164,14 +172,26 @@ def _demo_config(database: str | None) -> Config:
     )
 
 
-async def _demo(config: Config, acting: str) -> int:
+def _demo_files(database_url: str) -> Path:
+    """Where the demo saves files: beside its SQLite database (maatje-demo.db →
+    maatje-demo-files/), or ./maatje-demo-files for another database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        database = Path(url.database)
+        return database.with_name(f"{database.stem}-files")
+    return Path("maatje-demo-files")
+
+
+async def _demo(config: Config, acting: str, files: Path | None) -> int:
     from adapters.console import ConsoleAdapter, Repl
     from bot import demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     clock = SystemClock()
     names = {p.user_id: p.name for p in demo.PEOPLE}
-    console = ConsoleAdapter(names=names)
+    console = ConsoleAdapter(names=names, files_dir=files or _demo_files(config.database_url))
     app = _opening(config.database_url, lambda: build(config, clock, adapters={"console": console}))
     with app.store.session() as session:
         demo.seed(session, clock.now())
@@ -181,7 +201,11 @@ async def _demo(config: Config, acting: str) -> int:
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
     scheduler.start()
     try:
-        await Repl(app.core, console, names, acting).run()
+        programme = config.programmes[0]
+        database = app.store.engine.url.render_as_string(hide_password=True)
+        await Repl(
+            app.core, console, names, acting, timezone=programme.timezone, database=database
+        ).run()
     finally:
         scheduler.shutdown()
         await app.core.drain()

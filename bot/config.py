@@ -88,7 +88,9 @@ class ProgrammeConfig:
     institution: str = ""
     certificate_signer: str = ""
     certificate_signer_role: str = ""
-    certificate_criteria: Mapping[str, Any] = field(default_factory=lambda: {"mentees": 1})
+    certificate_criteria: Mapping[str, Any] = field(
+        default_factory=lambda: {"mentees": 1, "meetings": 1}
+    )
     certificate_comprised: tuple[Mapping[str, str], ...] = ()
 
 
@@ -148,6 +150,8 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     programmes: tuple[ProgrammeConfig, ...] = ()
     log_level: str = "INFO"
+    questionnaires_dirs: tuple[Path, ...] = ()
+    """Folders with the programmes' own questionnaire files, after the built-in ones."""
 
 
 class _Section:
@@ -283,7 +287,7 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
     c = _Section(s.get("certificate_criteria", dict, {"mentees": 1}), s.key("certificate_criteria"))
     criteria = {
         "mentees": c.get("mentees", int, 1),
-        "meetings": c.get("meetings", int, 0),
+        "meetings": c.get("meetings", int, 1),
         "evaluation": c.text("evaluation", ""),
     }
     c.finish()
@@ -463,7 +467,26 @@ def _health(data: Any) -> HealthConfig:
     return cfg
 
 
-def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+def _questionnaire_dirs(root: _Section, base: Path) -> tuple[Path, ...]:
+    """`questionnaires_dir`: a folder or a list of folders, relative to the config file."""
+    raw = root.get("questionnaires_dir", (str, list), [])
+    listed = [raw] if isinstance(raw, str) else raw
+    folders = []
+    for index, entry in enumerate(listed):
+        key = "questionnaires_dir" if isinstance(raw, str) else f"questionnaires_dir[{index}]"
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(key, "must be a folder name")
+        folder = base / Path(entry).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(key, f"no such folder: {folder}")
+        folders.append(folder)
+    return tuple(folders)
+
+
+def parse_config(
+    data: Mapping[str, Any], env: Mapping[str, str] | None = None, base: Path | None = None
+) -> Config:
+    """`base`: the folder relative paths in the file are read from (the config file's)."""
     env = os.environ if env is None else env
     root = _Section(dict(data), "")
     database = _Section(root.get("database", dict, {}), "database")
@@ -490,6 +513,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         health=_health(root.get("health", dict, {})),
         programmes=programmes,
         log_level=level,
+        questionnaires_dirs=_questionnaire_dirs(root, base or Path.cwd()),
     )
     root.finish()
     return config
@@ -503,4 +527,4 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(str(path), "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"is not valid TOML ({exc})") from None
-    return parse_config(data, env)
+    return parse_config(data, env, path.resolve().parent)

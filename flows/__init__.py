@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from bot import Behaviour, CommandSpec
+from bot.config import Config
 from bot.i18n import _l
 from bot.services import meetings as meeting_store
 from bot.services import safeguarding as alerts
@@ -37,6 +38,7 @@ from flows import (
     stalled,
     status,
 )
+from flows.poll_answers import BUILTIN
 
 POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
@@ -44,10 +46,19 @@ CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
 SAFETY_NET = safeguarding.SafetyNet.load()
 """The phrase lists in flows/safeguarding, loaded once."""
-MENTOR_REFLECTION = mentor_reflection.MentorReflection(POLLS.answers)
 
 
-def behaviour() -> Behaviour:
+def _polls_and_closing(config: Config | None) -> tuple[polls.Polls, closing.Closing]:
+    """The built-in questionnaires, or those and the programmes' own (`questionnaires_dir`)."""
+    folders = config.questionnaires_dirs if config else ()
+    if not folders:
+        return POLLS, CLOSING
+    loaded = polls.Polls.load((BUILTIN, *folders))
+    return loaded, closing.Closing(loaded.answers, CERTIFICATES)
+
+
+def behaviour(config: Config | None = None) -> Behaviour:
+    poll_feature, closing_feature = _polls_and_closing(config)
     listed = [
         CommandSpec(
             "language", commands.language, _l("switch language: 'language nl' or 'language en'")
@@ -137,9 +148,9 @@ def behaviour() -> Behaviour:
                 "'groupmeeting cancel' for the one planned"
             ),
         ),
-        *POLLS.commands(),
+        *poll_feature.commands(),
         CERTIFICATES.spec(),
-        CLOSING.spec(),
+        closing_feature.spec(),
     ]
     help_spec = CommandSpec(
         "help",
@@ -155,7 +166,7 @@ def behaviour() -> Behaviour:
             goals.GOAL_COMMENT,
             checkins.CHECKIN,
             end_pair.END_PAIR,
-            *POLLS.answers.flows,
+            *poll_feature.answers.flows,
         ),
         commands=(
             help_spec,
@@ -170,7 +181,7 @@ def behaviour() -> Behaviour:
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
             CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
             CommandSpec(safeguarding.ANSWER, SAFETY_NET.answer, summary=None),
-            *CLOSING.button_specs(),
+            *closing_feature.button_specs(),
         ),
         greet=greeting.greet,
         safety_net=SAFETY_NET,
@@ -182,15 +193,15 @@ def behaviour() -> Behaviour:
             **group_meeting_changes.JOBS,
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,
-            **POLLS.answers.jobs(),
-            **CLOSING.jobs(),
+            **poll_feature.answers.jobs(),
+            **closing_feature.jobs(),
             alerts.FORGET: alerts.forget,
-            **MENTOR_REFLECTION.jobs(),
+            **mentor_reflection.MentorReflection(poll_feature.answers).jobs(),
         },
         work_jobs={
             checkins.CHECKIN_DUE: checkins.checkin_due,
             checkins.GOALS_DUE: checkins.goals_due,
-            **CLOSING.work_jobs(),
+            **closing_feature.work_jobs(),
         },
         space_opened=meetings.space_opened,
     )

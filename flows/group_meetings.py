@@ -20,6 +20,7 @@ A chosen meeting gets reminders and, after it, "did you meet?" for the mentor
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ from bot.domain import (
 )
 from bot.engine import Outbound
 from bot.events import SpaceKind
-from bot.i18n import Text, Translator, _l
+from bot.i18n import Text, Translator, _l, _n
 from bot.replies import Attachment, Option, Reply
 from bot.services import meetings as store
 from bot.services import people, scheduling
@@ -338,10 +339,12 @@ def groupvote(turn: Turn, args: tuple[str, ...]) -> None:
         turn.outbound.extend(close(session, meeting, turn.now, turn.engine.translator))
         return
     turn.say(
-        _l(
-            "Thanks! {answered} of {total} members have answered; I'll choose once everyone "
+        _n(
+            "Thanks! {count} of {total} members has answered; I'll choose once everyone "
             "has, or on {deadline}.",
-            answered=sum(1 for m in members if str(m) in data["votes"]),
+            "Thanks! {count} of {total} members have answered; I'll choose once everyone "
+            "has, or on {deadline}.",
+            sum(1 for m in members if str(m) in data["votes"]),
             total=len(members),
             deadline=datetime.fromisoformat(data["deadline"]),
         )
@@ -426,24 +429,31 @@ def close(
         chose = index in votes.get(str(person_id), [])
         text = CHOSEN[(replaced is not None, chose)]
         attachment = invite(session, meeting, group, programme, person_id, now, translator)
-        messages.append(Outbound(person_id, Reply(Text(text.msgid, params), files=(attachment,))))
+        text = replace(text, params=params, count=count)  # the plural follows `count`
+        messages.append(Outbound(person_id, Reply(text, files=(attachment,))))
     schedule(session, meeting, programme, now)
     return messages
 
 
 CHOSEN = {
-    (False, True): _l(
+    (False, True): _n(
         "Group meeting {number} of {group} is planned for {when} (your time); {count} of "
-        "{total} members can make it. The calendar invite is attached."
+        "{total} members can make it. The calendar invite is attached.",
+        "Group meeting {number} of {group} is planned for {when} (your time); {count} of "
+        "{total} members can make it. The calendar invite is attached.",
+        0,
     ),
     (False, False): _l(
         "Group meeting {number} of {group} is planned for {when} (your time), the time that "
         "suits most members ({count} of {total}), though not you, I'm afraid. Join if you can, "
         "or let the group know. The calendar invite is attached."
     ),
-    (True, True): _l(
+    (True, True): _n(
         "Group meeting {number} of {group} has moved to {when} (your time); {count} of {total} "
-        "members can make it. The attached invite updates the one in your calendar."
+        "members can make it. The attached invite updates the one in your calendar.",
+        "Group meeting {number} of {group} has moved to {when} (your time); {count} of {total} "
+        "members can make it. The attached invite updates the one in your calendar.",
+        0,
     ),
     (True, False): _l(
         "Group meeting {number} of {group} has moved to {when} (your time), the time that "

@@ -47,7 +47,7 @@ def _welcome_group(work: Work, group: MentorGroup, space: SpaceRef, welcome: lis
                     "This "
                     "space is for the whole group; each mentee also gets a private space with "
                     "{mentor}, "
-                    "where you start with the kennismakingsgids.",
+                    "where you start with the introduction guide (kennismakingsgids).",
                     mentor=mentor,
                     programme=programme.name,
                     mentees=[_name(work, m) for m in mentees],
@@ -86,11 +86,9 @@ def _welcome_pair(work: Work, pair: Pair, space: SpaceRef) -> None:
     assert programme is not None and pair.id is not None
     mentor, mentee = _name(work, pair.mentor_id), _name(work, pair.mentee_id)
     welcome = _l(
-        "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the "
-        "two of "
-        "you and Maatje are here. First step: the kennismakingsgids, which you each fill "
-        "in — "
-        "best together at your first meeting.",
+        "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the two "
+        "of you and Maatje are here. First step: the introduction guide (kennismakingsgids), "
+        "which you each fill in — best together at your first meeting.",
         mentor=mentor,
         mentee=mentee,
     )
@@ -98,8 +96,8 @@ def _welcome_pair(work: Work, pair: Pair, space: SpaceRef) -> None:
         welcome = _l(
             "This is the private space of {mentor} (mentor) and {mentee} (mentee). Besides the "
             "two of you and Maatje, the programme's coordinators can read along here. First "
-            "step: the kennismakingsgids, which you each fill in — best together at your first "
-            "meeting.",
+            "step: the introduction guide (kennismakingsgids), which you each fill in — best "
+            "together at your first meeting.",
             mentor=mentor,
             mentee=mentee,
         )

@@ -59,7 +59,7 @@ def _finish(ctx: FlowContext) -> None:
                 pair,
                 ctx,
                 _l(
-                    "{name} has filled in their part of the kennismakingsgids. Still to answer: "
+                    "{name} has filled in their part of the introduction guide. Still to answer: "
                     "{other}.",
                     name=_name(ctx, ctx.person.id),
                     other=_other_name(ctx),
@@ -74,7 +74,7 @@ def _finish(ctx: FlowContext) -> None:
             pair,
             ctx,
             _l(
-                "The kennismakingsgids is complete — thank you both! Here it is:\n\n{guide}",
+                "The introduction guide is complete — thank you both! Here it is:\n\n{guide}",
                 guide=guide,
             ),
         )
@@ -82,7 +82,7 @@ def _finish(ctx: FlowContext) -> None:
     for person_id in (pair.mentor_id, pair.mentee_id):
         ctx.tell(
             person_id,
-            Reply(_l("Your copy of the kennismakingsgids, to keep:\n\n{guide}", guide=guide)),
+            Reply(_l("Your copy of the introduction guide, to keep:\n\n{guide}", guide=guide)),
         )
     ctx.outbound.extend(meetings.start_plan(ctx.session, pair, ctx.now))
 
@@ -203,7 +203,7 @@ def _remind_after(ctx: FlowContext) -> timedelta | None:
 
 def _intro(ctx: FlowContext) -> Text:
     return _l(
-        "Let's fill in the kennismakingsgids, ideally together at your first meeting. "
+        "Let's fill in the introduction guide, ideally together at your first meeting. "
         "{other} answers the same questions. How would you like to keep in touch with each "
         "other?",
         other=_other_name(ctx),
@@ -213,7 +213,7 @@ def _intro(ctx: FlowContext) -> Text:
 KENNISMAKING = Flow(
     "kennismaking",
     version=1,
-    title=_l("Fill in the kennismakingsgids"),
+    title=_l("Fill in the introduction guide"),
     remind_after=_remind_after,
     on_finish=_finish,
     steps=(

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import Turn
-from bot.domain import Meeting, MeetingStatus, Pair, Programme
+from bot.domain import Meeting, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import _l
 from bot.replies import Reply
 from bot.services import meetings as store
@@ -53,6 +53,10 @@ def met(turn: Turn, args: tuple[str, ...]) -> None:
     meeting.confirmations = answers
     turn.session.add(meeting)
     if meeting.status != MeetingStatus.CONFIRMED:
+        turn.say(_l("Thank you, I've noted that."))
+        return
+    if pair.status != PairStatus.ACTIVE:  # the pair ended (the programme closed): only record
+        meeting.status = MeetingStatus.HELD if answer == "yes" else MeetingStatus.MISSED
         turn.say(_l("Thank you, I've noted that."))
         return
     programme = turn.session.get(Programme, meeting.programme_id)

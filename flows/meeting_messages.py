@@ -27,7 +27,7 @@ DEFAULT_AGENDA: tuple[tuple[Text, Text], ...] = (
     (
         _l("Getting to know each other: roles, expectations, goals and planning your meetings"),
         _l(
-            "Go through the kennismakingsgids together, and each choose one goal for the "
+            "Go through the introduction guide together, and each choose one goal for the "
             "coming weeks."
         ),
     ),

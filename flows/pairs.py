@@ -18,9 +18,10 @@ from bot import Turn
 from bot.domain import EndSource, Identity, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
 from bot.replies import Option
+from bot.services import closing as programme_closing
 from bot.services import endings, people
 from bot.services import meetings as store
-from flows import closing, pairing, safeguarding, stalled
+from flows import closed_programme, closing, pairing, safeguarding, stalled
 from flows.status import PAIR_STATES
 
 MEETING_STATES = {
@@ -84,6 +85,9 @@ def _next_meeting(session: Session, pair: Pair, now: datetime) -> Any:
 def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
     only_stalled = bool(args) and args[0].lower() in STALLED_WORDS
     for programme in people.coordinated_programmes(turn.session, turn.person_id):
+        if not only_stalled and programme_closing.is_closed(turn.session, programme):
+            turn.say(closed_programme.pairs_text(turn.session, programme))
+            continue
         lines = []
         for pair in store.active_pairs(turn.session, programme.id or 0):
             state = store.state_of(turn.session, pair, turn.now)
@@ -167,7 +171,7 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
     lines = [text for _, text in events] + private_answers(pair)
     state = store.state_of(session, pair, now)
     return _l(
-        "{mentor} (mentor) and {mentee} (mentee) — {state}, kennismakingsgids {guide}:\n{lines}",
+        "{mentor} (mentor) and {mentee} (mentee) — {state}, introduction guide {guide}:\n{lines}",
         mentor=store.name(session, pair.mentor_id),
         mentee=store.name(session, pair.mentee_id),
         state=PAIR_STATES[state],

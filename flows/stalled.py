@@ -15,7 +15,8 @@ Messages name the real number of days.
 
 The check is an outbox job that schedules its own next run (09:00 programme time, keyed by
 date), so it survives restarts and moves with the test clock. It also sends a calendar
-cancellation for confirmed meetings of pairs that ended.
+cancellation for confirmed meetings still ahead of pairs that ended (a meeting already begun
+keeps its "did you meet?").
 """
 
 from __future__ import annotations
@@ -188,6 +189,8 @@ def _cancel_for_ended_pairs(
             Pair.status == PairStatus.ENDED,
         )
     ).all()
+    # a confirmed meeting that has begun stays: "did you meet?" may still be answered
+    rows = [(m, p) for m, p in rows if m.status == MeetingStatus.PROPOSED or m.starts_at > now]
     messages: list[Outbound] = []
     for meeting, pair in rows:
         was_confirmed = meeting.status == MeetingStatus.CONFIRMED

@@ -135,7 +135,7 @@ async def test_the_poll_votes_and_the_best_slot_when_all_answered(app, chat, clo
 
     # votes: slots 1 and 2 tie on three each; the earlier (Tuesday 13th) wins
     await vote(chat, "maarten", "0", "1", "2")
-    assert chat.last("maarten").startswith("Thanks! 1 of 4 members have answered")
+    assert chat.last("maarten").startswith("Thanks! 1 of 4 members has answered")
     await vote(chat, "anna", "1", "3")
     await vote(chat, "anna", "1", "3")  # answering again replaces the answer
     await vote(chat, "bram", "1", "2")

@@ -3,6 +3,7 @@ placeholders, and the catalogues are in step with the code."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -126,3 +127,31 @@ def test_times_for_humans_in_one_zone_or_in_each_of_a_shared_spaces_zones() -> N
     for language in LANGUAGES:  # no seconds, in any language or zone
         for zones in ("UTC", "Asia/Kolkata", both):
             assert not re.search(r"\d:\d\d:\d\d", translator.render(when, language, zones))
+
+
+def _literal_messages() -> dict[str, str]:
+    """Every `_l("...")` and `_n("...", ...)` in the source, read with Python's own parser:
+    Babel's extractor misses a message nested in a conditional or a comprehension inside
+    another call's arguments, and such a message would reach Dutch readers in English."""
+    found = {}
+    for folder in ("bot", "flows", "adapters"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ("_l", "_n")
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    found.setdefault(node.args[0].value, where)
+    return found
+
+
+def test_every_message_in_the_source_reaches_the_catalogues() -> None:
+    with (ROOT / "locales" / "nl" / "LC_MESSAGES" / "maatje.po").open("rb") as fh:
+        catalogue = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    missing = {where: text for text, where in _literal_messages().items() if text not in catalogue}
+    assert not missing, f"not extracted (build the text outside the call): {missing}"

@@ -108,10 +108,10 @@ async def test_proposal_approval_spaces_and_guide(app, chat: Conversation, peopl
         chat.enter(who, "pair-test-maarten-anna")
         await fill_guide(chat, who, cadence, days)
     guide = chat.messages("#pair-test-maarten-anna")[-1].text
-    assert "kennismakingsgids is complete" in guide
+    assert "introduction guide is complete" in guide
     assert "anna@example.org" in guide and "maarten@example.org" in guide
     assert "within two days" in guide
-    assert any("Your copy of the kennismakingsgids" in t for t in chat.new("anna"))
+    assert any("Your copy of the introduction guide" in t for t in chat.new("anna"))
     assert "bram" not in guide.lower()
     with app.store.session() as session:
         pair = session.exec(select(Pair).where(Pair.mentee_id == people["anna"])).one()

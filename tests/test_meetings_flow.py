@@ -79,7 +79,7 @@ async def test_from_the_guide_to_a_missed_meeting_and_an_escalation(app, chat, c
     assert anna[0].startswith("A reminder: meeting 1 with Maarten starts in 24 hours")
     assert "What do you hope to get out of this mentorship?" in anna[1]
     assert "Theme: Getting to know each other" in maarten[1]
-    assert "Exercise: Go through the kennismakingsgids" in maarten[1]
+    assert "Exercise: Go through the introduction guide" in maarten[1]
     assert not any("Theme:" in t for t in anna)
     await until(app, clock, start - timedelta(hours=1))
     assert chat.new("anna") == [
@@ -126,7 +126,7 @@ async def test_from_the_guide_to_a_missed_meeting_and_an_escalation(app, chat, c
     )
     await chat.command("cora", "status")
     status = chat.last("cora")
-    assert "Pairs: 1 (1 stalled)" in status
+    assert "Pairs: 1 (1 stalled pair)" in status
     assert "Meetings in the last four weeks: 0 held, 2 missed" in status
     assert "Stalled pairs: Maarten and Anna: the last 2 meetings did not take place (step 1" in (
         status

@@ -85,7 +85,8 @@ async def test_pairs_never_shows_a_past_proposal_as_the_next_meeting(app, chat, 
     meeting = open_meeting(app, pair_id)
     await chat.command("cora", "pairs")
     listing = chat.last("cora")
-    assert "next meeting: Tuesday, October 13, 2026" in listing and "(proposed, not yet confirmed)" in listing
+    assert "next meeting: Tuesday, October 13, 2026" in listing
+    assert "(proposed, not yet confirmed)" in listing
     clock.set(meeting.starts_at + timedelta(hours=1))
     await app.core.dispatcher.run_due()
     await chat.command("cora", "pairs")

@@ -1,6 +1,6 @@
 """Over the fake Discord: a coordinator's `poll send` reaches the participants, and closing the
 programme ends with a mentor's certificate posted as a multipart attachment. The people joined
-and were matched through Discord (tests/discord/test_discord_matching.join)."""
+were matched through Discord and held their first meeting (tests/discord/test_discord_meetings)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,20 @@ from datetime import timedelta
 from typing import Any
 
 from tests.discord.discord_fake import GENERAL_ID
-from tests.discord.support import ANNA, CORA, slash
-from tests.discord.test_discord_matching import join
+from tests.discord.support import CORA, slash
+from tests.discord.test_discord_meetings import held_first_meeting
 
 
 async def test_poll_send_reaches_people_and_a_certificate_is_attached(
     start, fake, clock: Any
 ) -> None:
     h = await start()
-    await join(h, fake, mentees=(ANNA,))
+    await held_first_meeting(h, fake, clock)
     where = {"guild": True, "channel_id": GENERAL_ID}
-    for command in ("match", "match approve"):
-        await h.send("INTERACTION_CREATE", slash(CORA, *command.split(" ", 1), **where))
-    await h.core.dispatcher.run_due()
-
     await h.send("INTERACTION_CREATE", slash(CORA, "poll", "send relationship to all", **where))
     await h.core.dispatcher.run_due()
     invites = [
-        m for m in h.fake.posted() if "Evaluation: you and your mentor" in m.get("content", "")
+        m for m in h.fake.posted() if "Evaluation: the contact in your pair" in m.get("content", "")
     ]
     assert len(invites) == 2  # Maarten and Anna, each in their direct messages
 

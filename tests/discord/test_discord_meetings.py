@@ -40,6 +40,23 @@ async def _matched_pair(h, fake) -> tuple[int, str]:
     return pair_id, thread
 
 
+async def held_first_meeting(h, fake, clock) -> int:
+    """Maarten and Anna matched over Discord, their first meeting confirmed with the buttons in
+    the pair thread and, once its time has passed, both answer "Yes, we met"; the pair's id."""
+    pair_id, thread = await _matched_pair(h, fake)
+    for proposal in (m for m in h.fake.posted(thread) if "My proposal" in m["content"]):
+        who = ANNA if proposal["content"].startswith(f"<@{ANNA}>: ") else MAARTEN
+        yes = button(proposal, "Yes, that works")
+        await h.send("INTERACTION_CREATE", component(who, yes, guild=True, channel_id=thread))
+    clock.advance(timedelta(days=9))
+    await h.core.dispatcher.run_due()
+    await h.adapter.idle()
+    for who in (ANNA, MAARTEN):
+        asked = _with_button(h, dm_channel(who), "Yes, we met")
+        await h.send("INTERACTION_CREATE", component(who, button(asked, "Yes, we met")))
+    return pair_id
+
+
 def _with_button(h, channel: str, label: str) -> dict:
     return next(
         m

@@ -56,7 +56,10 @@ async def test_approval_opens_private_group_and_pair_channels(
 
         in_pair = bot.messages(pair_anna["id"])
         assert "private space of Maarten (mentor) and Anna (mentee)" in in_pair[0]["text"]
-        assert any("kennismakingsgids" in m["text"] and m.get("blocks") for m in in_pair[1:])
+        # English readers meet the Dutch name once, then read "introduction guide"
+        assert "First step: the introduction guide (kennismakingsgids)" in in_pair[0]["text"]
+        guide = [m["text"] for m in in_pair[1:] if "introduction guide" in m["text"]]
+        assert guide and all("kennismakingsgids" not in text for text in guide)
 
         with bot.core.store.session() as session:
             pairs = session.exec(select(Pair)).all()

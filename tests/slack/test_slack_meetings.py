@@ -39,21 +39,45 @@ def _as(body: dict[str, Any], user: str) -> dict[str, Any]:
     return body
 
 
+async def proposed_first_meeting(bot: Bot, clock: Any) -> tuple[str, dict[str, dict]]:
+    """The matched pair's guide completed (set in the store: the guide over Slack is
+    tests/slack/test_slack_people) and meeting 1 proposed: the pair channel and the proposal
+    each member sees, by name."""
+    with bot.core.store.session() as session:
+        pair = session.exec(select(Pair)).one()
+        pair.guide, pair.agreement = {"mentor": {}, "mentee": {}}, dict(AGREEMENT)
+        channel = pair.space_channel
+        messages = meetings.start_plan(session, pair, clock.now())
+        enqueue_outbound(session, messages, "plan", clock.now())
+    await bot.settle()
+    proposals = [m for m in bot.messages(channel) if "My proposal" in m["text"]]
+    assert len(proposals) == 2
+    return channel, {("Anna" if "<@U0ANNA>" in p["text"] else "Maarten"): p for p in proposals}
+
+
+async def held_first_meeting(fake: FakeSlack, core_factory, clock) -> Bot:
+    """Maarten and Anna matched over Slack, their first meeting confirmed with the buttons and,
+    once its time has passed, both answer "Yes, we met"."""
+    bot = await matched_on_slack(fake, core_factory)
+    _, by_reader = await proposed_first_meeting(bot, clock)
+    for name, user in (("Anna", "U0ANNA"), ("Maarten", "U0MAAR")):
+        await bot.post.interaction(_as(click(by_reader[name], "yes"), user))
+        await bot.settle()
+    clock.advance(timedelta(days=9))
+    await bot.settle()
+    for user in ("U0ANNA", "U0MAAR"):
+        [asked] = [m for m in bot.messages(f"D{user}") if "take place" in m["text"]]
+        await bot.post.interaction(_as(click(asked, "yes"), user))
+        await bot.settle()
+    return bot
+
+
 async def test_a_confirmed_meeting_arrives_with_an_ics_upload(
     fake_slack: FakeSlack, core_factory, clock
 ) -> None:
     bot = await matched_on_slack(fake_slack, core_factory)
     try:
-        with bot.core.store.session() as session:
-            pair = session.exec(select(Pair)).one()
-            pair.guide, pair.agreement = {"mentor": {}, "mentee": {}}, dict(AGREEMENT)
-            channel = pair.space_channel
-            messages = meetings.start_plan(session, pair, clock.now())
-            enqueue_outbound(session, messages, "plan", clock.now())
-        await bot.settle()
-        proposals = [m for m in bot.messages(channel) if "My proposal" in m["text"]]
-        assert len(proposals) == 2
-        by_reader = {("Anna" if "<@U0ANNA>" in p["text"] else "Maarten"): p for p in proposals}
+        _, by_reader = await proposed_first_meeting(bot, clock)
 
         await bot.post.interaction(_as(click(by_reader["Anna"], "yes"), "U0ANNA"))
         await bot.settle()
