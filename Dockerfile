@@ -11,7 +11,7 @@ COPY bot ./bot
 COPY flows ./flows
 COPY adapters ./adapters
 COPY locales ./locales
-RUN pip install -e '.[slack,discord,postgres]' \
+RUN pip install -e '.[slack,discord,teams,postgres]' \
  && pybabel compile --domain maatje --directory locales \
  && mkdir /data && chown maatje /data
 

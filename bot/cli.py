@@ -178,17 +178,21 @@ async def _serve(config: Config) -> int:
         for name, on in (
             ("slack", config.slack.enabled),
             ("discord", config.discord.enabled),
+            ("teams", config.teams.enabled),
             ("console", config.console),
         )
         if on
     ]
     if not names:
-        raise ConfigError("slack.enabled", "no adapter is enabled (slack, discord or console)")
+        raise ConfigError(
+            "slack.enabled", "no adapter is enabled (slack, discord, teams or console)"
+        )
     for name in names:
         app.adapters[name] = load_adapter(name, config)
     await _start(app, names)
     health = None
-    if not (config.slack.enabled and config.slack.mode == "http"):  # there Slack's server has it
+    served = (config.slack.enabled and config.slack.mode == "http") or config.teams.enabled
+    if not served:  # Slack's HTTP server and the Teams endpoint answer /healthz themselves
         health = HealthServer(app.core.healthy, config.health.host, config.health.port)
         await health.start()
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)

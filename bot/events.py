@@ -39,6 +39,8 @@ class Event:
     event_id: str
     display_name: str | None = None
     locale: str | None = None
+    timezone: str | None = None
+    """The person's IANA time zone, for platforms whose events carry it (Teams' clientInfo)."""
     coordinator: bool = False
     """The platform vouches that this person coordinates (e.g. a Discord coordinator role)."""
 

@@ -6,6 +6,7 @@ from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
 from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person
+from bot.domain.platform import ConversationReference, HeldFile
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
     GroupMember,
@@ -20,11 +21,13 @@ __all__ = [
     "OPEN_MEETING",
     "CheckIn",
     "Consent",
+    "ConversationReference",
     "Escalation",
     "FlowRun",
     "Goal",
     "GoalStatus",
     "GroupMember",
+    "HeldFile",
     "Identity",
     "IntakeAnswer",
     "IntakeState",

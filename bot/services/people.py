@@ -14,7 +14,9 @@ from sqlmodel import Session, col, delete, select
 
 from bot.domain import (
     Consent,
+    ConversationReference,
     FlowRun,
+    HeldFile,
     Identity,
     IntakeAnswer,
     Membership,
@@ -220,6 +222,15 @@ def export(session: Session, person: Person) -> dict[str, Any]:
 
 def erase(session: Session, person_id: int) -> None:
     """Delete the person and everything that hangs off them (foreign keys cascade)."""
+    for identity in session.exec(select(Identity).where(Identity.person_id == person_id)):
+        for model in (ConversationReference, HeldFile):
+            session.exec(
+                delete(model).where(
+                    col(model.platform) == identity.platform,
+                    col(model.workspace) == identity.workspace,
+                    col(model.user_id) == identity.user_id,
+                )
+            )
     for model in (FlowRun, IntakeAnswer, Consent, Membership, Identity):
         session.exec(delete(model).where(col(model.person_id) == person_id))
     session.exec(delete(Person).where(col(Person.id) == person_id))
