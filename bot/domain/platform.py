@@ -28,13 +28,16 @@ class ConversationReference(SQLModel, table=True):
     )
 
     platform: str = Field(primary_key=True, max_length=20)
-    conversation_id: str = Field(primary_key=True, max_length=400)
-    workspace: str = Field(max_length=100)
+    channel_id: str = Field(primary_key=True, max_length=64)
+    """The conversation as the core knows it (`SpaceRef.channel_id`): the platform's id, or a
+    digest of it when that is longer than the core's 64 characters."""
+    workspace: str = Field(max_length=64)
     kind: str = Field(max_length=20)
     """The platform's kind of conversation (Teams: personal, groupChat, channel)."""
-    user_id: str | None = Field(default=None, max_length=100)
+    user_id: str | None = Field(default=None, max_length=64)
     """For a person's direct chat: the person's account id (`PersonRef.user_id`)."""
     reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """Everything needed to post there (Teams: conversation id, service URL, bot account)."""
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -43,8 +46,8 @@ class HeldFile(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     platform: str = Field(max_length=20)
-    workspace: str = Field(max_length=100)
-    user_id: str = Field(max_length=100, index=True)
+    workspace: str = Field(max_length=64)
+    user_id: str = Field(max_length=64, index=True)
     filename: str = Field(max_length=200)
     mimetype: str = Field(max_length=100)
     content: bytes = Field(sa_type=LargeBinary)

@@ -23,15 +23,13 @@ def upgrade() -> None:
     op.create_table(
         "conversation_reference",
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column(
-            "conversation_id", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False
-        ),
-        sa.Column("workspace", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("channel_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("workspace", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("reference", sa.JSON(), nullable=False),
         sa.Column("updated_at", bot.domain.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("platform", "conversation_id"),
+        sa.PrimaryKeyConstraint("platform", "channel_id"),
     )
     with op.batch_alter_table("conversation_reference", schema=None) as batch_op:
         batch_op.create_index(
@@ -41,8 +39,8 @@ def upgrade() -> None:
         "held_file",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("workspace", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("workspace", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("mimetype", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
