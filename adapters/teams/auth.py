@@ -12,7 +12,8 @@ only when all of these hold (anything else is a 401 and the activity is not read
   replayed to send the bot's answers elsewhere.
 
 Metadata and keys are cached for `KEYS_MAX_AGE`; an unknown `kid` fetches them again (Microsoft
-rolls keys), at most once per `REFETCH_PAUSE` so forged tokens cannot make us hammer the endpoint.
+rolls keys), at most once per `REFETCH_PAUSE`, so forged tokens cannot make us hammer the
+endpoint.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class InboundAuth:
         self._issuer = ISSUER
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
+        self._refetched_at: float | None = None
         self._lock = asyncio.Lock()
 
     async def verify(self, authorization: str | None, activity: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +99,11 @@ class InboundAuth:
         async with self._lock:
             now = self.clock()
             stale = self._fetched_at is None or now - self._fetched_at > KEYS_MAX_AGE
-            may_refetch = self._fetched_at is None or now - self._fetched_at > REFETCH_PAUSE
-            if stale or (kid not in self._keys and may_refetch):
+            paused = self._refetched_at is not None and now - self._refetched_at < REFETCH_PAUSE
+            if stale:
+                await self._fetch(now)
+            elif kid not in self._keys and not paused:
+                self._refetched_at = now
                 await self._fetch(now)
         key = self._keys.get(kid)
         if key is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from typing import Any
 
 import httpx
@@ -62,7 +63,9 @@ class Connector:
         key = service_url.rstrip("/")
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = ApiClient(key, self.http)
+            with warnings.catch_warnings():  # the SDK builds a client it has deprecated itself
+                warnings.simplefilter("ignore", DeprecationWarning)
+                client = self._clients[key] = ApiClient(key, self.http)
         return client
 
     async def close(self) -> None:
