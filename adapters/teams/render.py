@@ -178,10 +178,10 @@ def form_elements(
             )
         body.append(element)
         if f.name in errors:
-            body.append(TextBlock(text=escape(errors[f.name]), wrap=True, color="attention"))
+            body.append(TextBlock(text=escape(errors[f.name]), wrap=True, color="Attention"))
     loose = [text for name, text in errors.items() if name not in {f.name for f in form.fields}]
     if loose:
-        body.insert(0, TextBlock(text=escape(" ".join(loose)), wrap=True, color="attention"))
+        body.insert(0, TextBlock(text=escape(" ".join(loose)), wrap=True, color="Attention"))
     submit = ExecuteAction(
         title=_label(form.submit or "OK"),
         verb=ids.VERB,
@@ -224,7 +224,7 @@ def answered_card(question: str, labels: Sequence[str]) -> dict[str, Any]:
     card = AdaptiveCard(
         body=[
             *_text_blocks(question),
-            TextBlock(text=f"✓ {escape(answer)}", wrap=True, color="good", weight="bolder"),
+            TextBlock(text=f"✓ {escape(answer)}", wrap=True, color="Good", weight="Bolder"),
         ]
     )
     return card.model_dump(by_alias=True, exclude_none=True)
