@@ -131,7 +131,7 @@ def command_in(text: str, commands: Mapping[str, bool]) -> tuple[str, tuple[str,
     elif first.startswith("/") and len(first) > 1:
         prefixed, first = True, first[1:]
     if first not in commands:
-        return None
+        return (first, tuple(words[1:])) if prefixed else None
     if not prefixed and not commands[first] and len(words) > BARE_COMMAND_WORDS:
         return None
     return first, tuple(words[1:])

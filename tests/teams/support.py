@@ -243,3 +243,58 @@ class Harness:
 
     def texts(self, aad: str) -> list[str]:
         return [text_of(a) for a in self.chat(aad)]
+
+
+def in_chat(chat_id: str) -> dict[str, Any]:
+    return {"conversationType": "groupChat", "id": chat_id, "isGroup": True}
+
+
+def to_bot(fake: FakeCloud, aad: str, text: str, chat_id: str) -> dict[str, Any]:
+    """A message in a group chat: Teams passes it to the bot only when the bot is @mentioned."""
+    activity = message(fake, aad, f"<at>Maatje</at> {text}", in_chat(chat_id))
+    activity["textFormat"] = "xml"
+    activity["entities"] = [
+        *activity["entities"],
+        {
+            "type": "mention",
+            "text": "<at>Maatje</at>",
+            "mentioned": {"id": BOT_ID, "name": "Maatje"},
+        },
+    ]
+    return activity
+
+
+MENTEE_INTAKE = [
+    "Plan my first year better",
+    "1,3",
+    "2,4",
+    "3",
+    "20-10-2026",
+    "3",
+    "1",
+    "1",
+    "no",
+    "4",
+    "I want to find my way faster.",
+    "yes",
+]
+MENTOR_INTAKE = ["1,2", "3", "1", "1,2", "01-11-2026", "2", "1,4", "Coaching skills", "yes"]
+
+
+def form_submit(activity: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """The data Teams sends when the form card `activity` is filled in with `values`."""
+    [submit] = actions(activity)
+    return {**submit["data"], **{f"v_{name}": value for name, value in values.items()}}
+
+
+async def enrol(h: Harness, aad: str, name: str, role: str, form: dict[str, Any]) -> None:
+    """`name` goes through the whole intake in the personal chat, in English."""
+    h.fake.add_user(aad, name)
+    await h.say(aad, "hello")
+    await h.click(aad, button(h.last(aad), "Yes"))
+    await h.click(aad, button(h.last(aad), f"As a {role}"))
+    answer = await h.click(aad, form_submit(h.last(aad), **form))
+    assert "actions" not in answer.body["value"], answer.body
+    for text in MENTOR_INTAKE if role == "mentor" else MENTEE_INTAKE:
+        await h.say(aad, text)
+    assert "intake is complete" in h.texts(aad)[-1], h.texts(aad)[-3:]
