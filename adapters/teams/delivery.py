@@ -60,9 +60,11 @@ class Delivery:
         if person is None and space is None:
             raise DeliveryError("teams: a message needs a person or a space", permanent=True)
         try:
-            direct = space is None or space.kind is SpaceKind.DIRECT
-            if direct or (message.ephemeral and person is not None):
+            if space is None or space.kind is SpaceKind.DIRECT:
                 ref = await self._direct(person, space)
+                shared = False
+            elif message.ephemeral and person is not None:
+                ref = await self.personal(person)
                 shared = False
             else:
                 assert space is not None
