@@ -49,7 +49,7 @@ INLINE_IMAGE_LIMIT = 1_000_000
 Activity = dict[str, Any]
 Mention = tuple[str, str]  # (user id, name as shown)
 
-_AT = re.compile(r"<at>(.*?)</at>", re.DOTALL)
+_AT = re.compile(r"<at>(.*?)</at>|<at", re.DOTALL | re.IGNORECASE)
 
 
 def mention_text(name: str) -> str:
@@ -70,12 +70,12 @@ def with_mentions(text: str, mentions: Sequence[Mention], shared: bool) -> tuple
         if match.group(0) in allowed:
             used[match.group(0)] = allowed[match.group(0)]
             return match.group(0)
-        if not shared and any(match.group(0) == mention_text(n) for _, n in mentions):
+        ours = {mention_text(n) for _, n in mentions}
+        if match.group(1) is not None and match.group(0) in ours:
             return match.group(1)  # a one-to-one chat: the name, not a mention
-        return escape(match.group(0))
+        return "&lt;at" + match.group(0)[3:].replace("<", "&lt;").replace(">", "&gt;")
 
-    text = _AT.sub(keep, text)
-    text = text.replace("<at", "&lt;at")  # half a tag cannot survive either
+    text = _AT.sub(keep, text)  # a forged or half tag cannot survive
     entities = [
         {"type": "mention", "text": shown, "mentioned": {"id": user, "name": name}}
         for shown, (user, name) in used.items()
