@@ -138,7 +138,7 @@ class TeamsConfig:
 
 @dataclass(frozen=True)
 class HealthConfig:
-    """Where `GET /healthz` is served when Slack's HTTP mode does not serve it."""
+    """Where `GET /healthz` is served when neither Slack's HTTP mode nor Teams serves it."""
 
     host: str = "0.0.0.0"
     port: int = 3000
