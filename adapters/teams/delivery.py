@@ -74,6 +74,8 @@ class Delivery:
             if message.files and person is not None:
                 home = ref if not shared else await self._direct(person, None)
                 await self._offer_files(home, person, message, key)
+            elif message.files and not all(f.mimetype.startswith("image/") for f in message.files):
+                log.warning("teams: files of %s are for no one in particular: not posted", key)
         except Exception as exc:
             error = classify(exc.delivery_error() if isinstance(exc, GraphError) else exc)
             log.warning("teams: delivery of %s failed: %s", key, error)
