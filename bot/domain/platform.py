@@ -23,9 +23,7 @@ from bot.domain.types import UTCDateTime
 
 class ConversationReference(SQLModel, table=True):
     __tablename__ = "conversation_reference"
-    __table_args__ = (
-        Index("ix_conversation_reference_user", "platform", "workspace", "user_id"),
-    )
+    __table_args__ = (Index("ix_conversation_reference_user", "platform", "workspace", "user_id"),)
 
     platform: str = Field(primary_key=True, max_length=20)
     channel_id: str = Field(primary_key=True, max_length=64)
