@@ -90,6 +90,7 @@ class TeamsAdapter:
         self.core = core
         self.references = References(core.store)
         await self.references.load_kinds()
+        await self.references.drop_unanswered(self._now())
         self._delivery = Delivery(
             self.connector, self.graph, self.references, self.config.app_id, self._now
         )

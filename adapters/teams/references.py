@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
 from adapters.teams.parse import PLATFORM, channel_key, conversation_type, tenant_of
 from bot.domain import ConversationReference, HeldFile
 from bot.store import Store
 
+HOLD_DAYS = 30
+"""How long a file offered with a consent card waits for the person's answer."""
 TENANT_KIND = "tenant"
 """A row that only records a tenant's service URL (channel id `tenant:<tenant id>`)."""
 
@@ -84,7 +87,10 @@ class References:
         known = self._seen.get(key)
         if known is not None and known == _merged(known, ref):
             return
-        await self.store.run(self._remember, ref, user_id, now)
+        try:
+            await self.store.run(self._remember, ref, user_id, now)
+        except IntegrityError:  # another thread or process wrote the same row first
+            await self.store.run(self._remember, ref, user_id, now)
 
     def _remember(self, ref: Reference, user_id: str | None, now: datetime) -> None:
         key = channel_key(ref.conversation_id)
@@ -207,6 +213,18 @@ class References:
                 return None
             session.expunge(row)
             return row
+
+    async def drop_unanswered(self, now: datetime) -> None:
+        """Delete files nobody answered for `HOLD_DAYS` (the card no longer works then)."""
+        await self.store.run(self._drop_unanswered, now - timedelta(days=HOLD_DAYS))
+
+    def _drop_unanswered(self, before: datetime) -> None:
+        with self.store.session() as session:
+            session.exec(
+                delete(HeldFile).where(
+                    HeldFile.platform == PLATFORM, col(HeldFile.created_at) < before
+                )
+            )
 
     async def release(self, file_id: str) -> None:
         await self.store.run(self._release, file_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.domain import FlowRun, Identity, Person, ProcessedEvent
-from tests.teams.support import ANNA, button, card_action, inputs, message
+from tests.teams.support import ANNA, button, card_action, inputs, install, message
 
 MENTEE_TYPED = [
     "Plan my first year better",
@@ -115,3 +115,10 @@ async def test_a_button_from_before_a_restart_still_works(start, fake):
     h2 = await start()  # a new process on the same database
     await h2.click(ANNA, button(consent, consent_yes(consent)))
     assert "mentee" in h2.texts(ANNA)[-1].lower()
+
+
+async def test_the_first_message_after_installing_gets_a_reply(start, fake):
+    h = await start()
+    assert (await h.send(install(fake, ANNA))).status == 200
+    await h.say(ANNA, "hi")
+    assert "May I store" in h.texts(ANNA)[-1]
