@@ -223,8 +223,10 @@ async def _serve(config: Config) -> int:
         app.adapters[name] = load_adapter(name, config)
     await _start(app, names)
     health = None
-    served = (config.slack.enabled and config.slack.mode == "http") or config.teams.enabled
-    if not served:  # Slack's HTTP server and the Teams endpoint answer /healthz themselves
+    served = (config.slack.enabled and config.slack.mode == "http") or (
+        config.teams.enabled and config.teams.port == config.health.port
+    )
+    if not served:  # Slack's HTTP server (and Teams' on that port) answer /healthz themselves
         health = HealthServer(app.core.healthy, config.health.host, config.health.port)
         await health.start()
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)

@@ -32,6 +32,10 @@ openid_metadata_url = "{metadata}"
 token_url = "{token_url}"
 graph_base_url = "{graph}"
 
+[health]
+host = "127.0.0.1"
+port = {port}
+
 [scheduler]
 tick_seconds = 0.2
 claim_lease_seconds = 2
