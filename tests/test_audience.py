@@ -113,7 +113,7 @@ async def test_a_question_for_one_member_names_them_and_the_other_cannot_answer_
     anna_asked = chat.last_message("anna")
     assert anna_asked.text.startswith("@Anna: Laten we de kennismakingsgids")
     assert [m.name for m in anna_asked.mentions] == ["Anna"]
-    assert chat.last("maarten").startswith("@Maarten: Let's fill in the kennismakingsgids")
+    assert chat.last("maarten").startswith("@Maarten: Let's fill in the introduction guide")
 
     await chat.click("maarten", "1", token=anna_asked.choice_token)  # Anna's question
     refused = chat.last_message("maarten")
