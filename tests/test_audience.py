@@ -15,8 +15,8 @@ from bot.domain import FlowRun, MentorGroup, Pair, RunStatus
 from bot.events import SpaceKind
 from bot.i18n import _l
 from bot.replies import Option, Reply
-from flows import introductions
-from flows import meeting_messages as msg
+from flows.contact import meeting_messages as msg
+from flows.matchmaking import introductions
 from tests.meeting_support import enter_pair, make_pair, pair_posts
 
 WHEN = datetime(2026, 10, 13, 17, 0, tzinfo=UTC)  # 19:00 in Amsterdam, 13:00 in New York

@@ -28,7 +28,7 @@ from bot.delivery import enqueue_outbound
 from bot.domain import Meeting, Pair
 from bot.i18n import moment
 from bot.testing import build_core, programme_config
-from flows import meetings
+from flows.contact import meetings
 from tests.discord.discord_fake import GENERAL_ID, FakeDiscord
 from tests.discord.support import (
     ANNA,

@@ -27,7 +27,7 @@ from bot.i18n import Lines, _l
 from bot.replies import Reply
 from bot.services import hold
 from bot.spaces import Work
-from flows.goals import _name, open_goals, pair_space, start_for_mentee
+from flows.growth.goals import _name, open_goals, pair_space, start_for_mentee
 
 CHECKIN_DUE = "checkin.due"
 GOALS_DUE = "goals.due"

@@ -24,7 +24,7 @@ from bot.domain import OutboxItem, Programme, Role
 from bot.engine import Outbound
 from bot.services import closing, hold, scheduling
 from bot.services import polls as poll_store
-from flows.poll_answers import PollAnswers
+from flows.evaluation.poll_answers import PollAnswers
 
 DUE = "mentor_reflection.due"
 QUESTIONNAIRE = "mentor-quarterly"

@@ -17,7 +17,9 @@ from bot.services import closing, endings, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
-from flows import closed_programme, safeguarding, stalled
+from flows import safeguarding
+from flows.contact import stalled
+from flows.ending import closed_programme
 
 STATE_LABELS = {
     IntakeState.NOT_STARTED: _l("intake not started"),

@@ -27,8 +27,8 @@ from bot.i18n import Text, _l, _n
 from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import people
-from flows import group_meetings as groups
-from flows import meeting_nudges
+from flows.contact import group_meetings as groups
+from flows.contact import meeting_nudges
 
 ANSWERED = {
     MeetingStatus.HELD: _l(

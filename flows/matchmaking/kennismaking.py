@@ -17,8 +17,8 @@ from bot.domain import Pair, Person
 from bot.engine import Flow, FlowContext, FormInput, MultiChoice, Outbound, SingleChoice, Step
 from bot.i18n import Lines, Text, _l
 from bot.replies import Field, FieldKind, Option, Reply
-from flows import meetings
-from flows import vocabulary as v
+from flows.contact import meetings
+from flows.everyone import vocabulary as v
 
 SIDES = ("mentor", "mentee")
 

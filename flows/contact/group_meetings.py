@@ -44,8 +44,8 @@ from bot.replies import Attachment, Option, Reply
 from bot.services import meetings as store
 from bot.services import people, scheduling
 from bot.spaces import space_of
-from flows import meeting_messages as msg
-from flows import meeting_nudges
+from flows.contact import meeting_messages as msg
+from flows.contact import meeting_nudges
 
 DEADLINE = "meeting.group_poll"
 REMIND = "meeting.group_nudge"

@@ -16,8 +16,8 @@ from bot.i18n import Lines, _l
 from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import people
-from flows import stalled
-from flows.status import meeting_lines
+from flows.contact import stalled
+from flows.coordination.status import meeting_lines
 
 DIGEST = "meetings.digest"
 

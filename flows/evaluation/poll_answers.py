@@ -27,7 +27,7 @@ from bot.replies import Option, Reply
 from bot.services import hold, people, questionnaires, reports
 from bot.services import polls as poll_store
 from bot.services.questionnaires import Questionnaire
-from flows.questionnaire import build_flow, flow_name
+from flows.evaluation.questionnaire import build_flow, flow_name
 
 log = logging.getLogger(__name__)
 

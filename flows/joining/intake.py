@@ -35,8 +35,8 @@ from bot.i18n import _l
 from bot.replies import Field, FieldKind, Option, Reply
 from bot.services import people
 from bot.services import safeguarding as alerts
-from flows import commitment
-from flows import vocabulary as v
+from flows.everyone import vocabulary as v
+from flows.joining import commitment
 
 CONSENT_VERSION = 1
 FORGET_KIND = "person.forget"

@@ -41,9 +41,9 @@ from bot.services import closing as closing_store
 from bot.services import meetings as meeting_store
 from bot.services import polls as poll_store
 from bot.spaces import Work
-from flows.certificates import CertificatesCommand
-from flows.certificates import _key as certificate_key
-from flows.poll_answers import PollAnswers
+from flows.ending.certificates import CertificatesCommand
+from flows.ending.certificates import _key as certificate_key
+from flows.evaluation.poll_answers import PollAnswers
 
 DUE = "closing.due"
 CERTIFICATES = closing_store.CERTIFICATES

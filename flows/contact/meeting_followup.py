@@ -21,8 +21,10 @@ from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import scheduling
 from bot.spaces import Work
-from flows import checkins, kennismaking, meetings, pairing
-from flows import meeting_messages as msg
+from flows.contact import meeting_messages as msg
+from flows.contact import meetings
+from flows.growth import checkins
+from flows.matchmaking import kennismaking, pairing
 
 
 def on_meeting_held(work: Turn | Work, meeting: Meeting) -> None:

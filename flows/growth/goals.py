@@ -3,7 +3,7 @@
 Maatje asks for each SMART element in turn — what exactly (specific), how you will know
 (measurable: a number or something to check), how sure you are (achievable), why it matters
 (relevant) and by when (time-bound) — summarises the goal and saves it when the mentee agrees.
-The specific and measurable answers are judged in Dutch and English alike (`flows/smart.py`).
+The specific and measurable answers are judged in Dutch and English alike (`flows/growth/smart.py`).
 The mentor gets the goal and can comment; `goals` lists them.
 """
 
@@ -30,7 +30,7 @@ from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Lines, _l
 from bot.replies import Option, Reply
 from bot.services import people
-from flows.smart import Measure, Specific
+from flows.growth.smart import Measure, Specific
 
 MAX_OPEN = 3
 

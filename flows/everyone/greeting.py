@@ -7,7 +7,7 @@ from bot.domain import IntakeState, Role
 from bot.i18n import _l
 from bot.replies import Option
 from bot.services import people, programmes
-from flows import commitment
+from flows.joining import commitment
 
 
 def greet(turn: Turn) -> None:

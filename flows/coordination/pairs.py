@@ -21,8 +21,11 @@ from bot.replies import Option
 from bot.services import closing as programme_closing
 from bot.services import endings, people
 from bot.services import meetings as store
-from flows import closed_programme, closing, pairing, safeguarding, stalled
-from flows.status import PAIR_STATES
+from flows import safeguarding
+from flows.contact import stalled
+from flows.coordination.status import PAIR_STATES
+from flows.ending import closed_programme, closing
+from flows.matchmaking import pairing
 
 MEETING_STATES = {
     MeetingStatus.PROPOSED: _l("proposed"),

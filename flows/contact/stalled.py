@@ -44,8 +44,9 @@ from bot.i18n import Text, _l, _n
 from bot.replies import Reply
 from bot.services import endings, people, scheduling
 from bot.services import meetings as store
-from flows import closing, mentor_reflection
-from flows import meeting_messages as msg
+from flows.contact import meeting_messages as msg
+from flows.ending import closing
+from flows.evaluation import mentor_reflection
 
 DAILY = "meetings.daily"
 RUN_AT = time(9, 0)
@@ -67,7 +68,7 @@ def ensure_daily(session: Session, programme: Programme, now: datetime) -> None:
     due = next_run(now, programme.timezone)
     key = f"{DAILY}:{programme.id}:{due.astimezone(ZoneInfo(programme.timezone)).date()}"
     outbox.enqueue(session, DAILY, {"programme": programme.id}, key, due, now)
-    closing.ensure_scheduled(session, programme, now)  # the end-date job (flows/closing.py)
+    closing.ensure_scheduled(session, programme, now)  # the end-date job (flows/ending/closing.py)
     mentor_reflection.ensure_scheduled(session, programme, now)  # the mentors' quarterly
 
 

@@ -24,8 +24,10 @@ from bot.replies import Option, Reply
 from bot.services import meetings as store
 from bot.services import people, scheduling
 from bot.spaces import Work
-from flows import digest, introductions, meeting_nudges, stalled
-from flows import meeting_messages as msg
+from flows.contact import meeting_messages as msg
+from flows.contact import meeting_nudges, stalled
+from flows.coordination import digest
+from flows.matchmaking import introductions
 
 FIRST_NOTICE = timedelta(days=2)
 """The first proposal is at least this far ahead, so both can fit it in."""

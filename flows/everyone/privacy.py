@@ -21,7 +21,7 @@ from bot.replies import Attachment, Option, Reply
 from bot.services import meetings as meeting_store
 from bot.services import people, privacy
 from bot.services.privacy import EndedPair
-from flows.intake import FORGET_KIND
+from flows.joining.intake import FORGET_KIND
 
 
 def command(turn: Turn, args: tuple[str, ...]) -> None:

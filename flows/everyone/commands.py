@@ -1,4 +1,5 @@
-"""The commands every participant has: help and language (`privacy` is in flows/privacy.py)."""
+"""The commands every participant has: help and language (`privacy` is in
+flows/everyone/privacy.py)."""
 
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ from bot.domain import MatchProposal, Membership, Pair, PairStatus, Person, Prog
 from bot.i18n import Lines, Text, _l, _n
 from bot.replies import Option, Reply
 from bot.services import endings, match_checks, matchmaking, people
-from flows import pairing
-from flows import vocabulary as v
-from flows.match_review import show
+from flows.everyone import vocabulary as v
+from flows.matchmaking import pairing
+from flows.matchmaking.match_review import show
 
 TOPIC_LABELS = {o.value: o.label for o in v.TOPICS}
 ANSWERS = ("confirmed", "cancel")

@@ -26,7 +26,7 @@ from bot.i18n import Lines, Raw, Text, _l, _n
 from bot.replies import Attachment
 from bot.services import people, reports
 from bot.services import polls as poll_store
-from flows.poll_answers import ANSWER_COMMAND, BUILTIN, PollAnswers, last_day
+from flows.evaluation.poll_answers import ANSWER_COMMAND, BUILTIN, PollAnswers, last_day
 
 AUDIENCE_WORDS = {
     "mentees": "mentee",

@@ -21,7 +21,7 @@ from bot.i18n import Text, _l, _n
 from bot.replies import Option, Reply
 from bot.services import meetings as store
 from bot.services import scheduling
-from flows import meeting_messages as msg
+from flows.contact import meeting_messages as msg
 
 NUDGE = "meeting.nudge"
 PREPARE = "meeting.prepare"
