@@ -77,6 +77,7 @@ def unsigned(service_url: str) -> str:
 
 def _base(fake: FakeCloud, aad: str, conversation: dict[str, Any]) -> dict[str, Any]:
     user = fake.users.get(aad)
+    zone = user.zone if user else "Europe/Amsterdam"
     return {
         "id": f"1{int(time.time() * 1000)}{next(_ids):05d}",
         "channelId": "msteams",
@@ -87,8 +88,8 @@ def _base(fake: FakeCloud, aad: str, conversation: dict[str, Any]) -> dict[str, 
         "conversation": {"tenantId": TENANT, **conversation},
         "channelData": {"tenant": {"id": TENANT}},
         "locale": user.locale if user else "en-US",
-        "localTimezone": "Europe/Amsterdam",
-        "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "Europe/Amsterdam"}],
+        "localTimezone": zone,
+        "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": zone}],
     }
 
 
@@ -287,9 +288,12 @@ def form_submit(activity: dict[str, Any], **values: Any) -> dict[str, Any]:
     return {**submit["data"], **{f"v_{name}": value for name, value in values.items()}}
 
 
-async def enrol(h: Harness, aad: str, name: str, role: str, form: dict[str, Any]) -> None:
-    """`name` goes through the whole intake in the personal chat, in English."""
-    h.fake.add_user(aad, name)
+async def enrol(
+    h: Harness, aad: str, name: str, role: str, form: dict[str, Any], **details: str
+) -> None:
+    """`name` goes through the whole intake in the personal chat, in English; `details` are
+    the fake's `User` fields (e.g. `zone`)."""
+    h.fake.add_user(aad, name, **details)
     await h.say(aad, "hello")
     await h.click(aad, button(h.last(aad), "Yes"))
     await h.click(aad, button(h.last(aad), f"As a {role}"))

@@ -74,6 +74,8 @@ class User:
     name: str
     locale: str = "en-US"
     windows_zone: str = "W. Europe Standard Time"
+    zone: str = "Europe/Amsterdam"
+    """What the person's Teams client reports (`localTimezone`, clientInfo)."""
 
 
 class FakeCloud:

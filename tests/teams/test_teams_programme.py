@@ -31,7 +31,8 @@ async def matched(h) -> str:
     """Maarten and Anna enrolled, matched and approved by Cora; the pair chat's id."""
     h.fake.add_user(CORA, "Cora Coördinator")
     await enrol(h, MAARTEN, "Maarten Mentor", "mentor", {"field": "Law", "current": "Lawyer"})
-    await enrol(h, ANNA, "Anna de Vries", "mentee", {"programme": "Law", "year": 1})
+    new_york = {"zone": "America/New_York", "windows_zone": "Eastern Standard Time"}
+    await enrol(h, ANNA, "Anna de Vries", "mentee", {"programme": "Law", "year": 1}, **new_york)
     await h.say(CORA, "match")
     assert "Anna de Vries — fit" in h.texts(CORA)[-1]
     await h.say(CORA, "match approve")
@@ -106,7 +107,12 @@ async def test_from_intake_to_certificates(start, fake, clock):
         assert answer.status == 200
         name = consent["attachments"][0]["name"]
         invite = Calendar.from_ical(fake.uploads[name].decode())
-        assert invite.walk("VEVENT")[0]["SUMMARY"]
+        event = invite.walk("VEVENT")[0]
+        assert event["SUMMARY"]
+        # each in their own zone: Anna's Teams client says New York, Maarten's Amsterdam
+        zone = "America/New_York" if who == ANNA else "Europe/Amsterdam"
+        assert event["DTSTART"].dt.tzinfo.key == zone
+        assert event["DTSTART"].dt == meeting.starts_at
         info = h.chat(who)[-1]["attachments"][0]
         assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
 
