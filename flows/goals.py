@@ -129,6 +129,15 @@ def _room_left(ctx: FlowContext) -> bool:
 
 
 def _done(ctx: FlowContext) -> None:
+    if "what" not in ctx.answers:  # the list was full: nothing was asked
+        ctx.say(
+            _l(
+                "You have {count} open goals, the most at one time. When you achieve one, "
+                "mark it with 'goals done 1' (its number in 'goals') to make room for a new one.",
+                count=MAX_OPEN,
+            )
+        )
+        return
     ctx.say(
         _l(
             "Your goals are saved. We'll look at them again at your next check-in; type "
@@ -144,7 +153,13 @@ GOALS = Flow(
     remind_after=timedelta(days=2),
     on_finish=_done,
     steps=(
-        Step("what", ask=_ask_what, accepts=Specific(max_length=300), skip_if=_room_left),
+        Step(
+            "what",
+            ask=_ask_what,
+            accepts=Specific(max_length=300),
+            skip_if=_room_left,
+            next=lambda ctx: STOP if ctx.answer is None else "measure",  # None: skipped
+        ),
         Step(
             "measure",
             ask=_l("How will you know you've done it? Name something you can count or check."),
