@@ -163,8 +163,8 @@ def _messages(
     text = _l(
         "The pair {mentor} and {mentee} in {programme} seems stalled: {reason}. I have "
         "already nudged the pair and the mentor. Type 'pair {mentee}' for their timeline. If "
-        "nothing changes in {days} days, the pair goes into the matching review, where 'match' "
-        "proposes a new mentor for {mentee}.",
+        "nothing changes in {days} days, the pair goes into the matching review, with a new "
+        "mentor proposed for {mentee}.",
         mentor=mentor,
         mentee=mentee,
         programme=programme.name,
