@@ -151,8 +151,9 @@ class Answers:
         if isinstance(accepts, SingleChoice):
             if self.flow == "intake" and self.step == "role":
                 return (self.person.role,)
-            if self.step == "language" and self.person.language in values:
-                return (self.person.language,)
+            if self.step == "language":  # mentors are fine with either language
+                wanted = "either" if self.person.role == "mentor" else self.person.language
+                return (wanted,) if wanted in values else (values[0],)
         return (values[0],) if values else ()
 
     def button(self, kind: str, values: tuple[str, ...]) -> tuple[str, ...] | None:

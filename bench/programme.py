@@ -57,7 +57,7 @@ def show(report: Report, walls: dict[str, float], pairs: int) -> bool:
     """Print the figures and the targets; True when every target is met."""
     total = sum(walls.values())
     print(
-        f"pairs {pairs}: {pairs} mentees, {max(1, pairs // 5)} mentors; {report.dropped} people "
+        f"pairs {pairs}: {pairs} mentees, {report.mentors} mentors; {report.dropped} people "
         f"dropped out, {report.stalled} mentees stalled; {report.pairs} pairs made, "
         f"{report.ended_early} ended before the close; {report.running} ran to the close "
         "without a drop-out"

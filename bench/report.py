@@ -20,6 +20,7 @@ class Report:
     commands: Counter[str]
     messages: Counter[str]
     events: int
+    mentors: int
     dropped: int
     stalled: int
     pairs: int
@@ -72,6 +73,7 @@ def outcome(sim: Simulation) -> Report:
         commands=sim.commands,
         messages=sim.recorder.count,
         events=sim.events,
+        mentors=sim.settings.mentors,
         dropped=len(dropped),
         stalled=sum(1 for p in sim.people.values() if p.stall),
         pairs=len(pairs),

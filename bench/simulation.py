@@ -40,6 +40,7 @@ class SimulationSettings:
     drop_fraction: float = 0.05
     fit_failure_fraction: float = 0.03
     english_fraction: float = 0.5
+    mentees_per_mentor: int = 5
     start: date = date(2026, 9, 1)
     end: date = date(2027, 1, 31)
 
@@ -49,7 +50,7 @@ class SimulationSettings:
 
     @property
     def mentors(self) -> int:
-        return max(1, self.pairs // 5)
+        return max(1, self.pairs // self.mentees_per_mentor)
 
 
 @dataclass(frozen=True)
