@@ -71,7 +71,9 @@ class Errors(logging.Handler):
         self.seen: Counter[str] = Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.seen[record.getMessage().split(":")[0][:80]] += 1
+        error = record.exc_info[1] if record.exc_info else None
+        what = f"{type(error).__name__}: {error}"[:80] if error else record.getMessage()[:80]
+        self.seen[f"{record.name}: {what}"] += 1
 
 
 def programme_config(settings: SimulationSettings) -> ProgrammeConfig:
