@@ -1,7 +1,9 @@
-"""Pacing bulk work: the token bucket, and a slow batch keeping its claims."""
+"""Pacing: the token bucket, urgent calls first, a ceiling learnt from refusals, and a slow
+batch keeping its claims."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,7 +13,7 @@ from bot import outbox
 from bot.config import SchedulerConfig
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem
-from bot.pacing import Pacer
+from bot.pacing import BULK, URGENT, AdaptivePacer, Pacer, Paused, prioritised
 from bot.store import Store
 
 
@@ -28,6 +30,7 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+        await asyncio.sleep(0)  # others run meanwhile, as in a real sleep
 
 
 async def test_a_pacer_allows_its_burst_then_its_rate() -> None:
@@ -39,6 +42,62 @@ async def test_a_pacer_allows_its_burst_then_its_rate() -> None:
     assert time.now == pytest.approx(2.0)  # 7 calls: 3 at once, then 4 at 2 a second
     time.now += 10  # idle time refills the bucket, up to the burst
     assert [await pacer.wait() for _ in range(3)] == [0, 0, 0]
+
+
+async def test_urgent_calls_pass_the_bulk_calls_queued_before_them() -> None:
+    time = FakeTime()
+    pacer = Pacer(rate=1.0, burst=1, monotonic=time.monotonic, sleep=time.sleep)
+    order: list[str] = []
+
+    async def call(name: str, priority: int) -> None:
+        with prioritised(priority):
+            await pacer.wait()
+        order.append(name)
+
+    await pacer.wait()  # the bucket is empty now: everyone below queues
+    bulk = [asyncio.create_task(call(f"bulk{i}", BULK)) for i in range(3)]
+    await asyncio.sleep(0)  # the bulk calls are queued first
+    urgent = asyncio.create_task(call("urgent", URGENT))
+    await asyncio.gather(*bulk, urgent)
+    assert order == ["urgent", "bulk0", "bulk1", "bulk2"]
+    assert time.now == pytest.approx(4.0)  # still one a second
+
+
+async def test_a_pause_holds_every_call_and_a_long_one_is_refused_at_once() -> None:
+    time = FakeTime()
+    pacer = Pacer(rate=100.0, burst=10, monotonic=time.monotonic, sleep=time.sleep)
+    pacer.pause(2.0)
+    assert await pacer.wait(patience=5.0) == pytest.approx(2.0)
+    pacer.pause(30.0)
+    with pytest.raises(Paused) as caught:
+        await pacer.wait(patience=5.0)
+    assert caught.value.retry_after == pytest.approx(30.0)
+
+
+async def test_an_adaptive_pacer_learns_the_ceiling_from_a_refusal_and_climbs_back() -> None:
+    time = FakeTime()
+    pacer = AdaptivePacer(ceiling=100, floor=1, burst=2, monotonic=time.monotonic, sleep=time.sleep)
+    for _ in range(40):  # 40 calls in 0.4 s, all accepted: the platform allows 40 a second
+        sent = time.now
+        await pacer.wait()
+        pacer.accepted(sent)
+        time.now += 0.01
+    assert pacer.rate == 100
+    assert pacer.refused(time.now, retry_after=1.0)
+    assert pacer.measured == 40 and pacer.rate == pytest.approx(40 * AdaptivePacer.DECREASE)
+    assert pacer.paused_for() == pytest.approx(1.0)
+    assert not pacer.refused(time.now - 0.005, retry_after=1.0)  # left before the cut: no news
+    assert pacer.cuts == 1
+    # Callers queue and nothing is refused: after a calm spell the rate climbs, slowly above
+    # 90 % of what was measured, never past the ceiling.
+    time.now += 10
+    waiting = [asyncio.create_task(pacer.wait()) for _ in range(5)]
+    await asyncio.sleep(0)
+    for _ in range(200):
+        pacer.accepted(time.now)
+        time.now += 0.05
+    assert 40 * AdaptivePacer.DECREASE < pacer.rate < 41
+    await asyncio.gather(*waiting)
 
 
 def test_a_pacer_needs_a_positive_rate() -> None:
@@ -61,7 +120,7 @@ async def test_a_slow_batch_renews_its_claims_so_no_one_else_takes_them(database
             other = outbox.claim(session, "other", clock.now(), timedelta(seconds=60), 10)
             taken_by_other.extend(i.idempotency_key for i in other)
 
-    settings = SchedulerConfig(claim_lease_seconds=60, batch_size=6)
+    settings = SchedulerConfig(claim_lease_seconds=60, batch_size=8)  # 6 places for bulk work
     dispatcher = Dispatcher(store, clock, slow_send, {}, settings, worker="me")
     assert await dispatcher.run_due() == 6
     assert taken_by_other == []
