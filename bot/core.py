@@ -125,6 +125,7 @@ class Core:
         if not self.auto_dispatch:
             return
         self._kicked = True
+        self.dispatcher.wake()
         if self._tasks:
             return
         task = asyncio.get_running_loop().create_task(self._dispatch_while_kicked())
@@ -168,7 +169,11 @@ class Core:
             turn = self._turn(session, person, event, now)
             errors = self._dispatch(turn, event)
             enqueue_outbound(
-                session, turn.outbound, f"msg:{event.person.platform}:{event.event_id}", now
+                session,
+                turn.outbound,
+                f"msg:{event.person.platform}:{event.event_id}",
+                now,
+                waiting=person.id,
             )
             if errors:
                 language = people.language_of(session, person)
@@ -281,7 +286,11 @@ class Core:
                     )
                 )
                 enqueue_outbound(
-                    session, turn.outbound, f"err:{event.person.platform}:{event.event_id}", now
+                    session,
+                    turn.outbound,
+                    f"err:{event.person.platform}:{event.event_id}",
+                    now,
+                    waiting=person.id,
                 )
         except Exception:
             log.exception("could not even apologise for event %s", event.event_id)
@@ -299,7 +308,9 @@ class Core:
             if run is None:
                 return False
             messages = self.engine.reask(session, run, now, ref, _l("Welcome back! We were here:"))
-            enqueue_outbound(session, messages, f"resume:{run.id}:{uuid.uuid4().hex}", now)
+            enqueue_outbound(
+                session, messages, f"resume:{run.id}:{uuid.uuid4().hex}", now, identity.person_id
+            )
         return True
 
     @staticmethod

@@ -15,6 +15,7 @@ from bot.domain import OutboxItem, Person
 from bot.engine import Outbound
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Translator
+from bot.pacing import BULK, URGENT
 from bot.replies import Reply, render_reply
 from bot.services import people
 from bot.store import Store
@@ -27,29 +28,35 @@ Reader = tuple[PersonRef | None, str, str]
 
 
 def enqueue_outbound(
-    session: Session, messages: Iterable[Outbound], key_prefix: str, now: datetime
+    session: Session,
+    messages: Iterable[Outbound],
+    key_prefix: str,
+    now: datetime,
+    waiting: int | None = None,
 ) -> None:
-    """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key."""
-    outbox.enqueue_many(
-        session,
-        (
-            {
-                "kind": SEND,
-                "payload": {
-                    "person": message.person_id,
-                    "ref": asdict(message.person_ref) if message.person_ref else None,
-                    "space": _space_to_json(message.space),
-                    "reply": message.reply.to_json(),
-                    "language": message.language,
-                },
-                "idempotency_key": f"{key_prefix}:{index}",
-                "due_at": now,
-                "created_at": now,
-                "lane": lane_of(message),
-            }
-            for index, message in enumerate(messages)
-        ),
-    )
+    """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key.
+    Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make what
+    is older in their lanes urgent too."""
+    rows = [
+        {
+            "kind": SEND,
+            "payload": {
+                "person": message.person_id,
+                "ref": asdict(message.person_ref) if message.person_ref else None,
+                "space": _space_to_json(message.space),
+                "reply": message.reply.to_json(),
+                "language": message.language,
+            },
+            "idempotency_key": f"{key_prefix}:{index}",
+            "due_at": now,
+            "created_at": now,
+            "lane": lane_of(message),
+            "priority": URGENT if message.person_id == waiting else BULK,
+        }
+        for index, message in enumerate(messages)
+    ]
+    outbox.enqueue_many(session, rows)
+    outbox.promote(session, (row["lane"] for row in rows if row["priority"] == URGENT))
 
 
 def lane_of(message: Outbound) -> str:
@@ -86,9 +93,9 @@ class Deliverer:
     def prefetch(self, session: Session, items: Sequence[OutboxItem]) -> None:
         """Look up the readers of a claimed batch's messages in the claim's own transaction,
         saving `deliver` a transaction per message (it looks up itself what is not here)."""
-        self._readers = {
-            item.id: self._reader_in(session, item) for item in items if item.kind == SEND
-        }
+        self._readers.update(
+            (item.id, self._reader_in(session, item)) for item in items if item.kind == SEND
+        )
 
     async def deliver(self, item: OutboxItem) -> None:
         """Render for the reader and send. With a space and no person the message is a post

@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -30,6 +30,7 @@ from bot.delivery import SEND, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
+from bot.pacing import URGENT, prioritised
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,18 @@ def backoff(attempts: int, hint: float | None = None) -> timedelta:
 
 
 class Dispatcher:
+    """Carries out due actions, many at once (`settings.batch_size` at most).
+
+    Actions in different lanes go out concurrently, so three hundred people's replies wait for
+    their platform's limits side by side instead of one after another; one lane (one person's
+    chat, one space) never has more than one action under way, which keeps its order. Urgent
+    actions are claimed first, and bulk work may fill at most `BULK_SHARE` of the places, so a
+    reply someone waits for always finds one. Each action runs with its priority set
+    (`bot.pacing.prioritised`): adapters' pacers serve urgent calls first.
+    """
+
+    BULK_SHARE = 0.75
+
     def __init__(
         self,
         store: Store,
@@ -69,61 +82,110 @@ class Dispatcher:
         self.actions = dict(actions or {})
         self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.places = max(1, settings.batch_size)
+        self.bulk_places = max(1, int(self.places * self.BULK_SHARE))
         self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._held: dict[int, OutboxItem] = {}
+        self._held_until = datetime.min.replace(tzinfo=UTC)
+        self._lost: set[int] = set()
 
     @property
     def busy(self) -> bool:
         """A run is going (more runs would only wait for it)."""
         return self._lock.locked()
 
+    def wake(self) -> None:
+        """New work was written: a run under way claims again at once."""
+        self._wake.set()
+
     async def run_due(self) -> int:
-        """Carry out everything due now; returns how many actions were taken."""
+        """Carry out everything due now (and what becomes due meanwhile); returns how many
+        actions were taken."""
         async with self._lock:
-            taken = 0
-            while True:
+            running: dict[asyncio.Task[None], OutboxItem] = {}
+            try:
+                return await self._run(running)
+            finally:
+                if running:  # an error claiming: let what is under way finish and be recorded
+                    await asyncio.gather(*running, return_exceptions=True)
+                self._held.clear()
+
+    async def _run(self, running: dict[asyncio.Task[None], OutboxItem]) -> int:
+        lease = timedelta(seconds=self.settings.claim_lease_seconds)
+        taken = 0
+        while True:
+            self._wake.clear()
+            items: list[OutboxItem] = []
+            free = self.places - len(running)
+            if free > 0:
+                bulk = sum(1 for item in running.values() if item.priority != URGENT)
                 now = self.clock.now()
-                lease = timedelta(seconds=self.settings.claim_lease_seconds)
-                items = await self.store.run(self._claim, now, lease)
-                if not items:
-                    return taken
-                crash_point("claimed")
-                held_until, lost = now + lease, set[int]()
-                for index, item in enumerate(items):
-                    held_until = self._keep_claims(items[index:], held_until, lease, lost)
-                    if item.id in lost:
-                        log.warning("outbox action %s was taken over; not carrying it out", item.id)
-                        continue
-                    await self._carry_out(item)
-                taken += len(items)
+                items = await self.store.run(
+                    self._claim, now, lease, free, max(0, self.bulk_places - bulk)
+                )
+                if items:
+                    crash_point("claimed")
+                    if not self._held:
+                        self._held_until = now + lease
+                    for item in items:
+                        assert item.id is not None
+                        self._held[item.id] = item
+                        running[asyncio.create_task(self._carry_out_held(item, lease))] = item
+                    taken += len(items)
+            if not running:
+                return taken
+            # Wait for a place to come free, for new work (`wake`), or for time to pass (what
+            # is due changes, claims need renewing).
+            waker = asyncio.create_task(self._wake.wait())
+            done, _ = await asyncio.wait(
+                [*running, waker],
+                timeout=min(self.settings.tick_seconds, lease.total_seconds() / 4),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waker.cancel()
+            for task in done - {waker}:
+                del running[task]  # type: ignore[arg-type]
+            self._keep_claims(lease)
+
+    async def _carry_out_held(self, item: OutboxItem, lease: timedelta) -> None:
+        assert item.id is not None
+        try:
+            self._keep_claims(lease)
+            if item.id in self._lost:
+                log.warning("outbox action %s was taken over; not carrying it out", item.id)
+                return
+            with prioritised(item.priority):
+                await self._carry_out(item)
+        finally:
+            self._held.pop(item.id, None)
+            self._lost.discard(item.id)
 
     def _complete(self, item_id: int) -> None:
         with self.store.session() as session:
             outbox.complete(session, item_id, self.worker, self.clock.now())
 
-    def _claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
+    def _claim(
+        self, now: datetime, lease: timedelta, limit: int, bulk_limit: int
+    ) -> list[OutboxItem]:
         with self.store.session() as session:
-            items = outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
+            items = outbox.claim(session, self.worker, now, lease, limit, bulk_limit)
             if items and self.prefetch is not None:
                 self.prefetch(session, items)
             return items
 
-    def _keep_claims(
-        self,
-        remaining: list[OutboxItem],
-        held_until: datetime,
-        lease: timedelta,
-        lost: set[int],
-    ) -> datetime:
-        """Renew the batch's claims once half the lease is gone (paced sends take time, a
-        busy process may stall); claims another process took over meanwhile go to `lost`."""
+    def _keep_claims(self, lease: timedelta) -> None:
+        """Renew the claims under way once half the lease is gone (paced sends take time, a
+        busy process may stall); claims another process took over meanwhile go to `_lost`."""
         now = self.clock.now()
-        if held_until - now > lease / 2:
-            return held_until
-        ids = [i.id for i in remaining if i.id is not None and i.id not in lost]
-        with self.store.session() as session:
-            held = outbox.renew(session, ids, self.worker, now + lease)
-        lost.update(set(ids) - held)
-        return now + lease
+        if self._held_until - now > lease / 2:
+            return
+        ids = [i for i in self._held if i not in self._lost]
+        if ids:
+            with self.store.session() as session:
+                held = outbox.renew(session, ids, self.worker, now + lease)
+            self._lost.update(set(ids) - held)
+        self._held_until = now + lease
 
     async def _carry_out(self, item: OutboxItem) -> None:
         assert item.id is not None

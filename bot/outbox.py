@@ -1,9 +1,10 @@
 """The outbox: durable actions, claimed atomically, retried with backoff.
 
 `enqueue` inserts an action unless one with the same idempotency key exists (so doing the same
-work twice schedules it once). `claim` takes due, unclaimed actions in one statement — on
-PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the
-single UPDATE is atomic on its own. A claim is a lease: if its process dies, the lease runs
+work twice schedules it once). `claim` takes due, unclaimed actions — urgent ones (a reply
+someone waits for) before bulk work — each kind in one statement: on PostgreSQL with `FOR
+UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the single UPDATE is atomic
+on its own. A claim is a lease: if its process dies, the lease runs
 out and another claim takes the action again. `first_sight` is the same guard for what comes in:
 a platform event is handled once, however often it is delivered.
 """
@@ -15,19 +16,30 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, exists, func, or_, update
+from sqlalchemy import Insert, and_, bindparam, exists, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
+from bot.pacing import BULK, URGENT
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
 # per row, which cost more than the database work itself.
 _OUTBOX = OutboxItem.__table__
 _EVENTS = ProcessedEvent.__table__
+_PROMOTE = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.lane.in_(bindparam("lanes", expanding=True)),
+        _OUTBOX.c.priority != URGENT,
+        _OUTBOX.c.done_at.is_(None),
+        _OUTBOX.c.failed_at.is_(None),
+    )
+    .values(priority=URGENT)
+)
 _COMPLETE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claimed_by == bindparam("worker"))
@@ -77,12 +89,14 @@ def enqueue(
 
 def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int = 1000) -> None:
     """`enqueue` for many rows (keys `kind`, `payload`, `idempotency_key`, `due_at`,
-    `created_at`, optionally `lane`): one prepared statement executed per chunk of rows, in the
-    caller's transaction; a row whose key exists already is skipped."""
+    `created_at`, optionally `lane` and `priority`): one prepared statement executed per chunk
+    of rows, in the caller's transaction; a row whose key exists already is skipped."""
     statement = _ENQUEUE[session.get_bind().dialect.name]
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
-        session.execute(statement, [{"lane": None, "attempts": 0, **row} for row in batch])
+        session.execute(
+            statement, [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
+        )
 
 
 def first_sight(session: Session, platform: str, event_id: str, now: datetime) -> bool:
@@ -94,9 +108,28 @@ def first_sight(session: Session, platform: str, event_id: str, now: datetime) -
 
 
 def claim(
-    session: Session, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    bulk_limit: int | None = None,
 ) -> list[OutboxItem]:
-    """Claim up to `limit` due actions for `worker` until `now + lease`."""
+    """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
+    (someone is waiting for them), then the rest in due order, at most `bulk_limit` of those.
+    Urgent rows are found through their own small index, so a bulk backlog costs them nothing."""
+    items = _claim(session, worker, now, lease, limit, urgent_only=True)
+    rest = limit - len(items)
+    if bulk_limit is not None:
+        rest = min(rest, bulk_limit)
+    if rest > 0:
+        items += _claim(session, worker, now, lease, rest, urgent_only=False)
+    return items
+
+
+def _claim(
+    session: Session, worker: str, now: datetime, lease: timedelta, limit: int, urgent_only: bool
+) -> list[OutboxItem]:
     older = aliased(OutboxItem)
     waits_in_lane = exists().where(
         older.lane == OutboxItem.lane,
@@ -111,6 +144,8 @@ def claim(
         or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
         or_(OutboxItem.lane.is_(None), ~waits_in_lane),
     )
+    if urgent_only:  # literally the partial index's condition, so both databases use it
+        pending = and_(pending, OutboxItem.priority == literal_column(str(URGENT)))
     due = (
         select(OutboxItem.id)
         .where(pending)
@@ -131,6 +166,14 @@ def claim(
     )
     items = session.execute(statement).scalars().all()
     return sorted(items, key=lambda item: (item.due_at, item.id))
+
+
+def promote(session: Session, lanes: Iterable[str]) -> None:
+    """Make the unfinished actions in `lanes` urgent: an urgent reply cannot pass what is
+    older in its lane, so what is older goes first at the reply's priority."""
+    wanted = sorted(set(lanes))
+    if wanted:
+        session.execute(_PROMOTE, {"lanes": wanted})
 
 
 def release_all_claims(session: Session) -> int:

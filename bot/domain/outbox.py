@@ -9,6 +9,9 @@ from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.domain.types import UTCDateTime
+from bot.pacing import BULK
+
+URGENT_PENDING = "done_at IS NULL AND failed_at IS NULL AND priority = 0"
 
 
 class OutboxItem(SQLModel, table=True):
@@ -25,6 +28,13 @@ class OutboxItem(SQLModel, table=True):
             postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
             sqlite_where=text("done_at IS NULL AND failed_at IS NULL"),
         ),
+        Index(
+            "ix_outbox_urgent",
+            "due_at",
+            "id",
+            postgresql_where=text(URGENT_PENDING),
+            sqlite_where=text(URGENT_PENDING),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,6 +44,8 @@ class OutboxItem(SQLModel, table=True):
     lane: str | None = Field(default=None, max_length=120)
     """Actions in one lane (messages to one person or one space) are carried out in the order
     they were written: none is claimed while an older one in its lane is unfinished."""
+    priority: int = Field(default=BULK, sa_column_kwargs={"server_default": str(BULK)})
+    """`bot.pacing.URGENT` (0: someone waits for it, claimed first) or `BULK` (1)."""
     due_at: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=1000)

@@ -1,0 +1,40 @@
+"""outbox priority: replies someone waits for are claimed before bulk work
+
+Revision ID: 0010
+Revises: 0006
+Create Date: 2026-11-26 10:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+URGENT_PENDING = "done_at IS NULL AND failed_at IS NULL AND priority = 0"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("priority", sa.Integer(), server_default="1", nullable=False))
+        batch_op.create_index(
+            "ix_outbox_urgent",
+            ["due_at", "id"],
+            unique=False,
+            postgresql_where=sa.text(URGENT_PENDING),
+            sqlite_where=sa.text(URGENT_PENDING),
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_outbox_urgent",
+            postgresql_where=sa.text(URGENT_PENDING),
+            sqlite_where=sa.text(URGENT_PENDING),
+        )
+        batch_op.drop_column("priority")
