@@ -23,7 +23,7 @@ from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
 from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
-from bot.domain import FlowRun, Identity, Person, RunStatus
+from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
 from bot.engine import Engine, parse_token
 from bot.events import (
     Choice,
@@ -51,6 +51,9 @@ class Outcome:
 
     form_errors: dict[str, str] | None = None
     duplicate: bool = False
+
+
+Handled = tuple[Outcome, list[OutboxItem], bool]
 
 
 @dataclass(frozen=True)
@@ -94,15 +97,16 @@ class Core:
         ref = event.person
         try:
             async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
-                outcome = await self._handle_while_reachable(event)
+                outcome, replies, more = await self._handle_while_reachable(event)
+            self.dispatcher.hand_over(replies)
         except Exception:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             await self.store.run(self._apologise, event)
-            outcome = Outcome()
-        self.kick()
+            outcome, more = Outcome(), True
+        self.kick(claim=more)
         return outcome
 
-    async def _handle_while_reachable(self, event: Event) -> Outcome:
+    async def _handle_while_reachable(self, event: Event) -> Handled:
         """Retry an event the database could not take (a restart, a failover) for about half
         a minute: nothing of it was committed, and a repeat is recognised, so this is safe —
         and platforms that had their acknowledgement will not send it again."""
@@ -119,13 +123,15 @@ class Core:
     def healthy(self) -> bool:
         return self.store.reachable()
 
-    def kick(self) -> None:
+    def kick(self, claim: bool = True) -> None:
         """Run the dispatcher now (the scheduler also runs it on every tick). Kicks that come
-        while a run is going make that run go round once more instead of queueing more runs."""
+        while a run is going make that run go round once more instead of queueing more runs.
+        `claim=False`: only replies were written, and handed over; no claim is needed."""
         if not self.auto_dispatch:
             return
         self._kicked = True
-        self.dispatcher.wake()
+        if claim:
+            self.dispatcher.wake()
         if self._tasks:
             return
         task = asyncio.get_running_loop().create_task(self._dispatch_while_kicked())
@@ -137,7 +143,7 @@ class Core:
         while self._kicked:
             self._kicked = False
             try:
-                taken += await self.dispatcher.run_due()
+                taken += await self.dispatcher.run_due(claim=False)  # claims when woken
             except OperationalError:
                 log.warning("dispatching failed: database unavailable; the next tick retries")
                 return taken
@@ -150,7 +156,9 @@ class Core:
 
     # -- one event -----------------------------------------------------------------------
 
-    def _handle(self, event: Event) -> Outcome:
+    def _handle(self, event: Event) -> Handled:
+        """The event's transaction; returns the outcome, the replies it claimed for the
+        dispatcher to send right after the commit, and whether it wrote other messages."""
         now = self.clock.now()
         with self.store.session() as session:
             self.store.serialise(
@@ -158,7 +166,7 @@ class Core:
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
-                return Outcome(duplicate=True)
+                return Outcome(duplicate=True), [], False
             person = people.resolve(session, event.person, now, event.space, event.locale)
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
@@ -168,22 +176,25 @@ class Core:
                 session.add(person)
             turn = self._turn(session, person, event, now)
             errors = self._dispatch(turn, event)
-            enqueue_outbound(
+            urgent = enqueue_outbound(
                 session,
                 turn.outbound,
                 f"msg:{event.person.platform}:{event.event_id}",
                 now,
                 waiting=person.id,
             )
+            replies = self.dispatcher.claim_written(session, urgent, now)
+            more = len(replies) < len(turn.outbound)
             if errors:
                 language = people.language_of(session, person)
-                return Outcome(
+                outcome = Outcome(
                     form_errors={
                         name: self.translator.render(text, language)
                         for name, text in errors.items()
                     }
                 )
-        return Outcome()
+                return outcome, replies, more
+        return Outcome(), replies, more
 
     def _dispatch(self, turn: Turn, event: Event):
         match event:

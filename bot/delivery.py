@@ -20,7 +20,7 @@ from bot.replies import Reply, render_reply
 from bot.services import people
 from bot.store import Store
 
-SEND = "send"
+SEND = outbox.SEND
 log = logging.getLogger(__name__)
 
 Reader = tuple[PersonRef | None, str, str]
@@ -33,10 +33,10 @@ def enqueue_outbound(
     key_prefix: str,
     now: datetime,
     waiting: int | None = None,
-) -> None:
+) -> list[str]:
     """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key.
     Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make what
-    is older in their lanes urgent too."""
+    is older in their lanes urgent too. Returns the urgent messages' keys."""
     rows = [
         {
             "kind": SEND,
@@ -56,7 +56,9 @@ def enqueue_outbound(
         for index, message in enumerate(messages)
     ]
     outbox.enqueue_many(session, rows)
-    outbox.promote(session, (row["lane"] for row in rows if row["priority"] == URGENT))
+    urgent = [row for row in rows if row["priority"] == URGENT]
+    outbox.promote(session, (row["lane"] for row in urgent))
+    return [row["idempotency_key"] for row in urgent]
 
 
 def lane_of(message: Outbound) -> str:

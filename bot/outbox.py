@@ -23,7 +23,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
+from bot.domain.types import UTCDateTime
 from bot.pacing import BULK, URGENT
+
+SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
@@ -43,6 +46,15 @@ _PROMOTE = (
 _COMPLETE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claimed_by == bindparam("worker"))
+    .values(done_at=bindparam("now"), claimed_until=None, last_error=None)
+)
+
+_COMPLETE_MANY = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id.in_(bindparam("item_ids", expanding=True)),
+        _OUTBOX.c.claimed_by == bindparam("worker"),
+    )
     .values(done_at=bindparam("now"), claimed_until=None, last_error=None)
 )
 
@@ -114,22 +126,34 @@ def claim(
     lease: timedelta,
     limit: int,
     bulk_limit: int | None = None,
+    others_limit: int | None = None,
 ) -> list[OutboxItem]:
     """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
-    (someone is waiting for them), then the rest in due order, at most `bulk_limit` of those.
-    Urgent rows are found through their own small index, so a bulk backlog costs them nothing."""
-    items = _claim(session, worker, now, lease, limit, urgent_only=True)
+    (someone is waiting for them), then bulk messages, then other bulk actions (jobs), each in
+    due order; at most `bulk_limit` bulk actions, `others_limit` of them not messages.
+    Messages before jobs: a job's messages (a poll's invitations) go out while later jobs
+    wait, rather than after all of them. Each kind is found through its own index, so a bulk
+    backlog costs urgent work nothing."""
+    items = _claim(session, worker, now, lease, limit, "urgent")
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
     if rest > 0:
-        items += _claim(session, worker, now, lease, rest, urgent_only=False)
+        sends = _claim(session, worker, now, lease, rest, "sends")
+        items += sends
+        rest -= len(sends)
+    if others_limit is not None:
+        rest = min(rest, others_limit)
+    if rest > 0:
+        items += _claim(session, worker, now, lease, rest, "others")
     return items
 
 
-def _claim(
-    session: Session, worker: str, now: datetime, lease: timedelta, limit: int, urgent_only: bool
-) -> list[OutboxItem]:
+def _claim_statement(which: str):
+    """The claim of `which` actions ("urgent", "sends" or "others" in bulk; "keys": urgent ones
+    by key), built once — constructing it cost more than running it. Parameters: `now`,
+    `until`, `worker`, `limit` (and `keys`)."""
+    now = bindparam("now", type_=UTCDateTime())
     older = aliased(OutboxItem)
     waits_in_lane = exists().where(
         older.lane == OutboxItem.lane,
@@ -137,6 +161,9 @@ def _claim(
         older.done_at.is_(None),
         older.failed_at.is_(None),
     )
+    keys = bindparam("keys", expanding=True)
+    if which == "keys":  # a reply of several messages: the later ones wait only for the first
+        waits_in_lane = waits_in_lane.where(older.idempotency_key.not_in(keys))
     pending = and_(
         OutboxItem.done_at.is_(None),
         OutboxItem.failed_at.is_(None),
@@ -144,28 +171,57 @@ def _claim(
         or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
         or_(OutboxItem.lane.is_(None), ~waits_in_lane),
     )
-    if urgent_only:  # literally the partial index's condition, so both databases use it
+    if which in ("urgent", "keys"):  # a literal: ix_outbox_urgent finds them in due order
         pending = and_(pending, OutboxItem.priority == literal_column(str(URGENT)))
+    if which == "keys":
+        pending = and_(pending, OutboxItem.idempotency_key.in_(keys))
+    if which in ("sends", "others"):
+        kind = OutboxItem.kind == literal_column(f"'{SEND}'")
+        pending = and_(pending, kind if which == "sends" else ~kind)
     due = (
         select(OutboxItem.id)
         .where(pending)
         .order_by(OutboxItem.due_at, OutboxItem.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .cte("due")
         .prefix_with("MATERIALIZED")
     )
     # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
     # run it again per row, skipping rows this statement already locked: the limit is lost.
-    statement = (
+    return (
         update(OutboxItem)
         .where(OutboxItem.id == due.c.id)
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
+        .values(
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until", type_=UTCDateTime()),
+            attempts=OutboxItem.attempts + 1,
+        )
         .returning(OutboxItem)
         .execution_options(synchronize_session=False)
     )
-    items = session.execute(statement).scalars().all()
+
+
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "sends", "others", "keys")}
+
+
+def _claim(
+    session: Session, worker: str, now: datetime, lease: timedelta, limit: int, which: str
+) -> list[OutboxItem]:
+    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": limit}
+    items = session.execute(_CLAIM[which], parameters).scalars().all()
     return sorted(items, key=lambda item: (item.due_at, item.id))
+
+
+def claim_keys(
+    session: Session, worker: str, now: datetime, lease: timedelta, keys: list[str]
+) -> list[OutboxItem]:
+    """Claim the urgent actions with these keys that may go now (nothing older unfinished in
+    their lane): the replies the session's transaction wrote, carried out right after its
+    commit instead of waiting for a claim of their own."""
+    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
+    items = session.execute(_CLAIM["keys"], {**parameters, "keys": keys}).scalars().all()
+    return sorted(items, key=lambda item: item.id or 0)
 
 
 def promote(session: Session, lanes: Iterable[str]) -> None:
@@ -174,6 +230,16 @@ def promote(session: Session, lanes: Iterable[str]) -> None:
     wanted = sorted(set(lanes))
     if wanted:
         session.execute(_PROMOTE, {"lanes": wanted})
+
+
+def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
+    """Give claimed actions back untried: due as before, the attempt not counted."""
+    if item_ids:
+        session.execute(
+            update(OutboxItem)
+            .where(col(OutboxItem.id).in_(item_ids), OutboxItem.claimed_by == worker)
+            .values(claimed_by=None, claimed_until=None, attempts=OutboxItem.attempts - 1)
+        )
 
 
 def release_all_claims(session: Session) -> int:
@@ -209,6 +275,12 @@ def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
     result = session.execute(_COMPLETE, {"item_id": item_id, "worker": worker, "now": now})
     return result.rowcount == 1
+
+
+def complete_many(session: Session, item_ids: list[int], worker: str, now: datetime) -> int:
+    """`complete` for several actions in one statement; returns how many were still held."""
+    result = session.execute(_COMPLETE_MANY, {"item_ids": item_ids, "worker": worker, "now": now})
+    return result.rowcount
 
 
 def release(

@@ -26,6 +26,7 @@ from contextvars import ContextVar
 
 URGENT = 0
 BULK = 1
+_ROUNDING = 1e-9  # a bucket this close to a whole token has one (else waits could be endless)
 
 _priority: ContextVar[int] = ContextVar("maatje_priority", default=URGENT)
 
@@ -83,9 +84,15 @@ class Pacer:
         """Seconds until a call may go (0: now)."""
         now = self._refill()
         wait = max(0.0, self._paused_until - now)
-        if self._tokens < 1:
+        if self._tokens < 1 - _ROUNDING:
             wait = max(wait, (1 - self._tokens) / self.rate)
         return wait
+
+    @property
+    def tokens(self) -> float:
+        """Calls that may go at once now."""
+        self._refill()
+        return self._tokens
 
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._monotonic())

@@ -132,18 +132,22 @@ class SlackLimits:
             self.workspace.accepted(sent_at)
 
     def refused(self, method: str, channel: str | None, sent_at: float, wait: float) -> None:
-        """Slack answered 429 with Retry-After `wait` to a call that left at `sent_at`. For a
-        message, one refused channel may be that channel's own limit: it pauses alone; a second
-        channel refused within a second means the workspace's ceiling was reached."""
+        """Slack answered 429 with Retry-After `wait` to a call that left at `sent_at`. A
+        message refused in a channel that had used up its burst may have met that channel's
+        own limit: the channel pauses alone, unless another channel was refused within the
+        second too. Otherwise it met the workspace's ceiling: every message pauses, and the
+        workspace's rate is cut."""
         self.refusals[method] += 1
         if method != MESSAGES:
             self._method(method).pause(wait)
             return
-        if channel:
-            self.channels[channel].pause(wait)
+        pacer = self.channels.get(channel) if channel else None
+        at_its_limit = pacer is not None and pacer.tokens < 1
+        if pacer is not None:
+            pacer.pause(wait)
         now = self._monotonic()
         while self._refused_channels and self._refused_channels[0][0] < now - 1.0:
             self._refused_channels.popleft()
-        if channel is None or any(c != channel for _, c in self._refused_channels):
+        if not at_its_limit or any(c != channel for _, c in self._refused_channels):
             self.workspace.refused(sent_at, wait)
         self._refused_channels.append((now, channel))

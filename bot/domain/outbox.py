@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from bot.domain.types import UTCDateTime
 from bot.pacing import BULK
 
-URGENT_PENDING = "done_at IS NULL AND failed_at IS NULL AND priority = 0"
+PENDING = "done_at IS NULL AND failed_at IS NULL"
 
 
 class OutboxItem(SQLModel, table=True):
@@ -20,20 +20,28 @@ class OutboxItem(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_pending", "done_at", "failed_at", "due_at"),
-        Index("ix_outbox_lane", "lane", "id"),
+        Index(
+            "ix_outbox_lane_pending",
+            "lane",
+            "id",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
         Index(
             "ix_outbox_due",
             "due_at",
             "id",
-            postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
-            sqlite_where=text("done_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
         ),
         Index(
             "ix_outbox_urgent",
+            "done_at",
+            "failed_at",
+            "priority",
             "due_at",
-            "id",
-            postgresql_where=text(URGENT_PENDING),
-            sqlite_where=text(URGENT_PENDING),
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
         ),
     )
 

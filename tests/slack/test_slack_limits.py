@@ -23,16 +23,28 @@ async def test_messages_go_one_a_second_per_channel_after_a_short_burst() -> Non
     assert time.now == pytest.approx(2.0)
 
 
-async def test_one_refused_channel_pauses_that_channel_only() -> None:
+async def test_a_refused_channel_at_its_own_limit_pauses_alone() -> None:
+    time = FakeTime()
+    slack = limits(time)
+    for _ in range(CHANNEL_BURST):  # D1 used its burst: Slack may have refused it for that
+        sent = await slack.before("chat.postMessage", "D1")
+    slack.refused("chat.postMessage", "D1", sent, 3.0)
+    assert slack.workspace.cuts == 0
+    refused_at = time.now
+    await slack.before("chat.postMessage", "D2")
+    assert time.now - refused_at < 0.1  # another channel does not wait for D1's pause
+    await slack.before("chat.postMessage", "D1")
+    assert time.now - refused_at == pytest.approx(3.0)
+
+
+async def test_a_refused_channel_within_its_allowance_means_the_workspace_ceiling() -> None:
     time = FakeTime()
     slack = limits(time)
     sent = await slack.before("chat.postMessage", "D1")
-    slack.refused("chat.postMessage", "D1", sent, 3.0)
-    assert slack.workspace.cuts == 0
+    slack.refused("chat.postMessage", "D1", sent, 1.0)
+    assert slack.workspace.cuts == 1
     await slack.before("chat.postMessage", "D2")
-    assert time.now == 0.0
-    await slack.before("chat.postMessage", "D1")
-    assert time.now == pytest.approx(3.0)
+    assert time.now == pytest.approx(1.0)
 
 
 async def test_refusals_in_two_channels_mean_the_workspace_ceiling() -> None:
@@ -42,9 +54,13 @@ async def test_refusals_in_two_channels_mean_the_workspace_ceiling() -> None:
         sent = await slack.before("chat.postMessage", f"D{n}")
         slack.accepted("chat.postMessage", sent)
         time.now += 1 / 30
+    for channel in ("DA", "DB"):  # both at their own limit: each alone would be ambiguous
+        for _ in range(CHANNEL_BURST - 1):
+            await slack.before("chat.postMessage", channel)
     first = await slack.before("chat.postMessage", "DA")
     second = await slack.before("chat.postMessage", "DB")
     slack.refused("chat.postMessage", "DA", first, 1.0)
+    assert slack.workspace.cuts == 0
     slack.refused("chat.postMessage", "DB", second, 1.0)
     assert slack.workspace.cuts == 1
     assert slack.workspace.rate < 30
