@@ -53,7 +53,16 @@ class Outcome:
     duplicate: bool = False
 
 
-Handled = tuple[Outcome, list[OutboxItem], bool]
+@dataclass
+class Handled:
+    """What one event's transaction leaves for after its commit: the adapter's outcome, the
+    replies it claimed (sent at once), lanes where a reply waits for an earlier message, and
+    whether it wrote other work due now (then the dispatcher claims)."""
+
+    outcome: Outcome
+    replies: list[OutboxItem] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,14 +106,14 @@ class Core:
         ref = event.person
         try:
             async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
-                outcome, replies, more = await self._handle_while_reachable(event)
-            self.dispatcher.hand_over(replies)
+                handled = await self._handle_while_reachable(event)
+            self.dispatcher.hand_over(handled.replies, handled.waiting)
         except Exception:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             await self.store.run(self._apologise, event)
-            outcome, more = Outcome(), True
-        self.kick(claim=more)
-        return outcome
+            handled = Handled(Outcome(), more=True)
+        self.kick(claim=handled.more)
+        return handled.outcome
 
     async def _handle_while_reachable(self, event: Event) -> Handled:
         """Retry an event the database could not take (a restart, a failover) for about half
@@ -126,7 +135,7 @@ class Core:
     def kick(self, claim: bool = True) -> None:
         """Run the dispatcher now (the scheduler also runs it on every tick). Kicks that come
         while a run is going make that run go round once more instead of queueing more runs.
-        `claim=False`: only replies were written, and handed over; no claim is needed."""
+        `claim=False`: only replies were written, and handed over: no claim is needed."""
         if not self.auto_dispatch:
             return
         self._kicked = True
@@ -157,8 +166,7 @@ class Core:
     # -- one event -----------------------------------------------------------------------
 
     def _handle(self, event: Event) -> Handled:
-        """The event's transaction; returns the outcome, the replies it claimed for the
-        dispatcher to send right after the commit, and whether it wrote other messages."""
+        """The event's transaction."""
         now = self.clock.now()
         with self.store.session() as session:
             self.store.serialise(
@@ -166,7 +174,7 @@ class Core:
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
-                return Outcome(duplicate=True), [], False
+                return Handled(Outcome(duplicate=True))
             person = people.resolve(session, event.person, now, event.space, event.locale)
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
@@ -183,18 +191,19 @@ class Core:
                 now,
                 waiting=person.id,
             )
-            replies = self.dispatcher.claim_written(session, urgent, now)
-            more = len(replies) < len(turn.outbound)
+            replies = self.dispatcher.claim_written(session, [key for key, _ in urgent], now)
+            handed = {reply.idempotency_key for reply in replies}
+            waiting = {lane for key, lane in urgent if key not in handed}
+            handled = Handled(Outcome(), replies, waiting, outbox.wrote_bulk_due(session))
             if errors:
                 language = people.language_of(session, person)
-                outcome = Outcome(
+                handled.outcome = Outcome(
                     form_errors={
                         name: self.translator.render(text, language)
                         for name, text in errors.items()
                     }
                 )
-                return outcome, replies, more
-        return Outcome(), replies, more
+        return handled
 
     def _dispatch(self, turn: Turn, event: Event):
         match event:

@@ -33,10 +33,10 @@ def enqueue_outbound(
     key_prefix: str,
     now: datetime,
     waiting: int | None = None,
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key.
     Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make what
-    is older in their lanes urgent too. Returns the urgent messages' keys."""
+    is older in their lanes urgent too. Returns the urgent messages' keys and lanes."""
     rows = [
         {
             "kind": SEND,
@@ -58,7 +58,7 @@ def enqueue_outbound(
     outbox.enqueue_many(session, rows)
     urgent = [row for row in rows if row["priority"] == URGENT]
     outbox.promote(session, (row["lane"] for row in urgent))
-    return [row["idempotency_key"] for row in urgent]
+    return [(row["idempotency_key"], row["lane"]) for row in urgent]
 
 
 def lane_of(message: Outbound) -> str:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
@@ -97,6 +97,7 @@ class Dispatcher:
         self._lost: set[int] = set()
         self._unrecorded: list[tuple[int, asyncio.Future[None]]] = []
         self._handed: list[OutboxItem] = []
+        self._waiting_lanes: set[str] = set()
         self._recorder: asyncio.Task[None] | None = None
 
     @property
@@ -121,9 +122,11 @@ class Dispatcher:
             self.prefetch(session, items)
         return items
 
-    def hand_over(self, items: list[OutboxItem]) -> None:
+    def hand_over(self, items: list[OutboxItem], waiting: Iterable[str] = ()) -> None:
         """Carry out these actions, claimed already (`claim_written`), as soon as possible:
-        a run under way starts them; else the next run does, first thing."""
+        a run under way starts them; else the next run does, first thing. In `waiting` lanes
+        a reply waits for an earlier message: when one under way here is done, claim."""
+        self._waiting_lanes.update(waiting)
         if items:
             self._handed.extend(items)
             self._signal.set()
@@ -159,6 +162,7 @@ class Dispatcher:
                 claimed = await self._claim_more(running, lease)
                 taken += claimed
             if not (running or self._handed or claimed or self._woken):
+                self._waiting_lanes.clear()  # nothing here to wait for: claims will find them
                 return taken
             timed_out = False
             try:
@@ -221,7 +225,11 @@ class Dispatcher:
             task.add_done_callback(lambda done: self._finished(running.pop(done), handed))
 
     def _finished(self, chain: list[OutboxItem], handed: bool) -> None:
-        if not handed:
+        lane = chain[0].lane
+        if lane in self._waiting_lanes:
+            self._waiting_lanes.discard(lane)
+            self._urgent_done = True
+        elif not handed:
             if any(item.priority == URGENT for item in chain):
                 self._urgent_done = True
             else:

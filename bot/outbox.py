@@ -27,6 +27,7 @@ from bot.domain.types import UTCDateTime
 from bot.pacing import BULK, URGENT
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
+_BULK_DUE = "maatje.outbox.bulk_due"
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
@@ -106,9 +107,16 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     statement = _ENQUEUE[session.get_bind().dialect.name]
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
-        session.execute(
-            statement, [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
-        )
+        values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
+        session.execute(statement, values)
+        if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
+            session.info[_BULK_DUE] = True
+
+
+def wrote_bulk_due(session: Session) -> bool:
+    """Whether the session's transaction wrote bulk actions due at once (the dispatcher need
+    claim only then: the urgent replies of a turn are handed to it directly)."""
+    return bool(session.info.get(_BULK_DUE))
 
 
 def first_sight(session: Session, platform: str, event_id: str, now: datetime) -> bool:

@@ -186,16 +186,16 @@ class AdaptivePacer(Pacer):
     of the measured ceiling, then slowly above it, in case the platform allows more now.
     """
 
-    DECREASE = 0.94  # of the measured ceiling, less than 1 - burst / ceiling for small bursts
+    DECREASE = 0.96  # of the measured ceiling: room for the burst and for network jitter
     QUICK = 0.25  # of the measured ceiling per second, below 90 % of it
-    PROBE = 0.002  # of the measured ceiling per second, above that
+    PROBE = 0.001  # of the measured ceiling per second, above that: a minute to pass it
     CALM = 2.0  # seconds after a cut before climbing again
 
     def __init__(
         self,
         ceiling: float,
         floor: float = 1.0,
-        burst: int = 2,
+        burst: int = 1,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:

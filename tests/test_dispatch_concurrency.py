@@ -17,6 +17,7 @@ from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem, Person
 from bot.engine import Outbound
+from bot.events import Message
 from bot.pacing import BULK, URGENT, current_priority
 from bot.replies import Reply
 from bot.store import Store
@@ -154,3 +155,20 @@ async def test_a_reply_finds_a_place_while_bulk_work_fills_the_rest(
     assert set(priorities.values()) == {BULK}
     with store.session() as session:
         assert all(r.done_at for r in session.exec(select(OutboxItem)).all())
+
+
+async def test_a_turns_replies_go_out_without_a_claim_of_their_own(app, chat):
+    """The core claims a turn's replies in the turn's transaction and hands them over: a run
+    that claims nothing itself sends them; a reply behind an earlier one in its lane follows
+    as soon as that one is done."""
+    ref, space = chat.ref("anna"), chat.space("anna")
+    await app.core.handle(Message(person=ref, space=space, event_id="e1", text="hello"))
+    assert await app.core.dispatcher.run_due(claim=False) == 1
+    assert "May I store your answers" in chat.last("anna")
+
+    await app.core.handle(Message(person=ref, space=space, event_id="e2", text="yes"))
+    await app.core.handle(Message(person=ref, space=space, event_id="e3", text="what?"))
+    assert await app.core.dispatcher.run_due(claim=False) == 3
+    texts = chat.new("anna")[-3:]
+    assert "joining as a mentee" in texts[0]  # the answer to "yes" first
+    assert "joining as a mentee" in texts[2]  # then "what?" gets a reason and the question
