@@ -76,7 +76,12 @@ class Pacer:
 
     def _refill(self) -> float:
         now = self._monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        # While callers queue, a late wake-up's extra time carries over to the next token
+        # (capped at the burst, a sleep that overshoots would lose rate on every token) — but
+        # not across a pause, after which calls start again no faster than a full bucket.
+        carry = self._queue and self._at >= self._paused_until
+        cap = self.burst + 1 if carry else self.burst
+        self._tokens = min(cap, self._tokens + (now - self._at) * self.rate)
         self._at = now
         return now
 
@@ -182,14 +187,16 @@ class AdaptivePacer(Pacer):
     `sent_at`) pauses it for Retry-After and cuts the rate to a little under what the platform
     accepted in the second before that call — its ceiling, measured — never below `floor`.
     Refusals of calls that left before that cut say nothing new and are only counted. While
-    callers queue up and nothing is refused, the rate climbs back (`accepted`): quickly to 90 %
-    of the measured ceiling, then slowly above it, in case the platform allows more now.
+    callers queue up and nothing is refused, the rate climbs back (`accepted`): quickly to just
+    under the measured ceiling; after a long calm the ceiling itself is raised slowly, in case
+    the platform allows more now.
     """
 
-    DECREASE = 0.96  # of the measured ceiling: room for the burst and for network jitter
-    QUICK = 0.25  # of the measured ceiling per second, below 90 % of it
-    PROBE = 0.001  # of the measured ceiling per second, above that: a minute to pass it
+    DECREASE = 0.96  # of the measured ceiling: room for a late token and for network jitter
+    QUICK = 0.25  # of the measured ceiling per second, up to DECREASE of it
+    PROBE = 0.002  # of the measured ceiling per second, after LONG_CALM without a refusal
     CALM = 2.0  # seconds after a cut before climbing again
+    LONG_CALM = 60.0
 
     def __init__(
         self,
@@ -234,6 +241,8 @@ class AdaptivePacer(Pacer):
             return
         elapsed = min(now - self._climbed_at, 1.0)
         self._climbed_at = now
-        step = self.QUICK if self.rate < 0.9 * self.measured else self.PROBE
-        self.rate = min(self.ceiling, self.rate + step * self.measured * elapsed)
-        self.measured = max(self.measured, self.rate)
+        if now - self._cut_at >= self.LONG_CALM:
+            self.measured = min(self.ceiling, self.measured * (1 + self.PROBE * elapsed))
+        target = self.measured * self.DECREASE
+        if self.rate < target:
+            self.rate = min(target, self.rate + self.QUICK * self.measured * elapsed)

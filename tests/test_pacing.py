@@ -88,15 +88,25 @@ async def test_an_adaptive_pacer_learns_the_ceiling_from_a_refusal_and_climbs_ba
     assert pacer.paused_for() == pytest.approx(1.0)
     assert not pacer.refused(time.now - 0.005, retry_after=1.0)  # left before the cut: no news
     assert pacer.cuts == 1
-    # Callers queue and nothing is refused: after a calm spell the rate climbs, slowly above
-    # 90 % of what was measured, never past the ceiling.
-    time.now += 10
+    # A second refusal, with fewer accepted: the rate falls further, then climbs back quickly
+    # to just under the ceiling measured then, and only after a long calm slowly beyond it.
+    for _ in range(20):
+        time.now += 0.05
+        pacer.accepted(time.now)
+    assert pacer.refused(time.now, retry_after=1.0)
+    assert pacer.measured == 20 and pacer.rate == pytest.approx(20 * AdaptivePacer.DECREASE)
     waiting = [asyncio.create_task(pacer.wait()) for _ in range(5)]
     await asyncio.sleep(0)
-    for _ in range(200):
-        pacer.accepted(time.now)
-        time.now += 0.05
-    assert 40 * AdaptivePacer.DECREASE < pacer.rate < 41
+
+    def busy(seconds: float) -> None:
+        for _ in range(int(seconds * 20)):
+            pacer.accepted(time.now)
+            time.now += 0.05
+
+    busy(AdaptivePacer.CALM + 5)
+    assert pacer.rate == pytest.approx(20 * AdaptivePacer.DECREASE)  # the target, no higher
+    busy(AdaptivePacer.LONG_CALM + 30)
+    assert 20 * AdaptivePacer.DECREASE < pacer.rate < 100
     await asyncio.gather(*waiting)
 
 
