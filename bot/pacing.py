@@ -77,10 +77,10 @@ class Pacer:
     def _refill(self) -> float:
         now = self._monotonic()
         # While callers queue, a late wake-up's extra time carries over to the next token
-        # (capped at the burst, a sleep that overshoots would lose rate on every token) — but
-        # not across a pause, after which calls start again no faster than a full bucket.
+        # (capped at the burst, a sleep that overshoots would lose rate on every token) — up
+        # to half a token, and not across a pause.
         carry = self._queue and self._at >= self._paused_until
-        cap = self.burst + 1 if carry else self.burst
+        cap = self.burst + 0.5 if carry else self.burst
         self._tokens = min(cap, self._tokens + (now - self._at) * self.rate)
         self._at = now
         return now
@@ -185,18 +185,16 @@ class AdaptivePacer(Pacer):
 
     It starts at `ceiling` calls per second. `refused` (a 429 for a call that left at
     `sent_at`) pauses it for Retry-After and cuts the rate to a little under what the platform
-    accepted in the second before that call — its ceiling, measured — never below `floor`.
-    Refusals of calls that left before that cut say nothing new and are only counted. While
-    callers queue up and nothing is refused, the rate climbs back (`accepted`): quickly to just
-    under the measured ceiling; after a long calm the ceiling itself is raised slowly, in case
-    the platform allows more now.
+    accepted in the second before it refused — its ceiling, measured — never below `floor`; a
+    refusal soon after a cut slows it by the same step again. Refusals of calls that left
+    before the last cut say nothing new and are only counted. While callers queue up and
+    nothing is refused for a long while, the measure is raised slowly and the rate follows, in
+    case the platform allows more now.
     """
 
-    DECREASE = 0.96  # of the measured ceiling: room for a late token and for network jitter
-    QUICK = 0.25  # of the measured ceiling per second, up to DECREASE of it
+    DECREASE = 0.95  # of the measured ceiling: room for a late token and for network jitter
     PROBE = 0.002  # of the measured ceiling per second, after LONG_CALM without a refusal
-    CALM = 2.0  # seconds after a cut before climbing again
-    LONG_CALM = 60.0
+    LONG_CALM = 60.0  # seconds
 
     def __init__(
         self,
@@ -214,10 +212,10 @@ class AdaptivePacer(Pacer):
         self._climbed_at = -math.inf
         self._accepted: deque[float] = deque()
 
-    def accepted(self, sent_at: float) -> None:
-        """A call that left at `sent_at` went through."""
+    def accepted(self) -> None:
+        """A call went through: its answer arrived now."""
         now = self._monotonic()
-        self._accepted.append(sent_at)
+        self._accepted.append(now)
         while self._accepted and self._accepted[0] < now - 2.0:
             self._accepted.popleft()
         self._climb(now)
@@ -227,22 +225,28 @@ class AdaptivePacer(Pacer):
         if sent_at < self._cut_at:
             return False
         now = self._monotonic()
-        in_last_second = sum(1 for t in self._accepted if sent_at - 1.0 < t <= sent_at)
-        self.measured = max(float(in_last_second), self.floor)
-        self.rate = max(self.floor, min(self.rate, self.measured) * self.DECREASE)
+        if self.measured is not None and now - self._cut_at < self.LONG_CALM:
+            # Refused again soon after a cut: what was measured then was too much (answers
+            # bunch on a busy way there), or the ceiling fell. Slow down by a step.
+            self.rate = max(self.floor, self.rate * self.DECREASE)
+            self.measured = self.rate / self.DECREASE
+        else:
+            # What the platform accepted in the second before it refused, by when the answers
+            # came: the platform counts arrivals, and answers follow arrivals more closely
+            # than our sends do when the way there is congested.
+            sample = float(sum(1 for t in self._accepted if now - 1.0 < t <= now))
+            self.measured = max(min(sample, self.rate), self.floor)
+            self.rate = max(self.floor, self.measured * self.DECREASE)
         self.cuts += 1
         self._cut_at = self._climbed_at = now
         self.pause(retry_after)
         return True
 
     def _climb(self, now: float) -> None:
-        if self.measured is None or not self.waiting or now - self._cut_at < self.CALM:
+        if self.measured is None or not self.waiting or now - self._cut_at < self.LONG_CALM:
             self._climbed_at = now
             return
         elapsed = min(now - self._climbed_at, 1.0)
         self._climbed_at = now
-        if now - self._cut_at >= self.LONG_CALM:
-            self.measured = min(self.ceiling, self.measured * (1 + self.PROBE * elapsed))
-        target = self.measured * self.DECREASE
-        if self.rate < target:
-            self.rate = min(target, self.rate + self.QUICK * self.measured * elapsed)
+        self.measured = min(self.ceiling, self.measured * (1 + self.PROBE * elapsed))
+        self.rate = max(self.rate, self.measured * self.DECREASE)

@@ -74,39 +74,41 @@ async def test_a_pause_holds_every_call_and_a_long_one_is_refused_at_once() -> N
     assert caught.value.retry_after == pytest.approx(30.0)
 
 
-async def test_an_adaptive_pacer_learns_the_ceiling_from_a_refusal_and_climbs_back() -> None:
+async def test_an_adaptive_pacer_learns_the_ceiling_from_refusals_and_probes_it() -> None:
     time = FakeTime()
-    pacer = AdaptivePacer(ceiling=100, floor=1, burst=2, monotonic=time.monotonic, sleep=time.sleep)
-    for _ in range(40):  # 40 calls in 0.4 s, all accepted: the platform allows 40 a second
-        sent = time.now
-        await pacer.wait()
-        pacer.accepted(sent)
-        time.now += 0.01
+    pacer = AdaptivePacer(ceiling=100, floor=1, burst=1, monotonic=time.monotonic, sleep=time.sleep)
+
+    def accept(count: int, every: float) -> None:
+        for _ in range(count):
+            time.now += every
+            pacer.accepted()
+
+    accept(40, 0.01)  # 40 calls in 0.4 s went through: the platform allows 40 a second
     assert pacer.rate == 100
     assert pacer.refused(time.now, retry_after=1.0)
     assert pacer.measured == 40 and pacer.rate == pytest.approx(40 * AdaptivePacer.DECREASE)
     assert pacer.paused_for() == pytest.approx(1.0)
     assert not pacer.refused(time.now - 0.005, retry_after=1.0)  # left before the cut: no news
     assert pacer.cuts == 1
-    # A second refusal, with fewer accepted: the rate falls further, then climbs back quickly
-    # to just under the ceiling measured then, and only after a long calm slowly beyond it.
-    for _ in range(20):
-        time.now += 0.05
-        pacer.accepted(time.now)
+
+    # Refused again soon, though it sent just under the ceiling: one step down, no more.
+    accept(20, 0.05)
     assert pacer.refused(time.now, retry_after=1.0)
-    assert pacer.measured == 20 and pacer.rate == pytest.approx(20 * AdaptivePacer.DECREASE)
+    assert pacer.rate == pytest.approx(40 * AdaptivePacer.DECREASE**2)
+
+    # Callers queue and nothing is refused: the rate holds, then after a long calm creeps up.
     waiting = [asyncio.create_task(pacer.wait()) for _ in range(5)]
     await asyncio.sleep(0)
+    held = pacer.rate
+    accept(int(AdaptivePacer.LONG_CALM / 2) * 20, 0.05)
+    assert pacer.rate == held
+    accept(int(AdaptivePacer.LONG_CALM) * 20, 0.05)
+    assert held < pacer.rate < 100
 
-    def busy(seconds: float) -> None:
-        for _ in range(int(seconds * 20)):
-            pacer.accepted(time.now)
-            time.now += 0.05
-
-    busy(AdaptivePacer.CALM + 5)
-    assert pacer.rate == pytest.approx(20 * AdaptivePacer.DECREASE)  # the target, no higher
-    busy(AdaptivePacer.LONG_CALM + 30)
-    assert 20 * AdaptivePacer.DECREASE < pacer.rate < 100
+    # A refusal after a long calm measures afresh.
+    accept(20, 0.05)
+    assert pacer.refused(time.now, retry_after=1.0)
+    assert pacer.measured == pytest.approx(20, abs=1)
     await asyncio.gather(*waiting)
 
 

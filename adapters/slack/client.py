@@ -50,7 +50,7 @@ class PacedWebClient(AsyncWebClient):
                 if wait > MAX_INLINE_WAIT or attempt == RATE_LIMITED_TRIES:
                     raise
                 continue
-            self.limits.accepted(api_method, sent_at)
+            self.limits.accepted(api_method)
             return response
         raise AssertionError("unreachable")
 

@@ -15,6 +15,7 @@ reference); one missing is paced as `DEFAULT_TIER`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.pacing import AdaptivePacer, Pacer, Pacers
+
+log = logging.getLogger(__name__)
 
 MESSAGES = "chat.postMessage"
 CHANNEL_RATE = 1.0  # messages per second in one channel ...
@@ -93,7 +96,7 @@ class SlackLimits:
         channel_rate: float = CHANNEL_RATE,
         channel_burst: int = CHANNEL_BURST,
         workspace_ceiling: float = WORKSPACE_CEILING,
-        workspace_burst: int = 2,
+        workspace_burst: int = 1,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
@@ -127,9 +130,9 @@ class SlackLimits:
             await self._method(method).wait(patience=MAX_INLINE_WAIT)
         return self._monotonic()
 
-    def accepted(self, method: str, sent_at: float) -> None:
+    def accepted(self, method: str) -> None:
         if method == MESSAGES:
-            self.workspace.accepted(sent_at)
+            self.workspace.accepted()
 
     def refused(self, method: str, channel: str | None, sent_at: float, wait: float) -> None:
         """Slack answered 429 with Retry-After `wait` to a call that left at `sent_at`. A
@@ -148,6 +151,13 @@ class SlackLimits:
         now = self._monotonic()
         while self._refused_channels and self._refused_channels[0][0] < now - 1.0:
             self._refused_channels.popleft()
-        if not at_its_limit or any(c != channel for _, c in self._refused_channels):
-            self.workspace.refused(sent_at, wait)
+        elsewhere = any(c != channel for _, c in self._refused_channels)
+        if (not at_its_limit or elsewhere) and self.workspace.refused(sent_at, wait):
+            log.info(
+                "slack: the workspace's messages were refused for %.0f s; now %.1f a second "
+                "(its ceiling measured at %.1f)",
+                wait,
+                self.workspace.rate,
+                self.workspace.measured,
+            )
         self._refused_channels.append((now, channel))

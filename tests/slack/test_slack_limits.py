@@ -51,8 +51,8 @@ async def test_refusals_in_two_channels_mean_the_workspace_ceiling() -> None:
     time = FakeTime()
     slack = limits(time)
     for n in range(30):  # 30 messages in a second went through
-        sent = await slack.before("chat.postMessage", f"D{n}")
-        slack.accepted("chat.postMessage", sent)
+        await slack.before("chat.postMessage", f"D{n}")
+        slack.accepted("chat.postMessage")
         time.now += 1 / 30
     for channel in ("DA", "DB"):  # both at their own limit: each alone would be ambiguous
         for _ in range(CHANNEL_BURST - 1):
