@@ -78,9 +78,10 @@ class Pacer:
         now = self._monotonic()
         # While callers queue, a late wake-up's extra time carries over to the next token
         # (capped at the burst, a sleep that overshoots would lose rate on every token) — up
-        # to half a token, and not across a pause.
+        # to a quarter of a token, and not across a pause. So any second holds at most
+        # rate + burst + 1/4 calls: the adaptive pacer's margin under a ceiling covers that.
         carry = self._queue and self._at >= self._paused_until
-        cap = self.burst + 0.5 if carry else self.burst
+        cap = self.burst + 0.25 if carry else self.burst
         self._tokens = min(cap, self._tokens + (now - self._at) * self.rate)
         self._at = now
         return now
@@ -192,7 +193,7 @@ class AdaptivePacer(Pacer):
     case the platform allows more now.
     """
 
-    DECREASE = 0.95  # of the measured ceiling: room for a late token and for network jitter
+    DECREASE = 0.97  # of the measured ceiling: room for a late token and for network jitter
     PROBE = 0.002  # of the measured ceiling per second, after LONG_CALM without a refusal
     LONG_CALM = 60.0  # seconds
 

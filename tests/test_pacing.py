@@ -44,6 +44,28 @@ async def test_a_pacer_allows_its_burst_then_its_rate() -> None:
     assert [await pacer.wait() for _ in range(3)] == [0, 0, 0]
 
 
+async def test_late_wake_ups_cost_no_rate_and_a_stall_sends_no_burst() -> None:
+    time = FakeTime()
+    late = [0.02] * 50 + [3.0]  # each sleep wakes 20 ms late (a fifth of a token), then a stall
+
+    async def late_sleep(seconds: float) -> None:
+        await asyncio.sleep(0)  # those let go before this sleep note the time first
+        time.now += seconds + (late.pop(0) if late else 0.0)
+
+    pacer = Pacer(rate=10.0, burst=1, monotonic=time.monotonic, sleep=late_sleep)
+    sent: list[float] = []
+
+    async def call() -> None:
+        await pacer.wait()
+        sent.append(time.now)
+
+    await asyncio.gather(*(call() for _ in range(54)))
+    assert sent[50] - sent[1] == pytest.approx(4.9)  # still 10 a second (late: 5.88 s)
+    assert sent[51] - sent[50] > 3.0  # the stall; then one call, the next no sooner than allowed
+    assert sent[52] - sent[51] == pytest.approx((1 - 0.25) / 10)
+    assert sent[53] - sent[52] == pytest.approx(0.1)
+
+
 async def test_urgent_calls_pass_the_bulk_calls_queued_before_them() -> None:
     time = FakeTime()
     pacer = Pacer(rate=1.0, burst=1, monotonic=time.monotonic, sleep=time.sleep)
