@@ -14,7 +14,6 @@ import asyncio
 import math
 import time
 from collections import Counter, deque
-from typing import Any
 
 from aiohttp import web
 
@@ -38,6 +37,8 @@ class LimitedSlack(FakeSlack):
         self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
         self._window: deque[float] = deque()
         self._expected: dict[str, tuple[str | None, asyncio.Future[float]]] = {}
+        self._counted: dict[str, int] = {}  # key prefix -> messages accepted with it
+        self._counts_changed = asyncio.Event()
 
     def reset(self) -> None:
         """Forget what was posted and the limits' state (between benchmark runs)."""
@@ -48,6 +49,14 @@ class LimitedSlack(FakeSlack):
         self._buckets.clear()
         self._window.clear()
         self._expected.clear()
+        self._counted = dict.fromkeys(self._counted, 0)
+
+    async def wait_for_keys(self, prefix: str, count: int) -> None:
+        """Wait until `count` accepted messages have idempotency keys starting with `prefix`."""
+        self._counted.setdefault(prefix, 0)
+        while self._counted[prefix] < count:
+            self._counts_changed.clear()
+            await self._counts_changed.wait()
 
     def duplicates(self) -> int:
         return sum(count - 1 for count in self.keys.values())
@@ -103,6 +112,10 @@ class LimitedSlack(FakeSlack):
         self.accepted.append((now, channel, key))
         if key:
             self.keys[key] += 1
+            for prefix in self._counted:
+                if key.startswith(prefix):
+                    self._counted[prefix] += 1
+                    self._counts_changed.set()
         expected = self._expected.get(channel)
         if expected is not None:
             prefix, future = expected
@@ -110,9 +123,3 @@ class LimitedSlack(FakeSlack):
                 del self._expected[channel]
                 future.set_result(now)
         return super()._chat_postMessage(p)
-
-    def posted(self, since: float = 0.0) -> list[tuple[float, str, str | None]]:
-        return [post for post in self.accepted if post[0] >= since]
-
-    def stats(self) -> dict[str, Any]:
-        return {"accepted": len(self.accepted), "refused": len(self.refused)}
