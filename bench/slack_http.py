@@ -184,6 +184,11 @@ class TimedFake(FakeSlack):
             self.keys[key] = self.keys.get(key, 0) + 1
         return super()._chat_postMessage(p)
 
+    def _users_info(self, p: dict) -> dict:
+        """Every simulated person is a member of the workspace (Maatje looks each one up)."""
+        self.add_user(p["user"], f"Person {p['user']}")
+        return super()._users_info(p)
+
     def duplicates(self) -> int:
         return sum(count - 1 for count in self.keys.values())
 

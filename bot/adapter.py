@@ -24,10 +24,16 @@ class Capabilities:
     options_per_select: int = 100
     modals: bool = True
     max_text_length: int = 4000
+    coordinators_read_spaces: bool = False
+    """Coordinators can read group and pair spaces (Slack `coordinators_join_spaces`, a
+    Discord `coordinator_role`): the pair's welcome says so."""
 
 
 @dataclass(frozen=True)
 class Profile:
+    """What a platform says about a person. Any field may be missing; `timezone` is an IANA
+    name (`America/New_York`), `locale` a platform locale (`en-US`, `nl`)."""
+
     display_name: str | None = None
     locale: str | None = None
     timezone: str | None = None
@@ -80,4 +86,14 @@ class Adapter(Protocol):
         """
         ...
 
-    async def profile(self, person: PersonRef) -> Profile: ...
+    async def profile(self, person: PersonRef) -> Profile:
+        """The person's name, locale and time zone as the platform knows them (looked up off
+        the hot path by the `profile.refresh` outbox action, at most daily per person). Raise
+        `DeliveryError` when the platform cannot answer now."""
+        ...
+
+    def mention(self, user_id: str, name: str) -> str:
+        """Text that mentions (and notifies) a user in a message: Slack `<@U…>`, Discord
+        `<@…>`; a platform without mentions writes the name (escaped). The rendered message
+        lists whom it mentions in `Outgoing.mentions`."""
+        ...

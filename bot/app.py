@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import outbox, retention
+from bot import inbox, outbox, profiles, retention
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour
 from bot.clock import Clock
@@ -36,8 +36,8 @@ ADAPTER_MODULES = {
 }
 
 
-def load_behaviour() -> Behaviour:
-    return importlib.import_module(FLOWS_MODULE).behaviour()
+def load_behaviour(config: Config | None = None) -> Behaviour:
+    return importlib.import_module(FLOWS_MODULE).behaviour(config)
 
 
 def load_adapter(name: str, config: Config, **options: object) -> Adapter:
@@ -93,9 +93,10 @@ def build(
         programmes.sync(session, config.programmes)
         if store.dialect == "sqlite":  # one process per SQLite store: earlier claims are dead
             outbox.release_all_claims(session)
+            inbox.due_now(session, clock.now())  # and so are the handlings of earlier events
         retention.plan(session, clock.now().date() + timedelta(days=1), clock.now())
     translator = translator or Translator()
-    behaviour = load_behaviour()
+    behaviour = load_behaviour(config)
     registry: dict[str, Adapter] = dict(adapters or {})
     deliverer = Deliverer(store, translator, registry)
     engine = Engine({f.name: f for f in behaviour.flows}, translator)
@@ -105,7 +106,10 @@ def build(
         **behaviour.jobs,
         **{kind: _with_work(engine, job) for kind, job in behaviour.work_jobs.items()},
     }
-    actions = {OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened)}
+    actions = {
+        OPEN_SPACE: SpaceOpener(store, registry, engine, behaviour.space_opened),
+        profiles.REFRESH: profiles.ProfileRefresh(store, registry),
+    }
     dispatcher = Dispatcher(
         store,
         clock,

@@ -55,7 +55,9 @@ class Turn:
     def farewell(self, text: Text, language: str) -> None:
         """A last message to a person whose data is erased in this turn."""
         self.outbound.append(
-            Outbound(self.person_id, Reply(text), self.space, self.person_ref, language)
+            Outbound(
+                self.person_id, Reply(text), self.space, self.person_ref, language, farewell=True
+            )
         )
 
     def tell(self, person_id: int, reply: Reply) -> None:
@@ -105,3 +107,6 @@ class Behaviour:
     """Outbox kinds whose job needs the engine (to start a conversation): `(work, item)`."""
     space_opened: SpaceOpened | None = None
     """Called when a group or pair space exists: greet people there, start what happens next."""
+    safety_net: Callable[[Turn, tuple[str, ...]], bool] | None = None
+    """Sees the free text of every message, form and command before anything else does
+    (docs/safeguarding.md); True when it took the event, which then goes no further."""

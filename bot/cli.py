@@ -7,19 +7,43 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError
+
+from bot import logs
 from bot.app import App, build, load_adapter
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.database_errors import explain
 from bot.health import HealthServer
 from bot.scheduler import Scheduler
+from bot.services.questionnaires import QuestionnaireError
+
+T = TypeVar("T")
 
 DEFAULT_CONFIG = Path("config.toml")
 DEMO_DATABASE = "sqlite:///maatje-demo.db"
 
 log = logging.getLogger("maatje")
+
+
+class DatabaseUnavailable(Exception):
+    """The store could not be opened; the message is one line for the person running Maatje."""
+
+
+def _opening(url: str, open_store: Callable[[], T]) -> T:
+    """Open (and migrate) the store; a failure `explain` recognises becomes one clear line."""
+    try:
+        return open_store()
+    except Exception as exc:
+        line = explain(exc, url)
+        if line is None:
+            raise
+        raise DatabaseUnavailable(line) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         "--database", default=None, help=f"database URL (default {DEMO_DATABASE}, or DATABASE_URL)"
     )
     demo.add_argument("--as", dest="acting", default="anna", help="who you are at the start")
+    demo.add_argument(
+        "--files",
+        type=Path,
+        default=None,
+        help="folder for the files Maatje sends (.ics, PDF, CSV); default: beside the database",
+    )
     discord = sub.add_parser("discord", help="Discord set-up")
     discord_sub = discord.add_subparsers(dest="discord_command", required=True)
     invite = discord_sub.add_parser("invite-url", help="the OAuth2 link that adds the bot")
@@ -61,16 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             if args.config is None and not DEFAULT_CONFIG.exists():
-                return asyncio.run(_demo(_demo_config(None), "anna"))
+                return asyncio.run(_demo(_demo_config(None), "anna", None))
             config = load_config(args.config or DEFAULT_CONFIG)
-            logging.basicConfig(
-                level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-            )
-            if config.log_level != "DEBUG":  # APScheduler logs two lines per tick at INFO
-                logging.getLogger("apscheduler").setLevel(logging.WARNING)
+            logs.configure(config.log_level)
             return asyncio.run(_serve(config))
         if args.command == "demo":
-            return asyncio.run(_demo(_demo_config(args.database), args.acting))
+            return asyncio.run(_demo(_demo_config(args.database), args.acting, args.files))
         if args.command == "discord":
             return _discord_invite(args.application_id)
         if args.command == "export":
@@ -79,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             config = _config_for_db(args.config)
             from bot.store import Store
 
-            store = Store(config.database_url)
-            store.upgrade()
+            store = _opening(config.database_url, lambda: Store(config.database_url))
+            _opening(config.database_url, store.upgrade)
             print(f"database at {store.engine.url.render_as_string()} is up to date")
             return 0
-    except ConfigError as exc:
+    except (ConfigError, DatabaseUnavailable, QuestionnaireError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return 1
@@ -112,8 +138,8 @@ def _export(config: Config, slug: str, folder: Path) -> int:
     from bot.services.export import export
     from bot.store import Store
 
-    store = Store(config.database_url)
-    store.upgrade()
+    store = _opening(config.database_url, lambda: Store(config.database_url))
+    _opening(config.database_url, store.upgrade)
     with store.session() as session:
         programme = session.exec(select(Programme).where(Programme.slug == slug)).first()
         if programme is None:
@@ -128,9 +154,10 @@ def _export(config: Config, slug: str, folder: Path) -> int:
 
 
 def _config_for_db(path: Path | None) -> Config:
+    """The configuration `maatje run` would use: without a config.toml, the demo's database."""
     if path is not None or DEFAULT_CONFIG.exists():
         return load_config(path or DEFAULT_CONFIG)
-    return parse_config({})
+    return _demo_config(None)
 
 
 def _demo_config(database: str | None) -> Config:
@@ -145,15 +172,27 @@ def _demo_config(database: str | None) -> Config:
     )
 
 
-async def _demo(config: Config, acting: str) -> int:
+def _demo_files(database_url: str) -> Path:
+    """Where the demo saves files: beside its SQLite database (maatje-demo.db →
+    maatje-demo-files/), or ./maatje-demo-files for another database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        database = Path(url.database)
+        return database.with_name(f"{database.stem}-files")
+    return Path("maatje-demo-files")
+
+
+async def _demo(config: Config, acting: str, files: Path | None) -> int:
     from adapters.console import ConsoleAdapter, Repl
     from bot import demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     clock = SystemClock()
     names = {p.user_id: p.name for p in demo.PEOPLE}
-    console = ConsoleAdapter(names=names)
-    app = build(config, clock, adapters={"console": console})
+    console = ConsoleAdapter(names=names, files_dir=files or _demo_files(config.database_url))
+    app = _opening(config.database_url, lambda: build(config, clock, adapters={"console": console}))
     with app.store.session() as session:
         demo.seed(session, clock.now())
     if acting not in names:
@@ -162,7 +201,11 @@ async def _demo(config: Config, acting: str) -> int:
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
     scheduler.start()
     try:
-        await Repl(app.core, console, names, acting).run()
+        programme = config.programmes[0]
+        database = app.store.engine.url.render_as_string(hide_password=True)
+        await Repl(
+            app.core, console, names, acting, timezone=programme.timezone, database=database
+        ).run()
     finally:
         scheduler.shutdown()
         await app.core.drain()
@@ -172,7 +215,7 @@ async def _demo(config: Config, acting: str) -> int:
 
 async def _serve(config: Config) -> int:
     clock = SystemClock()
-    app = build(config, clock)
+    app = _opening(config.database_url, lambda: build(config, clock))
     names = [
         name
         for name, on in (
@@ -186,19 +229,24 @@ async def _serve(config: Config) -> int:
         raise ConfigError("slack.enabled", "no adapter is enabled (slack, discord or console)")
     for name in names:
         app.adapters[name] = load_adapter(name, config)
+    stop = asyncio.Event()  # from here on SIGTERM stops cleanly, also during start-up
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     await _start(app, names)
+    try:
+        await app.core.redrive()  # events a previous process accepted but never handled
+    except OperationalError:
+        log.warning("the database is unavailable; the inbox waits for the scheduler's tick")
     health = None
     if not (config.slack.enabled and config.slack.mode == "http"):  # there Slack's server has it
         health = HealthServer(app.core.healthy, config.health.host, config.health.port)
         await health.start()
-    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds)
+    scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds, app.core.redrive)
     scheduler.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     log.info("maatje is running with %s", ", ".join(names))
     await stop.wait()
+    await app.core.inbox.stop()  # a redrive under way finishes; no new one starts
     scheduler.shutdown()
     for adapter in app.adapters.values():
         await adapter.stop()

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.i18n import LANGUAGES
 
 CADENCES = ("weekly", "biweekly", "monthly")
+MIN_POLL_RESPONSES = 5
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -57,10 +58,15 @@ class ProgrammeConfig:
     quiet_periods: tuple[QuietPeriod, ...] = ()
     coordinators: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     referral: str = ""
+    crisis_line: str = ""
+    """Shown with `referral` when the safety net goes off or someone asks for help now."""
     intake_reminder_hours: int = 48
     intake_expiry_days: int = 21
     guide_reminder_hours: int = 72
     fit_check_days: int = 7
+    mentor_reflection_months: int = 3
+    """Every this many months from `start`, mentors get the mentor-quarterly questionnaire
+    (0: never)."""
     group_size: int | None = None
     min_fit: float = 0.2
     matching_weights: Mapping[str, float] = field(default_factory=dict)
@@ -77,10 +83,14 @@ class ProgrammeConfig:
     poll_min_responses: int = 5
     poll_reminder_days: int = 3
     poll_reminders: int = 2
+    final_evaluation_anonymous: bool = True
+    """The closing's final evaluation (mentees judging their mentor) is anonymous."""
     institution: str = ""
     certificate_signer: str = ""
     certificate_signer_role: str = ""
-    certificate_criteria: Mapping[str, Any] = field(default_factory=lambda: {"mentees": 1})
+    certificate_criteria: Mapping[str, Any] = field(
+        default_factory=lambda: {"mentees": 1, "meetings": 1}
+    )
     certificate_comprised: tuple[Mapping[str, str], ...] = ()
 
 
@@ -140,6 +150,8 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     programmes: tuple[ProgrammeConfig, ...] = ()
     log_level: str = "INFO"
+    questionnaires_dirs: tuple[Path, ...] = ()
+    """Folders with the programmes' own questionnaire files, after the built-in ones."""
 
 
 class _Section:
@@ -275,7 +287,7 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
     c = _Section(s.get("certificate_criteria", dict, {"mentees": 1}), s.key("certificate_criteria"))
     criteria = {
         "mentees": c.get("mentees", int, 1),
-        "meetings": c.get("meetings", int, 0),
+        "meetings": c.get("meetings", int, 1),
         "evaluation": c.text("evaluation", ""),
     }
     c.finish()
@@ -289,6 +301,7 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
         "poll_min_responses": s.get("poll_min_responses", int, 5),
         "poll_reminder_days": s.get("poll_reminder_days", int, 3),
         "poll_reminders": s.get("poll_reminders", int, 2),
+        "final_evaluation_anonymous": s.get("final_evaluation_anonymous", bool, True),
         "institution": s.text("institution", ""),
         "certificate_signer": s.text("certificate_signer", ""),
         "certificate_signer_role": s.text("certificate_signer_role", ""),
@@ -297,8 +310,12 @@ def _evaluation_keys(s: _Section) -> dict[str, Any]:
     }
     if values["retention_days"] < 0:
         raise ConfigError(s.key("retention_days"), "must not be negative (0 keeps everything)")
-    if values["poll_min_responses"] < 1:
-        raise ConfigError(s.key("poll_min_responses"), "must be at least 1")
+    if values["poll_min_responses"] < MIN_POLL_RESPONSES:
+        raise ConfigError(
+            s.key("poll_min_responses"),
+            f"must be at least {MIN_POLL_RESPONSES}: with fewer answers, results can show "
+            "who said what",
+        )
     return values
 
 
@@ -341,16 +358,20 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         quiet_periods=tuple(quiet),
         coordinators=coordinators,
         referral=s.text("referral", ""),
+        crisis_line=s.text("crisis_line", ""),
         intake_reminder_hours=s.get("intake_reminder_hours", int, 48),
         intake_expiry_days=s.get("intake_expiry_days", int, 21),
         guide_reminder_hours=s.get("guide_reminder_hours", int, 72),
         fit_check_days=s.get("fit_check_days", int, 7),
+        mentor_reflection_months=s.get("mentor_reflection_months", int, 3),
         group_size=s.get("group_size", int, None),
         min_fit=float(s.get("min_fit", (int, float), 0.2)),
         matching_weights=_weights(s),
         **_meeting_keys(s),
         **_evaluation_keys(s),
     )
+    if not 0 <= programme.mentor_reflection_months <= 12:
+        raise ConfigError(s.key("mentor_reflection_months"), "must be between 0 and 12")
     if programme.group_size is not None and programme.group_size < 1:
         raise ConfigError(s.key("group_size"), "must be at least 1")
     if not 0 <= programme.min_fit <= 1:
@@ -415,6 +436,11 @@ def _discord(data: Any, env: Mapping[str, str]) -> DiscordConfig:
         raise ConfigError("discord.shard_id", "shard_id and shard_count go together")
     if cfg.shard_count is not None and not 0 <= (cfg.shard_id or 0) < cfg.shard_count:
         raise ConfigError("discord.shard_id", "must be at least 0 and less than shard_count")
+    if cfg.coordinator_role and not cfg.guild_ids:
+        raise ConfigError(
+            "discord.coordinator_role",
+            "needs discord.guild_ids: the servers where the role makes someone a coordinator",
+        )
     return cfg
 
 
@@ -441,7 +467,26 @@ def _health(data: Any) -> HealthConfig:
     return cfg
 
 
-def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+def _questionnaire_dirs(root: _Section, base: Path) -> tuple[Path, ...]:
+    """`questionnaires_dir`: a folder or a list of folders, relative to the config file."""
+    raw = root.get("questionnaires_dir", (str, list), [])
+    listed = [raw] if isinstance(raw, str) else raw
+    folders = []
+    for index, entry in enumerate(listed):
+        key = "questionnaires_dir" if isinstance(raw, str) else f"questionnaires_dir[{index}]"
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(key, "must be a folder name")
+        folder = base / Path(entry).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(key, f"no such folder: {folder}")
+        folders.append(folder)
+    return tuple(folders)
+
+
+def parse_config(
+    data: Mapping[str, Any], env: Mapping[str, str] | None = None, base: Path | None = None
+) -> Config:
+    """`base`: the folder relative paths in the file are read from (the config file's)."""
     env = os.environ if env is None else env
     root = _Section(dict(data), "")
     database = _Section(root.get("database", dict, {}), "database")
@@ -468,6 +513,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         health=_health(root.get("health", dict, {})),
         programmes=programmes,
         log_level=level,
+        questionnaires_dirs=_questionnaire_dirs(root, base or Path.cwd()),
     )
     root.finish()
     return config
@@ -481,4 +527,4 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(str(path), "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"is not valid TOML ({exc})") from None
-    return parse_config(data, env)
+    return parse_config(data, env, path.resolve().parent)

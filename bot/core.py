@@ -12,12 +12,12 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from bot import outbox, spaces
+from bot import inbox, outbox, profiles, spaces
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
@@ -34,10 +34,12 @@ from bot.events import (
     PersonRef,
     SpaceKind,
     SpaceRef,
+    free_text,
 )
-from bot.i18n import DEFAULT_LANGUAGE, Translator, _l
+from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
 from bot.keyed_locks import KeyedLocks
-from bot.services import people, programmes
+from bot.sanitise import clean_event
+from bot.services import people, programmes, safeguarding
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,11 +48,13 @@ STORE_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15)
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an adapter needs back at once: inline form errors (translated), or that the event
-    was a duplicate."""
+    """What an adapter needs back at once: inline form errors (translated), that the event
+    was a duplicate, or that a click was not taken (another member's question: the platform
+    leaves its buttons as they are)."""
 
     form_errors: dict[str, str] | None = None
     duplicate: bool = False
+    declined: bool = False
 
 
 @dataclass
@@ -99,11 +103,24 @@ class Core:
         self._tasks: set[asyncio.Task[int]] = set()
         self._kicked = False
         self._in_order = KeyedLocks()
+        lease = timedelta(seconds=dispatcher.settings.claim_lease_seconds)
+        self.inbox = inbox.Inbox(store, clock, lease)
+
+    async def accept(self, event: Event) -> None:
+        """Record `event` in the inbox; once this returns, a platform may be told it arrived:
+        if the process dies before `handle` finishes, it is handled again (`redrive`)."""
+        await self.inbox.record(clean_event(event))
+
+    async def redrive(self) -> int:
+        """Handle accepted events whose handling never finished (see `bot.inbox`)."""
+        return await self.inbox.redrive(self.handle)
 
     async def handle(self, event: Event) -> Outcome:
         """Handle one event; one person's events are handled one at a time, in arrival order
         (the store may run several people's events at once)."""
+        event = clean_event(event)
         ref = event.person
+        self.inbox.handling(event)
         try:
             async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
                 handled = await self._handle_while_reachable(event)
@@ -112,6 +129,8 @@ class Core:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             await self.store.run(self._apologise, event)
             handled = Handled(Outcome(), more=True)
+        finally:
+            self.inbox.handled(event)
         self.kick(claim=handled.more)
         return handled.outcome
 
@@ -173,28 +192,33 @@ class Core:
                 session,
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
+            inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Handled(Outcome(duplicate=True))
-            person = people.resolve(session, event.person, now, event.space, event.locale)
+            person, identity = people.resolve(session, event.person, now, event.space)
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
             )
-            if event.display_name and people.has_consented(session, person.id or 0):
-                person.display_name = event.display_name[:200]
-                session.add(person)
+            profiles.note_event(session, person, event)
             turn = self._turn(session, person, event, now)
-            errors = self._dispatch(turn, event)
-            urgent = enqueue_outbound(
+            errors, declined = self._dispatch(turn, event)
+            written = enqueue_outbound(
                 session,
                 turn.outbound,
                 f"msg:{event.person.platform}:{event.event_id}",
                 now,
                 waiting=person.id,
             )
-            replies = self.dispatcher.claim_written(session, [key for key, _ in urgent], now)
+            profiles.plan(session, person, identity, now)  # after the replies: they go first
+            urgent = [key for key, _, is_urgent in written if is_urgent]
+            replies = self.dispatcher.claim_written(session, urgent, now)
+            # Lanes where a message of this turn waits for an earlier one (another reply's,
+            # or one handed over now): when that is done, the dispatcher claims it.
             handed = {reply.idempotency_key for reply in replies}
-            waiting = {lane for key, lane in urgent if key not in handed}
-            handled = Handled(Outcome(), replies, waiting, outbox.wrote_bulk_due(session))
+            waiting = {lane for key, lane, _ in written if key not in handed}
+            handled = Handled(
+                Outcome(declined=declined), replies, waiting, outbox.wrote_bulk_due(session)
+            )
             if errors:
                 language = people.language_of(session, person)
                 handled.outcome = Outcome(
@@ -205,12 +229,17 @@ class Core:
                 )
         return handled
 
-    def _dispatch(self, turn: Turn, event: Event):
+    def _dispatch(self, turn: Turn, event: Event) -> tuple[dict[str, Text] | None, bool]:
+        """Run the event; returns a form's errors and whether a click was declined. Typed
+        text first passes the safety net (`Behaviour.safety_net`), which may take the turn."""
+        net = self.behaviour.safety_net
+        if net is not None and net(turn, free_text(event)):
+            return None, False
         match event:
             case Command():
                 self._command(turn, event.name, event.args)
             case Choice():
-                self._choice(turn, event)
+                return None, self._choice(turn, event)
             case FormSubmitted():
                 return self._form(turn, event)
             case Message():
@@ -223,7 +252,7 @@ class Core:
                             turn.session, run, event.text, turn.now, turn.person_ref
                         )
                     )
-        return None
+        return None, False
 
     def _command(self, turn: Turn, name: str, args: tuple[str, ...]) -> None:
         turn.private = True
@@ -256,36 +285,64 @@ class Core:
                 )
             )
 
-    def _choice(self, turn: Turn, event: Choice) -> None:
+    def _choice(self, turn: Turn, event: Choice) -> bool:
+        """Take a click; True when it was declined (another member's question)."""
         if event.token.startswith("c:"):
             name, *args = event.token[2:].split(":")
             self._command(turn, name, (*args, *event.values))
-            return
+            return False
         parsed = parse_token(event.token)
         run = turn.session.get(FlowRun, parsed[0]) if parsed else None
+        if run is not None and self._someone_elses(turn, run):
+            return True
         if parsed is None or run is None or run.person_id != turn.person_id:
             turn.say(_l("That button no longer works. Send me a message to continue."))
-            return
+            return False
         if run.status != RunStatus.ACTIVE:
             turn.say(_l("That question has already been answered."))
-            return
+            return False
         turn.outbound.extend(
             self.engine.answer_choice(
                 turn.session, run, parsed[1], event.values, turn.now, turn.person_ref
             )
         )
+        return False
 
-    def _form(self, turn: Turn, event: FormSubmitted):
+    def _form(self, turn: Turn, event: FormSubmitted) -> tuple[dict[str, Text] | None, bool]:
         parsed = parse_token(event.form_id)
         run = turn.session.get(FlowRun, parsed[0]) if parsed else None
+        if run is not None and self._someone_elses(turn, run):
+            return None, True
         if parsed is None or run is None or run.person_id != turn.person_id:
             turn.say(_l("That form no longer works. Send me a message to continue."))
-            return None
+            return None, False
         messages, errors = self.engine.answer_form(
             turn.session, run, parsed[1], dict(event.values), turn.now, turn.person_ref
         )
         turn.outbound.extend(messages)
-        return errors
+        return errors, False
+
+    @staticmethod
+    def _someone_elses(turn: Turn, run: FlowRun) -> bool:
+        """A button or form of another member's question, clicked in the shared space where
+        it was asked: say whose it is, to the one who clicked only (True). Anywhere else the
+        question's owner is not named (False)."""
+        if (
+            run.person_id == turn.person_id
+            or run.space_kind == SpaceKind.DIRECT.value
+            or (run.space_platform, run.space_channel)
+            != (turn.space.platform, turn.space.channel_id)
+        ):
+            return False
+        owner = turn.session.get(Person, run.person_id)
+        name = (owner.display_name if owner else None) or "?"
+        turn.private = True
+        if run.status == RunStatus.ACTIVE:
+            turn.say(_l("This one is for {name}: only they can answer it.", name=name))
+        else:
+            turn.say(_l("That question was for {name}, and it has been answered.", name=name))
+        turn.private = False
+        return True
 
     def _turn(self, session: Session, person: Person, event: Event, now: datetime) -> Turn:
         language = people.language_of(session, person)
@@ -296,7 +353,8 @@ class Core:
         try:
             now = self.clock.now()
             with self.store.session() as session:
-                person = people.resolve(session, event.person, now)
+                inbox.forget(session, event.person.platform, event.event_id)  # answered now
+                person, _ = people.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)
                 turn.say(
@@ -384,4 +442,30 @@ class Core:
                 for run in runs
                 if (flow := self.engine.flows.get(run.flow)) and flow.title
             )
-            return Home(title, programme.name if programme else None, None, tasks)
+            return Home(
+                title,
+                programme.name if programme else None,
+                None,
+                (*self._to_follow_up(session, person, language), *tasks),
+            )
+
+    def _to_follow_up(self, session: Session, person: Person, language: str) -> list[str]:
+        """For coordinators only: whom the safety net flagged (docs/safeguarding.md)."""
+        coordinated = [p.id or 0 for p in people.coordinated_programmes(session, person.id or 0)]
+        if not coordinated:
+            return []
+        timezone = people.timezone_of(session, person)
+        return [
+            self.translator.render(
+                _l(
+                    "Safety net: get in touch with {person} (since {when})",
+                    person=safeguarding.name_of(session, alert.person_id),
+                    when=alert.raised_at,
+                ),
+                language,
+                timezone,
+            )
+            for alert in {
+                a.person_id: a for a in reversed(safeguarding.open_alerts(session, coordinated))
+            }.values()
+        ]

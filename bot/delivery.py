@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot import outbox
 from bot.adapter import Adapter, DeliveryError
-from bot.domain import OutboxItem, Person
+from bot.audience import Audience, addressed, audience_of, space_from_json
+from bot.domain import OutboxItem
 from bot.engine import Outbound
-from bot.events import PersonRef, SpaceKind, SpaceRef
-from bot.i18n import Translator
+from bot.events import SpaceKind, SpaceRef
+from bot.i18n import Translator, with_mentions
 from bot.pacing import BULK, URGENT
-from bot.replies import Reply, render_reply
-from bot.services import people
+from bot.replies import Mentioned, Reply, render_for
 from bot.store import Store
 
 SEND = outbox.SEND
+WIPE_AFTER = "wipe_after"
+"""Payload flag of a farewell: once it is sent, the database files are wiped (bot.store)."""
 log = logging.getLogger(__name__)
-
-Reader = tuple[PersonRef | None, str, str]
-"""Who reads a message (their account, unless it goes to a space), language, time zone."""
 
 
 def enqueue_outbound(
@@ -33,10 +32,11 @@ def enqueue_outbound(
     key_prefix: str,
     now: datetime,
     waiting: int | None = None,
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, bool]]:
     """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key.
-    Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make what
-    is older in their lanes urgent too. Returns the urgent messages' keys and lanes."""
+    Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make the
+    rest of their lanes urgent too. Returns each message's key, lane and whether it is urgent
+    as written."""
     rows = [
         {
             "kind": SEND,
@@ -46,6 +46,7 @@ def enqueue_outbound(
                 "space": _space_to_json(message.space),
                 "reply": message.reply.to_json(),
                 "language": message.language,
+                **({WIPE_AFTER: True} if message.farewell else {}),
             },
             "idempotency_key": f"{key_prefix}:{index}",
             "due_at": now,
@@ -56,9 +57,8 @@ def enqueue_outbound(
         for index, message in enumerate(messages)
     ]
     outbox.enqueue_many(session, rows)
-    urgent = [row for row in rows if row["priority"] == URGENT]
-    outbox.promote(session, (row["lane"] for row in urgent))
-    return [(row["idempotency_key"], row["lane"]) for row in urgent]
+    outbox.promote(session, (row["lane"] for row in rows if row["priority"] == URGENT))
+    return [(row["idempotency_key"], row["lane"], row["priority"] == URGENT) for row in rows]
 
 
 def lane_of(message: Outbound) -> str:
@@ -75,68 +75,66 @@ def _space_to_json(space: SpaceRef | None) -> dict[str, str] | None:
     return {**asdict(space), "kind": space.kind.value}
 
 
-def _space_from_json(data: Mapping[str, str] | None) -> SpaceRef | None:
-    if data is None:
-        return None
-    return SpaceRef(
-        data["platform"], data["workspace"], data["channel_id"], SpaceKind(data["kind"])
-    )
-
-
 class Deliverer:
-    """Renders a `send` action for its reader and hands it to the reader's platform."""
+    """Renders a `send` action for its audience (`bot.audience`) and hands it to the platform."""
 
     def __init__(self, store: Store, translator: Translator, adapters: Mapping[str, Adapter]):
         self.store = store
         self.translator = translator
         self.adapters = adapters
-        self._readers: dict[int | None, Reader | None] = {}
+        self._audiences: dict[int | None, Audience | None] = {}
 
     def prefetch(self, session: Session, items: Sequence[OutboxItem]) -> None:
-        """Look up the readers of a claimed batch's messages in the claim's own transaction,
+        """Look up the audiences of a claimed batch's messages in the claim's own transaction,
         saving `deliver` a transaction per message (it looks up itself what is not here)."""
-        self._readers.update(
-            (item.id, self._reader_in(session, item)) for item in items if item.kind == SEND
+        self._audiences.update(
+            (item.id, audience_of(session, item.payload)) for item in items if item.kind == SEND
         )
 
     async def deliver(self, item: OutboxItem) -> None:
-        """Render for the reader and send. With a space and no person the message is a post
+        """Render for the audience and send. With a space and no person the message is a post
         for everyone there; with both it is addressed to that person in the space."""
         payload = item.payload
-        space = _space_from_json(payload.get("space"))
-        if item.id in self._readers:
-            found = self._readers.pop(item.id)
+        space = space_from_json(payload.get("space"))
+        if item.id in self._audiences:
+            found = self._audiences.pop(item.id)
         else:
-            found = await self.store.run(self._reader, item)
+            found = await self.store.run(self._audience, item)
         if found is None:
+            log.info("dropping message %s: its recipient was erased", item.id)
             return
-        ref, language, timezone = found
-        platform = space.platform if space else ref.platform if ref else None
+        platform = space.platform if space else found.ref.platform if found.ref else None
         if platform is None:
             raise DeliveryError("recipient has no platform account", permanent=True)
         adapter = self.adapters.get(platform)
         if adapter is None:
             raise DeliveryError(f"platform {platform} is not running")
         reply = Reply.from_json(payload["reply"])
-        message = render_reply(reply, self.translator, language, timezone, adapter.escape)
-        await adapter.send(ref, space, message, item.idempotency_key)
+        if found.addressed:
+            reply = replace(reply, text=addressed(payload["person"], reply.text))
+        rendered, mentions = _mentions(adapter, found)
+        if rendered:
+            reply = replace(reply, text=with_mentions(reply.text, rendered))
+        message = render_for(
+            reply, self.translator, found.languages, found.timezones, adapter.escape, mentions
+        )
+        await adapter.send(found.ref, space, message, item.idempotency_key)
 
-    def _reader(self, item: OutboxItem) -> Reader | None:
+    def _audience(self, item: OutboxItem) -> Audience | None:
         with self.store.session() as session:
-            return self._reader_in(session, item)
+            return audience_of(session, item.payload)
 
-    @staticmethod
-    def _reader_in(session: Session, item: OutboxItem) -> Reader | None:
-        """Who reads the message, in which language and zone (None: erased, drop it)."""
-        payload = item.payload
-        ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
-        person = session.get(Person, payload["person"])
-        if person is None:
-            if not (ref and payload.get("language")):
-                log.info("dropping message %s: its recipient was erased", item.id)
-                return None
-            return ref, payload["language"], "UTC"
-        if payload.get("space") is None:
-            ref = ref or people.reachable_ref(session, payload["person"])
-        language, timezone = people.reader(session, person)
-        return ref, payload.get("language") or language, timezone
+
+def _mentions(adapter: Adapter, found: Audience) -> tuple[dict[int, str], tuple[Mentioned, ...]]:
+    """Each mentioned person in the adapter's form; those with an account there are listed
+    (the platform notifies them), the others are only named."""
+    rendered: dict[int, str] = {}
+    listed: list[Mentioned] = []
+    mention = getattr(adapter, "mention", None)
+    for person_id, (account, name) in found.mentions.items():
+        if account is None or mention is None:
+            rendered[person_id] = adapter.escape(name)
+            continue
+        rendered[person_id] = mention(account.user_id, name)
+        listed.append(Mentioned(account.user_id, name))
+    return rendered, tuple(dict.fromkeys(listed))

@@ -85,6 +85,7 @@ def demo_programme(today: date) -> ProgrammeConfig:
         ),
         coordinators={"console": ("cora",)},
         referral="Talk to the student counsellor: counsellor@example.org",
+        crisis_line="113 Zelfmoordpreventie, 0800-0113 (free, day and night); emergency: 112",
         stalled_missed_in_row=1,
         stalled_step_days=1,
         certificate_criteria={"mentees": 1, "meetings": 1},

@@ -26,12 +26,12 @@ from bot import outbox
 from bot.adapter import DeliveryError
 from bot.clock import Clock
 from bot.config import SchedulerConfig
-from bot.delivery import SEND, enqueue_outbound
+from bot.delivery import SEND, WIPE_AFTER, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.pacing import URGENT, prioritised
-from bot.store import Store
+from bot.store import Store, wipe_after_commit
 
 log = logging.getLogger(__name__)
 RECORD_ATTEMPTS = 5
@@ -95,7 +95,7 @@ class Dispatcher:
         self._held: dict[int, OutboxItem] = {}
         self._held_until = datetime.min.replace(tzinfo=UTC)
         self._lost: set[int] = set()
-        self._unrecorded: list[tuple[int, asyncio.Future[None]]] = []
+        self._unrecorded: list[tuple[OutboxItem, asyncio.Future[None]]] = []
         self._handed: list[OutboxItem] = []
         self._waiting_lanes: set[str] = set()
         self._recorder: asyncio.Task[None] | None = None
@@ -125,9 +125,14 @@ class Dispatcher:
     def hand_over(self, items: list[OutboxItem], waiting: Iterable[str] = ()) -> None:
         """Carry out these actions, claimed already (`claim_written`), as soon as possible:
         a run under way starts them; else the next run does, first thing. In `waiting` lanes
-        a reply waits for an earlier message: when one under way here is done, claim."""
+        a message waits for an earlier one: when one under way here is done, claim. A waiting
+        lane none of `items` is in may have finished its earlier message already (after the
+        transaction saw it unfinished): claim at once too."""
+        waiting = set(waiting)
         self._waiting_lanes.update(waiting)
-        if items:
+        if waiting - {item.lane for item in items}:
+            self._woken = True
+        if items or self._woken:
             self._handed.extend(items)
             self._signal.set()
 
@@ -257,9 +262,12 @@ class Dispatcher:
                     self._held.pop(other.id or 0, None)
                 return
 
-    def _complete(self, item_ids: list[int]) -> None:
+    def _complete_sent(self, items: list[OutboxItem]) -> None:
         with self.store.session() as session:
-            outbox.complete_many(session, item_ids, self.worker, self.clock.now())
+            ids = [item.id for item in items if item.id is not None]
+            outbox.complete_sent(session, ids, self.worker, self.clock.now())
+            if any(item.payload.get(WIPE_AFTER) for item in items):
+                wipe_after_commit(session)  # a last message to someone erased: now truly gone
 
     def _claim(
         self, now: datetime, lease: timedelta, limit: int, bulk_limit: int, others_limit: int
@@ -312,7 +320,7 @@ class Dispatcher:
         transaction each, queued behind one another."""
         assert item.id is not None
         recorded = asyncio.get_running_loop().create_future()
-        self._unrecorded.append((item.id, recorded))
+        self._unrecorded.append((item, recorded))
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._record_all())
         await recorded
@@ -322,10 +330,11 @@ class Dispatcher:
         rather than releasing them (which would send them again)."""
         while self._unrecorded:
             batch, self._unrecorded = self._unrecorded, []
-            ids = [item_id for item_id, _ in batch]
+            items = [item for item, _ in batch]
+            ids = [item.id for item in items]
             for attempt in range(RECORD_ATTEMPTS):
                 try:
-                    await self.store.run(self._complete, ids)
+                    await self.store.run(self._complete_sent, items)
                     break
                 except OperationalError:
                     log.warning("recording sent actions %s failed (attempt %s)", ids, attempt + 1)

@@ -39,8 +39,12 @@ class Event:
     event_id: str
     display_name: str | None = None
     locale: str | None = None
-    coordinator: bool = False
-    """The platform vouches that this person coordinates (e.g. a Discord coordinator role)."""
+    timezone: str | None = None
+    """The person's IANA time zone, for platforms whose events carry it (Teams' clientInfo)."""
+    coordinator: bool | None = None
+    """What a platform role says right now (e.g. Discord's coordinator role): True, the person
+    coordinates; False, they do not (rights that came from the role end); None, the platform
+    cannot tell (rights stay as they are)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,3 +70,16 @@ class Choice(Event):
 class FormSubmitted(Event):
     form_id: str
     values: dict[str, str] = field(default_factory=dict)
+
+
+def free_text(event: Event) -> tuple[str, ...]:
+    """What the person typed themselves: a message, a form's fields, a command's words (a
+    button carries only our own option values)."""
+    match event:
+        case Message():
+            return (event.text,)
+        case FormSubmitted():
+            return tuple(event.values.values())
+        case Command():
+            return (" ".join((event.name, *event.args)),)
+    return ()

@@ -5,6 +5,10 @@ the outbox stores the `Text` as JSON and the dispatcher renders it in the recipi
 and time zone just before sending. Parameters that are plain strings are treated as untrusted
 (they may be something a user typed) and pass through the adapter's `escape`.
 
+A moment (`datetime`) is shown for humans: weekday, date and hours and minutes, never seconds,
+in the reader's zone — or, for a shared space whose members live in different zones, in each
+of them ("Tuesday, October 13, 2026, 7:00 PM (Amsterdam) / 1:00 PM (New York)").
+
 Source strings are marked with `_l` (and `_n` for plurals) so `pybabel extract` finds them.
 """
 
@@ -19,11 +23,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from bot import zones
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "en"
@@ -100,6 +106,15 @@ class Lines:
     items: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class Mention:
+    """A person, named the way their platform mentions people (Slack `<@U…>`, Discord
+    `<@…>`, a name in the console). The delivery resolves it for the space's platform
+    (`with_mentions`) before the text is rendered."""
+
+    person_id: int
+
+
 def _param_to_json(value: Any) -> Any:
     if isinstance(value, Lines):
         return {"$lines": [_param_to_json(v) for v in value.items]}
@@ -109,6 +124,8 @@ def _param_to_json(value: Any) -> Any:
         return {"$raw": value.value}
     if isinstance(value, Localized):
         return {"$localized": dict(value.texts)}
+    if isinstance(value, Mention):
+        return {"$mention": value.person_id}
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
@@ -126,6 +143,8 @@ def _param_from_json(value: Any) -> Any:
             return Raw(value["$raw"])
         if "$localized" in value:
             return Localized(dict(value["$localized"]))
+        if "$mention" in value:
+            return Mention(int(value["$mention"]))
         if "$datetime" in value:
             return datetime.fromisoformat(value["$datetime"])
         if "$date" in value:
@@ -153,6 +172,33 @@ def text_from_json(value: Any) -> Text | str | None:
     return _param_from_json(value)
 
 
+def mentioned(value: Any) -> set[int]:
+    """The people a text mentions (in its parameters, at any depth)."""
+    if isinstance(value, Mention):
+        return {value.person_id}
+    if isinstance(value, Text):
+        return set().union(*(mentioned(v) for v in value.params.values()))
+    if isinstance(value, Lines):
+        return set().union(*(mentioned(v) for v in value.items))
+    if isinstance(value, list | tuple):
+        return set().union(*(mentioned(v) for v in value))
+    return set()
+
+
+def with_mentions(value: Any, rendered: Mapping[int, str]) -> Any:
+    """`value` with each `Mention` replaced by its platform form (already safe: `Raw`)."""
+    if isinstance(value, Mention):
+        return Raw(rendered.get(value.person_id, "?"))
+    if isinstance(value, Text):
+        params = {k: with_mentions(v, rendered) for k, v in value.params.items()}
+        return Text(value.msgid, params, value.plural, value.count)
+    if isinstance(value, Lines):
+        return Lines(tuple(with_mentions(v, rendered) for v in value.items))
+    if isinstance(value, list | tuple):
+        return [with_mentions(v, rendered) for v in value]
+    return value
+
+
 def normalise_language(code: str | None) -> str | None:
     """Map a platform locale ('nl-NL', 'en_GB', 'en-US') to one of ours, or None."""
     if not code:
@@ -177,6 +223,8 @@ def _load_catalogue(locales_dir: Path, language: str) -> Translations:
 
 
 Escape = Callable[[str], str]
+Zones = str | Sequence[str]
+"""One reader's time zone, or the zones of everyone reading a shared space."""
 
 
 def _no_escape(value: str) -> str:
@@ -196,10 +244,11 @@ class Translator:
         self,
         value: Text | Localized | str,
         language: str,
-        timezone: str = "UTC",
+        timezone: Zones = "UTC",
         escape: Escape = _no_escape,
     ) -> str:
         lang = self._lang(language)
+        timezone = (timezone,) if isinstance(timezone, str) else tuple(timezone) or ("UTC",)
         if isinstance(value, str):
             return escape(value)
         if isinstance(value, Localized):
@@ -216,7 +265,7 @@ class Translator:
         }
         return template.format(**rendered)
 
-    def _param(self, value: Any, lang: str, timezone: str, escape: Escape) -> str:
+    def _param(self, value: Any, lang: str, timezone: tuple[str, ...], escape: Escape) -> str:
         if isinstance(value, Text):
             return self.render(value, lang, timezone, escape)
         if isinstance(value, Raw):
@@ -227,8 +276,10 @@ class Translator:
             return "\n".join(
                 "• " + self._param(item, lang, timezone, escape) for item in value.items
             )
+        if isinstance(value, Mention):
+            return "?"  # not resolved for a platform (see `with_mentions`)
         if isinstance(value, datetime):
-            return format_datetime(value, "medium", tzinfo=ZoneInfo(timezone), locale=lang)
+            return moment(value, lang, timezone)
         if isinstance(value, date):
             return format_date(value, "long", locale=lang)
         if isinstance(value, Sequence) and not isinstance(value, str):
@@ -247,3 +298,29 @@ class Translator:
     @staticmethod
     def language_name(code: str, in_language: str) -> str:
         return Locale.parse(code).get_display_name(in_language) or code
+
+
+def moment(value: datetime, language: str, timezones: Sequence[str]) -> str:
+    """A moment for humans in `language`: weekday, date, hours and minutes (no seconds). With
+    several zones, the time in each, named by its city; the date once when it is the same day
+    everywhere."""
+    locale = Locale.parse(language)
+    pattern = str(locale.datetime_formats["long"]).replace("'", "")
+    local = [value.astimezone(ZoneInfo(zone)) for zone in timezones]
+
+    def time_of(at: datetime) -> str:
+        return format_time(at, "short", tzinfo=at.tzinfo, locale=language)
+
+    def day_of(at: datetime) -> str:
+        return format_date(at.date(), "full", locale=language)
+
+    if len(local) == 1:
+        return pattern.replace("{0}", time_of(local[0])).replace("{1}", day_of(local[0]))
+    named = [
+        (at, f"{time_of(at)} ({zones.city(zone, language)})")
+        for at, zone in zip(local, timezones, strict=True)
+    ]
+    if len({at.date() for at in local}) == 1:
+        both = " / ".join(text for _, text in named)
+        return pattern.replace("{0}", both).replace("{1}", day_of(local[0]))
+    return " / ".join(pattern.replace("{0}", text).replace("{1}", day_of(at)) for at, text in named)

@@ -49,14 +49,15 @@ _COMPLETE = (
     .where(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claimed_by == bindparam("worker"))
     .values(done_at=bindparam("now"), claimed_until=None, last_error=None)
 )
-
-_COMPLETE_MANY = (
+# A sent message has served its purpose: what it said, to whom and in which lane is dropped;
+# the row stays only as its idempotency key (docs/privacy.md).
+_COMPLETE_SENT = (
     update(_OUTBOX)
     .where(
         _OUTBOX.c.id.in_(bindparam("item_ids", expanding=True)),
         _OUTBOX.c.claimed_by == bindparam("worker"),
     )
-    .values(done_at=bindparam("now"), claimed_until=None, last_error=None)
+    .values(done_at=bindparam("now"), claimed_until=None, last_error=None, payload={}, lane=None)
 )
 
 
@@ -285,9 +286,11 @@ def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool
     return result.rowcount == 1
 
 
-def complete_many(session: Session, item_ids: list[int], worker: str, now: datetime) -> int:
-    """`complete` for several actions in one statement; returns how many were still held."""
-    result = session.execute(_COMPLETE_MANY, {"item_ids": item_ids, "worker": worker, "now": now})
+def complete_sent(session: Session, item_ids: list[int], worker: str, now: datetime) -> int:
+    """Mark sent messages done and forget their content, recipient and lane: only the key that
+    stops each being sent twice is kept. One statement for all (messages sent side by side are
+    recorded together); returns how many were still held."""
+    result = session.execute(_COMPLETE_SENT, {"item_ids": item_ids, "worker": worker, "now": now})
     return result.rowcount
 
 

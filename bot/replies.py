@@ -1,17 +1,19 @@
 """Neutral outgoing replies, and their rendered form handed to adapters.
 
-A flow builds a `Reply` out of `Text`; the dispatcher renders it for one reader into an
+A flow builds a `Reply` out of `Text`; the dispatcher renders it for its readers into an
 `Outgoing` message of plain strings, which an adapter maps onto its platform (Block Kit,
-discord.py views, numbered options in the console).
+discord.py views, numbered options in the console). Readers of one language get it once; a
+shared space whose members share no language gets it in each of theirs (`render_for`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from bot.i18n import Escape, Text, Translator, _l, text_from_json, text_to_json
+from bot.i18n import Escape, Text, Translator, Zones, _l, text_from_json, text_to_json
 
 
 class FieldKind(StrEnum):
@@ -159,6 +161,14 @@ class OutgoingForm:
 
 
 @dataclass(frozen=True)
+class Mentioned:
+    """A platform user the text mentions, as the adapter's `mention` wrote them into it."""
+
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     text: str
     language: str
@@ -170,10 +180,60 @@ class Outgoing:
     form: OutgoingForm | None = None
     files: tuple[Attachment, ...] = field(default=())
     ephemeral: bool = False
+    mentions: tuple[Mentioned, ...] = ()
+    """Who the text mentions: platforms notify exactly these people (Discord's
+    allowed_mentions) or attach a mention entity per person (Teams)."""
+
+
+LANGUAGE_DIVIDER = "\n\n—\n\n"
+"""Between the languages of a message rendered for readers who share none."""
+
+
+def render_for(
+    reply: Reply,
+    translator: Translator,
+    languages: Sequence[str],
+    timezones: Zones,
+    escape: Escape,
+    mentions: tuple[Mentioned, ...] = (),
+) -> Outgoing:
+    """A reply for its readers: in their one language, or in each of `languages` in turn
+    (text one after the other, labels side by side)."""
+    each = [render_reply(reply, translator, lang, timezones, escape) for lang in languages]
+    first = replace(each[0], mentions=mentions)
+    if len(each) == 1:
+        return first
+
+    def joined(values: Sequence[str], separator: str = " / ") -> str:
+        return separator.join(dict.fromkeys(v for v in values if v))
+
+    form = None
+    if first.form is not None:
+        forms = [m.form for m in each if m.form is not None]
+        form = replace(
+            first.form,
+            title=joined([f.title for f in forms]),
+            submit=joined([f.submit for f in forms]),
+            open_label=joined([f.open_label for f in forms]),
+            fields=tuple(
+                replace(field, label=joined([f.fields[i].label for f in forms]))
+                for i, field in enumerate(first.form.fields)
+            ),
+        )
+    return replace(
+        first,
+        text=joined([m.text for m in each], LANGUAGE_DIVIDER),
+        choices=tuple(
+            replace(option, label=joined([m.choices[i].label for m in each]))
+            for i, option in enumerate(first.choices)
+        ),
+        multiple_hint=joined([m.multiple_hint for m in each]),
+        form=form,
+    )
 
 
 def render_reply(
-    reply: Reply, translator: Translator, language: str, timezone: str, escape: Escape
+    reply: Reply, translator: Translator, language: str, timezone: Zones, escape: Escape
 ) -> Outgoing:
     """Translate a reply for one reader. Option labels and form labels are ours, not escaped."""
 
@@ -195,7 +255,7 @@ def render_reply(
     return Outgoing(
         text=translator.render(reply.text, language, timezone, escape),
         language=language,
-        timezone=timezone,
+        timezone=timezone if isinstance(timezone, str) else timezone[0],
         choices=tuple(
             OutgoingOption(o.value, translator.render(o.label, language, timezone, escape))
             for o in reply.choices

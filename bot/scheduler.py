@@ -9,6 +9,7 @@ database away logs it and leaves the work to the next tick.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import OperationalError
@@ -19,8 +20,16 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, dispatcher: Dispatcher, tick_seconds: float) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        tick_seconds: float,
+        redrive: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """`redrive` (the core's) runs on the same tick: inbox events whose handling never
+        finished are handled again (see `bot.inbox`)."""
         self._dispatcher = dispatcher
+        self._redrive = redrive
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(
             self._tick,
@@ -31,6 +40,16 @@ class Scheduler:
             coalesce=True,
             misfire_grace_time=None,
         )
+        if redrive is not None:
+            self._scheduler.add_job(
+                self._tick_inbox,
+                "interval",
+                seconds=tick_seconds,
+                id="inbox",
+                max_instances=2,  # a second tick during a long redrive returns at once
+                coalesce=True,
+                misfire_grace_time=None,
+            )
 
     async def _tick(self) -> None:
         if self._dispatcher.busy:
@@ -39,6 +58,13 @@ class Scheduler:
             await self._dispatcher.run_due()
         except OperationalError:
             log.warning("the database is unavailable; the outbox waits for the next tick")
+
+    async def _tick_inbox(self) -> None:
+        assert self._redrive is not None
+        try:
+            await self._redrive()
+        except OperationalError:
+            log.warning("the database is unavailable; the inbox waits for the next tick")
 
     def start(self) -> None:
         self._scheduler.start()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.adapter import Adapter, DeliveryError
@@ -35,16 +35,12 @@ class Work:
     engine: Engine
     now: datetime
     outbound: list[Outbound] = field(default_factory=list)
+    coordinators_read: bool = False
+    """In `space_opened`: the programme's coordinators can read the new space too."""
 
-    def tell(
-        self,
-        person_id: int,
-        reply: Reply,
-        space: SpaceRef | None = None,
-        language: str | None = None,
-    ) -> None:
-        """A message to a person (their direct space), or in `space` read in `language`."""
-        self.outbound.append(Outbound(person_id, reply, space, None, language))
+    def tell(self, person_id: int, reply: Reply, space: SpaceRef | None = None) -> None:
+        """A message to a person (their direct space), or a post for everyone in `space`."""
+        self.outbound.append(Outbound(person_id, reply, space))
 
     def start(
         self,
@@ -79,6 +75,35 @@ def space_of(row: MentorGroup | Pair, kind: SpaceKind) -> SpaceRef | None:
     if not row.space_channel or not row.space_platform or row.space_workspace is None:
         return None
     return SpaceRef(row.space_platform, row.space_workspace, row.space_channel, kind)
+
+
+def members_of(session: Session, space: SpaceRef) -> tuple[list[int], Programme | None] | None:
+    """Who reads a pair or group space (its mentor first) and its programme; None for a space
+    that is neither (a direct chat, a channel Maatje was only mentioned in)."""
+    if space.kind not in (SpaceKind.PAIR, SpaceKind.GROUP):
+        return None
+    model = Pair if space.kind is SpaceKind.PAIR else MentorGroup
+    row = session.exec(
+        select(model).where(
+            model.space_channel == space.channel_id,
+            model.space_platform == space.platform,
+            model.space_workspace == space.workspace,
+        )
+    ).first()
+    if row is None:
+        return None
+    if isinstance(row, Pair):
+        members = [row.mentor_id, row.mentee_id]
+    else:
+        members = [
+            row.mentor_id,
+            *session.exec(
+                select(GroupMember.person_id)
+                .where(GroupMember.group_id == row.id)
+                .order_by(col(GroupMember.person_id))
+            ).all(),
+        ]
+    return members, session.get(Programme, row.programme_id)
 
 
 def spaces_of(session: Session, person_id: int, platform: str) -> list[SpaceRef]:
@@ -187,7 +212,12 @@ class SpaceOpener:
             target.space_platform, target.space_workspace = space.platform, space.workspace
             target.space_channel = space.channel_id
             session.add(target)
-            work = Work(session, self.engine, now)
+            work = Work(
+                session,
+                self.engine,
+                now,
+                coordinators_read=adapter.capabilities.coordinators_read_spaces,
+            )
             if self.opened:
                 self.opened(work, subject, space, list(item.payload.get("welcome", [])))
             return work.outbound

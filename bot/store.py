@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +16,10 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
+from bot.threads import PriorityWorker
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6D61_6174  # any constant shared by every Maatje process
 POSTGRES_THREADS = 2  # measured best of 1, 2 and 4 (bench.slack_http --postgres); pool of 5
@@ -35,7 +39,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted and overwritten rows are zeroed in the file, not left in free space (erasure,
+    # anonymous answers: docs/privacy.md).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def wipe_after_commit(session: Session) -> None:
+    """Ask that, once this session commits, nothing it deleted can still be read from the
+    database's files: on SQLite the write-ahead log is checkpointed into the database and
+    truncated (with `secure_delete` the database file itself holds no deleted rows)."""
+    session.info["wipe"] = True
 
 
 def create_db_engine(url: str) -> Engine:
@@ -56,10 +70,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
-        self._threads = ThreadPoolExecutor(
-            max_workers=POSTGRES_THREADS if self.dialect == "postgresql" else 1,
-            thread_name_prefix="maatje-store",
-        )
+        self._threads: Executor
+        self._intake: ThreadPoolExecutor | None = None
+        if self.dialect == "postgresql":
+            self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="maatje-store")
+            self._intake = ThreadPoolExecutor(1, thread_name_prefix="maatje-intake")
+        else:
+            self._threads = PriorityWorker("maatje-store")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work on the store's own threads, so the event loop stays free
@@ -71,6 +88,16 @@ class Store:
         must between processes.
         """
         return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
+
+    async def record(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a short write that must not wait behind the core's queued work: what has to be
+        on disk before a platform gets its answer (`bot.inbox`). PostgreSQL: on a thread of
+        its own. SQLite: first in the one thread's queue (`bot.threads`), so it waits only
+        for the unit running at that moment."""
+        if self._intake is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._intake, work, *args)
+        assert isinstance(self._threads, PriorityWorker)
+        return await asyncio.wrap_future(self._threads.submit_urgent(work, *args))
 
     @property
     def dialect(self) -> str:
@@ -86,6 +113,20 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+            if session.info.pop("wipe", False):
+                self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """SQLite: copy the write-ahead log into the database and truncate it, so no earlier
+        version of a row survives in the -wal file. False when readers kept it from finishing
+        (the next checkpoint catches up). PostgreSQL: nothing to do here (docs/privacy.md)."""
+        if self.dialect != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            log.warning("the write-ahead log could not be truncated yet: a reader was busy")
+        return not busy
 
     def serialise(self, session: Session, key: str) -> None:
         """Hold a lock on `key` until the session's transaction ends, across processes.
@@ -122,6 +163,8 @@ class Store:
 
     def dispose(self) -> None:
         self._threads.shutdown(wait=True)
+        if self._intake is not None:
+            self._intake.shutdown(wait=True)
         self.engine.dispose()
 
 

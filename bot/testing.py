@@ -73,6 +73,8 @@ class Conversation:
         self.workspace = workspace
         self.outcome: Outcome | None = None
         self.where: dict[str, SpaceRef] = {}
+        self.names: dict[str, str] = {}
+        """Display names the platform reports with each event, per person."""
         self._read: dict[str, int] = {}
 
     def ref(self, who: str) -> PersonRef:
@@ -97,6 +99,7 @@ class Conversation:
             "person": self.ref(who),
             "space": self.space(who),
             "event_id": event_id or uuid.uuid4().hex,
+            "display_name": self.names.get(who),
         }
 
     async def send(self, who: str, text: str, event_id: str | None = None) -> Outcome:

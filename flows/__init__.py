@@ -3,22 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlmodel import Session
-
 from bot import Behaviour, CommandSpec
-from bot.domain import OutboxItem
-from bot.engine import Outbound
+from bot.config import Config
 from bot.i18n import _l
 from bot.services import meetings as meeting_store
-from bot.services import people
+from bot.services import safeguarding as alerts
 from flows import (
     certificates,
     checkins,
     closing,
     commands,
+    commitment,
     digest,
+    end_pair,
     export,
     goals,
     greeting,
@@ -30,35 +27,50 @@ from flows import (
     meeting_followup,
     meeting_nudges,
     meetings,
+    mentor_reflection,
     pairing,
     pairs,
     pause,
     polls,
+    privacy,
+    profile,
+    safeguarding,
     stalled,
     status,
 )
+from flows.poll_answers import BUILTIN
 
 POLLS = polls.Polls.load()
 """The questionnaires in flows/questionnaires, loaded once."""
 CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
+SAFETY_NET = safeguarding.SafetyNet.load()
+"""The phrase lists in flows/safeguarding, loaded once."""
 
 
-def _forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
-    """Erase someone who said no to consent, unless they said yes since."""
-    person_id = item.payload["person"]
-    if not people.has_consented(session, person_id):
-        people.erase(session, person_id)
-    return []
+def _polls_and_closing(config: Config | None) -> tuple[polls.Polls, closing.Closing]:
+    """The built-in questionnaires, or those and the programmes' own (`questionnaires_dir`)."""
+    folders = config.questionnaires_dirs if config else ()
+    if not folders:
+        return POLLS, CLOSING
+    loaded = polls.Polls.load((BUILTIN, *folders))
+    return loaded, closing.Closing(loaded.answers, CERTIFICATES)
 
 
-def behaviour() -> Behaviour:
+def behaviour(config: Config | None = None) -> Behaviour:
+    poll_feature, closing_feature = _polls_and_closing(config)
     listed = [
         CommandSpec(
             "language", commands.language, _l("switch language: 'language nl' or 'language en'")
         ),
         CommandSpec(
-            "privacy", commands.privacy, _l("see, download or erase what I store about you")
+            "privacy", privacy.command, _l("see, download or erase what I store about you")
+        ),
+        CommandSpec("name", profile.name_command, _l("the name others see: 'name Anna de Vries'")),
+        CommandSpec(
+            "timezone",
+            profile.timezone_command,
+            _l("the time zone I show times in: 'timezone New York'"),
         ),
         CommandSpec(
             "meeting", meetings.meeting_command, _l("your next meeting; propose another time")
@@ -70,6 +82,17 @@ def behaviour() -> Behaviour:
         ),
         CommandSpec(
             "goals", goals.goals_command, _l("your goals: 'goals', 'goals new', 'goals done 1'")
+        ),
+        CommandSpec(
+            "hulp",
+            SAFETY_NET.hulp,
+            _l("when things are not okay: reach a person now ('help now' works too)"),
+        ),
+        CommandSpec(
+            end_pair.COMMAND,
+            end_pair.end_command,
+            _l("ask the coordinators to end your match: 'end pair' (only they see why)"),
+            keeps_conversation=False,
         ),
         CommandSpec(
             "status",
@@ -102,6 +125,15 @@ def behaviour() -> Behaviour:
             coordinator_only=True,
         ),
         CommandSpec(
+            "safeguarding",
+            safeguarding.safeguarding_command,
+            _l(
+                "people the safety net flagged; 'safeguarding done NAME' once followed up "
+                "(coordinators)"
+            ),
+            coordinator_only=True,
+        ),
+        CommandSpec(
             "export",
             export.export_command,
             _l("the programme's pairs, meetings, goals and poll counts as CSV (coordinators)"),
@@ -116,11 +148,15 @@ def behaviour() -> Behaviour:
                 "'groupmeeting cancel' for the one planned"
             ),
         ),
-        *POLLS.commands(),
+        *poll_feature.commands(),
         CERTIFICATES.spec(),
-        CLOSING.spec(),
+        closing_feature.spec(),
     ]
-    help_spec = CommandSpec("help", commands.help_command(tuple(listed)), _l("this overview"))
+    help_spec = CommandSpec(
+        "help",
+        SAFETY_NET.help_now(commands.help_command(tuple(listed))),
+        _l("this overview; 'help now' when things are not okay"),
+    )
     return Behaviour(
         flows=(
             intake.INTAKE,
@@ -129,31 +165,43 @@ def behaviour() -> Behaviour:
             goals.GOALS,
             goals.GOAL_COMMENT,
             checkins.CHECKIN,
-            *POLLS.answers.flows,
+            end_pair.END_PAIR,
+            *poll_feature.answers.flows,
         ),
         commands=(
             help_spec,
             *listed,
             CommandSpec("join", greeting.join, summary=None, keeps_conversation=False),
             CommandSpec("fit", pairing.fit, summary=None),
+            CommandSpec(end_pair.DUTCH, end_pair.end_command, None, keeps_conversation=False),
+            CommandSpec(commitment.COMMAND, commitment.commit, summary=None),
+            CommandSpec(commitment.DUTCH, commitment.commit, summary=None),
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
             CommandSpec("groupvote", group_meetings.groupvote, summary=None),
             CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
-            *CLOSING.button_specs(),
+            CommandSpec(safeguarding.ANSWER, SAFETY_NET.answer, summary=None),
+            *closing_feature.button_specs(),
         ),
         greet=greeting.greet,
+        safety_net=SAFETY_NET,
         jobs={
-            intake.FORGET_KIND: _forget,
+            **privacy.JOBS,
             pairing.FIT_CHECK: pairing.fit_check,
             **meeting_nudges.JOBS,
             **group_meetings.JOBS,
             **group_meeting_changes.JOBS,
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,
-            **POLLS.answers.jobs(),
-            **CLOSING.jobs(),
+            **poll_feature.answers.jobs(),
+            **closing_feature.jobs(),
+            alerts.FORGET: alerts.forget,
+            **mentor_reflection.MentorReflection(poll_feature.answers).jobs(),
         },
-        work_jobs={checkins.CHECKIN_DUE: checkins.checkin_due, **CLOSING.work_jobs()},
+        work_jobs={
+            checkins.CHECKIN_DUE: checkins.checkin_due,
+            checkins.GOALS_DUE: checkins.goals_due,
+            **closing_feature.work_jobs(),
+        },
         space_opened=meetings.space_opened,
     )

@@ -5,11 +5,13 @@ certificates        who meets the programme's criteria (and what the others miss
 certificates send   each eligible mentor gets their PDF in a direct message — once: sending
                     again later reaches only mentors who became eligible since
 
-Meetings are counted by the function given to `CertificatesCommand` (the meetings module's);
-until there is one, a `meetings` criterion keeps everyone waiting (bot/services/certificates.py).
+Meetings are counted by the function given to `CertificatesCommand` (by default the meetings
+marked held; bot/services/certificates.py). A certificate is dated in the programme's zone.
 """
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -42,9 +44,8 @@ class CertificatesCommand:
         person = turn.session.get(Person, person_id)
         assert person is not None
         language = people.language_of(turn.session, person)
-        content = certificates.certificate_for(
-            turn.session, programme, person_id, turn.now.astimezone().date()
-        )
+        today = turn.now.astimezone(ZoneInfo(programme.timezone)).date()
+        content = certificates.certificate_for(turn.session, programme, person_id, today)
         pdf = certificates.render_pdf(
             content, lambda text: turn.engine.translator.render(text, language)
         )

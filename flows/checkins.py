@@ -1,24 +1,36 @@
 """Check-ins between meetings, and what a held meeting sets in motion.
 
 Midway to the next meeting the mentee answers a short check-in: what went well, what was hard,
-progress on each open goal (1–5), and whether they need help now. "Help now" reaches the mentor
-at once; the mentor gets a summary of every check-in.
+progress on each open goal (1–5), and whether they need their mentor's help right now, which
+reaches the mentor at once; the mentor gets a summary of every check-in. (This is not the
+`help now` command, which reaches the coordinators: see flows/safeguarding.) A check-in due in
+a quiet period or while the mentee has paused waits until that is over.
+
+After a held meeting the mentee sets or updates goals. When another conversation in the pair
+space is still open (an unanswered check-in, a new meeting time being typed), the goals wait
+for it: a `goals.due` job tries again, and finishing a check-in starts waiting goals at once —
+nothing is dropped.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import Session, col
+
 from bot import outbox
-from bot.domain import CheckIn, Goal, Meeting, OutboxItem, Pair, PairStatus, Programme
+from bot.domain import CheckIn, Goal, Meeting, OutboxItem, Pair, PairStatus, Person, Programme
 from bot.engine import Flow, FlowContext, FreeText, Scale, Step, YesNo
 from bot.i18n import Lines, _l
 from bot.replies import Reply
+from bot.services import hold
 from bot.spaces import Work
-from flows.goals import _name, open_goals, start_for_mentee
+from flows.goals import _name, open_goals, pair_space, start_for_mentee
 
 CHECKIN_DUE = "checkin.due"
+GOALS_DUE = "goals.due"
 BUSY_RETRY = timedelta(hours=6)
 HALF_CADENCE = {
     "weekly": timedelta(days=3),
@@ -32,7 +44,7 @@ def after_meeting(work: Any, meeting: Meeting) -> None:
     pair = work.session.get(Pair, meeting.pair_id) if meeting.pair_id else None
     if pair is None:
         return
-    start_for_mentee(work, pair, "goals", {"pair": pair.id})
+    _start_goals(work, pair, f"goals:{pair.id}:{meeting.id}")
     programme = work.session.get(Programme, pair.programme_id)
     cadence = pair.agreement.get("cadence") or (programme.meeting_cadence if programme else "")
     due = meeting.starts_at + HALF_CADENCE.get(cadence, timedelta(days=7))
@@ -46,10 +58,58 @@ def after_meeting(work: Any, meeting: Meeting) -> None:
     )
 
 
+def _start_goals(work: Any, pair: Pair, key: str) -> None:
+    """Start the goals conversation, or — the mentee is busy in the pair space — try again
+    later (`goals_due`)."""
+    space = pair_space(pair)
+    run = work.engine.active_run(work.session, pair.mentee_id, space) if space else None
+    if run is None:
+        start_for_mentee(work, pair, "goals", {"pair": pair.id})
+        return
+    if run.flow == "goals":
+        return  # already setting goals
+    later = work.now + BUSY_RETRY
+    outbox.enqueue(
+        work.session,
+        GOALS_DUE,
+        {"pair": pair.id, "key": key},
+        f"{key}:{later.isoformat()}",
+        later,
+        work.now,
+    )
+
+
+def goals_due(work: Work, item: OutboxItem) -> None:
+    """Goals that waited for another conversation in the pair space: start them now."""
+    pair = work.session.get(Pair, item.payload["pair"])
+    if pair is not None and pair.status == PairStatus.ACTIVE:
+        _start_goals(work, pair, item.payload["key"])
+
+
+def _hurry_goals(session: Session, pair_id: int, now: datetime) -> None:
+    """A conversation in the pair space ended: goals waiting for it are due now."""
+    session.exec(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.kind) == GOALS_DUE,
+            col(OutboxItem.idempotency_key).startswith(f"goals:{pair_id}:"),
+            col(OutboxItem.done_at).is_(None),
+            col(OutboxItem.failed_at).is_(None),
+            col(OutboxItem.due_at) > now,  # (pending rows only: the partial due index)
+            col(OutboxItem.claimed_by).is_(None),
+        )
+        .values(due_at=now)
+    )
+
+
 def checkin_due(work: Work, item: OutboxItem) -> None:
     """Midway between meetings: the mentee's check-in starts in the pair space."""
     pair = work.session.get(Pair, item.payload["pair"])
     if pair is None or pair.status != PairStatus.ACTIVE:
+        return
+    programme = work.session.get(Programme, pair.programme_id)
+    mentee = work.session.get(Person, pair.mentee_id)
+    if hold.held(work.session, item, programme, [mentee], work.now):
         return
     goals = [g.id for g in open_goals(work.session, pair.id or 0)]
     if not start_for_mentee(work, pair, "checkin", {"pair": pair.id, "goals": goals}):
@@ -85,7 +145,7 @@ def _score(ctx: FlowContext) -> None:
         }
 
 
-def _help_now(ctx: FlowContext) -> None:
+def _mentor_help(ctx: FlowContext) -> None:
     pair = ctx.session.get(Pair, ctx.answers.get("pair"))
     if not ctx.answer or pair is None:
         return
@@ -126,6 +186,7 @@ def _finish(ctx: FlowContext) -> None:
             ctx.session.add(goal)
             lines.append(_l("{what}: {score} of 5", what=goal.what, score=score))
     ctx.say(_l("Thanks for checking in! Your mentor gets a short summary."))
+    _hurry_goals(ctx.session, pair.id, ctx.now)
     ctx.tell(
         pair.mentor_id,
         Reply(
@@ -166,7 +227,7 @@ CHECKIN = Flow(
             "help",
             ask=_l("Do you need help from your mentor right now?"),
             accepts=YesNo(),
-            on_answer=_help_now,
+            on_answer=_mentor_help,
         ),
     ),
 )

@@ -6,10 +6,12 @@ once, in one transaction:
 
 1. sends the `final-evaluation` questionnaire to every mentor and mentee who finished intake,
    as a poll (the poll machinery: invites, reminders, closing at its date), open for
-   `closing_evaluation_days` (default 14) days;
+   `closing_evaluation_days` (default 14) days, anonymous unless the programme sets
+   `final_evaluation_anonymous = false`;
 2. asks each side of every active pair, privately, whether they keep in touch (yes / no, but I'd
    like to / no); the answer is kept on the pair (`pair.guide["keep_in_touch"]`), and the
-   pair ends;
+   pair ends — with every conversation still open about it (goals, check-in, guide), so nothing
+   reminds anyone afterwards;
 3. thanks everyone, in their language;
 4. schedules `closing.certificates` for when the evaluation closes: each mentor who then meets
    the programme's certificate criteria gets their PDF, once (the same outbox key as
@@ -179,7 +181,7 @@ class Closing:
         participants = poll_store.audience_people(session, programme.id, "all")
 
         # (a) the final evaluation, through the poll machinery
-        poll = None
+        poll, invited = None, []
         questionnaire = self.answers.questionnaires.get(EVALUATION)
         if questionnaire is not None and participants:
             poll, invited = poll_store.create(
@@ -188,10 +190,12 @@ class Closing:
                 questionnaire.name,
                 questionnaire.version,
                 "all",
-                questionnaire.anonymous,
+                questionnaire.anonymous
+                or bool(programme.settings.get("final_evaluation_anonymous", True)),
                 closes_at,
                 by,
                 now,
+                questionnaire.roles,
             )
             self.answers.schedule(session, poll, invited, now)
 
@@ -239,6 +243,7 @@ class Closing:
             pair.status = PairStatus.ENDED
             pair.guide = {**pair.guide, "closed_at": now.isoformat()}
             session.add(pair)
+        closing_store.end_conversations(session, pairs, now)  # no goal or check-in reminders
 
         # (d) certificates when the evaluation closes; this row is also the durable record
         outbox.enqueue(
@@ -264,7 +269,7 @@ class Closing:
             evaluation=_n(
                 "The final evaluation (poll {id}) went to {count} person.",
                 "The final evaluation (poll {id}) went to {count} people.",
-                len(participants),
+                len(invited),
                 id=poll.id,
             )
             if poll

@@ -3,12 +3,12 @@
 Maatje asks for each SMART element in turn — what exactly (specific), how you will know
 (measurable: a number or something to check), how sure you are (achievable), why it matters
 (relevant) and by when (time-bound) — summarises the goal and saves it when the mentee agrees.
+The specific and measurable answers are judged in Dutch and English alike (`flows/smart.py`).
 The mentor gets the goal and can comment; `goals` lists them.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,34 +22,17 @@ from bot.engine import (
     Flow,
     FlowContext,
     FreeText,
-    Invalid,
     Scale,
     Step,
     YesNo,
 )
-from bot.engine.inputs import ParseContext
 from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Lines, _l
 from bot.replies import Option, Reply
 from bot.services import people
+from flows.smart import Measure, Specific
 
 MAX_OPEN = 3
-_MEASURABLE = re.compile(r"\d")
-
-
-class Measure(FreeText):
-    """Free text that names something countable or checkable."""
-
-    def parse_text(self, raw: str, ctx: ParseContext) -> str:
-        value = super().parse_text(raw, ctx)
-        if not _MEASURABLE.search(value) and len(value.split()) < 4:
-            raise Invalid(
-                _l(
-                    "Make it measurable: add a number or something you can check, "
-                    "for example '3 chapters summarised' or 'a plan on paper'."
-                )
-            )
-        return value
 
 
 def open_goals(session: Session, pair_id: int) -> list[Goal]:
@@ -161,7 +144,7 @@ GOALS = Flow(
     remind_after=timedelta(days=2),
     on_finish=_done,
     steps=(
-        Step("what", ask=_ask_what, accepts=FreeText(max_length=300), skip_if=_room_left),
+        Step("what", ask=_ask_what, accepts=Specific(max_length=300), skip_if=_room_left),
         Step(
             "measure",
             ask=_l("How will you know you've done it? Name something you can count or check."),

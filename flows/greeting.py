@@ -7,6 +7,7 @@ from bot.domain import IntakeState, Role
 from bot.i18n import _l
 from bot.replies import Option
 from bot.services import people, programmes
+from flows import commitment
 
 
 def greet(turn: Turn) -> None:
@@ -17,6 +18,9 @@ def greet(turn: Turn) -> None:
         if membership.intake in (IntakeState.NOT_STARTED, IntakeState.IN_PROGRESS):
             turn.start("intake", programme=programme)
             return
+    if commitment.not_committed(turn):
+        commitment.offer(turn)
+        return
     if rows:
         if any(m.role == Role.COORDINATOR for m, _ in rows):
             turn.say(

@@ -28,7 +28,6 @@ from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import people
 from flows import group_meetings as groups
-from flows import meeting_messages as msg
 from flows import meeting_nudges
 
 ANSWERED = {
@@ -141,7 +140,7 @@ def cancel(turn: Turn, args: tuple[str, ...]) -> None:
             "attached file removes it from your calendar.",
             number=meeting.number,
             group=group.name,
-            **msg.when(session, person_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         attachment = groups.invite(
             session,
@@ -197,7 +196,7 @@ def remind(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
                     hours,
                     number=meeting.number,
                     group=group.name,
-                    **msg.when(session, person_id, meeting.starts_at),
+                    when=meeting.starts_at,
                 )
             ),
         )
@@ -223,7 +222,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
         "Did group meeting {number} of {group} on {when} (your time) take place?",
         number=meeting.number,
         group=group.name,
-        **msg.when(session, group.mentor_id, meeting.starts_at),
+        when=meeting.starts_at,
     )
     reply = Reply(text, choices=meeting_nudges.MET_ANSWERS, choice_token=f"c:groupmet:{meeting.id}")
     return [Outbound(group.mentor_id, reply)]

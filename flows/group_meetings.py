@@ -20,6 +20,7 @@ A chosen meeting gets reminders and, after it, "did you meet?" for the mentor
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ from bot.domain import (
 )
 from bot.engine import Outbound
 from bot.events import SpaceKind
-from bot.i18n import Text, Translator, _l
+from bot.i18n import Text, Translator, _l, _n
 from bot.replies import Attachment, Option, Reply
 from bot.services import meetings as store
 from bot.services import people, scheduling
@@ -176,7 +177,7 @@ def plan(turn: Turn, args: tuple[str, ...]) -> None:
                 "The next meeting of {group} is already planned: {when}. To change it, type "
                 "'groupmeeting move' or 'groupmeeting cancel'.",
                 group=group.name,
-                **msg.when(turn.session, turn.person_id, current.starts_at),
+                when=current.starts_at,
             )
         )
         return
@@ -250,10 +251,7 @@ def start_poll(turn: Turn, group: MentorGroup, previous: Meeting | None = None) 
     )
     for person_id in members:
         choices = (
-            *(
-                Option(str(index), msg.when(session, person_id, slot)["when"])
-                for index, slot in enumerate(slots)
-            ),
+            *(Option(str(index), _l("{when}", when=slot)) for index, slot in enumerate(slots)),
             Option(NONE, _l("None of these")),
         )
         params = {"number": meeting.number, "group": group.name, "deadline": deadline}
@@ -271,7 +269,7 @@ def start_poll(turn: Turn, group: MentorGroup, previous: Meeting | None = None) 
                 "time that suits most of you, once everyone has answered or on {deadline}, the "
                 "meeting stays where it is.",
                 **params,
-                **msg.when(session, person_id, previous.starts_at),
+                when=previous.starts_at,
             )
         token = f"c:groupvote:{meeting.id}"
         reply = Reply(text, choices=choices, choice_token=token, multiple=True)
@@ -319,7 +317,7 @@ def groupvote(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say(
             _l(
                 "This poll is closed: the meeting is planned for {when} (your time).",
-                **msg.when(session, turn.person_id, meeting.starts_at),
+                when=meeting.starts_at,
             )
         )
         return
@@ -341,10 +339,12 @@ def groupvote(turn: Turn, args: tuple[str, ...]) -> None:
         turn.outbound.extend(close(session, meeting, turn.now, turn.engine.translator))
         return
     turn.say(
-        _l(
-            "Thanks! {answered} of {total} members have answered; I'll choose once everyone "
+        _n(
+            "Thanks! {count} of {total} members has answered; I'll choose once everyone "
             "has, or on {deadline}.",
-            answered=sum(1 for m in members if str(m) in data["votes"]),
+            "Thanks! {count} of {total} members have answered; I'll choose once everyone "
+            "has, or on {deadline}.",
+            sum(1 for m in members if str(m) in data["votes"]),
             total=len(members),
             deadline=datetime.fromisoformat(data["deadline"]),
         )
@@ -417,36 +417,43 @@ def close(
                 **params,
             )
         )
-        messages.append(Outbound(group.mentor_id, Reply(post), space, None, programme.language))
+        messages.append(Outbound(group.mentor_id, Reply(post), space))
     for person_id in members:
         params = {
             "number": meeting.number,
             "group": group.name,
             "count": count,
             "total": len(members),
-            **msg.when(session, person_id, meeting.starts_at),
+            "when": meeting.starts_at,
         }
         chose = index in votes.get(str(person_id), [])
         text = CHOSEN[(replaced is not None, chose)]
         attachment = invite(session, meeting, group, programme, person_id, now, translator)
-        messages.append(Outbound(person_id, Reply(Text(text.msgid, params), files=(attachment,))))
+        text = replace(text, params=params, count=count)  # the plural follows `count`
+        messages.append(Outbound(person_id, Reply(text, files=(attachment,))))
     schedule(session, meeting, programme, now)
     return messages
 
 
 CHOSEN = {
-    (False, True): _l(
+    (False, True): _n(
         "Group meeting {number} of {group} is planned for {when} (your time); {count} of "
-        "{total} members can make it. The calendar invite is attached."
+        "{total} members can make it. The calendar invite is attached.",
+        "Group meeting {number} of {group} is planned for {when} (your time); {count} of "
+        "{total} members can make it. The calendar invite is attached.",
+        0,
     ),
     (False, False): _l(
         "Group meeting {number} of {group} is planned for {when} (your time), the time that "
         "suits most members ({count} of {total}), though not you, I'm afraid. Join if you can, "
         "or let the group know. The calendar invite is attached."
     ),
-    (True, True): _l(
+    (True, True): _n(
         "Group meeting {number} of {group} has moved to {when} (your time); {count} of {total} "
-        "members can make it. The attached invite updates the one in your calendar."
+        "members can make it. The attached invite updates the one in your calendar.",
+        "Group meeting {number} of {group} has moved to {when} (your time); {count} of {total} "
+        "members can make it. The attached invite updates the one in your calendar.",
+        0,
     ),
     (True, False): _l(
         "Group meeting {number} of {group} has moved to {when} (your time), the time that "
@@ -467,7 +474,7 @@ def _nothing_chosen(session: Session, poll: Meeting, group: MentorGroup, person_
             "answered, so it stays on {when} (your time).",
             number=poll.number,
             group=group.name,
-            **msg.when(session, person_id, replaced.starts_at),
+            when=replaced.starts_at,
         )
     return _l(
         "None of the proposed times for group meeting {number} of {group} suits anyone who "

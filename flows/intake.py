@@ -3,7 +3,8 @@
 Mentees tell us about their studies, hopes, topics, availability, language, channels, how they
 learn, whether they need more help than mentoring gives, and their motivation. Mentors tell us
 their background, what they can help with, how many mentees they can take and what they want to
-learn. Nothing is stored before the consent question is answered with yes.
+learn. Both are asked their time zone when their platform did not report one (the programme's
+is the suggested answer). Nothing is stored before the consent question is answered with yes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import outbox
-from bot.domain import Consent, IntakeAnswer, IntakeState, Membership, Role
+from bot import outbox, profiles
+from bot.domain import Consent, IntakeAnswer, IntakeState, Membership, Role, Source
 from bot.engine import (
     CANCEL,
     STOP,
@@ -27,11 +28,14 @@ from bot.engine import (
     Scale,
     SingleChoice,
     Step,
+    TimeZoneInput,
     YesNo,
 )
 from bot.i18n import _l
 from bot.replies import Field, FieldKind, Option, Reply
 from bot.services import people
+from bot.services import safeguarding as alerts
+from flows import commitment
 from flows import vocabulary as v
 
 CONSENT_VERSION = 1
@@ -150,13 +154,29 @@ def _after_support_check(ctx: FlowContext) -> None:
             coordinator,
             Reply(
                 _l(
-                    "A participant in {programme} said during intake that they may need more "
+                    "{person} said during the intake for {programme} that they may need more "
                     "help than mentoring can give. They were shown the referral text. Please "
-                    "get in touch with them (see 'status').",
+                    "get in touch with them ('status' lists everyone who said so).",
+                    person=alerts.name_of(ctx.session, ctx.person.id or 0),
                     programme=ctx.programme.name,
                 )
             ),
         )
+
+
+def _timezone_prompt(ctx: FlowContext):
+    assert ctx.programme is not None
+    return _l(
+        "Which time zone are you in? I'll show every date and time in it. I have "
+        "{zone}, the programme's: is that right? If not, type a large city in your zone, "
+        "like New York, or the zone's name, like America/New_York.",
+        zone=ctx.programme.timezone,
+    )
+
+
+def _after_timezone(ctx: FlowContext) -> None:
+    profiles.set_timezone(ctx.person, ctx.answer, Source.SELF)
+    ctx.session.add(ctx.person)
 
 
 def _commitment_prompt(ctx: FlowContext):
@@ -177,7 +197,7 @@ def _finish(ctx: FlowContext) -> None:
     assert ctx.programme is not None and ctx.programme.id is not None and ctx.person.id
     role = _role(ctx) or Role.MENTEE
     for key, value in ctx.answers.items():
-        if key in ("consent", "role"):
+        if key in ("consent", "role", "timezone"):  # not intake answers: kept elsewhere
             continue
         existing = ctx.session.exec(
             select(IntakeAnswer).where(
@@ -209,8 +229,10 @@ def _finish(ctx: FlowContext) -> None:
             _l(
                 "Thank you for being honest. Without that commitment I can't put you forward "
                 "for a match yet. The coordinators will see your answers and may contact "
-                "you; if things change, send me a message."
-            )
+                "you. If things change, tap the button or type 'commit'."
+            ),
+            choices=commitment.BUTTON,
+            choice_token=commitment.TOKEN,
         )
 
 
@@ -235,7 +257,7 @@ def _expires_after(ctx: FlowContext) -> timedelta | None:
 
 INTAKE = Flow(
     "intake",
-    version=1,
+    version=2,
     title=_l("Finish your intake"),
     remind_after=_remind_after,
     expires_after=_expires_after,
@@ -365,6 +387,13 @@ INTAKE = Flow(
             ask=_l("What would you like to learn yourself, as a mentor?"),
             accepts=FreeText(max_length=600),
             skip_if=_is(Role.MENTOR),
+        ),
+        Step(
+            "timezone",
+            ask=_timezone_prompt,
+            accepts=TimeZoneInput(),
+            skip_if=lambda ctx: ctx.person.timezone is not None,
+            on_answer=_after_timezone,
         ),
         Step("commitment", ask=_commitment_prompt, accepts=YesNo(), next=STOP),
     ),

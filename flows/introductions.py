@@ -47,14 +47,13 @@ def _welcome_group(work: Work, group: MentorGroup, space: SpaceRef, welcome: lis
                     "This "
                     "space is for the whole group; each mentee also gets a private space with "
                     "{mentor}, "
-                    "where you start with the kennismakingsgids.",
+                    "where you start with the introduction guide (kennismakingsgids).",
                     mentor=mentor,
                     programme=programme.name,
                     mentees=[_name(work, m) for m in mentees],
                 )
             ),
             space=space,
-            language=programme.language,
         )
     else:
         newcomers = [_name(work, m) for m in mentees if m in welcome]
@@ -62,7 +61,6 @@ def _welcome_group(work: Work, group: MentorGroup, space: SpaceRef, welcome: lis
             group.mentor_id,
             Reply(_l("Welcome to the group, {names}!", names=newcomers)),
             space=space,
-            language=programme.language,
         )
     for mentee in (m for m in mentees if m in welcome):
         others = [_name(work, m) for m in mentees if m != mentee]
@@ -87,21 +85,26 @@ def _welcome_pair(work: Work, pair: Pair, space: SpaceRef) -> None:
     programme = work.session.get(Programme, pair.programme_id)
     assert programme is not None and pair.id is not None
     mentor, mentee = _name(work, pair.mentor_id), _name(work, pair.mentee_id)
+    welcome = _l(
+        "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the two "
+        "of you and Maatje are here. First step: the introduction guide (kennismakingsgids), "
+        "which you each fill in — best together at your first meeting.",
+        mentor=mentor,
+        mentee=mentee,
+    )
+    if work.coordinators_read:  # what people are told must be true
+        welcome = _l(
+            "This is the private space of {mentor} (mentor) and {mentee} (mentee). Besides the "
+            "two of you and Maatje, the programme's coordinators can read along here. First "
+            "step: the introduction guide (kennismakingsgids), which you each fill in — best "
+            "together at your first meeting.",
+            mentor=mentor,
+            mentee=mentee,
+        )
     work.tell(
         pair.mentor_id,
-        Reply(
-            _l(
-                "This is the private space of {mentor} (mentor) and {mentee} (mentee). Only the "
-                "two of "
-                "you and Maatje are here. First step: the kennismakingsgids, which you each fill "
-                "in — "
-                "best together at your first meeting.",
-                mentor=mentor,
-                mentee=mentee,
-            )
-        ),
+        Reply(welcome),
         space=space,
-        language=programme.language,
     )
     for person_id, side in ((pair.mentor_id, "mentor"), (pair.mentee_id, "mentee")):
         person = work.session.get(Person, person_id)

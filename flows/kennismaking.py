@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.domain import Pair, Person, Programme
+from bot.domain import Pair, Person
 from bot.engine import Flow, FlowContext, FormInput, MultiChoice, Outbound, SingleChoice, Step
 from bot.i18n import Lines, Text, _l
 from bot.replies import Field, FieldKind, Option, Reply
-from flows import meetings, pairing
+from flows import meetings
 from flows import vocabulary as v
 
 SIDES = ("mentor", "mentee")
@@ -53,48 +53,43 @@ def _finish(ctx: FlowContext) -> None:
     pair.guide = {**pair.guide, side: part}
     ctx.session.add(pair)
     waiting_for = [s for s in SIDES if s not in pair.guide]
-    programme = ctx.session.get(Programme, pair.programme_id)
-    language = programme.language if programme else None
     if waiting_for:
         ctx.outbound.append(
             _post(
                 pair,
                 ctx,
                 _l(
-                    "{name} has filled in their part of the kennismakingsgids. Still to answer: "
+                    "{name} has filled in their part of the introduction guide. Still to answer: "
                     "{other}.",
                     name=_name(ctx, ctx.person.id),
                     other=_other_name(ctx),
                 ),
-                language,
             )
         )
         return
     pair.agreement = agreement(pair.guide)
-    pairing.schedule_fit_check(ctx.session, pair, ctx.now)
     guide = render_guide(ctx, pair)
     ctx.outbound.append(
         _post(
             pair,
             ctx,
             _l(
-                "The kennismakingsgids is complete — thank you both! Here it is:\n\n{guide}",
+                "The introduction guide is complete — thank you both! Here it is:\n\n{guide}",
                 guide=guide,
             ),
-            language,
         )
     )
     for person_id in (pair.mentor_id, pair.mentee_id):
         ctx.tell(
             person_id,
-            Reply(_l("Your copy of the kennismakingsgids, to keep:\n\n{guide}", guide=guide)),
+            Reply(_l("Your copy of the introduction guide, to keep:\n\n{guide}", guide=guide)),
         )
     ctx.outbound.extend(meetings.start_plan(ctx.session, pair, ctx.now))
 
 
-def _post(pair: Pair, ctx: FlowContext, text: Text, language: str | None) -> Outbound:
-    """A message in the pair's space, in the programme's language."""
-    return Outbound(pair.mentor_id, Reply(text), ctx.space, None, language)
+def _post(pair: Pair, ctx: FlowContext, text: Text) -> Outbound:
+    """A message for both in the pair's space (rendered for both when it is sent)."""
+    return Outbound(pair.mentor_id, Reply(text), ctx.space)
 
 
 def _name(ctx: FlowContext, person_id: int | None) -> str:
@@ -208,7 +203,7 @@ def _remind_after(ctx: FlowContext) -> timedelta | None:
 
 def _intro(ctx: FlowContext) -> Text:
     return _l(
-        "Let's fill in the kennismakingsgids, ideally together at your first meeting. "
+        "Let's fill in the introduction guide, ideally together at your first meeting. "
         "{other} answers the same questions. How would you like to keep in touch with each "
         "other?",
         other=_other_name(ctx),
@@ -218,7 +213,7 @@ def _intro(ctx: FlowContext) -> Text:
 KENNISMAKING = Flow(
     "kennismaking",
     version=1,
-    title=_l("Fill in the kennismakingsgids"),
+    title=_l("Fill in the introduction guide"),
     remind_after=_remind_after,
     on_finish=_finish,
     steps=(

@@ -15,20 +15,24 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import Turn
-from bot.domain import Meeting, MeetingStatus, Pair, Programme
+from bot.domain import Meeting, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import _l
 from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import scheduling
 from bot.spaces import Work
-from flows import checkins, kennismaking, meetings
+from flows import checkins, kennismaking, meetings, pairing
 from flows import meeting_messages as msg
 
 
 def on_meeting_held(work: Turn | Work, meeting: Meeting) -> None:
     """Called once, in the same transaction, when a meeting is marked held: the mentee sets
-    or updates goals, and a check-in is planned midway to the next meeting."""
+    or updates goals, and a check-in is planned midway to the next meeting; after the first
+    meeting, the fit check is planned."""
     checkins.after_meeting(work, meeting)
+    pair = work.session.get(Pair, meeting.pair_id) if meeting.pair_id else None
+    if pair is not None and meeting.number == 1:
+        pairing.schedule_fit_check(work.session, pair, meeting, work.now)
 
 
 def met(turn: Turn, args: tuple[str, ...]) -> None:
@@ -49,6 +53,10 @@ def met(turn: Turn, args: tuple[str, ...]) -> None:
     meeting.confirmations = answers
     turn.session.add(meeting)
     if meeting.status != MeetingStatus.CONFIRMED:
+        turn.say(_l("Thank you, I've noted that."))
+        return
+    if pair.status != PairStatus.ACTIVE:  # the pair ended (the programme closed): only record
+        meeting.status = MeetingStatus.HELD if answer == "yes" else MeetingStatus.MISSED
         turn.say(_l("Thank you, I've noted that."))
         return
     programme = turn.session.get(Programme, meeting.programme_id)

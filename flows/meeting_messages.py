@@ -1,17 +1,16 @@
-"""What the meeting conversations share: addressing a pair, meeting times in the reader's own
-zone, the agenda per meeting number, and calendar invites.
+"""What the meeting conversations share: addressing a pair, the agenda per meeting number, and
+calendar invites.
 
-Messages about a time are built once per reader, so each sees the weekday and time in their
-own zone (and language, at send time). Invites are rendered when they are attached, in the
-reader's language and zone: an `.ics` file cannot be translated later.
+A meeting's time is a `datetime` parameter: it is shown in each reader's own zone and language
+at send time (in a shared space, in the zones of everyone there). Invites are rendered when
+they are attached, in the reader's language and zone: an `.ics` file cannot be translated
+later.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -28,7 +27,7 @@ DEFAULT_AGENDA: tuple[tuple[Text, Text], ...] = (
     (
         _l("Getting to know each other: roles, expectations, goals and planning your meetings"),
         _l(
-            "Go through the kennismakingsgids together, and each choose one goal for the "
+            "Go through the introduction guide together, and each choose one goal for the "
             "coming weeks."
         ),
     ),
@@ -58,15 +57,6 @@ CHECK_IN = (
     _l("Check-in: what happened since last time, progress on goals, next steps"),
     _l("Each name one thing that went well and one next step."),
 )
-_ON_WEEKDAY = (
-    _l("Monday {when}"),
-    _l("Tuesday {when}"),
-    _l("Wednesday {when}"),
-    _l("Thursday {when}"),
-    _l("Friday {when}"),
-    _l("Saturday {when}"),
-    _l("Sunday {when}"),
-)
 
 
 def agenda(programme: Programme, number: int) -> tuple[Text | str, Text | str]:
@@ -80,15 +70,6 @@ def agenda(programme: Programme, number: int) -> tuple[Text | str, Text | str]:
     return DEFAULT_AGENDA[number - 1] if number <= len(DEFAULT_AGENDA) else CHECK_IN
 
 
-def when(session: Session, person_id: int, starts_at: datetime) -> dict[str, Any]:
-    """The `{when}` parameter for one reader: the weekday in their zone, then the moment
-    (formatted in their language and zone at send time)."""
-    person = session.get(Person, person_id)
-    zone = people.timezone_of(session, person) if person else "UTC"
-    template = _ON_WEEKDAY[starts_at.astimezone(ZoneInfo(zone)).weekday()]
-    return {"when": Text(template.msgid, {"when": starts_at})}
-
-
 def in_pair_space(session: Session, pair: Pair, person_id: int, reply: Reply) -> Outbound:
     """A message addressed to one member in the pair's space (their direct chat when the pair
     has no space yet), read in their own language and zone."""
@@ -100,13 +81,12 @@ def in_pair_space(session: Session, pair: Pair, person_id: int, reply: Reply) ->
 
 
 def to_pair(session: Session, pair: Pair, reply: Reply) -> list[Outbound]:
-    """A post for both in the pair space (in the programme's language), or a direct message
-    to each when there is no space."""
+    """A post for both in the pair space (rendered for both when it is sent), or a direct
+    message to each when there is no space."""
     space = space_of(pair, SpaceKind.PAIR)
     if space is None:
         return [Outbound(pair.mentor_id, reply), Outbound(pair.mentee_id, reply)]
-    programme = session.get(Programme, pair.programme_id)
-    return [Outbound(pair.mentor_id, reply, space, None, programme.language if programme else None)]
+    return [Outbound(pair.mentor_id, reply, space)]
 
 
 @lru_cache(maxsize=1)

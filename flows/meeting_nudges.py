@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot import outbox
 from bot.domain import Meeting, MeetingStatus, OutboxItem, Pair, PairStatus, Person, Programme
 from bot.engine import Outbound
-from bot.i18n import _l, _n
+from bot.i18n import Text, _l, _n
 from bot.replies import Option, Reply
 from bot.services import meetings as store
 from bot.services import scheduling
@@ -115,7 +115,7 @@ def nudge(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
             hours,
             number=meeting.number,
             other=store.name(session, store.other_of(pair, person_id)),
-            **msg.when(session, person_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         messages.append(Outbound(person_id, Reply(text)))
     return messages
@@ -140,22 +140,38 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
             mentee=store.name(session, pair.mentee_id),
             theme=theme,
             exercise=exercise,
-            **msg.when(session, pair.mentor_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         messages.append(Outbound(pair.mentor_id, Reply(text)))
     if _awake(session, pair.mentee_id, now):
-        text = _l(
-            "To prepare for meeting {number} with {mentor} on {when}, three short "
-            "questions to think about (no need to send me your answers):\n"
-            "• What went well since you last spoke?\n"
-            "• What was difficult or surprising?\n"
-            "• What would you most like to talk about this time?",
-            number=meeting.number,
-            mentor=store.name(session, pair.mentor_id),
-            **msg.when(session, pair.mentee_id, meeting.starts_at),
-        )
-        messages.append(Outbound(pair.mentee_id, Reply(text)))
+        messages.append(Outbound(pair.mentee_id, Reply(_reflection(session, meeting, pair))))
     return messages
+
+
+def _reflection(session: Session, meeting: Meeting, pair: Pair) -> Text:
+    """The mentee's questions the day before; the first meeting has no "last time" yet."""
+    params = {
+        "number": meeting.number,
+        "mentor": store.name(session, pair.mentor_id),
+        "when": meeting.starts_at,
+    }
+    if meeting.number == 1:
+        return _l(
+            "To prepare for your first meeting with {mentor} on {when}, three short questions "
+            "to think about (no need to send me your answers):\n"
+            "• What do you hope to get out of this mentorship?\n"
+            "• What would you like to know about {mentor}?\n"
+            "• What would you most like to talk about this first time?",
+            **params,
+        )
+    return _l(
+        "To prepare for meeting {number} with {mentor} on {when}, three short "
+        "questions to think about (no need to send me your answers):\n"
+        "• What went well since you last spoke?\n"
+        "• What was difficult or surprising?\n"
+        "• What would you most like to talk about this time?",
+        **params,
+    )
 
 
 def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:

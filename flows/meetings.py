@@ -117,7 +117,7 @@ def _proposal(
     params = {
         "number": meeting.number,
         "other": store.name(session, store.other_of(pair, person_id)),
-        **msg.when(session, person_id, meeting.starts_at),
+        "when": meeting.starts_at,
     }
     token = f"c:meet:{meeting.id}"
     if person_id == proposer:
@@ -260,9 +260,10 @@ def confirm(turn: Turn, meeting: Meeting, pair: Pair, programme: Programme) -> N
             pair,
             Reply(
                 _l(
-                    "Meeting {number} is confirmed. See you both then! I've sent each of you "
-                    "a calendar invite.",
+                    "Meeting {number} is confirmed for {when}. See you both then! I've sent "
+                    "each of you a calendar invite.",
                     number=meeting.number,
+                    when=meeting.starts_at,
                 )
             ),
         )
@@ -273,7 +274,7 @@ def confirm(turn: Turn, meeting: Meeting, pair: Pair, programme: Programme) -> N
             "calendar invite is attached.",
             number=meeting.number,
             other=store.name(turn.session, store.other_of(pair, person_id)),
-            **msg.when(turn.session, person_id, meeting.starts_at),
+            when=meeting.starts_at,
         )
         attachment = msg.invite(
             turn.session, meeting, pair, person_id, turn.now, turn.engine.translator
@@ -383,7 +384,7 @@ def meeting_command(turn: Turn, args: tuple[str, ...]) -> None:
         params = {
             "number": current.number,
             "other": other,
-            **msg.when(turn.session, turn.person_id, current.starts_at),
+            "when": current.starts_at,
         }
         token = f"c:meet:{current.id}"
         if current.status == MeetingStatus.CONFIRMED:

@@ -1,7 +1,9 @@
 """Coordinator commands about pairs: `pairs [stalled]`, `pair @person`, `remind @person|stalled`.
 
 A pair's timeline shows when things happened — matching, meetings and their outcome,
-escalation steps — and nothing of what the pair wrote (no guide answers, no fit answers).
+escalation steps — and nothing of what the pair wrote in their guide. It does show each side's
+answers to the two private questions about the match, the fit check and (at closing) keeping in
+touch: both were asked with "only the coordinators see your answer".
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import Turn
-from bot.domain import Identity, MeetingStatus, Pair, PairStatus, Programme
+from bot.domain import EndSource, Identity, MeetingStatus, Pair, PairStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
+from bot.replies import Option
+from bot.services import closing as programme_closing
+from bot.services import endings, people
 from bot.services import meetings as store
-from bot.services import people
-from flows import stalled
+from flows import closed_programme, closing, pairing, safeguarding, stalled
 from flows.status import PAIR_STATES
 
 MEETING_STATES = {
@@ -32,6 +36,11 @@ RULES = {
     store.Rule.NO_FIRST_MEETING.value: _l("no first meeting"),
     store.Rule.MISSED_IN_ROW.value: _l("missed meetings in a row"),
     store.Rule.SILENCE.value: _l("no answer"),
+}
+END_SOURCES = {
+    EndSource.FIT_CHECK.value: _l("the fit check"),
+    EndSource.STALLED.value: _l("stalled after the last step"),
+    EndSource.PARTICIPANT.value: _l("asked by a participant"),
 }
 STALLED_WORDS = ("stalled", "vastgelopen")
 _MENTION = re.compile(r"^<@([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -62,14 +71,23 @@ def _find_pairs(turn: Turn, programmes: list[Programme], who: str) -> list[Pair]
     return active or found
 
 
-def _next_meeting(session: Session, pair: Pair) -> Any:
+def _next_meeting(session: Session, pair: Pair, now: datetime) -> Any:
+    """The next meeting ahead: its time when confirmed, marked when only proposed; a time
+    already past is never "next"."""
     current = store.open_meeting(session, pair.id or 0)
-    return current.starts_at if current else _l("none")
+    if current is None or current.starts_at <= now:
+        return _l("none")
+    if current.status == MeetingStatus.PROPOSED:
+        return _l("{when} (proposed, not yet confirmed)", when=current.starts_at)
+    return current.starts_at
 
 
 def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
     only_stalled = bool(args) and args[0].lower() in STALLED_WORDS
     for programme in people.coordinated_programmes(turn.session, turn.person_id):
+        if not only_stalled and programme_closing.is_closed(turn.session, programme):
+            turn.say(closed_programme.pairs_text(turn.session, programme))
+            continue
         lines = []
         for pair in store.active_pairs(turn.session, programme.id or 0):
             state = store.state_of(turn.session, pair, turn.now)
@@ -81,7 +99,7 @@ def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
                     mentor=store.name(turn.session, pair.mentor_id),
                     mentee=store.name(turn.session, pair.mentee_id),
                     state=PAIR_STATES[state],
-                    next=_next_meeting(turn.session, pair),
+                    next=_next_meeting(turn.session, pair, turn.now),
                 )
             )
         if lines:
@@ -109,6 +127,9 @@ def pair_command(turn: Turn, args: tuple[str, ...]) -> None:
         return
     for pair in pairs:
         turn.say(timeline(turn.session, pair, turn.now))
+        notes = safeguarding.pair_notes(turn.session, pair)
+        if notes is not None:
+            turn.say(notes)
 
 
 def timeline(session: Session, pair: Pair, now: datetime) -> Text:
@@ -139,18 +160,54 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
                 rule=RULES.get(step.rule, step.rule),
             )
         events.append((step.at, text))
+    for request in endings.requests_of(session, pair.id):
+        text = _l(
+            "{when}: put forward for ending ({source})",
+            when=request.at,
+            source=END_SOURCES.get(request.source, request.source),
+        )
+        events.append((request.at, text))
     events.sort(key=lambda e: e[0])
+    lines = [text for _, text in events] + private_answers(pair)
     state = store.state_of(session, pair, now)
     return _l(
-        "{mentor} (mentor) and {mentee} (mentee) — {state}, kennismakingsgids {guide}:\n{lines}",
+        "{mentor} (mentor) and {mentee} (mentee) — {state}, introduction guide {guide}:\n{lines}",
         mentor=store.name(session, pair.mentor_id),
         mentee=store.name(session, pair.mentee_id),
         state=PAIR_STATES[state],
         guide=_l("complete")
         if "mentor" in pair.guide and "mentee" in pair.guide
         else _l("not complete yet"),
-        lines=Lines(tuple(text for _, text in events)),
+        lines=Lines(tuple(lines)),
     )
+
+
+def private_answers(pair: Pair) -> list[Text]:
+    """Each side's answers to the fit check and the keep-in-touch question, once asked."""
+
+    def label(options: tuple[Option, ...], value: str | None) -> Any:
+        return next((o.label for o in options if o.value == value), _l("no answer"))
+
+    lines = []
+    fit = pair.guide.get("fit") or {}
+    if fit:
+        lines.append(
+            _l(
+                "Fit check (private answers): mentor: {mentor}; mentee: {mentee}",
+                mentor=label(pairing.ANSWERS, fit.get("mentor")),
+                mentee=label(pairing.ANSWERS, fit.get("mentee")),
+            )
+        )
+    keep = pair.guide.get("keep_in_touch") or {}
+    if keep:
+        lines.append(
+            _l(
+                "Keeping in touch (private answers): mentor: {mentor}; mentee: {mentee}",
+                mentor=label(closing.KEEP_OPTIONS, keep.get("mentor")),
+                mentee=label(closing.KEEP_OPTIONS, keep.get("mentee")),
+            )
+        )
+    return lines
 
 
 def remind_command(turn: Turn, args: tuple[str, ...]) -> None:

@@ -24,7 +24,7 @@ from bot.engine import Engine, Flow, FlowContext, Outbound
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Lines, Raw, Text, Translator, _l, _n
 from bot.replies import Option, Reply
-from bot.services import people, questionnaires, reports
+from bot.services import hold, people, questionnaires, reports
 from bot.services import polls as poll_store
 from bot.services.questionnaires import Questionnaire
 from flows.questionnaire import build_flow, flow_name
@@ -67,9 +67,18 @@ class PollAnswers:
     def __init__(self, directories: Sequence[Path] = (BUILTIN,)) -> None:
         self.questionnaires: dict[str, Questionnaire] = questionnaires.load(directories)
         self.flows: tuple[Flow, ...] = tuple(
-            build_flow(q, self.finish) for q in self.questionnaires.values()
+            build_flow(q, self.finish, self.role_of) for q in self.questionnaires.values()
         )
         self._engine: Engine | None = None
+
+    @staticmethod
+    def role_of(ctx: FlowContext) -> str | None:
+        """As whom the person in this conversation answers its poll: mentee or mentor."""
+        poll_id = poll_store.poll_of_subject(ctx.run.subject)
+        poll = ctx.session.get(Poll, poll_id) if poll_id else None
+        if poll is None or ctx.person.id is None:
+            return None
+        return poll_store.role_of(ctx.session, poll, ctx.person.id)
 
     @property
     def engine(self) -> Engine:
@@ -139,7 +148,9 @@ class PollAnswers:
         if questionnaire is None or programme is None:
             log.warning("poll %s: questionnaire %s is gone", poll.id, poll.questionnaire)
             return []
-        intro = self.introduction(questionnaire, poll, programme, reminder)
+        role = poll_store.role_of(session, poll, person.id)
+        asked = len(questionnaire.items_for(role))
+        intro = self.introduction(questionnaire, poll, programme, reminder, asked)
         direct = _direct_space(session, person.id)
         if direct is None:  # never wrote to us directly: a button starts it where they click
             return [
@@ -185,7 +196,7 @@ class PollAnswers:
 
     @staticmethod
     def introduction(
-        questionnaire: Questionnaire, poll: Poll, programme: Programme, reminder: bool
+        questionnaire: Questionnaire, poll: Poll, programme: Programme, reminder: bool, count: int
     ) -> Text:
         if poll.anonymous:
             privacy = _l(
@@ -203,7 +214,6 @@ class PollAnswers:
             if poll.closes_at
             else Raw("")
         )
-        count = len(questionnaire.items)
         opening = (
             _n(
                 "A reminder: {programme} would still like your answers to “{title}” "
@@ -237,6 +247,8 @@ class PollAnswers:
         if poll is None or poll.status != PollStatus.OPEN:
             return []
         assert poll.id is not None
+        if hold.held(session, item, session.get(Programme, poll.programme_id), (), now):
+            return []  # a quiet period: the round comes when it is over
         for person_id in poll_store.waiting(session, poll.id):
             person = session.get(Person, person_id)
             if person is None or (person.paused_until and person.paused_until > now):
@@ -270,12 +282,14 @@ class PollAnswers:
         told = [poll.created_by] if poll.created_by else []
         told = told or people.coordinators_of(session, poll.programme_id)
         reply = Reply(
-            _l(
-                "Poll {id} ({name}) has closed: {answered} of {invited} people answered. "
+            _n(
+                "Poll {id} ({name}) has closed: {count} of {invited} people answered. "
                 "See the results with 'poll results {id}'.",
+                "Poll {id} ({name}) has closed: {count} of {invited} people answered. "
+                "See the results with 'poll results {id}'.",
+                answered,
                 id=poll.id,
                 name=poll.questionnaire,
-                answered=answered,
                 invited=invited,
             )
         )
@@ -326,7 +340,7 @@ class PollAnswers:
                 ctx.now,
             )
         elif questionnaire.topics:
-            topics = reports.build(questionnaire, [answers]).topics
+            topics = reports.own_topics(questionnaire, answers)
             if topics:
                 ctx.say(
                     _l(

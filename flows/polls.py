@@ -22,7 +22,7 @@ from bot import Behaviour, CommandSpec, Turn
 from bot.domain import MentorGroup, Person, Programme
 from bot.domain.polls import Poll, PollStatus
 from bot.engine.inputs import parse_date
-from bot.i18n import Lines, Raw, Text, _l
+from bot.i18n import Lines, Raw, Text, _l, _n
 from bot.replies import Attachment
 from bot.services import people, reports
 from bot.services import polls as poll_store
@@ -128,6 +128,7 @@ class PollCommand:
         lines = []
         for poll in poll_store.of_programme(turn.session, programme.id or 0):
             invited, answered = poll_store.counts(turn.session, poll.id or 0)
+            status = _l("open") if poll.status == PollStatus.OPEN else _l("closed")
             lines.append(
                 _l(
                     "{id}: {name} to {audience} — {answered} of {invited} answered, {status}",
@@ -136,7 +137,7 @@ class PollCommand:
                     audience=_audience_label(turn, poll.audience),
                     answered=answered,
                     invited=invited,
-                    status=(_l("open") if poll.status == PollStatus.OPEN else _l("closed")),
+                    status=status,
                 )
             )
         turn.say(
@@ -178,7 +179,9 @@ class PollCommand:
             closes_at = self._closing(turn, programme, request.closes)
             if closes_at is None:
                 return
-        invited = poll_store.audience_people(turn.session, programme.id or 0, audience)
+        invited = poll_store.audience_people(
+            turn.session, programme.id or 0, audience, questionnaire.roles
+        )
         if not invited:
             turn.say(_l("No one in that audience has finished intake yet, so I sent nothing."))
             return
@@ -193,16 +196,19 @@ class PollCommand:
             closes_at,
             turn.person_id,
             turn.now,
+            questionnaire.roles,
         )
         self.answers.schedule(turn.session, poll, invited, turn.now)
         turn.say(
-            _l(
+            _n(
+                "Poll {id} is on its way: “{title}” to {audience} ({count} person), {anonymous}, "
+                "{closes}. See how it goes with 'poll results {id}'.",
                 "Poll {id} is on its way: “{title}” to {audience} ({count} people), {anonymous}, "
                 "{closes}. See how it goes with 'poll results {id}'.",
+                len(invited),
                 id=poll.id,
                 title=questionnaire.title,
                 audience=_audience_label(turn, audience),
-                count=len(invited),
                 anonymous=_l("anonymous") if anonymous else _l("with names"),
                 closes=_l("open until {date}", date=last_day(poll, programme.timezone))
                 if closes_at
@@ -255,13 +261,17 @@ class PollCommand:
         k = poll_store.min_responses(programme)
         if poll.anonymous and poll.status == PollStatus.OPEN:
             turn.say(
-                _l(
-                    "Poll {id}: {answered} of {invited} people answered. The results of an "
+                _n(
+                    "Poll {id}: {count} of {invited} people answered. The results of an "
                     "anonymous poll are shown once it has closed — otherwise comparing two "
                     "looks would reveal the answers of whoever answered in between. Close it "
                     "now with 'poll close {id}'.",
+                    "Poll {id}: {count} of {invited} people answered. The results of an "
+                    "anonymous poll are shown once it has closed — otherwise comparing two "
+                    "looks would reveal the answers of whoever answered in between. Close it "
+                    "now with 'poll close {id}'.",
+                    answered,
                     id=poll.id,
-                    answered=answered,
                     invited=invited,
                 )
             )
@@ -269,11 +279,13 @@ class PollCommand:
         rows = poll_store.responses(turn.session, poll.id)
         if len(rows) < k:
             turn.say(
-                _l(
-                    "Poll {id}: {answered} of {invited} people answered. Results are shown from "
+                _n(
+                    "Poll {id}: {count} of {invited} people answered. Results are shown from "
                     "{k} answers on, so that no one's answers can be singled out.",
+                    "Poll {id}: {count} of {invited} people answered. Results are shown from "
+                    "{k} answers on, so that no one's answers can be singled out.",
+                    len(rows),
                     id=poll.id,
-                    answered=len(rows),
                     invited=invited,
                     k=k,
                 )
@@ -281,7 +293,7 @@ class PollCommand:
             return
         answers = [r.answers for r in rows]
         names = None if poll.anonymous else [self._name(turn, r.person_id) for r in rows]
-        report = reports.build(questionnaire, answers, names)
+        report = reports.build(questionnaire, answers, names, k if poll.anonymous else 1)
         turn.say(
             reports.summary_text(report, turn.language),
             files=self.files(turn, poll, report, answers, names),
@@ -304,7 +316,7 @@ class PollCommand:
             Attachment(f"{stem}-summary.csv", reports.summary_csv(report, render), "text/csv"),
             Attachment(
                 f"{stem}-responses.csv",
-                reports.responses_csv(report.questionnaire, answers, names),
+                reports.responses_csv(report, answers, names),
                 "text/csv",
             ),
         ]

@@ -1,7 +1,8 @@
 """A questionnaire file as a conversation: one question at a time, buttons or typed answers.
 
 Each questionnaire becomes one flow, `poll:<name>`, whose steps are its items (by id) and
-whose version comes from the file's hash. Editing a file while a poll runs is safe: the engine
+whose version comes from the file's hash. An item for mentees or mentors only (`audience`) is
+skipped for the others. Editing a file while a poll runs is safe: the engine
 continues a run at the step of the same id, and asks an item that is new (docs/flows.md).
 """
 
@@ -25,7 +26,7 @@ from bot.engine import (
     YesNo,
 )
 from bot.engine.inputs import ParseContext
-from bot.i18n import _l
+from bot.i18n import Text, _l
 from bot.replies import Option
 from bot.services.questionnaires import Item, Questionnaire
 
@@ -103,14 +104,41 @@ def input_for(item: Item) -> InputKind:
     return kind if item.required else Skippable(kind)
 
 
-def build_flow(questionnaire: Questionnaire, on_finish: Callable[[FlowContext], None]) -> Flow:
-    total = len(questionnaire.items)
+RoleOf = Callable[[FlowContext], str | None]
+"""Whether the person answering is a mentee or a mentor (None: unknown, asked everything)."""
+
+
+def build_flow(
+    questionnaire: Questionnaire, on_finish: Callable[[FlowContext], None], role_of: RoleOf
+) -> Flow:
+    """One step per item. Items meant for another role (`audience`) are skipped, and the
+    numbering counts only the items this person is asked."""
+    by_role = any(item.audience for item in questionnaire.items)
+
+    def mine(ctx: FlowContext) -> tuple[Item, ...]:
+        return questionnaire.items_for(role_of(ctx)) if by_role else questionnaire.items
+
+    def ask(item: Item) -> Callable[[FlowContext], Text]:
+        def question(ctx: FlowContext) -> Text:
+            asked = mine(ctx)
+            number = asked.index(item) + 1 if item in asked else 0
+            return _l(
+                "({number}/{total}) {question}", number=number, total=len(asked), question=item.text
+            )
+
+        return question
+
+    def not_mine(item: Item) -> Callable[[FlowContext], bool]:
+        return lambda ctx: item not in mine(ctx)
+
+    last = len(questionnaire.items)
     steps = tuple(
         Step(
             item.id,
-            ask=_l("({number}/{total}) {question}", number=number, total=total, question=item.text),
+            ask=ask(item),
             accepts=input_for(item),
-            next=STOP if number == total else None,
+            skip_if=not_mine(item) if item.audience else None,
+            next=STOP if number == last else None,
         )
         for number, item in enumerate(questionnaire.items, start=1)
     )

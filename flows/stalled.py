@@ -5,15 +5,23 @@ confirmed meeting is still ahead); the last N meetings did not take place; Maatj
 unanswered for N days. A pair that meets a rule gets, at most once per `stalled_step_days`,
 the next step: 1 a friendly nudge in the pair space, 2 a message to the mentor, 3 the
 coordinators. Every step is an `Escalation` row; a meeting held closes the episode, so the
-next stall starts again at step 1. A pair with a paused member is left alone.
+next stall starts again at step 1. A pair still stalled `stalled_step_days` after step 3 goes
+into the coordinators' matching review (an end request: `match` proposes a new mentor for the
+mentee), once per episode. A pair with a paused member is left alone.
+
+Quiet periods: nothing is checked or sent on a quiet day, and days are counted outside quiet
+periods (a two-week holiday neither makes a pair stalled nor brings the next step closer).
+Messages name the real number of days.
 
 The check is an outbox job that schedules its own next run (09:00 programme time, keyed by
 date), so it survives restarts and moves with the test clock. It also sends a calendar
-cancellation for confirmed meetings of pairs that ended.
+cancellation for confirmed meetings still ahead of pairs that ended (a meeting already begun
+keeps its "did you meet?").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.domain import (
+    EndSource,
     Escalation,
     Meeting,
     MeetingStatus,
@@ -33,9 +42,9 @@ from bot.domain import (
 from bot.engine import Outbound
 from bot.i18n import Text, _l, _n
 from bot.replies import Reply
+from bot.services import endings, people, scheduling
 from bot.services import meetings as store
-from bot.services import people
-from flows import closing
+from flows import closing, mentor_reflection
 from flows import meeting_messages as msg
 
 DAILY = "meetings.daily"
@@ -59,24 +68,20 @@ def ensure_daily(session: Session, programme: Programme, now: datetime) -> None:
     key = f"{DAILY}:{programme.id}:{due.astimezone(ZoneInfo(programme.timezone)).date()}"
     outbox.enqueue(session, DAILY, {"programme": programme.id}, key, due, now)
     closing.ensure_scheduled(session, programme, now)  # the end-date job (flows/closing.py)
+    mentor_reflection.ensure_scheduled(session, programme, now)  # the mentors' quarterly
 
 
-def reason(rule: store.Rule, settings: store.MeetingSettings) -> Text:
+def reason(rule: store.Rule, settings: store.MeetingSettings, days: int) -> Text:
+    """Why a pair is stalled, in words; `days` is how long the stretch has really lasted."""
     if rule is store.Rule.NO_FIRST_MEETING:
-        return _l(
-            "no meeting has taken place yet, {days} days after matching",
-            days=settings.first_meeting_days,
-        )
+        return _l("no meeting has taken place yet, {days} days after matching", days=days)
     if rule is store.Rule.MISSED_IN_ROW:
         return _n(
             "the last meeting did not take place",
             "the last {count} meetings did not take place",
             settings.missed_in_row,
         )
-    return _l(
-        "my questions about your meetings have had no answer for {days} days",
-        days=settings.silence_days,
-    )
+    return _l("my questions about your meetings have had no answer for {days} days", days=days)
 
 
 def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
@@ -84,8 +89,10 @@ def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     if programme is None or not programme.settings.get("configured", True):
         return []
     messages: list[Outbound] = []
-    for pair in store.active_pairs(session, programme.id or 0):
-        messages += check(session, pair, programme, now)
+    quiet = store.MeetingSettings.of(programme).quiet
+    if scheduling.quiet_at(now, quiet, programme.timezone) is None:
+        for pair in store.active_pairs(session, programme.id or 0):
+            messages += check(session, pair, programme, now)
     messages += _cancel_for_ended_pairs(session, programme, now)
     ensure_daily(session, programme, now)
     return messages
@@ -104,14 +111,25 @@ def check(session: Session, pair: Pair, programme: Programme, now: datetime) -> 
     if not rules:
         return []
     steps = store.open_escalations(session, pair, meetings)
-    if steps and now - steps[-1].at < timedelta(days=settings.step_days):
+    if steps and settings.elapsed(steps[-1].at, now) < timedelta(days=settings.step_days):
         return []
     level = max((s.level for s in steps), default=0) + 1
     if level > TOP_LEVEL:
+        _to_review(session, pair, meetings, now)
         return []
     rule = rules[0]
     session.add(Escalation(pair_id=pair.id, level=level, rule=rule.value, at=now, note=_note(rule)))
-    return _messages(session, pair, programme, level, reason(rule, settings))
+    why = reason(rule, settings, store.stalled_days(pair, meetings, rule, now))
+    return _messages(session, pair, programme, level, why, settings.step_days)
+
+
+def _to_review(session: Session, pair: Pair, meetings: Sequence[Meeting], now: datetime) -> None:
+    """Past the last step: put the pair in the matching review, once per stalled episode."""
+    assert pair.id is not None
+    since = store.last_recovery(pair, meetings)
+    earlier = endings.requests_of(session, pair.id)
+    if not any(r.source == EndSource.STALLED and r.at >= since for r in earlier):
+        endings.request(session, pair, EndSource.STALLED, now)
 
 
 def _note(rule: store.Rule) -> str:
@@ -123,7 +141,7 @@ def _note(rule: store.Rule) -> str:
 
 
 def _messages(
-    session: Session, pair: Pair, programme: Programme, level: int, why: Text
+    session: Session, pair: Pair, programme: Programme, level: int, why: Text, step_days: int
 ) -> list[Outbound]:
     mentor = store.name(session, pair.mentor_id)
     mentee = store.name(session, pair.mentee_id)
@@ -144,11 +162,14 @@ def _messages(
         return [Outbound(pair.mentor_id, Reply(text))]
     text = _l(
         "The pair {mentor} and {mentee} in {programme} seems stalled: {reason}. I have "
-        "already nudged the pair and the mentor. Type 'pair {mentee}' for their timeline.",
+        "already nudged the pair and the mentor. Type 'pair {mentee}' for their timeline. If "
+        "nothing changes in {days} days, the pair goes into the matching review, where 'match' "
+        "proposes a new mentor for {mentee}.",
         mentor=mentor,
         mentee=mentee,
         programme=programme.name,
         reason=why,
+        days=step_days,
     )
     return [
         Outbound(coordinator, Reply(text))
@@ -168,6 +189,8 @@ def _cancel_for_ended_pairs(
             Pair.status == PairStatus.ENDED,
         )
     ).all()
+    # a confirmed meeting that has begun stays: "did you meet?" may still be answered
+    rows = [(m, p) for m, p in rows if m.status == MeetingStatus.PROPOSED or m.starts_at > now]
     messages: list[Outbound] = []
     for meeting, pair in rows:
         was_confirmed = meeting.status == MeetingStatus.CONFIRMED
@@ -182,7 +205,7 @@ def _cancel_for_ended_pairs(
                 "cancelled. The attached file removes it from your calendar.",
                 other=store.name(session, store.other_of(pair, person_id)),
                 number=meeting.number,
-                **msg.when(session, person_id, meeting.starts_at),
+                when=meeting.starts_at,
             )
             attachment = msg.invite(session, meeting, pair, person_id, now, cancel=True)
             messages.append(Outbound(person_id, Reply(text, files=(attachment,))))

@@ -4,20 +4,20 @@ intake state, pairs by state, meetings held, missed and planned, and stalled pai
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from bot import Turn, outbox
 from bot.delivery import SEND
 from bot.domain import IntakeState, Membership, PollStatus, Programme, Role
-from bot.i18n import Lines, Text, _l
-from bot.services import closing, people
+from bot.i18n import Lines, Text, _l, _n
+from bot.services import closing, endings, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
-from flows import stalled
+from flows import closed_programme, safeguarding, stalled
 
 STATE_LABELS = {
     IntakeState.NOT_STARTED: _l("intake not started"),
@@ -27,7 +27,7 @@ STATE_LABELS = {
 }
 ROLE_LABELS = {Role.MENTEE: _l("Mentees"), Role.MENTOR: _l("Mentors")}
 PAIR_STATES = {
-    store.PairState.STARTING: _l("filling in the kennismakingsgids"),
+    store.PairState.STARTING: _l("filling in the introduction guide"),
     store.PairState.PROPOSED: _l("meeting proposed"),
     store.PairState.PLANNED: _l("meeting planned"),
     store.PairState.WAITING: _l("waiting to hear whether they met"),
@@ -36,6 +36,33 @@ PAIR_STATES = {
     store.PairState.FINISHED: _l("all meetings held"),
     store.PairState.ENDED: _l("ended"),
 }
+PAIR_COUNTS = {
+    store.PairState.STARTING: _n(
+        "{count} pair filling in the introduction guide",
+        "{count} pairs filling in the introduction guide",
+        0,
+    ),
+    store.PairState.PROPOSED: _n(
+        "{count} pair with a meeting proposed", "{count} pairs with a meeting proposed", 0
+    ),
+    store.PairState.PLANNED: _n(
+        "{count} pair with a meeting planned", "{count} pairs with a meeting planned", 0
+    ),
+    store.PairState.WAITING: _n(
+        "{count} pair yet to say whether they met",
+        "{count} pairs yet to say whether they met",
+        0,
+    ),
+    store.PairState.UNPLANNED: _n(
+        "{count} pair with no meeting planned", "{count} pairs with no meeting planned", 0
+    ),
+    store.PairState.STALLED: _n("{count} stalled pair", "{count} stalled pairs", 0),
+    store.PairState.FINISHED: _n(
+        "{count} pair that held all meetings", "{count} pairs that held all meetings", 0
+    ),
+    store.PairState.ENDED: _n("{count} ended pair", "{count} ended pairs", 0),
+}
+"""How many pairs are in each state (`replace(text, count=n)` picks the plural)."""
 
 
 def status(turn: Turn, args: tuple[str, ...]) -> None:
@@ -60,14 +87,13 @@ def status(turn: Turn, args: tuple[str, ...]) -> None:
                     states=states or _l("none yet"),
                 )
             )
-        referrals = sum(1 for m in members if m.needs_referral)
-        lines.append(_l("Asked for more help than mentoring gives: {count}", count=referrals))
-        lines.extend(meeting_lines(turn.session, programme, turn.now))
-        lines.extend(poll_lines(turn.session, programme))
+        lines.extend(safeguarding.status_lines(turn.session, programme))
         closed = closing.closed_at(turn.session, programme)
-        if closed is not None:
-            day = closed.astimezone(ZoneInfo(programme.timezone)).date()
-            lines.append(_l("Closed on {date}", date=day))
+        if closed is None:
+            lines.extend(meeting_lines(turn.session, programme, turn.now))
+            lines.extend(poll_lines(turn.session, programme))
+        else:  # its pairs have ended: the record of what happened
+            lines.extend(closed_programme.status_lines(turn.session, programme, closed))
         turn.say(
             _l(
                 "{programme} ({start} – {end})\n{lines}",
@@ -107,9 +133,9 @@ def work_under_way(turn: Turn) -> None:
     if spaces or messages:
         turn.say(
             _l(
-                "Under way: {spaces} spaces to open and {messages} messages to send.",
-                spaces=spaces,
-                messages=messages,
+                "Under way: {spaces} and {messages}.",
+                spaces=_n("{count} space to open", "{count} spaces to open", spaces),
+                messages=_n("{count} message to send", "{count} messages to send", messages),
             )
         )
 
@@ -119,11 +145,13 @@ def meeting_lines(session: Session, programme: Programme, now: datetime) -> list
     pairs = store.active_pairs(session, programme.id or 0)
     states = Counter(store.state_of(session, pair, now) for pair in pairs)
     counted = [
-        _l("{count} {state}", count=states[state], state=label)
-        for state, label in PAIR_STATES.items()
+        replace(text, params={"count": states[state]}, count=states[state])
+        for state, text in PAIR_COUNTS.items()
         if states[state]
     ]
     numbers = store.counts(session, programme.id or 0, now)
+    ending = len(endings.open_requests(session, programme.id or 0, now))
+    asked = [_l("Pairs that asked to end: {count} (type 'match' to review)", count=ending)]
     return [
         _l("Pairs: {total} ({states})", total=len(pairs), states=counted or _l("none yet")),
         _l(
@@ -134,6 +162,7 @@ def meeting_lines(session: Session, programme: Programme, now: datetime) -> list
             planned=numbers.planned,
         ),
         _l("Stalled pairs: {pairs}", pairs=stalled_lines(session, programme, now) or _l("none")),
+        *(asked if ending else []),
     ]
 
 
@@ -144,13 +173,15 @@ def stalled_lines(session: Session, programme: Programme, now: datetime) -> list
         rules = store.is_stalled(session, pair, now)
         if not rules:
             continue
-        steps = store.open_escalations(session, pair, store.meetings_of(session, pair.id or 0))
+        meetings = store.meetings_of(session, pair.id or 0)
+        steps = store.open_escalations(session, pair, meetings)
+        days = store.stalled_days(pair, meetings, rules[0], now)
         lines.append(
             _l(
                 "{mentor} and {mentee}: {reason} (step {level} of 3)",
                 mentor=store.name(session, pair.mentor_id),
                 mentee=store.name(session, pair.mentee_id),
-                reason=stalled.reason(rules[0], settings),
+                reason=stalled.reason(rules[0], settings, days),
                 level=max((s.level for s in steps), default=0),
             )
         )

@@ -15,6 +15,7 @@ from bot.domain import (
     Identity,
     IntakeState,
     Meeting,
+    MeetingStatus,
     Membership,
     MentorGroup,
     Pair,
@@ -88,6 +89,21 @@ def make_pair(
     session.add(pair)
     session.flush()
     return pair
+
+
+def held(session, pair: Pair, starts_at: datetime, number: int = 1) -> Meeting:
+    """A meeting of the pair that took place (both said so)."""
+    meeting = Meeting(
+        programme_id=pair.programme_id,
+        pair_id=pair.id,
+        number=number,
+        starts_at=starts_at,
+        status=MeetingStatus.HELD,
+        ics_uid=f"held-{pair.id}-{number}@test",
+        created_at=starts_at,
+    )
+    session.add(meeting)
+    return meeting
 
 
 async def planned_pair(app, now: datetime, **options) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -12,6 +12,8 @@ from bot.domain import (
     Identity,
     IntakeAnswer,
     IntakeState,
+    Meeting,
+    MeetingStatus,
     Membership,
     MentorGroup,
     Pair,
@@ -86,21 +88,34 @@ def enrol_in(
         return person.id
 
 
-def pair_in_group(store: Store, now: datetime, mentor: str, mentee: str) -> None:
+def pair_in_group(store: Store, now: datetime, mentor: str, mentee: str, held: int = 0) -> None:
     """A group of the mentor (by display name) with one pair, in the only programme there is,
-    as an approved match would leave them (the spaces not opened)."""
+    as an approved match would leave them (the spaces not opened), with `held` meetings held in
+    the weeks before `now`."""
     with store.session() as session:
         programme_id = session.exec(select(Programme.id)).one()
         ids = {p.display_name: p.id for p in session.exec(select(Person)).all()}
         group = MentorGroup(programme_id=programme_id, mentor_id=ids[mentor], name=mentor)
         session.add(group)
         session.flush()
-        session.add(
-            Pair(
-                programme_id=programme_id,
-                group_id=group.id,
-                mentor_id=ids[mentor],
-                mentee_id=ids[mentee],
-                matched_at=now,
-            )
+        pair = Pair(
+            programme_id=programme_id,
+            group_id=group.id,
+            mentor_id=ids[mentor],
+            mentee_id=ids[mentee],
+            matched_at=now - timedelta(weeks=held),
         )
+        session.add(pair)
+        session.flush()
+        for number in range(1, held + 1):
+            session.add(
+                Meeting(
+                    programme_id=programme_id,
+                    pair_id=pair.id,
+                    number=number,
+                    starts_at=pair.matched_at + timedelta(days=number),
+                    status=MeetingStatus.HELD,
+                    ics_uid=f"held-{pair.id}-{number}@test",
+                    created_at=now,
+                )
+            )

@@ -29,6 +29,7 @@ async def _programme_with_pairs(app, chat: Conversation, clock) -> dict[str, int
     with app.store.session() as session:
         first = meeting_support.make_pair(session, now, "maarten", "anna")
         second = meeting_support.make_pair(session, now, "mila", "bram")
+        meeting_support.held(session, first, now - timedelta(days=1))  # Mila and Bram never met
         programme = session.exec(select(Programme)).one()
         programme.settings = {
             **programme.settings,

@@ -95,6 +95,11 @@ def test_secrets_and_database_url_come_from_the_environment() -> None:
             "less than shard_count",
         ),
         (lambda d: d.update(health={"port": 70000}), "health.port", "port number"),
+        (
+            lambda d: d["discord"].update(coordinator_role="Coordinators", guild_ids=[]),
+            "discord.coordinator_role",
+            "needs discord.guild_ids",
+        ),
         (lambda d: d.update(colour="blue"), "colour", "is not a known key"),
         (lambda d: d["slack"].update(prot=3000), "slack.prot", "is not a known key"),
     ],

@@ -3,13 +3,16 @@ and a process killed mid-intake that continues at the same question."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +32,7 @@ INTAKE = [
     "nee",
     "4",
     "Ik wil sneller mijn weg vinden.",
+    "Amsterdam",
     "ja",
 ]
 
@@ -178,6 +182,7 @@ MEETING_WALK = [
     "/in dm",
     "2",
     "/time +1d",
+    "/as mila",
     "/as cora",
     "/status",
 ]
@@ -186,26 +191,32 @@ MEETING_WALK = [
 def test_moving_the_clock_walks_a_pair_through_its_meetings(tmp_path: Path) -> None:
     out = demo(tmp_path, MEETING_WALK)
     before, after_confirm = out.split("Eva #pair-demo-mila-eva> 1", 1)
-    assert "[Maatje in #pair-demo-mila-eva → Mila] Time to plan meeting 1 of 4 with Eva" in before
+    assert "[Maatje in #pair-demo-mila-eva → Mila] @Mila: Time to plan meeting 1 of 4" in before
     assert "Thanks! Now waiting for Eva to confirm." in before
     confirmed, after_miss = after_confirm.split("Eva> 2", 1)
-    assert "[Maatje in #pair-demo-mila-eva] Afspraak 1 staat vast." in confirmed
-    assert "📎 maatje-meeting-1.ics" in confirmed and "METHOD:REQUEST" in confirmed
-    assert "DTSTART;TZID=Europe/Amsterdam:" in confirmed
-    assert "[Maatje → Mila] For meeting 1 with Eva on" in confirmed
-    assert "Theme: Getting to know each other" in confirmed
+    # Mila and Eva both speak English: their pair space does too, in a Dutch programme
+    assert "[Maatje in #pair-demo-mila-eva] Meeting 1 is confirmed for" in confirmed
+    saved = tmp_path / "demo-files" / "eva" / "maatje-meeting-1.ics"
+    assert f"📎 maatje-meeting-1.ics ({saved.stat().st_size} bytes): {saved}" in confirmed
+    invite = saved.read_text()  # saved for Eva, not printed
+    assert "METHOD:REQUEST" in invite and "DTSTART;TZID=Europe/Amsterdam:" in invite
+    assert "METHOD:REQUEST" not in out
     assert "three short questions" in confirmed
     assert confirmed.count("A reminder: meeting 1 with Mila starts in") >= 1
     assert "[Maatje → Eva] Did meeting 1 with Mila take place?" in confirmed
-    assert "Afspraak 1 vervalt niet" in after_miss
-    assert "Let's find a new time for meeting 1 with Eva" in after_miss
-    assert "Een vriendelijk duwtje van Maatje: de laatste afspraak is niet doorgegaan." in (
-        after_miss
-    )
+    assert "[Maatje → Mila]" not in confirmed  # Mila's messages wait until you act as her
+    assert "(new messages for Mila (" in confirmed
+    assert "Meeting 1 is not cancelled" in after_miss  # the English pair space
+    assert "A friendly nudge from Maatje: the last meeting did not take place." in after_miss
+    mila = after_miss.split("> /as mila", 1)[1].split("> /as cora", 1)[0]
+    assert "[Maatje → Mila] For meeting 1 with Eva on" in mila
+    assert "Theme: Getting to know each other" in mila
+    assert "Let's find a new time for meeting 1 with Eva" in mila
     status = after_miss.split("Cora> /status", 1)[1]
     assert "Vastgelopen duo's: Mila en Eva: de laatste afspraak is niet doorgegaan (stap 1" in (
         status
     )
+    assert "Duo's: 3 (2 duo's vullen de kennismakingsgids in en 1 vastgelopen duo)" in status
     assert "Traceback" not in out
 
 
@@ -224,6 +235,7 @@ def _issue_7_walk() -> list[str]:
         start = [] if who == "eva" else ["1"]  # Eva's direct chat is known: no Start button
         script += [f"/as {who}", "/in dm", *start, *["4"] * 8, "1", "Fine"]
     script += ["/as cora", "/poll results relationship", "/close", "1", "/time +15d"]
+    script += ["/as eva", "/as mila"]  # what they got while you were Cora
     return script
 
 
@@ -242,16 +254,106 @@ def test_issue_7_walk_from_a_held_meeting_to_certificates(tmp_path: Path) -> Non
     assert poll.count("Dank je wel! Je antwoorden helpen") == 3  # Maarten, Chloé, Daan
     assert poll.count("Thank you! Your answers help us") == 2  # Mila, Eva
     report = poll.split("Cora> /poll results relationship", 1)[1].split("Cora> /close", 1)[0]
-    assert "Evaluatie: jij en je mentor: 5 reacties" in report
-    assert "• 4 eens: 100% (5)" in report
+    assert "Evaluatie: het contact in jullie duo: 5 reacties" in report
+    assert "Mijn mentor neemt het initiatief om regelmatig af te spreken. (n = 3)" in report
+    assert "Ik neem het initiatief om regelmatig met mijn mentee af te spreken. (n = 2)" in report
+    assert "• 4 eens: 100% (5)" in report  # a question for everyone
     assert "📎 poll-1-relationship-summary.csv" in report
     assert "📎 poll-1-relationship-01-mentor_takes_initiative.png" in report
     closing = out.split("Cora> /close", 1)[1]
     assert "Close Maatje demo now?" in closing or "Maatje demo nu afsluiten?" in closing  # Cora
-    assert "[Maatje → Eva] Maatje demo has come to an end. Thank you for taking part" in closing
-    assert "will you and Mila keep in touch" in closing
-    certificates = closing.split("Cora> /time +15d", 1)[1]
-    assert "[Maatje → Mila] Thank you for being a mentor in Maatje demo!" in certificates
-    assert "📎 certificate-demo-mila.pdf" in certificates
-    assert "certificate-demo-maarten.pdf" not in certificates  # no meeting held
-    assert "I sent 1 certificate." in certificates or "1 certificaat verstuurd" in certificates
+    told = closing.split("Cora> /time +15d", 1)[1].split("> /as eva", 1)[0]
+    assert "I sent 1 certificate." in told or "1 certificaat verstuurd" in told
+    eva = closing.split("> /as eva", 1)[1].split("> /as mila", 1)[0]
+    assert "[Maatje → Eva] Maatje demo has come to an end. Thank you for taking part" in eva
+    assert "will you and Mila keep in touch" in eva
+    mila = closing.split("> /as mila", 1)[1]
+    assert "[Maatje → Mila] Thank you for being a mentor in Maatje demo!" in mila
+    pdf = tmp_path / "demo-files" / "mila" / "certificate-demo-mila.pdf"
+    assert f"📎 certificate-demo-mila.pdf ({pdf.stat().st_size} bytes): {pdf}" in mila
+    assert pdf.read_bytes().startswith(b"%PDF-") and "%PDF" not in out  # saved, not printed
+    assert not (tmp_path / "demo-files" / "maarten").exists()  # no meeting held: no certificate
+
+
+def _amsterdam_minutes(start: datetime, end: datetime, ahead: timedelta) -> set[str]:
+    """Every HH:MM the Amsterdam clock shows between `start` and `end`, moved by `ahead`."""
+    zone = ZoneInfo("Europe/Amsterdam")
+    moments = {start + timedelta(minutes=m) for m in range(int((end - start).seconds / 60) + 2)}
+    return {(m + ahead).astimezone(zone).strftime("%H:%M") for m in moments}
+
+
+def test_a_newcomer_meets_a_quiet_first_screen_and_answers_land_where_typed(
+    tmp_path: Path,
+) -> None:
+    started = datetime.now(UTC)
+    script = [
+        "/time +1d",
+        "/as maarten",
+        "/as mila",
+        "1",  # typed in her direct chat: the question waiting in the pair space stays open
+        "/in mila-eva",
+        "1",  # typed in the pair space: it answers the question there
+        "/as anna",
+        "hallo",
+        "1",
+        "/privacy",  # while the intake's form is open
+        "2",  # the privacy options came last: "erase" is chosen, not a study programme "2"
+        "2",  # no, keep everything
+        "Rechten",
+        "2",
+    ]
+    out = demo(tmp_path, script)
+    finished = datetime.now(UTC)
+
+    first_screen, rest = out.split("Anna> /time +1d", 1)
+    assert "[Maatje" not in first_screen  # nothing of other people's conversations
+    assert f"sqlite:///{tmp_path / 'demo.db'}" in first_screen
+    assert str(tmp_path / "demo-files") in first_screen
+    assert "(nieuwe berichten voor Chloé (" in first_screen and "Maarten (" in first_screen
+
+    clock = rest.split("\n", 2)[1]
+    assert clock.startswith("— De klok staat nu op ") and clock.endswith(" (Europe/Amsterdam). —")
+    shown = clock.split(", ")[-1].split(" ")[0][:5]  # "20:55:26" → "20:55"
+    assert shown in _amsterdam_minutes(started, finished, timedelta(days=1)), clock
+
+    maarten = rest.split("> /as maarten", 1)[1].split("> /as mila", 1)[0]
+    addressed = "[Maatje in #pair-demo-maarten-chloé → Maarten] @Maarten: Laten we"
+    assert f"{addressed} de kennismakingsgids" in maarten
+    mila = rest.split("> /as mila", 1)[1]
+    in_direct_chat, in_pair_space = mila.split("Mila #pair-demo-mila-eva> 1", 1)
+    assert "Now waiting for Eva to confirm" not in in_direct_chat
+    assert "Thanks! Now waiting for Eva to confirm." in in_pair_space.split("> /as anna")[0]
+
+    privacy = out.split("Anna> /privacy", 1)[1]
+    chosen = privacy.split("Anna> 2", 1)[1]
+    assert chosen.lstrip().startswith("[Maatje → Anna] Weet je het zeker?")
+    assert "Wat hoop je aan een mentor te hebben?" in privacy.rsplit("Anna> 2", 1)[1]
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        (answers,) = db.execute(
+            "SELECT answers FROM flow_run WHERE flow = 'intake' AND status = 'active'"
+        ).fetchone()
+    assert json.loads(answers)["studies"] == {"programme": "Rechten", "year": 2}
+
+
+def test_make_run_names_the_database_the_demo_uses(tmp_path: Path) -> None:
+    """`make run` is `maatje db upgrade` and `maatje run`: without a config.toml both use the
+    demo's database, and the demo says which one (and where its files go)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PYTHONPATH": str(ROOT)}
+    cli = [sys.executable, "-m", "bot.cli"]
+    upgrade = subprocess.run(
+        [*cli, "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "database at sqlite:///maatje-demo.db is up to date" in upgrade.stdout
+    run = subprocess.run(
+        [*cli, "run"],
+        cwd=tmp_path,
+        env=env,
+        input="/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "sqlite:///maatje-demo.db" in run.stdout and "maatje-demo-files" in run.stdout
+    assert (tmp_path / "maatje-demo.db").exists() and not (tmp_path / "maatje.db").exists()

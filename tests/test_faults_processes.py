@@ -37,6 +37,7 @@ from bot.delivery import SEND, enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import Consent, FlowRun, Identity, OutboxItem, Person, ProcessedEvent
 from bot.engine import Outbound
+from bot.profiles import REFRESH
 from bot.replies import Reply
 from bot.store import Store
 from tests.faults.processes import BotProcess, dm_event
@@ -117,10 +118,32 @@ class Cluster:
                 raise AssertionError(f"not within {ANSWER_TIMEOUT} s: {what}\n{self.logs()}")
             await asyncio.sleep(0.05)
 
+    def overdue(self) -> int:
+        """Actions due by now and not done or failed. Profile lookups are not counted: they
+        are paced to Slack's tier and a burst of newcomers' lookups may still be waiting for
+        their turn (that none failed is checked apart)."""
+        with self.store.session() as session:
+            return session.exec(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(
+                    col(OutboxItem.done_at).is_(None),
+                    col(OutboxItem.failed_at).is_(None),
+                    OutboxItem.due_at <= datetime.now(UTC),
+                    OutboxItem.kind != REFRESH,
+                )
+            ).one()
+
     async def settle(self, event_ids: list[str]) -> None:
+        """Every event answered and sent, and nothing else due left."""
         await self.until(
-            lambda: len(self.answered(event_ids)) == len(event_ids) and self.due_sends() == 0,
-            f"every event answered and sent ({len(self.answered(event_ids))}/{len(event_ids)})",
+            lambda: (
+                len(self.answered(event_ids)) == len(event_ids)
+                and self.due_sends() == 0
+                and self.overdue() == 0
+            ),
+            f"every event answered and sent ({len(self.answered(event_ids))}/{len(event_ids)}), "
+            f"nothing due left ({self.overdue()})",
         )
 
     def stop(self) -> list[int]:
@@ -255,15 +278,6 @@ async def test_200_events_from_50_users_spread_over_both_processes(
             .select_from(OutboxItem)
             .where(col(OutboxItem.failed_at).isnot(None))
         ).one()
-        overdue = session.exec(
-            select(func.count())
-            .select_from(OutboxItem)
-            .where(
-                col(OutboxItem.done_at).is_(None),
-                col(OutboxItem.failed_at).is_(None),
-                OutboxItem.due_at <= datetime.now(UTC),
-            )
-        ).one()
         seen = len(
             session.exec(
                 select(ProcessedEvent.event_id).where(col(ProcessedEvent.event_id).in_(events))
@@ -291,7 +305,7 @@ async def test_200_events_from_50_users_spread_over_both_processes(
         f"answered with an apology: {apologised[:20]}\n{cluster.logs()}"
     )
     assert seen == len(events)
-    assert failed == 0 and overdue == 0, (failed, overdue)
+    assert failed == 0 and cluster.overdue() == 0, (failed, cluster.overdue())
 
 
 async def test_one_persons_messages_reaching_both_processes_at_the_same_moment(

@@ -110,19 +110,21 @@ async def test_the_poll_votes_and_the_best_slot_when_all_answered(app, chat, clo
 
     # the poll: one message per member in the group space, times in the reader's zone
     poll = poll_of(chat, "anna")
-    assert poll.text.startswith("Time to plan group meeting 1 of Maarten. Which of these times")
+    assert poll.text.startswith(
+        "@Anna: Time to plan group meeting 1 of Maarten. Which of these times"
+    )
     assert poll.multiple
     labels = [o.label for o in poll.choices]
     assert labels == [
-        f"Thursday Oct 8, 2026, 7:00:00{PM}",
-        f"Tuesday Oct 13, 2026, 7:00:00{PM}",
-        f"Thursday Oct 15, 2026, 7:00:00{PM}",
-        f"Tuesday Oct 20, 2026, 7:00:00{PM}",
+        f"Thursday, October 8, 2026, 7:00{PM}",
+        f"Tuesday, October 13, 2026, 7:00{PM}",
+        f"Thursday, October 15, 2026, 7:00{PM}",
+        f"Tuesday, October 20, 2026, 7:00{PM}",
         "None of these",
     ]
     assert [o.label for o in poll_of(chat, "bram").choices][:2] == [
-        f"Thursday Oct 8, 2026, 1:00:00{PM}",
-        f"Tuesday Oct 13, 2026, 1:00:00{PM}",
+        f"Thursday, October 8, 2026, 1:00{PM}",
+        f"Tuesday, October 13, 2026, 1:00{PM}",
     ]
     for who in PEOPLE:
         assert poll_of(chat, who).choice_token == poll.choice_token
@@ -133,7 +135,7 @@ async def test_the_poll_votes_and_the_best_slot_when_all_answered(app, chat, clo
 
     # votes: slots 1 and 2 tie on three each; the earlier (Tuesday 13th) wins
     await vote(chat, "maarten", "0", "1", "2")
-    assert chat.last("maarten").startswith("Thanks! 1 of 4 members have answered")
+    assert chat.last("maarten").startswith("Thanks! 1 of 4 members has answered")
     await vote(chat, "anna", "1", "3")
     await vote(chat, "anna", "1", "3")  # answering again replaces the answer
     await vote(chat, "bram", "1", "2")
@@ -155,11 +157,11 @@ async def test_the_poll_votes_and_the_best_slot_when_all_answered(app, chat, clo
         "Group meeting 1 is planned, at the time that suits most of you (3 of 4)."
     )
     assert chat.last("anna").startswith(
-        f"Group meeting 1 of Maarten is planned for Tuesday Oct 13, 2026, 7:00:00{PM} "
+        f"Group meeting 1 of Maarten is planned for Tuesday, October 13, 2026, 7:00{PM} "
         "(your time); 3 of 4 members can make it."
     )
     assert chat.last("bram").startswith(
-        f"Group meeting 1 of Maarten is planned for Tuesday Oct 13, 2026, 1:00:00{PM}"
+        f"Group meeting 1 of Maarten is planned for Tuesday, October 13, 2026, 1:00{PM}"
     )
     assert "though not you" in chat.last("eva")
     assert dtstart(chat, "anna") == "DTSTART;TZID=Europe/Amsterdam:20261013T190000"
@@ -189,7 +191,7 @@ async def test_the_poll_votes_and_the_best_slot_when_all_answered(app, chat, clo
     await app.core.dispatcher.run_due()
     reminders = [t for t in chat.new("bram") if t.startswith("A reminder: group meeting 1")]
     assert [r.split(" starts in ")[1].split(",")[0] for r in reminders] == ["24 hours", "1 hour"]
-    assert "on Tuesday Oct 13, 2026, 1:00:00" in reminders[0]  # in Bram's own zone
+    assert "on Tuesday, October 13, 2026, 1:00" in reminders[0]  # in Bram's own zone
 
 
 async def test_the_deadline_chooses_with_the_answers_there_are(app, chat, clock) -> None:
@@ -197,8 +199,10 @@ async def test_the_deadline_chooses_with_the_answers_there_are(app, chat, clock)
     ids = make_group(app)
     await chat.command("cora", "groupmeeting", "maarten")  # a coordinator names the group
     assert chat.last("cora").startswith("I've asked the 4 members of Maarten")
-    assert "or on Oct 7, 2026, 11:00:00\u202fAM." in poll_of(chat, "anna").text  # her zone
-    assert "or on Oct 7, 2026, 5:00:00\u202fAM." in poll_of(chat, "bram").text
+    assert (
+        "or on Wednesday, October 7, 2026, 11:00\u202fAM." in poll_of(chat, "anna").text
+    )  # her zone
+    assert "or on Wednesday, October 7, 2026, 5:00\u202fAM." in poll_of(chat, "bram").text
     await vote(chat, "maarten", "2")
     await vote(chat, "bram", "2", "3")
     await vote(chat, "eva", "none")
@@ -251,7 +255,7 @@ async def test_nobody_can_make_it_and_the_poll_is_cancelled(app, chat) -> None:
         await vote(chat, who, "none")
     assert the_meeting(app).status == MeetingStatus.CANCELLED
     assert chat.last("eva").startswith(
-        "None of the proposed times for group meeting 1 of Maarten suits anyone who answered"
+        "@Eva: None of the proposed times for group meeting 1 of Maarten suits anyone who answered"
     )
     assert invites(chat, "eva") == []
     await chat.command("maarten", "groupmeeting")  # a new poll may start
@@ -276,8 +280,8 @@ def test_best_slot_most_available_then_earliest() -> None:
 
 # -- a chosen group meeting: "did you meet?", moving it, cancelling it ------------------------
 
-TUESDAY = f"Tuesday Oct 13, 2026, 7:00:00{PM}"  # SLOTS[1] in Amsterdam
-THURSDAY = f"Thursday Oct 15, 2026, 7:00:00{PM}"  # SLOTS[2]
+TUESDAY = f"Tuesday, October 13, 2026, 7:00{PM}"  # SLOTS[1] in Amsterdam
+THURSDAY = f"Thursday, October 15, 2026, 7:00{PM}"  # SLOTS[2]
 ASKED = f"Did group meeting 1 of Maarten on {TUESDAY} (your time) take place?"
 
 
@@ -390,7 +394,7 @@ async def test_a_coordinator_answers_no_and_the_same_meeting_is_planned_again(
     assert any("0 held, 1 missed" in t for t in chat.new("cora"))
 
     await chat.command("maarten", "groupmeeting")  # missed, not cancelled: meeting 1 again
-    assert poll_of(chat, "anna").text.startswith("Time to plan group meeting 1 of Maarten.")
+    assert poll_of(chat, "anna").text.startswith("@Anna: Time to plan group meeting 1 of Maarten.")
 
 
 async def test_did_you_meet_waits_out_a_quiet_period(app, chat, clock) -> None:
@@ -427,7 +431,9 @@ async def test_the_mentor_moves_a_chosen_meeting(app, chat, clock) -> None:
     await chat.command("maarten", "groupmeeting", "move")
     assert chat.last("maarten").startswith("I've asked the 4 members of Maarten which of 3 times")
     poll = poll_of(chat, "anna")
-    assert poll.text.startswith(f"Group meeting 1 of Maarten, now on {TUESDAY}, needs a new time.")
+    assert poll.text.startswith(
+        f"@Anna: Group meeting 1 of Maarten, now on {TUESDAY}, needs a new time."
+    )
     assert TUESDAY not in [o.label for o in poll.choices]
     await chat.command("maarten", "groupmeeting", "move")
     assert chat.last("maarten") == "A poll for a meeting of Maarten is still open."
@@ -476,8 +482,9 @@ async def test_a_move_nobody_can_make_keeps_the_meeting(app, chat, clock) -> Non
         await vote(chat, who, "none")
     assert meeting_by_id(app, meeting.id).status == MeetingStatus.CONFIRMED
     assert chat.last("bram") == (
-        "None of the new times for group meeting 1 of Maarten suits anyone who answered, so it "
-        f"stays on Tuesday Oct 13, 2026, 1:00:00{PM} (your time)."
+        "@Bram: None of the new times for group meeting 1 of Maarten suits anyone who answered, "
+        "so it "
+        f"stays on Tuesday, October 13, 2026, 1:00{PM} (your time)."
     )
     await until(app, clock, SLOTS[1] - timedelta(minutes=59))
     assert len(reminded(chat, "bram")) == 2
@@ -519,7 +526,7 @@ async def test_a_coordinator_cancels_a_chosen_meeting(app, chat, clock) -> None:
         "No meeting of Maarten is planned ahead, so there is nothing to move or cancel."
     )
     await chat.command("maarten", "groupmeeting")
-    assert poll_of(chat, "anna").text.startswith("Time to plan group meeting 1 of Maarten.")
+    assert poll_of(chat, "anna").text.startswith("@Anna: Time to plan group meeting 1 of Maarten.")
 
 
 async def test_a_meeting_missed_while_it_is_being_moved_gets_the_new_time(app, chat, clock) -> None:

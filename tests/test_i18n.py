@@ -3,6 +3,7 @@ placeholders, and the catalogues are in step with the code."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import Lines, Text, Translator, _l, _n
+from bot.i18n import LANGUAGES, Lines, Text, Translator, _l, _n
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -84,7 +85,7 @@ def test_rendering_uses_the_readers_language_zone_and_escaping() -> None:
     )
     assert "&lt;!channel>" in escaped
     assert translator.render(Text("{when}", {"when": when}), "nl", "Europe/Amsterdam") == (
-        "25 okt 2026, 02:30:00"
+        "zondag 25 oktober 2026, 02:30"
     )
     assert (
         translator.render(
@@ -106,3 +107,51 @@ def test_text_survives_the_outbox_round_trip() -> None:
         lines=Lines((_l("Mentors"), "x")),
     )
     assert Text.from_json(original.to_json()) == original
+
+
+def test_times_for_humans_in_one_zone_or_in_each_of_a_shared_spaces_zones() -> None:
+    translator = Translator()
+    when = Text("{when}", {"when": datetime(2026, 10, 13, 17, 0, tzinfo=UTC)})
+    assert translator.render(when, "en", "America/New_York") == (
+        "Tuesday, October 13, 2026, 1:00\u202fPM"
+    )
+    both = ("Europe/Amsterdam", "America/New_York")
+    assert translator.render(when, "nl", both) == (
+        "dinsdag 13 oktober 2026, 19:00 (Amsterdam) / 13:00 (New York)"
+    )
+    late = Text("{when}", {"when": datetime(2026, 10, 13, 2, 30, tzinfo=UTC)})
+    assert translator.render(late, "en", both) == (
+        "Tuesday, October 13, 2026, 4:30\u202fAM (Amsterdam) / "
+        "Monday, October 12, 2026, 10:30\u202fPM (New York)"
+    )
+    for language in LANGUAGES:  # no seconds, in any language or zone
+        for zones in ("UTC", "Asia/Kolkata", both):
+            assert not re.search(r"\d:\d\d:\d\d", translator.render(when, language, zones))
+
+
+def _literal_messages() -> dict[str, str]:
+    """Every `_l("...")` and `_n("...", ...)` in the source, read with Python's own parser:
+    Babel's extractor misses a message nested in a conditional or a comprehension inside
+    another call's arguments, and such a message would reach Dutch readers in English."""
+    found = {}
+    for folder in ("bot", "flows", "adapters"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ("_l", "_n")
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    found.setdefault(node.args[0].value, where)
+    return found
+
+
+def test_every_message_in_the_source_reaches_the_catalogues() -> None:
+    with (ROOT / "locales" / "nl" / "LC_MESSAGES" / "maatje.po").open("rb") as fh:
+        catalogue = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    missing = {where: text for text, where in _literal_messages().items() if text not in catalogue}
+    assert not missing, f"not extracted (build the text outside the call): {missing}"

@@ -22,6 +22,7 @@ MENTEE_ANSWERS = [
     ("support_check", "no"),
     ("motivation", "4"),
     ("motivation_why", "I want to find my way faster."),
+    ("timezone", "1"),
     ("commitment", "yes"),
 ]
 
@@ -74,7 +75,7 @@ async def test_mentor_intake_asks_mentor_questions(chat: Conversation, app):
     assert "How many mentees" in chat.last("maria")
     await chat.send("maria", "12")
     assert "from 1 to 8" in chat.new("maria")[-2]
-    for answer in ["3", "1", "1,2", "01-11-2026", "2", "1,4", "Coaching skills", "yes"]:
+    for answer in ["3", "1", "1,2", "01-11-2026", "2", "1,4", "Coaching skills", "1", "yes"]:
         await chat.send("maria", answer)
     assert "intake is complete" in chat.last("maria")
     with app.store.session() as session:

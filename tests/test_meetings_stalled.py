@@ -103,14 +103,14 @@ async def test_coordinator_commands(make_app, clock) -> None:
 
     await chat.command("cora", "status")
     status = chat.last("cora")
-    assert "Pairs: 2 (1 meeting planned and 1 stalled)" in status
+    assert "Pairs: 2 (1 pair with a meeting planned and 1 stalled pair)" in status
     assert "confirmed for the next four weeks: 1" in status
     assert "Stalled pairs: Mila and Bram: no meeting has taken place yet, 3 days after" in status
     assert chat.last_message("cora").ephemeral is False  # a direct chat: no need
 
     await chat.command("cora", "pairs")
     listing = chat.last("cora")
-    assert "Maarten and Anna: meeting planned; next meeting: Oct 13, 2026" in listing
+    assert "Maarten and Anna: meeting planned; next meeting: Tuesday, October 13, 2026" in listing
     assert "Mila and Bram: stalled" in listing
     await chat.command("cora", "pairs", "stalled")
     assert "Maarten" not in chat.last("cora") and "Mila and Bram" in chat.last("cora")
@@ -158,7 +158,7 @@ async def test_the_weekly_digest_and_a_cancelled_invite(make_app, clock) -> None
     await app.core.dispatcher.run_due()
     (digest,) = chat.new("cora")
     assert digest.startswith("Your weekly overview of Mentoraat Test:")
-    assert "Pairs: 1 (1 meeting planned)" in digest
+    assert "Pairs: 1 (1 pair with a meeting planned)" in digest
 
     with app.store.session() as session:
         pair = session.get(Pair, pair_id)

@@ -238,3 +238,73 @@ async def test_poll_close_command_and_busy_people(app, chat: Conversation, mente
 
 def test_poll_tables_are_known_to_the_metadata() -> None:
     assert {"poll", "poll_invite", "poll_response"} <= set(SQLModel.metadata.tables)
+
+
+async def test_a_mentor_hears_only_the_topics_their_own_low_answers_point_to(
+    app, chat: Conversation
+) -> None:
+    await chat.send("cora", "hello")
+    for who in ("maarten", "mila"):
+        enrol(app, who, Role.MENTOR)
+        await chat.send(who, "hi")
+    await chat.command("cora", "poll", "send", "mentorscan", "to", "mentors")
+    # mentorscan: 7 items "how often" (1-5), 4 yes/no, an optional open question
+    await answer(chat, "maarten", ["5"] * 7 + ["yes"] * 4 + ["-"])
+    assert "Thank you! The coordinator uses the results" in chat.last("maarten")
+    assert not any("could help you most" in t for t in chat.new("maarten"))
+
+    await answer(chat, "mila", ["5"] * 6 + ["1"] + ["yes", "yes", "no", "yes"] + ["-"])
+    told = chat.last("mila")
+    assert "these topics could help you most in a training" in told
+    assert "Boundaries: referring on" in told and "Peer reflection" in told
+    assert "Guidance skills" not in told
+
+
+async def test_sent_to_all_mentors_answer_only_mentor_questions(app, chat: Conversation) -> None:
+    await chat.send("cora", "hello")
+    enrol(app, "anna")
+    enrol(app, "maarten", Role.MENTOR)
+    for who in ("anna", "maarten"):
+        await chat.send(who, "hi")
+    await chat.command("cora", "poll", "send", "relationship", "to", "all")
+    assert "(2 people)" in chat.last("cora")
+    maarten, anna = chat.new("maarten"), chat.new("anna")
+    assert any("“Evaluation: the contact in your pair” (10 questions)" in t for t in maarten)
+    assert maarten[-1] == "(1/10) I take the initiative to meet my mentee regularly."
+    assert anna[-1] == "(1/10) My mentor takes the initiative to meet regularly."
+    for value in ["4"] * 8 + ["yes", "-"]:
+        await chat.send("maarten", value)
+        assert "my mentor" not in chat.last("maarten").lower()
+    assert "Thank you! Your answers help us" in chat.last("maarten")
+    with app.store.session() as session:
+        (response,) = session.exec(select(PollResponse)).all()
+    asked = {key for key, value in response.answers.items() if value is not None}
+    assert "initiative_to_meet" in asked and "mentor_takes_initiative" not in asked
+
+    await chat.command("cora", "poll", "send", "midterm", "to", "all")  # a mentees' questionnaire
+    assert "(1 person)" in chat.last("cora")
+    assert not any("Halfway check" in t for t in chat.new("maarten"))
+
+
+async def test_an_anonymous_poll_hides_one_role_items_below_k(
+    app, chat: Conversation, mentees
+) -> None:
+    for who in ("maarten", "mila"):
+        enrol(app, who, Role.MENTOR)
+        await chat.send(who, "hi")
+    await chat.command("cora", "poll", "send", "relationship", "to", "all", "anonymous")
+    assert "(8 people)" in chat.last("cora")
+    await chat.click("eli", "1")  # his Start button
+    for who in ("anna", "bram", "chris", "dana", "eli", "maarten", "mila"):
+        await answer(chat, who, ["4"] * 8 + ["yes", "-"])
+    await chat.command("cora", "poll", "close", "1")
+    await chat.command("cora", "poll", "results", "1")
+    report = chat.last_message("cora")
+    assert "Evaluation: the contact in your pair: 7 responses" in report.text
+    assert "My mentor takes the initiative to meet regularly. (n = 5)" in report.text
+    assert "All in all I am satisfied with the mentoring programme. (n = 7)" in report.text
+    assert "my mentee" not in report.text  # two mentors' answers could be singled out
+    files = {f.filename: f.content.decode("utf-8-sig") for f in report.files if "csv" in f.mimetype}
+    header = files["poll-1-relationship-responses.csv"].splitlines()[0]
+    assert "mentor_takes_initiative" in header and "initiative_to_meet" not in header
+    assert "initiative_to_meet" not in files["poll-1-relationship-summary.csv"]

@@ -105,11 +105,11 @@ def test_csv_exports() -> None:
     assert rows[0] == ["item", "question", "option", "label", "count", "percent", "n", "mean"]
     assert ["satisfied", "Satisfied?", "4", "agree", "2", "50.0", "4", "3.75"] in rows
     assert ["channel", "How?", "chat", "chat", "2", "66.7", "3", ""] in rows
-    raw = reports.responses_csv(questionnaire, ANSWERS).decode("utf-8-sig").splitlines()
+    raw = reports.responses_csv(report, ANSWERS).decode("utf-8-sig").splitlines()
     assert raw[0] == "satisfied,again,channel,hours,note"
     assert raw[2] == "4,yes,chat;meet,4,"
     assert (
-        reports.responses_csv(questionnaire, ANSWERS, ["A", "B", "C", "D"])
+        reports.responses_csv(report, ANSWERS, ["A", "B", "C", "D"])
         .decode("utf-8-sig")
         .startswith("person,satisfied")
     )
@@ -139,3 +139,22 @@ def test_mentorscan_names_the_training_topics_to_plan() -> None:
     text = render_en(reports.summary_text(report, "en"))
     assert "Training topics to plan, lowest-scoring first:" in text
     assert "Peer reflection: reflecting on your guidance with other mentors" in text
+
+
+def test_a_mentors_own_topics_come_from_their_own_low_answers() -> None:
+    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    top = {i.id: (5 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
+    assert reports.own_topics(scan, top) == ()  # a top scorer is sent to no training
+    fine = {i: (4 if v is not True else v) for i, v in top.items()}
+    assert reports.own_topics(scan, fine) == ()  # "often" everywhere is not low either
+    mixed = {**top, "peer_reflection": 2, "know_referral": False}
+    assert [a.topic for a in reports.own_topics(scan, mixed)] == ["boundaries", "peer_reflection"]
+
+
+def test_a_dutch_report_has_no_english_in_it() -> None:
+    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    strong = {i.id: (4 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
+    report = reports.build(scan, [{**strong, "peer_reflection": 1}, strong])
+    text = Translator().render(reports.summary_text(report, "nl"), "nl")
+    assert "Trainingsonderwerpen om te plannen" in text and "— laagst: “" in text
+    assert "lowest" not in text and "responses" not in text

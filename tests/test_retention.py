@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
@@ -49,7 +49,7 @@ async def test_data_is_purged_after_the_retention_period(database_url, clock, co
     )
 
     with app.store.session() as session:  # the end date + 30 days has not passed yet
-        assert retention.purge(session, date(2025, 7, 30)) == []
+        assert retention.purge(session, datetime(2025, 7, 30, tzinfo=UTC)) == []
     clock.advance(timedelta(days=1))  # the first check is planned for the day after start-up
     await app.core.dispatcher.run_due()
     with app.store.session() as session:

@@ -22,11 +22,12 @@ def test_migrations_match_the_models(database_url: str) -> None:
     store.dispose()
 
 
-def test_sqlite_uses_wal_and_foreign_keys(tmp_path) -> None:
+def test_sqlite_uses_wal_foreign_keys_and_secure_delete(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
     store.dispose()
 
 

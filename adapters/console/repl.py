@@ -1,9 +1,14 @@
 """The console's input loop: you type as one demo person at a time.
 
 Meta commands (console only): `/as NAME` act as someone else, `/who` list the people,
-`/time +3d` move the clock (+2h, +30m, +1w), `/quit`. Any other `/word args` is a Maatje
-command, as is `/maatje word args`. When stdin is not a terminal, each line is echoed with the
-speaker's name so a replayed script reads as a transcript.
+`/in SPACE` type in a group or pair space (`/in dm` back to the direct chat), `/time +3d` move
+the clock (+2h, +30m, +1w), `/quit`. Any other `/word args` is a Maatje command, as is
+`/maatje word args`. When stdin is not a terminal, each line is echoed with the speaker's name
+so a replayed script reads as a transcript.
+
+A number typed answers the options shown last in the place where it is typed (the direct chat
+or a space), never a question waiting elsewhere. Messages for other people wait until you act
+as them; a line says who has new ones. The clock is shown in the programme's time zone.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import uuid
 from datetime import timedelta
 from typing import TextIO
 
-from adapters.console.adapter import PLATFORM, ConsoleAdapter
+from adapters.console.adapter import DIRECT, PLATFORM, ConsoleAdapter, PendingChoice
 from bot import Core
 from bot.events import Choice, Command, Event, FormSubmitted, Message, PersonRef, SpaceRef
 from bot.i18n import Text, _l
+from bot.replies import OutgoingForm
 
 _DELTA = re.compile(r"^\+(\d+)([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -34,15 +40,25 @@ class Repl:
         acting: str,
         workspace: str = "demo",
         stdin: TextIO | None = None,
+        timezone: str = "UTC",
+        database: str | None = None,
     ) -> None:
         self.core = core
         self.adapter = adapter
         self.people = people  # user id -> display name
         self.acting = acting
+        adapter.acting = acting
         self.workspace = workspace
         self.stdin = stdin or sys.stdin
         self.interactive = self.stdin.isatty()
+        self.timezone = timezone
+        """The programme's zone: the clock is shown in it."""
+        self.database = database
         self._form_values: dict[str, str] = {}
+        self._form: OutgoingForm | None = None
+        """The form (as shown, once) whose fields `_form_values` holds."""
+        self._told: dict[str, int] = {}
+        """How many held messages each person had when the console last mentioned them."""
         self.where: dict[str, SpaceRef] = {}
         """The group or pair space each person is typing in (absent: their direct chat)."""
 
@@ -57,6 +73,16 @@ class Repl:
         )
 
     @property
+    def place(self) -> str:
+        where = self.where.get(self.acting)
+        return where.channel_id if where else DIRECT
+
+    @property
+    def pending(self) -> PendingChoice | OutgoingForm | None:
+        """The options or the form shown last where you are typing."""
+        return self.adapter.pending.get((self.acting, self.place))
+
+    @property
     def prompt(self) -> str:
         where = self.where.get(self.acting)
         return self.people[self.acting] + (f" #{where.channel_id}" if where else "") + "> "
@@ -66,9 +92,10 @@ class Repl:
         self.adapter.out.flush()
 
     def note(self, text: Text) -> None:
-        """A line of the console itself, in the language of the person you are acting as."""
+        """A line of the console itself, in the language of the person you are acting as and
+        the programme's time zone."""
         language = self.core.language_of(self.ref)
-        self.say(self.core.translator.render(text, language, escape=self.adapter.escape))
+        self.say(self.core.translator.render(text, language, self.timezone, self.adapter.escape))
 
     async def run(self) -> None:
         self.note(
@@ -79,6 +106,15 @@ class Repl:
                 name=self.people[self.acting],
             )
         )
+        if self.database and self.adapter.files_dir:
+            self.note(
+                _l(
+                    "— The demo keeps its data in {database} and saves files to {folder}; "
+                    "delete both to start afresh. —",
+                    database=self.database,
+                    folder=str(self.adapter.files_dir),
+                )
+            )
         await self._settle(self.core.resume(self.ref, self.space))
         loop = asyncio.get_running_loop()
         while True:
@@ -119,16 +155,16 @@ class Repl:
             if word:
                 await self._send(Command(name=word, args=tuple(rest.split()), **self._common()))
                 return True
-        if self.acting in self.adapter.forms:
-            await self._form_field(line)
+        pending = self.pending
+        if isinstance(pending, OutgoingForm):
+            await self._form_field(pending, line)
             return True
-        pending = self.adapter.choices.get(self.acting)
         if pending and _NUMBERS.match(line):
             numbers = [int(n) for n in re.split(r"[,; ]+", line.strip())]
             if all(1 <= n <= len(pending.options) for n in numbers):
                 values = tuple(pending.options[n - 1].value for n in numbers)
                 if pending.multiple or len(values) == 1:
-                    self.adapter.choices.pop(self.acting, None)
+                    self.adapter.pending.pop((self.acting, self.place), None)
                     await self._send(Choice(token=pending.token, values=values, **self._common()))
                     return True
         await self._send(Message(text=line, **self._common()))
@@ -143,26 +179,29 @@ class Repl:
         }
 
     async def _send(self, event: Event) -> None:
-        outcome = await self.core.handle(event)
+        await self.core.handle(event)
         await self._settle(None)
-        if outcome.form_errors:
-            form = self.adapter.forms.get(self.acting)
-            for name, error in outcome.form_errors.items():
-                label = (
-                    next((f.label for f in form.fields if f.name == name), name) if form else name
-                )
-                self.say(f"    ! {label}: {error}")
-                self._form_values.pop(name, None)
-            if form:
-                self._ask_field(form)
 
     async def _settle(self, awaitable) -> None:
         if awaitable is not None:
             await awaitable
         await self.core.drain()
         await self.core.dispatcher.run_due()
-        if self.acting in self.adapter.forms and not self._form_values:
-            self._ask_field(self.adapter.forms[self.acting])
+        pending = self.pending
+        if isinstance(pending, OutgoingForm) and pending is not self._form:
+            self._form, self._form_values = pending, {}  # shown (again): start at its top
+            self._ask_field(pending)
+        self._mention_waiting()
+
+    def _mention_waiting(self) -> None:
+        """One line naming who has new messages waiting (shown when you act as them)."""
+        counts = {user: len(blocks) for user, blocks in self.adapter.held.items() if blocks}
+        new = [u for u, n in counts.items() if n > self._told.get(u, 0)]
+        self._told = counts
+        if not new:
+            return
+        waiting = [_l("{name} ({count})", name=self.people.get(u, u), count=counts[u]) for u in new]
+        self.note(_l("    (new messages for {people}; /as NAME shows them)", people=waiting))
 
     def _ask_field(self, form) -> None:
         for field in form.fields:
@@ -170,20 +209,22 @@ class Repl:
                 self.say(f"    {field.label}:")
                 return
 
-    async def _form_field(self, line: str) -> None:
-        form = self.adapter.forms[self.acting]
+    async def _form_field(self, form: OutgoingForm, line: str) -> None:
+        if form is not self._form:
+            self._form, self._form_values = form, {}
         missing = [f for f in form.fields if f.name not in self._form_values]
         self._form_values[missing[0].name] = line
         if len(missing) > 1:
             self._ask_field(form)
             return
         values, self._form_values = self._form_values, {}
-        self.adapter.forms.pop(self.acting, None)
+        key = (self.acting, self.place)
+        self.adapter.pending.pop(key, None)
         outcome = await self.core.handle(
             FormSubmitted(form_id=form.form_id, values=values, **self._common())
         )
         if outcome.form_errors:
-            self.adapter.forms[self.acting] = form
+            self.adapter.pending.setdefault(key, form)
             self._form_values = {k: v for k, v in values.items() if k not in outcome.form_errors}
             for name, error in outcome.form_errors.items():
                 label = next((f.label for f in form.fields if f.name == name), name)
@@ -203,10 +244,15 @@ class Repl:
         if key is None:
             self.note(_l("    ? no one called '{name}'; /who lists people", name=name))
             return
-        self.acting = key
-        self._form_values = {}
+        self.acting = self.adapter.acting = key
+        self._form, self._form_values = None, {}
         self.note(_l("— You are now {name}. —", name=self.people[key]))
-        await self._settle(self.core.resume(self.ref, self.space))
+        waiting = self.adapter.release(key)
+        self._told.pop(key, None)
+        for block in waiting:
+            self.say(block)
+        # the question waiting here was among those messages; otherwise ask it again
+        await self._settle(None if waiting else self.core.resume(self.ref, self.space))
 
     async def _enter(self, name: str) -> None:
         spaces = self.core.spaces_of(self.ref)
@@ -225,7 +271,7 @@ class Repl:
                 )
                 return
             self.where[self.acting] = found
-        self._form_values = {}
+        self._form, self._form_values = None, {}
         self.say(f"— {self.prompt.rstrip('> ')} —")
         await self._settle(self.core.resume(self.ref, self.space))
 
@@ -236,5 +282,11 @@ class Repl:
             return
         delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
         self.core.clock.advance(delta)
-        self.note(_l("— The clock is now {moment}. —", moment=self.core.clock.now()))
+        self.note(
+            _l(
+                "— The clock is now {moment} ({zone}). —",
+                moment=self.core.clock.now(),
+                zone=self.timezone,
+            )
+        )
         await self._settle(None)

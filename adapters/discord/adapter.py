@@ -12,14 +12,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from adapters.discord import commands
+from adapters.discord import commands, profiles
 from adapters.discord import escape as _escape
 from adapters.discord.connection import Client, point_at
-from adapters.discord.delivery import Delivery, Interactions, classify
+from adapters.discord.delivery import Delivery, Interactions
 from adapters.discord.forms import Forms
 from adapters.discord.listeners import Listeners
 from adapters.discord.parse import PLATFORM
@@ -52,6 +53,9 @@ class DiscordAdapter:
     def __init__(self, config: DiscordConfig, **client_options: Any) -> None:
         """`client_options` go to `discord.Client` (tests shorten `guild_ready_timeout`)."""
         self.config = config
+        self.capabilities = replace(
+            DiscordAdapter.capabilities, coordinators_read_spaces=bool(config.coordinator_role)
+        )
         self.client_options = client_options
         self.forms = Forms()
         self.interactions = Interactions()
@@ -96,7 +100,7 @@ class DiscordAdapter:
             self.interactions,
             self._spaces.kind_of,
             self.escape,
-            self._spaces.coordinator_role,
+            self._spaces.roles,
         )
         self._listeners.core = core
         try:
@@ -274,11 +278,11 @@ class DiscordAdapter:
     async def profile(self, person: PersonRef) -> Profile:
         if self.client is None:
             raise DeliveryError("discord: the adapter is not running")
-        try:
-            user = await self.client.http.get_user(int(person.user_id))
-        except Exception as exc:
-            raise classify(exc) from exc
-        return Profile(display_name=user.get("global_name") or user.get("username") or None)
+        return await profiles.lookup(self.client.http, self.config.guild_ids, person.user_id)
+
+    def mention(self, user_id: str, name: str) -> str:
+        """A user mention; the post lets exactly the mentioned users be notified."""
+        return f"<@{user_id}>" if user_id.isdigit() else self.escape(name)
 
 
 def create_adapter(config: Config, **options: Any) -> DiscordAdapter:

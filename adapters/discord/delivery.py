@@ -6,9 +6,10 @@ Where a reply goes:
 - otherwise in the space's channel or thread, or the person's DM when there is no space — or
   when the reply is private but no interaction can carry it.
 
-Every post allows no mentions (`AllowedMentions.none()`), suppresses link previews, and carries
-a `nonce` derived from the outbox idempotency key with `enforce_nonce`, so a retry of a post
-Discord already accepted (a crash between send and record) does not post twice.
+Every post allows no mentions but the users the core mentioned on purpose (`Outgoing.mentions`:
+whose turn it is), suppresses link previews, and carries a `nonce` derived from the outbox
+idempotency key with `enforce_nonce`, so a retry of a post Discord already accepted (a crash
+between send and record) does not post twice.
 
 discord.py waits out short 429s itself (per route, `Via` header as Discord sends it); one longer
 than `MAX_INLINE_WAIT` comes back as `RateLimited` and goes to the outbox with its retry_after.
@@ -51,6 +52,14 @@ NO_MENTIONS = discord.AllowedMentions.none()
 FLAGS = discord.MessageFlags(suppress_embeds=True)
 # Channel-level refusals: the person still gets their reply in a DM.
 UNREACHABLE = {404, 403}
+
+
+def allowed_mentions(message: Outgoing) -> discord.AllowedMentions:
+    """Nobody, or exactly the users the message mentions on purpose."""
+    users = [discord.Object(id=int(m.user_id)) for m in message.mentions if m.user_id.isdigit()]
+    if not users:
+        return NO_MENTIONS
+    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
 
 
 def nonce(key: str, part: int = 0) -> str:
@@ -147,47 +156,60 @@ class Delivery:
             self.forms.remember(message.form)
         try:
             parts = render(message)
+            mentions = allowed_mentions(message)
             entry = self.interactions.for_key(key)
             if entry is not None and (entry.deferred_answer or message.ephemeral):
                 try:
-                    await self._through_interaction(entry, parts, message.ephemeral)
+                    await self._through_interaction(entry, parts, message.ephemeral, mentions)
                     return
                 except discord.NotFound as exc:  # the interaction expired meanwhile
                     log.info("discord: interaction gone (%s), posting instead", exc)
             private = message.ephemeral and space is not None and space.kind is not SpaceKind.DIRECT
             if space is None or (private and person is not None):
                 assert person is not None
-                await self._post(await self.dm_channel(person.user_id), parts, key)
+                await self._post(await self.dm_channel(person.user_id), parts, key, mentions)
                 return
             try:
-                await self._post(space.channel_id, parts, key)
+                await self._post(space.channel_id, parts, key, mentions)
             except discord.HTTPException as exc:
                 if person is None or exc.status not in UNREACHABLE:
                     raise
                 log.info("discord: %s unreachable (%s), replying in a DM", space.channel_id, exc)
-                await self._post(await self.dm_channel(person.user_id), parts, key)
+                await self._post(await self.dm_channel(person.user_id), parts, key, mentions)
         except Exception as exc:
             error = classify(exc)
             log.warning("discord: delivery of %s failed: %s", key, error)
             raise error from exc
 
-    async def _post(self, channel_id: str, parts: list[Rendered], key: str) -> None:
+    async def _post(
+        self,
+        channel_id: str,
+        parts: list[Rendered],
+        key: str,
+        mentions: discord.AllowedMentions = NO_MENTIONS,
+    ) -> None:
         for index, part in enumerate(parts):
             with handle_message_parameters(
                 content=part.content or discord.utils.MISSING,
                 view=part.view,
                 files=part.files or discord.utils.MISSING,
                 nonce=nonce(key, index),
-                allowed_mentions=NO_MENTIONS,
+                allowed_mentions=mentions,
                 flags=FLAGS,
             ) as params:
                 await self.pacer.wait()
                 await self.client.http.send_message(int(channel_id), params=params)
 
-    async def _through_interaction(self, entry: Open, parts: list[Rendered], private: bool) -> None:
+    async def _through_interaction(
+        self,
+        entry: Open,
+        parts: list[Rendered],
+        private: bool,
+        mentions: discord.AllowedMentions = NO_MENTIONS,
+    ) -> None:
         interaction = entry.interaction
         for part in parts:
-            fields: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+            fields: dict[str, Any] = {"allowed_mentions": mentions}
             if part.content:
                 fields["content"] = part.content
             if part.view is not None:

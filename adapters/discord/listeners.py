@@ -17,7 +17,7 @@ answer within 3 seconds, so each interaction is acknowledged first and the core 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,8 @@ import discord
 from adapters.discord import parse, render
 from adapters.discord.delivery import NO_MENTIONS, Interactions
 from adapters.discord.forms import Forms
-from bot.events import Event, FormSubmitted, SpaceKind
+from adapters.discord.roles import CoordinatorRole
+from bot.events import Choice, Command, Event, FormSubmitted, SpaceKind
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -41,9 +42,9 @@ class Listeners:
         interactions: Interactions,
         kind_of: Callable[[str], SpaceKind],
         escape: Callable[[str], str],
-        coordinator_role: Callable[[str], Awaitable[str | None]],
+        roles: CoordinatorRole,
     ) -> None:
-        self.coordinator_role = coordinator_role
+        self.roles = roles
         self.forms = forms
         self.interactions = interactions
         self.kind_of = kind_of
@@ -79,19 +80,34 @@ class Listeners:
         acknowledged = await self._acknowledge(interaction, thinking=command)
         if acknowledged:
             self.interactions.add(interaction, deferred_answer=command)
-        if command and await self._has_coordinator_role(interaction):
-            event = replace(event, coordinator=True)
+        coordinator = await self._holds_coordinator_role(interaction, event)
+        if coordinator is not None:
+            event = replace(event, coordinator=coordinator)
         outcome = await self.core.handle(event)
         if command and acknowledged and outcome.duplicate:  # no reply will replace "thinking…"
             await interaction.delete_original_response()
 
-    async def _has_coordinator_role(self, interaction: discord.Interaction) -> bool:
-        """Members with `[discord] coordinator_role` count as coordinators."""
-        roles = getattr(interaction.user, "roles", None)
-        if interaction.guild_id is None or not roles:
+    async def _holds_coordinator_role(
+        self, interaction: discord.Interaction, event: Event
+    ) -> bool | None:
+        """Whether the person holds `[discord] coordinator_role` right now (see `roles`), so the
+        core grants or ends rights that come from it; None when this interaction cannot tell."""
+        guild = str(interaction.guild_id) if interaction.guild_id else None
+        roles = [str(r.id) for r in getattr(interaction.user, "roles", ())]
+        ask = self._needs_rights(event)
+        return await self.roles.held(str(interaction.user.id), guild, roles, ask=ask)
+
+    def _needs_rights(self, event: Event) -> bool:
+        """A coordinator's command, typed or from a button (`c:<name>:…`): worth asking Discord
+        about the role outside a configured server."""
+        if isinstance(event, Command):
+            name = event.name
+        elif isinstance(event, Choice) and event.token.startswith("c:"):
+            name = event.token[2:].split(":")[0]
+        else:
             return False
-        role = await self.coordinator_role(str(interaction.guild_id))
-        return role is not None and any(str(r.id) == role for r in roles)
+        spec = (getattr(self.core, "commands", None) or {}).get(name.lower())
+        return spec is None or bool(getattr(spec, "coordinator_only", True))
 
     async def _acknowledge(self, interaction: discord.Interaction, thinking: bool) -> bool:
         """Defer; False when Discord no longer takes an answer (replies then go to the channel

@@ -3,8 +3,8 @@
 - a category per programme (the first word of the space name the core gives, its slug), with
   more categories ("<slug> 2", …) once one holds Discord's 50 channels;
 - a group is a private text channel: @everyone may not view it; the members, the bot and the
-  coordinator role (`[discord] coordinator_role`, a role id or name) may — the role may also
-  manage threads, which lets coordinators see the pairs' private threads;
+  coordinator role (`[discord] coordinator_role`, a role id or name, see `roles`) may — the
+  role may also manage threads, which lets coordinators see the pairs' private threads;
 - a pair is a private thread in its group's channel (`pair_space = "thread"`, the default)
   or a private channel like a group's (`pair_space = "channel"`).
 
@@ -28,6 +28,7 @@ import discord
 
 from adapters.discord.delivery import classify
 from adapters.discord.parse import PLATFORM
+from adapters.discord.roles import CoordinatorRole
 from bot.adapter import DeliveryError
 from bot.config import DiscordConfig
 from bot.events import PersonRef, SpaceKind, SpaceRef
@@ -126,7 +127,7 @@ class Spaces:
         self.workspace = ""
         self.bot_id = ""
         self.kinds: dict[str, SpaceKind] = {}
-        self._role: str | None = None
+        self.roles = CoordinatorRole(client, config)
 
     # -- what a channel is ---------------------------------------------------------------
 
@@ -183,27 +184,12 @@ class Spaces:
         self.kinds[channel_id] = kind
         return SpaceRef(PLATFORM, self.workspace, channel_id, kind)
 
-    async def coordinator_role(self, guild_id: str) -> str | None:
-        wanted = self.config.coordinator_role
-        if not wanted or self._role:
-            return self._role
-        if wanted.isdigit():
-            self._role = wanted
-        else:
-            roles = await self.client.http.get_roles(int(guild_id))
-            match = [r for r in roles if r["name"].lower() == wanted.lower()]
-            if not match:
-                log.warning("discord: coordinator_role %r is not a role of the server", wanted)
-                return None
-            self._role = str(match[0]["id"])
-        return self._role
-
     async def _channel(self, guild_id: str, name: str, key: str, members: list[str]) -> str:
         http = self.client.http
         channels = await http.get_all_guild_channels(int(guild_id))
         marker = topic(key)
         found = next((c for c in channels if c.get("topic") == marker), None)
-        role = await self.coordinator_role(guild_id)
+        role = await self.roles.id_in(guild_id)
         if found is not None:
             await self._let_in(found, members)
             return str(found["id"])

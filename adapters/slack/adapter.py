@@ -8,7 +8,9 @@ It wires a slack-bolt `AsyncApp` (HTTP or Socket Mode) to the listeners, and a W
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -17,10 +19,11 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack import escape as _escape
 from adapters.slack.client import make_client
-from adapters.slack.delivery import Delivery, classify
+from adapters.slack.delivery import Delivery
 from adapters.slack.http import HttpServer
 from adapters.slack.listeners import Listeners
 from adapters.slack.parse import PLATFORM
+from adapters.slack.profiles import Profiles
 from adapters.slack.spaces import Spaces
 from adapters.slack.work import Work
 from bot.adapter import Capabilities, Profile
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger(__name__)
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
 
 STOP_GRACE = 10.0  # seconds running event handlers get to finish on stop
 
@@ -56,12 +60,16 @@ class SlackAdapter:
 
     def __init__(self, config: SlackConfig, coordinators: Iterable[str] = ()) -> None:
         self.config = config
+        self.capabilities = replace(
+            SlackAdapter.capabilities, coordinators_read_spaces=config.coordinators_join_spaces
+        )
         self.client = make_client(config)
         self.core: Core | Any = None
         self.team_id = ""
         self.bot_user_id: str | None = None
         self.work = Work()
         self.delivery = Delivery(self.client)
+        self.profiles = Profiles(self.client)
         self.spaces = Spaces(
             self.client, coordinators=coordinators, join=config.coordinators_join_spaces
         )
@@ -105,6 +113,7 @@ class SlackAdapter:
                 host=self.config.host,
                 port=self.config.port,
                 healthy=self._healthy,
+                signing_secret=self.config.signing_secret,
             )
             await self._http.start()
 
@@ -145,19 +154,13 @@ class SlackAdapter:
         return await self.spaces.open(kind, name, members, key)
 
     async def profile(self, person: PersonRef) -> Profile:
-        try:
-            response = await self.client.users_info(user=person.user_id, include_locale=True)
-        except Exception as exc:
-            raise classify(exc) from exc
-        user = response.get("user") or {}
-        details = user.get("profile") or {}
-        name = details.get("display_name") or details.get("real_name") or user.get("name")
-        locale = user.get("locale")
-        return Profile(
-            display_name=name or None,
-            locale=locale.split("-")[0].lower() if locale else None,
-            timezone=user.get("tz") or None,
-        )
+        return await self.profiles.lookup(person.user_id)
+
+    def mention(self, user_id: str, name: str) -> str:
+        """Slack's user mention, made by the bot itself (never from text someone typed)."""
+        if not _USER_ID.fullmatch(user_id):
+            return self.escape(name)
+        return f"<@{user_id}>"
 
 
 def create_adapter(config: Config) -> SlackAdapter:

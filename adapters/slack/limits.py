@@ -64,6 +64,8 @@ METHODS: Mapping[str, int | None] = {
     "conversations.unarchive": 2,
     "files.completeUploadExternal": 4,
     "files.getUploadURLExternal": 4,
+    # Profile lookups take turns instead of waiting for them (`adapters/slack/profiles.py`,
+    # at `TURN_SHARE` of this tier): a lookup that sat out its turn would hold up replies.
     "users.info": 4,
     # Opening a form answers a click whose trigger expires after 3 seconds: waiting in a queue
     # would only let it expire. A 429 is still honoured like any other.
@@ -71,6 +73,17 @@ METHODS: Mapping[str, int | None] = {
     "views.publish": 4,
     "views.update": 4,
 }
+
+
+TURN_SHARE = 0.9
+"""Callers that keep turns of their own stay this far under their tier, so that the bucket
+every call passes through here never makes them wait."""
+
+
+def tier_of(method: str) -> Tier:
+    """The limit `method` is paced at (its tier's, or the default tier's)."""
+    tier = METHODS.get(method, DEFAULT_TIER)
+    return TIERS[tier] if tier is not None else _UNPACED_LIMIT
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:

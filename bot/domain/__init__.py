@@ -2,12 +2,21 @@
 
 from bot.domain.conversations import FlowRun, RunStatus
 from bot.domain.goals import CheckIn, Goal, GoalStatus
+from bot.domain.inbox import InboxEvent
 from bot.domain.meetings import OPEN_MEETING, Escalation, Meeting, MeetingStatus
 from bot.domain.outbox import OutboxItem, ProcessedEvent
-from bot.domain.pairs import MatchProposal, Pair, PairStatus, ProposalStatus
-from bot.domain.people import Consent, Identity, IntakeAnswer, Person
+from bot.domain.pairs import (
+    EndRequest,
+    EndSource,
+    MatchProposal,
+    Pair,
+    PairStatus,
+    ProposalStatus,
+)
+from bot.domain.people import Consent, Identity, IntakeAnswer, Person, Source
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
+    Grant,
     GroupMember,
     IntakeState,
     Membership,
@@ -15,17 +24,23 @@ from bot.domain.programmes import (
     Programme,
     Role,
 )
+from bot.domain.safeguarding import AlertReason, SafeguardingAlert
 
 __all__ = [
     "OPEN_MEETING",
+    "AlertReason",
     "CheckIn",
     "Consent",
+    "EndRequest",
+    "EndSource",
     "Escalation",
     "FlowRun",
     "Goal",
     "GoalStatus",
+    "Grant",
     "GroupMember",
     "Identity",
+    "InboxEvent",
     "IntakeAnswer",
     "IntakeState",
     "MatchProposal",
@@ -46,4 +61,6 @@ __all__ = [
     "ProposalStatus",
     "Role",
     "RunStatus",
+    "SafeguardingAlert",
+    "Source",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint
@@ -11,13 +12,24 @@ from sqlmodel import Field, SQLModel
 from bot.domain.types import UTCDateTime
 
 
+class Source(StrEnum):
+    """Where a name or time zone came from: what a person tells Maatje wins over the platform."""
+
+    PLATFORM = "platform"
+    SELF = "self"
+
+
 class Person(SQLModel, table=True):
     __tablename__ = "person"
 
     id: int | None = Field(default=None, primary_key=True)
     display_name: str | None = Field(default=None, max_length=200)
+    name_source: str | None = Field(default=None, max_length=10)
+    """A `Source` value: who gave `display_name`."""
     language: str | None = Field(default=None, max_length=8)
     timezone: str | None = Field(default=None, max_length=64)
+    timezone_source: str | None = Field(default=None, max_length=10)
+    """A `Source` value: who gave `timezone`."""
     paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -35,6 +47,8 @@ class Identity(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     direct_channel: str | None = Field(default=None, max_length=64)
     last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    profile_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the platform's profile (name, zone, locale) was last looked up and stored."""
 
 
 class Consent(SQLModel, table=True):

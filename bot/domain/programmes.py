@@ -18,6 +18,15 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
 
 
+class Grant(StrEnum):
+    """Where a coordinator's rights come from (`Membership.granted_by`)."""
+
+    CONFIG = "config"
+    """Listed under the programme's `coordinators` in config.toml: checked at every start."""
+    ROLE = "role"
+    """A platform role (Discord's `coordinator_role`): checked at every command."""
+
+
 class IntakeState(StrEnum):
     """Where a participant is in intake; coordinators have no intake (`not_needed`)."""
 
@@ -62,6 +71,9 @@ class Membership(SQLModel, table=True):
     """An `IntakeState` value."""
     needs_referral: bool = False
     joined_at: datetime = Field(sa_type=UTCDateTime)
+    granted_by: str | None = Field(default=None, sa_type=String(20))
+    """For coordinators, a `Grant` value (None on rows from before it was recorded: treated as
+    config at the next start); None for participants."""
 
 
 class MentorGroup(SQLModel, table=True):
@@ -73,7 +85,7 @@ class MentorGroup(SQLModel, table=True):
     name: str = Field(max_length=100)
     space_platform: str | None = Field(default=None, max_length=20)
     space_workspace: str | None = Field(default=None, max_length=64)
-    space_channel: str | None = Field(default=None, max_length=64)
+    space_channel: str | None = Field(default=None, max_length=64, index=True)
 
 
 class GroupMember(SQLModel, table=True):

@@ -11,6 +11,7 @@ from bot.engine.inputs import (
     Number,
     Scale,
     SingleChoice,
+    TimeZoneInput,
     YesNo,
 )
 from bot.engine.runner import EXPIRE, REMIND, Engine, choice_token, parse_token
@@ -34,6 +35,7 @@ __all__ = [
     "Scale",
     "SingleChoice",
     "Step",
+    "TimeZoneInput",
     "YesNo",
     "choice_token",
     "parse_token",

@@ -46,8 +46,11 @@ class Outbound:
     space: SpaceRef | None = None
     person_ref: PersonRef | None = None
     language: str | None = None
-    """Overrides the reader's language: a post in a shared space (in the programme's
-    language), or a last message to a person who is being erased."""
+    """Overrides the reader's language: a last message to a person who is being erased.
+    (Everything else is rendered for its readers by `bot.audience`.)"""
+    farewell: bool = False
+    """The last message to a person erased in the same transaction: once it is sent, the
+    database files are wiped of what it carried (their account id)."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import zones
 from bot.i18n import Text, _l, _n
 from bot.replies import Field, FieldKind, Option
 
@@ -327,6 +328,38 @@ class DateTimeInput(InputKind):
 
     def describe(self, value: Any) -> Any:
         return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+
+
+SAME_ZONE = "same"
+"""The option that keeps the zone the reader has now (the programme's, until they answer)."""
+
+
+@dataclass(frozen=True)
+class TimeZoneInput(InputKind):
+    """A time zone, typed as its name or a city in it ("New York", "Europe/Amsterdam"), or the
+    button keeping the reader's current zone. The answer is an IANA name."""
+
+    choices: tuple[Option, ...] = (Option(SAME_ZONE, _l("That's right")),)
+
+    def parse_text(self, raw: str, ctx: ParseContext) -> str:
+        value = _require(raw)
+        if _option_by_typed(self.choices, value, ctx) is not None:
+            return ctx.timezone
+        zone = zones.find(value)
+        if zone is None:
+            raise Invalid(
+                _l(
+                    "I don't know the time zone '{zone}'. Type a large city in your zone, like "
+                    "New York, or the zone's name, like America/New_York.",
+                    zone=value[:60],
+                )
+            )
+        return zone
+
+    def parse_choice(self, values: Sequence[str], ctx: ParseContext) -> str:
+        if list(values) != [SAME_ZONE]:
+            raise _unknown_option(self.choices)
+        return ctx.timezone
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from bot.engine.inputs import FormInput, FormInvalid, Invalid, ParseContext
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
+from bot.services import hold
 
 REMIND = "flow.remind"
 EXPIRE = "flow.expire"
@@ -186,6 +187,13 @@ class Engine:
         if not self._still_waiting(run, step_name, ask_seq):
             return []
         assert run is not None
+        programme = session.get(Programme, run.programme_id) if run.programme_id else None
+        later = hold.until(programme, [session.get(Person, run.person_id)], now)
+        if later is not None:  # a quiet period or a pause: remind when it is over
+            payload = {"run": run_id, "step": step_name, "ask_seq": ask_seq}
+            key = f"remind:{run_id}:{step_name}:{ask_seq}{hold.HELD}{later:%Y%m%dT%H%M}"
+            outbox.enqueue(session, REMIND, payload, key, later, now)
+            return []
         person_ref = self._person_ref(session, run)
         if person_ref is None:
             return []

@@ -7,7 +7,8 @@ problem is a rectangular assignment on a mentees × seats matrix, solved exactly
 `min_fit` are forbidden. The optimum therefore maximises the sum of the fits of the pairs it
 makes, never makes a pair below the threshold, and leaves a mentee unmatched only when giving
 them a seat would lower the total (capacity is short) or no mentor is good enough. Everyone left
-out gets a reason in words.
+out gets a reason in words. Pairs that must not be made again (a match that ended) are passed as
+`forbidden` and treated like an incompatible language.
 
 The proposal is only a proposal: a coordinator reviews it, and nothing is stored here.
 """
@@ -36,6 +37,7 @@ NO_MENTORS = _l("there are no mentors to match with")
 NO_MENTEES = _l("there are no mentees to match")
 NO_LANGUAGE = _l("no common language")
 NO_ROOM = _l("no mentor with a good fit has room left")
+ONLY_EARLIER = _l("the only mentors with a common language were matched with them before")
 _FORBIDDEN = 1.0  # any positive cost: a free "unmatched" column (cost 0) always beats it
 
 
@@ -106,6 +108,7 @@ def assign(
     *,
     existing: Mapping[int, Collection[int]] | None = None,
     topic_labels: Mapping[str, Any] | None = None,
+    forbidden: Collection[tuple[int, int]] = (),
 ) -> Proposal:
     """The optimal proposal for already computed scores (see `propose`)."""
     _check(group_size, min_fit)
@@ -124,7 +127,14 @@ def assign(
         min(n, max(0, places(p, group_size) - len(existing.get(p.person_id, ())))) for p in mentors
     ]
     seat_mentor = np.repeat(np.arange(len(mentors)), seats)
-    allowed = scores.compatible & (scores.matrix >= min_fit)
+    open_ = scores.compatible.copy()
+    if forbidden:
+        rows_of = {p: i for i, p in enumerate(ids)}
+        columns_of = {p.person_id: j for j, p in enumerate(mentors)}
+        for mentee_id, mentor_id in forbidden:
+            if mentee_id in rows_of and mentor_id in columns_of:
+                open_[rows_of[mentee_id], columns_of[mentor_id]] = False
+    allowed = open_ & (scores.matrix >= min_fit)
     cost = np.hstack(
         [
             np.where(allowed[:, seat_mentor], -scores.matrix[:, seat_mentor], _FORBIDDEN),
@@ -143,17 +153,20 @@ def assign(
             placed.add(int(i))
     for group in groups.values():
         group.sort(key=lambda a: -a.fit.score)
-    unmatched = [Unmatched(ids[i], _why(scores, i, min_fit)) for i in range(n) if i not in placed]
+    unmatched = [
+        Unmatched(ids[i], _why(scores, open_, i, min_fit)) for i in range(n) if i not in placed
+    ]
     total = sum(seats)
     note = _l("{mentees} mentees for {places} places", mentees=n, places=total)
     return Proposal(groups, unmatched, note if n > total else None)
 
 
-def _why(scores: Scores, i: int, min_fit: float) -> Text:
-    compatible = scores.compatible[i]
-    if not compatible.any():
+def _why(scores: Scores, open_: np.ndarray, i: int, min_fit: float) -> Text:
+    if not scores.compatible[i].any():
         return NO_LANGUAGE
-    best = float(scores.matrix[i][compatible].max())
+    if not open_[i].any():
+        return ONLY_EARLIER
+    best = float(scores.matrix[i][open_[i]].max())
     if best < min_fit:
         return _l("no mentor fits well enough (best fit {fit})", fit=round(best, 2))
     return NO_ROOM
@@ -169,11 +182,13 @@ def propose(
     existing: Mapping[int, Collection[int]] | None = None,
     week: date | None = None,
     topic_labels: Mapping[str, Any] | None = None,
+    forbidden: Collection[tuple[int, int]] = (),
 ) -> Proposal:
     """Assign mentees to mentors, maximising the total fit.
 
     `existing` maps a mentor id to the mentee ids already in their group: those seats are taken
-    (use it to match a later intake); the proposal lists only new assignments. `week` is the
+    (use it to match a later intake); the proposal lists only new assignments. `forbidden`
+    holds (mentee id, mentor id) pairs never to propose (their match ended). `week` is the
     reference week for time zones (e.g. the programme's start); `topic_labels` maps topic values
     to the labels shown in reasons. Raises ValueError on a bad group size or threshold, or on
     duplicate people; no mentors, no mentees or too few places are answered in the proposal.
@@ -184,6 +199,7 @@ def propose(
         min_fit,
         existing=existing,
         topic_labels=topic_labels,
+        forbidden=forbidden,
     )
 
 

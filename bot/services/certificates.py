@@ -1,18 +1,19 @@
 """Certificates for mentors: who meets the programme's criteria, and the PDF in their language.
 
 Criteria (programme setting `certificate_criteria`, all optional):
-    mentees = 1                       mentored at least this many mentees (pairs, ended or not)
-    meetings = 3                      held at least this many meetings (needs a counter, below)
+    mentees = 1                       met at least this many mentees (a meeting held with each)
+    meetings = 1                      held at least this many meetings with their mentees
     evaluation = "final-evaluation"   answered a poll of this questionnaire
 
-Meetings are counted by a `MeetingsHeld` function the caller passes (the meetings module
-provides it). Without one, a `meetings` criterion cannot be checked and nobody meets it: a
-certificate is never sent on a guess.
+A certificate states only what happened: the programme's real period (up to the day it closed,
+when that was before its end date), the mentees met and the meetings held — counted from the
+meetings marked held — and whatever the programme lists itself in `certificate_comprised`
+(a training it gave, supervision), which Maatje cannot see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,9 +21,20 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from bot.domain import IntakeState, Membership, Pair, Person, Programme, Role
+from bot.domain import (
+    IntakeState,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    MentorGroup,
+    Pair,
+    Person,
+    Programme,
+    Role,
+)
 from bot.i18n import Localized, Text, _l, _n
-from bot.services import polls
+from bot.services import closing, polls
+from bot.services import meetings as meeting_store
 
 MeetingsHeld = Callable[[Session, int, int], int]
 """(session, programme id, mentor id) → meetings the mentor held in the programme."""
@@ -32,7 +44,7 @@ Render = Callable[[Any], str]
 @dataclass(frozen=True)
 class Criteria:
     mentees: int = 1
-    meetings: int = 0
+    meetings: int = 1
     evaluation: str | None = None
 
     @classmethod
@@ -40,7 +52,7 @@ class Criteria:
         raw: Mapping[str, Any] = programme.settings.get("certificate_criteria") or {}
         return cls(
             mentees=int(raw.get("mentees", 1)),
-            meetings=int(raw.get("meetings", 0)),
+            meetings=int(raw.get("meetings", 1)),
             evaluation=raw.get("evaluation") or None,
         )
 
@@ -69,9 +81,26 @@ def mentors(session: Session, programme_id: int) -> list[int]:
 
 
 def mentee_count(session: Session, programme_id: int, mentor_id: int) -> int:
+    """The mentees the mentor actually met: a meeting of their pair was held."""
     return session.exec(
-        select(func.count(col(Pair.id))).where(
-            Pair.programme_id == programme_id, Pair.mentor_id == mentor_id
+        select(func.count(func.distinct(Pair.mentee_id)))
+        .join(Meeting, col(Meeting.pair_id) == Pair.id)
+        .where(
+            Pair.programme_id == programme_id,
+            Pair.mentor_id == mentor_id,
+            Meeting.status == MeetingStatus.HELD,
+        )
+    ).one()
+
+
+def group_meetings_held(session: Session, programme_id: int, mentor_id: int) -> int:
+    return session.exec(
+        select(func.count(col(Meeting.id)))
+        .join(MentorGroup, col(MentorGroup.id) == Meeting.group_id)
+        .where(
+            Meeting.programme_id == programme_id,
+            MentorGroup.mentor_id == mentor_id,
+            Meeting.status == MeetingStatus.HELD,
         )
     ).one()
 
@@ -82,8 +111,10 @@ def check(
     criteria: Criteria,
     meetings_held: MeetingsHeld | None = None,
 ) -> list[Verdict]:
-    """Every mentor of the programme, with what they still miss."""
+    """Every mentor of the programme, with what they still miss. Meetings are counted by
+    `meetings_held` (default: the meetings marked held)."""
     assert programme.id is not None
+    meetings_held = meetings_held or meeting_store.held_by_mentor
     answered = (
         polls.submitted(session, programme.id, criteria.evaluation)
         if criteria.evaluation
@@ -100,17 +131,16 @@ def check(
                     criteria.mentees,
                 )
             )
-        if criteria.meetings > 0:
-            if meetings_held is None:
-                missing.append(_l("meetings cannot be counted yet"))
-            elif meetings_held(session, programme.id, mentor_id) < criteria.meetings:
-                missing.append(
-                    _n(
-                        "held fewer than {count} meeting",
-                        "held fewer than {count} meetings",
-                        criteria.meetings,
-                    )
+        if criteria.meetings > 0 and meetings_held(session, programme.id, mentor_id) < (
+            criteria.meetings
+        ):
+            missing.append(
+                _n(
+                    "held fewer than {count} meeting",
+                    "held fewer than {count} meetings",
+                    criteria.meetings,
                 )
+            )
         if criteria.evaluation and mentor_id not in answered:
             missing.append(
                 _l("has not submitted the evaluation '{name}'", name=criteria.evaluation)
@@ -132,12 +162,6 @@ def eligible(
 
 # -- the certificate ---------------------------------------------------------------------------
 
-DEFAULT_COMPRISED = (
-    _l("preparation and training as a mentor"),
-    _l("regular meetings with their mentees, individually and as a group"),
-    _l("supervision and peer reflection with other mentors"),
-)
-
 
 @dataclass(frozen=True)
 class Certificate:
@@ -146,6 +170,7 @@ class Certificate:
     institution: str
     start: date
     end: date
+    """The programme's real last day: the day it closed, if that was before its end date."""
     comprised: tuple[Text | Localized | str, ...]
     signer: str
     signer_role: Text | str
@@ -155,28 +180,31 @@ class Certificate:
 def certificate_for(
     session: Session, programme: Programme, person_id: int, today: date
 ) -> Certificate:
-    """The certificate's content, from the person and the programme's settings."""
+    """The certificate's content: what the programme lists, then what Maatje saw happen."""
+    assert programme.id is not None
     person = session.get(Person, person_id)
     settings = programme.settings
-    comprised: Sequence[Text | Localized | str] = (
-        tuple(
-            Localized(dict(entry)) if isinstance(entry, Mapping) else str(entry)
-            for entry in settings.get("certificate_comprised") or ()
-        )
-        or DEFAULT_COMPRISED
-    )
-    mentees = mentee_count(session, programme.id or 0, person_id)
+    comprised: list[Text | Localized | str] = [
+        Localized(dict(entry)) if isinstance(entry, Mapping) else str(entry)
+        for entry in settings.get("certificate_comprised") or ()
+    ]
+    mentees = mentee_count(session, programme.id, person_id)
     if mentees:
-        comprised = (
-            *comprised,
-            _n("mentoring {count} student", "mentoring {count} students", mentees),
+        comprised.append(_n("mentoring {count} student", "mentoring {count} students", mentees))
+    held = meeting_store.held_by_mentor(session, programme.id, person_id)
+    if held:
+        comprised.append(
+            _n("{count} one-to-one meeting held", "{count} one-to-one meetings held", held)
         )
+    groups = group_meetings_held(session, programme.id, person_id)
+    if groups:
+        comprised.append(_n("{count} group meeting held", "{count} group meetings held", groups))
     return Certificate(
         name=(person.display_name if person else None) or f"#{person_id}",
         programme=programme.name,
         institution=settings.get("institution") or "",
         start=programme.start,
-        end=programme.end,
+        end=closing.last_day(session, programme),
         comprised=tuple(comprised),
         signer=settings.get("certificate_signer") or "",
         signer_role=settings.get("certificate_signer_role") or _l("programme coordinator"),
@@ -235,7 +263,8 @@ def render_pdf(certificate: Certificate, render: Render) -> bytes:
         13,
         gap=12,
     )
-    line(render(_l("The mentorship comprised:")), 12, "B", gap=2, align="L")
+    if certificate.comprised:
+        line(render(_l("The mentorship comprised:")), 12, "B", gap=2, align="L")
     for part in certificate.comprised:
         line(f"•  {render(part)}", 12, gap=1, align="L")
     pdf.set_y(225)

@@ -1,4 +1,5 @@
-"""Whether a programme has been closed, and since when (docs/closing.md).
+"""Whether a programme has been closed, since when, and its real last day; and ending the
+conversations of the pairs a closing ends (docs/closing.md).
 
 Closing is recorded twice: `programme.settings["closed_at"]` (what status and the greeting
 read), and the payload of the closing's certificate job in the outbox (idempotency key
@@ -9,11 +10,14 @@ setting is gone while the outbox row stays. Both are read here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
-from bot.domain import OutboxItem, Programme
+from bot.domain import FlowRun, OutboxItem, Pair, Programme, RunStatus
+from bot.events import SpaceKind
 
 CERTIFICATES = "closing.certificates"
 
@@ -39,6 +43,38 @@ def closed_at(session: Session, programme: Programme) -> datetime | None:
 
 def is_closed(session: Session, programme: Programme) -> bool:
     return closed_at(session, programme) is not None
+
+
+def last_day(session: Session, programme: Programme) -> date:
+    """The programme's real last day: its end date, or the day it closed if that was earlier."""
+    closed = closed_at(session, programme)
+    if closed is None:
+        return programme.end
+    return min(programme.end, closed.astimezone(ZoneInfo(programme.timezone)).date())
+
+
+def end_conversations(session: Session, pairs: Sequence[Pair], now: datetime) -> int:
+    """Cancel every conversation still open about these pairs — the goals, the check-in, the
+    kennismakingsgids, a meeting time being proposed — so none of them reminds anyone after the
+    pairs end. Returns how many were cancelled."""
+    subjects = [f"pair:{pair.id}" for pair in pairs]
+    channels = [pair.space_channel for pair in pairs if pair.space_channel]
+    if not subjects:
+        return 0
+    in_pair_space = col(FlowRun.space_channel).in_(channels) & (
+        FlowRun.space_kind == SpaceKind.PAIR.value
+    )
+    runs = session.exec(
+        select(FlowRun).where(
+            FlowRun.status == RunStatus.ACTIVE,
+            or_(col(FlowRun.subject).in_(subjects), in_pair_space),
+        )
+    ).all()
+    for run in runs:
+        run.status = RunStatus.CANCELLED
+        run.updated_at = now
+        session.add(run)
+    return len(runs)
 
 
 def mark_closed(session: Session, programme: Programme, now: datetime) -> None:

@@ -2,27 +2,18 @@
 
 Only what a coordinator may see: no intake answers, no kennismakingsgids or check-in content,
 and for polls only counts (who answered what stays in `poll results`, which applies the
-programme's k threshold and keeps anonymous answers anonymous).
+programme's k threshold and keeps anonymous answers anonymous). The answers to the two private
+questions about a match — the fit check and, at closing, keeping in touch — are in: each side
+was told "only the coordinators see your answer". Every cell is neutralised against formula
+injection (bot/services/csvfile.py).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from typing import Any
-
 from sqlmodel import Session, col, select
 
 from bot.domain import Goal, Meeting, MeetingStatus, Pair, Person, Poll, PollInvite, Programme
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")  # a BOM so spreadsheets read it as UTF-8
+from bot.services.csvfile import table
 
 
 def export(session: Session, programme: Programme) -> dict[str, bytes]:
@@ -60,7 +51,7 @@ def export(session: Session, programme: Programme) -> dict[str, bytes]:
         for poll in polls
     }
     return {
-        "pairs.csv": _csv(
+        "pairs.csv": table(
             [
                 "pair",
                 "mentor",
@@ -71,6 +62,10 @@ def export(session: Session, programme: Programme) -> dict[str, bytes]:
                 "guide_complete",
                 "meetings_held",
                 "meetings_missed",
+                "fit_check_mentor",
+                "fit_check_mentee",
+                "keep_in_touch_mentor",
+                "keep_in_touch_mentee",
             ],
             [
                 (
@@ -83,25 +78,26 @@ def export(session: Session, programme: Programme) -> dict[str, bytes]:
                     "mentor" in p.guide and "mentee" in p.guide,
                     held.get(p.id, 0),
                     missed.get(p.id, 0),
+                    *private_answers(p),
                 )
                 for p in pairs
             ],
         ),
-        "meetings.csv": _csv(
+        "meetings.csv": table(
             ["pair", "number", "starts_at_utc", "minutes", "status"],
             [
                 (m.pair_id, m.number, m.starts_at.isoformat(), m.duration_minutes, m.status)
                 for m in meetings
             ],
         ),
-        "goals.csv": _csv(
+        "goals.csv": table(
             ["pair", "mentee", "goal", "due", "status", "progress"],
             [
                 (g.pair_id, name(g.mentee_id), g.what, g.due.isoformat(), g.status, g.progress)
                 for g in goals
             ],
         ),
-        "polls.csv": _csv(
+        "polls.csv": table(
             ["poll", "questionnaire", "audience", "anonymous", "status", "invited", "answered"],
             [
                 (
@@ -117,3 +113,15 @@ def export(session: Session, programme: Programme) -> dict[str, bytes]:
             ],
         ),
     }
+
+
+def private_answers(pair: Pair) -> tuple[str, str, str, str]:
+    """The fit check and keep-in-touch answers of mentor and mentee ("" when not given)."""
+    fit = pair.guide.get("fit") or {}
+    keep = pair.guide.get("keep_in_touch") or {}
+    return (
+        fit.get("mentor", ""),
+        fit.get("mentee", ""),
+        keep.get("mentor", ""),
+        keep.get("mentee", ""),
+    )

@@ -52,6 +52,12 @@ def _language(value: str | None) -> str:
     return (value or "").strip().lower() or EITHER
 
 
+def languages_compatible(first: str | None, second: str | None) -> bool:
+    """Whether two language preferences go together ("either" goes with anything)."""
+    a, b = _language(first), _language(second)
+    return EITHER in (a, b) or a == b
+
+
 def normalise_field(value: str | None) -> str | None:
     """'  Law. ' -> 'law'; None for empty answers."""
     if not value:

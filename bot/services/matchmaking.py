@@ -3,12 +3,15 @@ apply a coordinator's changes, and on approval create groups and pairs and plan 
 
 Nothing is created before approval. Mentees already in an active pair are not proposed again;
 mentors offer the seats they have left, so a later intake is matched into an existing group.
+Pairs that asked to end (bot/services/endings.py) are reviewed with the proposal: their mentees
+are proposed again, never to a mentor they were matched with before, and approving ends them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,13 +33,20 @@ from bot.domain import (
     Role,
 )
 from bot.i18n import Text
+from bot.services import endings
 from bot.services.assignment import propose
 from bot.services.matching import MenteeProfile, MentorProfile, Weights, fit
 
 
-def _answers(session: Session, programme_id: int) -> dict[int, dict[str, Any]]:
+def _answers(
+    session: Session, programme_id: int, people: Collection[int] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Intake answers by person (of everyone, or of `people`)."""
+    query = select(IntakeAnswer).where(IntakeAnswer.programme_id == programme_id)
+    if people is not None:
+        query = query.where(col(IntakeAnswer.person_id).in_(people))
     answers: dict[int, dict[str, Any]] = defaultdict(dict)
-    for row in session.exec(select(IntakeAnswer).where(IntakeAnswer.programme_id == programme_id)):
+    for row in session.exec(query):
         answers[row.person_id][row.key] = row.value
     return answers
 
@@ -56,22 +66,28 @@ def _ready(session: Session, programme_id: int, role: Role) -> list[Person]:
     )
 
 
-def existing_groups(session: Session, programme_id: int) -> dict[int, list[int]]:
-    """Mentor id → mentee ids in active pairs."""
+def existing_groups(
+    session: Session, programme_id: int, leaving: Collection[int] = ()
+) -> dict[int, list[int]]:
+    """Mentor id → mentee ids in active pairs (not counting the pairs in `leaving`)."""
     groups: dict[int, list[int]] = defaultdict(list)
     for pair in session.exec(
         select(Pair).where(Pair.programme_id == programme_id, Pair.status == PairStatus.ACTIVE)
     ):
-        groups[pair.mentor_id].append(pair.mentee_id)
+        if pair.id not in leaving:
+            groups[pair.mentor_id].append(pair.mentee_id)
     return groups
 
 
 def profiles(
-    session: Session, programme: Programme
+    session: Session, programme: Programme, existing: Mapping[int, Collection[int]] | None = None
 ) -> tuple[list[MenteeProfile], list[MentorProfile]]:
+    """Mentees to match (intake complete, not in `existing`) and every mentor."""
     assert programme.id is not None
     answers = _answers(session, programme.id)
-    paired = {m for members in existing_groups(session, programme.id).values() for m in members}
+    if existing is None:
+        existing = existing_groups(session, programme.id)
+    paired = {m for members in existing.values() for m in members}
 
     def name(person: Person) -> str:
         return person.display_name or f"#{person.id}"
@@ -102,7 +118,8 @@ def new_proposal(
     now: datetime,
     topic_labels: Mapping[str, Any] | None = None,
 ) -> MatchProposal:
-    """Compute a fresh proposal; an open one for the programme is replaced."""
+    """Compute a fresh proposal; an open one for the programme is replaced. Pairs that asked
+    to end are in it as `endings`, their mentees free to be matched again."""
     assert programme.id is not None
     for old in session.exec(
         select(MatchProposal).where(
@@ -111,16 +128,21 @@ def new_proposal(
     ):
         old.status = ProposalStatus.REPLACED
         session.add(old)
-    mentees, mentors = profiles(session, programme)
+    ending = [pair for pair, _ in endings.open_requests(session, programme.id, now)]
+    existing = existing_groups(session, programme.id, leaving={p.id for p in ending})
+    mentees, mentors = profiles(session, programme, existing)
+    forbidden = endings.ended_pairs(session, programme.id)
+    forbidden |= {(p.mentee_id, p.mentor_id) for p in ending}
     result = propose(
         mentees,
         mentors,
         weights_of(programme),
         programme.settings.get("group_size"),
         programme.settings.get("min_fit", 0.2),
-        existing=existing_groups(session, programme.id),
+        existing=existing,
         week=programme.start,
         topic_labels=topic_labels,
+        forbidden=forbidden,
     )
     data = result.to_json()
     proposal = MatchProposal(
@@ -128,6 +150,7 @@ def new_proposal(
         created_at=now,
         groups=data["groups"],
         unmatched=data["unmatched"] + ([{"note": data["note"]}] if data["note"] else []),
+        endings=[p.id for p in ending],
     )
     session.add(proposal)
     session.flush()
@@ -144,14 +167,15 @@ def open_proposal(session: Session, programme_id: int) -> MatchProposal | None:
     ).first()
 
 
-def _rescore(
+def rescore(
     session: Session,
     programme: Programme,
     mentee_id: int,
     mentor_id: int,
     topic_labels: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    answers = _answers(session, programme.id or 0)
+    """A proposal entry for the mentee with this mentor: fit and reasons."""
+    answers = _answers(session, programme.id or 0, (mentee_id, mentor_id))
     mentee_person, mentor_person = session.get(Person, mentee_id), session.get(Person, mentor_id)
     assert mentee_person is not None and mentor_person is not None
     mentee = MenteeProfile.from_answers(
@@ -205,7 +229,7 @@ def move(
             {"mentee": mentee_id, "reason": reason.to_json() if reason else None},
         ]
     else:
-        entry = _rescore(session, programme, mentee_id, mentor_id, topic_labels)
+        entry = rescore(session, programme, mentee_id, mentor_id, topic_labels)
         groups = dict(proposal.groups)
         groups[str(mentor_id)] = [*groups.get(str(mentor_id), []), entry]
         proposal.groups = groups
@@ -229,57 +253,90 @@ def swap(
     return True
 
 
+@dataclass
+class Approval:
+    created: list[Pair] = field(default_factory=list)
+    ended: list[Pair] = field(default_factory=list)
+    """Pairs that had asked to end and were ended by this approval."""
+
+
 def approve(
     session: Session, proposal: MatchProposal, now: datetime, mentor_ids: set[int] | None = None
-) -> list[Pair]:
+) -> Approval:
     """Create groups and pairs for the proposal (or only the given mentors' groups) and plan
-    their spaces. Approved groups leave the proposal; it closes when none are left."""
-    created: list[Pair] = []
+    their spaces. Approved groups leave the proposal; it closes when none are left.
+
+    The proposal's endings are carried out with the approval of the group their mentee is
+    proposed to, and all of them once nothing else is left (or with approving everything)."""
+    approval = Approval()
     remaining = {}
+    placed_now: set[int] = set()
     for key, entries in proposal.groups.items():
-        mentor_id = int(key)
-        if mentor_ids is not None and mentor_id not in mentor_ids:
+        if mentor_ids is not None and int(key) not in mentor_ids:
             remaining[key] = entries
+        elif entries:
+            placed_now.update(e["mentee"] for e in entries)
+    leaving_all = not any(remaining.values())
+    still_ending = []
+    for pair_id in proposal.endings:
+        pair = session.get(Pair, pair_id)
+        if pair is None:
             continue
-        if not entries:
+        if leaving_all or pair.mentee_id in placed_now:
+            if endings.end_pair(session, pair, now):
+                approval.ended.append(pair)
+        else:
+            still_ending.append(pair_id)
+    session.flush()
+    for key, entries in proposal.groups.items():
+        if key in remaining or not entries:
             continue
-        group = session.exec(
-            select(MentorGroup).where(
-                MentorGroup.programme_id == proposal.programme_id,
-                MentorGroup.mentor_id == mentor_id,
-            )
-        ).first()
-        if group is None:
-            mentor = session.get(Person, mentor_id)
-            group = MentorGroup(
-                programme_id=proposal.programme_id,
-                mentor_id=mentor_id,
-                name=(mentor.display_name if mentor else None) or str(mentor_id),
-            )
-            session.add(group)
-            session.flush()
-        assert group.id is not None
-        new_members = []
-        for entry in entries:
-            session.add(GroupMember(group_id=group.id, person_id=entry["mentee"]))
-            pair = Pair(
-                programme_id=proposal.programme_id,
-                group_id=group.id,
-                mentor_id=mentor_id,
-                mentee_id=entry["mentee"],
-                matched_at=now,
-                fit=entry["fit"],
-                reasons=entry["reasons"],
-            )
-            session.add(pair)
-            created.append(pair)
-            new_members.append(entry["mentee"])
-        session.flush()
-        welcome = new_members if group.space_channel else [mentor_id, *new_members]
-        spaces.plan_group(session, group, welcome, now)
-    spaces.plan_pairs(session, created, now)
+        approval.created.extend(_create_group(session, proposal, int(key), entries, now))
+    spaces.plan_pairs(session, approval.created, now)
     proposal.groups = remaining
-    if not any(remaining.values()):
+    proposal.endings = still_ending
+    if leaving_all:
         proposal.status = ProposalStatus.APPROVED
     session.add(proposal)
+    return approval
+
+
+def _create_group(
+    session: Session, proposal: MatchProposal, mentor_id: int, entries: list[Any], now: datetime
+) -> list[Pair]:
+    """The mentor's group (found or new) with a pair per entry; its space is planned."""
+    group = session.exec(
+        select(MentorGroup).where(
+            MentorGroup.programme_id == proposal.programme_id,
+            MentorGroup.mentor_id == mentor_id,
+        )
+    ).first()
+    if group is None:
+        mentor = session.get(Person, mentor_id)
+        group = MentorGroup(
+            programme_id=proposal.programme_id,
+            mentor_id=mentor_id,
+            name=(mentor.display_name if mentor else None) or str(mentor_id),
+        )
+        session.add(group)
+        session.flush()
+    assert group.id is not None
+    created = []
+    for entry in entries:
+        session.add(GroupMember(group_id=group.id, person_id=entry["mentee"]))
+        pair = Pair(
+            programme_id=proposal.programme_id,
+            group_id=group.id,
+            mentor_id=mentor_id,
+            mentee_id=entry["mentee"],
+            matched_at=now,
+            fit=entry["fit"],
+            reasons=entry["reasons"],
+        )
+        session.add(pair)
+        created.append(pair)
+    session.flush()
+    new_members = [entry["mentee"] for entry in entries]
+    welcome = new_members if group.space_channel else [mentor_id, *new_members]
+    spaces.plan_group(session, group, welcome, now)
     return created

@@ -38,6 +38,12 @@ class MeetingSettings:
     step_days: int = 3
     digest_weekday: str = "monday"
     quiet: tuple[scheduling.QuietPeriod, ...] = field(default=())
+    timezone: str = "UTC"
+    """The programme's zone, in which quiet periods are read."""
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Time from `start` to `end` outside quiet periods (what stalled rules count)."""
+        return scheduling.outside_quiet(start, end, self.quiet, self.timezone)
 
     @classmethod
     def of(cls, programme: Programme) -> MeetingSettings:
@@ -52,6 +58,7 @@ class MeetingSettings:
             step_days=s.get("stalled_step_days", 3),
             digest_weekday=s.get("digest_weekday", "monday"),
             quiet=scheduling.quiet_periods(s),
+            timezone=programme.timezone,
         )
 
 
@@ -253,14 +260,15 @@ def _waiting_since(meeting: Meeting) -> datetime | None:
 def stalled_rules(
     pair: Pair, meetings: Sequence[Meeting], settings: MeetingSettings, now: datetime
 ) -> list[Rule]:
-    """The stalled-pair rules that hold for this pair now (rules set to 0 are off)."""
+    """The stalled-pair rules that hold for this pair now (rules set to 0 are off). Days are
+    counted outside quiet periods."""
     fired: list[Rule] = []
     upcoming = any(m.status == MeetingStatus.CONFIRMED and m.starts_at > now for m in meetings)
     if (
         settings.first_meeting_days
         and held_count(meetings) == 0
         and not upcoming
-        and now >= pair.matched_at + timedelta(days=settings.first_meeting_days)
+        and settings.elapsed(pair.matched_at, now) >= timedelta(days=settings.first_meeting_days)
     ):
         fired.append(Rule.NO_FIRST_MEETING)
     finished = [m for m in meetings if m.status in (MeetingStatus.HELD, MeetingStatus.MISSED)]
@@ -270,9 +278,18 @@ def stalled_rules(
         fired.append(Rule.MISSED_IN_ROW)
     if settings.silence_days:
         since = [s for m in meetings if (s := _waiting_since(m)) is not None]
-        if since and now - min(since) >= timedelta(days=settings.silence_days):
+        if since and settings.elapsed(min(since), now) >= timedelta(days=settings.silence_days):
             fired.append(Rule.SILENCE)
     return fired
+
+
+def stalled_days(pair: Pair, meetings: Sequence[Meeting], rule: Rule, now: datetime) -> int:
+    """Days (rounded, on the calendar) the rule's stretch has lasted: since matching, or since
+    Maatje has been waiting for an answer."""
+    start = pair.matched_at
+    if rule is Rule.SILENCE:
+        start = min((s for m in meetings if (s := _waiting_since(m)) is not None), default=now)
+    return round((now - start).total_seconds() / 86400)
 
 
 def is_stalled(session: Session, pair: Pair, now: datetime) -> list[Rule]:

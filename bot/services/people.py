@@ -1,29 +1,26 @@
-"""People: who is talking, in which language and zone, what is stored about them, erasure.
+"""People: who is talking, in which language and zone, and in which role.
 
 Before someone consents, Maatje keeps only what it needs to hold the conversation: their
 platform account id, the position in the conversation and, when the platform tells us, their
-language. Names and answers are stored only after a yes.
+language. Names, time zones and answers are stored only after a yes (`bot.profiles`).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from bot.domain import (
     Consent,
-    FlowRun,
     Identity,
-    IntakeAnswer,
     Membership,
     Person,
     Programme,
     Role,
 )
 from bot.events import PersonRef, SpaceKind, SpaceRef
-from bot.i18n import DEFAULT_LANGUAGE, normalise_language
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
 
 
@@ -32,9 +29,8 @@ def resolve(
     ref: PersonRef,
     now: datetime,
     space: SpaceRef | None = None,
-    locale: str | None = None,
-) -> Person:
-    """The person behind a platform account, created on first contact."""
+) -> tuple[Person, Identity]:
+    """The person behind a platform account and that account, created on first contact."""
     identity = session.exec(
         select(Identity).where(
             Identity.platform == ref.platform,
@@ -43,7 +39,7 @@ def resolve(
         )
     ).first()
     if identity is None:
-        person = Person(created_at=now, language=normalise_language(locale))
+        person = Person(created_at=now)
         session.add(person)
         session.flush()
         assert person.id is not None
@@ -59,7 +55,7 @@ def resolve(
         identity.direct_channel = space.channel_id
     session.add(identity)
     session.flush()
-    return person
+    return person, identity
 
 
 def has_consented(session: Session, person_id: int) -> bool:
@@ -146,6 +142,12 @@ def reader(session: Session, person: Person) -> tuple[str, str]:
     return language, timezone
 
 
+def may_store_profile(session: Session, person_id: int) -> bool:
+    """Whether the platform's name and time zone may be stored: after consent, or for a
+    coordinator (their role comes from the configuration, not from an intake)."""
+    return has_consented(session, person_id) or is_coordinator(session, person_id)
+
+
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
     query = select(Membership).where(
         Membership.person_id == person_id, Membership.role == Role.COORDINATOR
@@ -181,45 +183,3 @@ def coordinators_of(session: Session, programme_id: int) -> list[int]:
             )
         ).all()
     )
-
-
-def export(session: Session, person: Person) -> dict[str, Any]:
-    """Everything stored about a person, as plain JSON-able data."""
-    assert person.id is not None
-
-    def plain(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, datetime | date) else value
-
-    def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        return {k: plain(v) for k, v in obj.model_dump().items() if k not in skip}
-
-    pid = person.id
-    return {
-        "person": row(person),
-        "accounts": [
-            row(i) for i in session.exec(select(Identity).where(Identity.person_id == pid))
-        ],
-        "programmes": [
-            {**row(m, ("id", "person_id")), "programme": p.name}
-            for m, p in memberships(session, pid)
-        ],
-        "consents": [
-            row(c, ("person_id",))
-            for c in session.exec(select(Consent).where(Consent.person_id == pid))
-        ],
-        "intake_answers": [
-            row(a, ("id", "person_id"))
-            for a in session.exec(select(IntakeAnswer).where(IntakeAnswer.person_id == pid))
-        ],
-        "conversations": [
-            row(r, ("person_id",))
-            for r in session.exec(select(FlowRun).where(FlowRun.person_id == pid))
-        ],
-    }
-
-
-def erase(session: Session, person_id: int) -> None:
-    """Delete the person and everything that hangs off them (foreign keys cascade)."""
-    for model in (FlowRun, IntakeAnswer, Consent, Membership, Identity):
-        session.exec(delete(model).where(col(model.person_id) == person_id))
-    session.exec(delete(Person).where(col(Person.id) == person_id))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from bot.config import MIN_POLL_RESPONSES
 from bot.domain import (
     FlowRun,
     GroupMember,
@@ -23,9 +24,12 @@ from bot.domain import (
     RunStatus,
 )
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus, random_response_id
+from bot.store import wipe_after_commit
 
 SUBJECT = "poll:"
-DEFAULT_MIN_RESPONSES = 5
+MIN_RESPONSES = MIN_POLL_RESPONSES
+"""k is never below this (config.toml refuses less; docs/privacy.md)."""
+ROLES = (Role.MENTEE.value, Role.MENTOR.value)
 
 
 def subject(poll_id: int) -> str:
@@ -40,13 +44,18 @@ def poll_of_subject(value: str) -> int | None:
 
 def min_responses(programme: Programme) -> int:
     """k: results are shown only when at least this many people answered."""
-    return max(int(programme.settings.get("poll_min_responses", DEFAULT_MIN_RESPONSES)), 1)
+    return max(int(programme.settings.get("poll_min_responses", MIN_RESPONSES)), MIN_RESPONSES)
 
 
-def audience_people(session: Session, programme_id: int, audience: str) -> list[int]:
-    """Participants who finished intake: mentees, mentors, all, or the mentees of group:<id>."""
+def audience_people(
+    session: Session, programme_id: int, audience: str, roles: Collection[str] = ROLES
+) -> list[int]:
+    """Participants who finished intake: mentees, mentors, all, or the mentees of group:<id> —
+    of them, those in `roles` (the roles a questionnaire has questions for)."""
     query = select(Membership.person_id).where(
-        Membership.programme_id == programme_id, Membership.intake == IntakeState.COMPLETE
+        Membership.programme_id == programme_id,
+        Membership.intake == IntakeState.COMPLETE,
+        col(Membership.role).in_(tuple(roles)),
     )
     if audience in (Role.MENTEE, Role.MENTOR):
         query = query.where(Membership.role == audience)
@@ -88,8 +97,9 @@ def create(
     closes_at: datetime | None,
     created_by: int | None,
     now: datetime,
+    roles: Collection[str] = ROLES,
 ) -> tuple[Poll, list[int]]:
-    """The poll and an invite per person in the audience."""
+    """The poll and an invite per person in the audience (in `roles`)."""
     assert programme.id is not None
     poll = Poll(
         programme_id=programme.id,
@@ -104,10 +114,26 @@ def create(
     session.add(poll)
     session.flush()
     assert poll.id is not None
-    invited = audience_people(session, programme.id, audience)
+    invited = audience_people(session, programme.id, audience, roles)
     session.add_all(PollInvite(poll_id=poll.id, person_id=pid) for pid in invited)
     session.flush()
     return poll, invited
+
+
+def role_of(session: Session, poll: Poll, person_id: int) -> str | None:
+    """Whether the person answers this poll as a mentee or as a mentor."""
+    if poll.audience in ROLES:
+        return poll.audience
+    if poll.audience.startswith("group:"):
+        return Role.MENTEE.value
+    roles = session.exec(
+        select(Membership.role).where(
+            Membership.programme_id == poll.programme_id,
+            Membership.person_id == person_id,
+            col(Membership.role).in_(ROLES),
+        )
+    ).all()
+    return roles[0] if len(roles) == 1 else None
 
 
 def invite(session: Session, poll_id: int, person_id: int) -> PollInvite | None:
@@ -155,7 +181,9 @@ def submit(
 def mix(session: Session, poll_id: int) -> int:
     """Rewrite a poll's anonymous responses in one transaction, in random order, with new
     random ids: afterwards they share one writing transaction and their physical order says
-    nothing about who answered when. Returns how many were rewritten."""
+    nothing about who answered when; once it commits the database files are wiped of the
+    earlier rows (and of the answers that sat in the answering conversations). Returns how
+    many were rewritten."""
     rows = session.exec(
         select(PollResponse).where(
             PollResponse.poll_id == poll_id, col(PollResponse.person_id).is_(None)
@@ -173,6 +201,8 @@ def mix(session: Session, poll_id: int) -> int:
         PollResponse(id=random_response_id(), poll_id=poll_id, answers=a) for a in answers
     )
     session.flush()
+    if answers:
+        wipe_after_commit(session)
     return len(answers)
 
 
@@ -185,7 +215,9 @@ def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
         if run.status == RunStatus.ACTIVE:
             run.status = RunStatus.CANCELLED
             run.updated_at = now
-        run.answers = {}
+        if run.answers:
+            run.answers = {}
+            wipe_after_commit(session)
         session.add(run)
 
 

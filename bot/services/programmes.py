@@ -1,16 +1,25 @@
-"""Programmes: keep the store in step with config.toml, and answer who coordinates what."""
+"""Programmes: keep the store in step with config.toml, and answer who coordinates what.
+
+Coordinator rights follow their source (`Grant`): rights from the programme's `coordinators`
+list are given when the person first writes and end at the first start after they left the
+list; rights from a platform role (Discord's `coordinator_role`) are given and ended by what the
+platform says at each command. Every right that ends is logged.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.config import ProgrammeConfig
-from bot.domain import IntakeState, Membership, Person, Programme, Role
+from bot.domain import Grant, Identity, IntakeState, Membership, Person, Programme, Role
 from bot.events import PersonRef
 from bot.services import closing
+
+log = logging.getLogger(__name__)
 
 
 def sync(session: Session, programmes: tuple[ProgrammeConfig, ...]) -> list[Programme]:
@@ -47,7 +56,48 @@ def sync(session: Session, programmes: tuple[ProgrammeConfig, ...]) -> list[Prog
         stale.settings = {**stale.settings, "configured": False}
         session.add(stale)
     session.flush()
+    _end_unlisted_coordinators(session, synced)
     return synced
+
+
+def _listed(programme: Programme, platform: str, user_id: str) -> bool:
+    return user_id in programme.settings.get("coordinators", {}).get(platform, [])
+
+
+def _end_unlisted_coordinators(session: Session, configured: list[Programme]) -> None:
+    """Rights from config.toml end for whoever is no longer listed (each with a log line);
+    rights from a platform role are left to the next command."""
+    by_id = {p.id: p for p in configured}
+    rows = session.exec(
+        select(Membership, Identity)
+        .join(Identity, col(Identity.person_id) == Membership.person_id)
+        .where(
+            Membership.role == Role.COORDINATOR,
+            col(Membership.programme_id).in_(list(by_id)),
+            col(Membership.granted_by).is_distinct_from(Grant.ROLE),
+        )
+    ).all()
+    accounts: dict[int, list[Identity]] = {}
+    memberships: dict[int, Membership] = {}
+    for membership, identity in rows:
+        assert membership.id is not None
+        memberships[membership.id] = membership
+        accounts.setdefault(membership.id, []).append(identity)
+    for membership_id, membership in memberships.items():
+        programme = by_id[membership.programme_id]
+        if any(_listed(programme, i.platform, i.user_id) for i in accounts[membership_id]):
+            if membership.granted_by is None:
+                membership.granted_by = Grant.CONFIG
+                session.add(membership)
+            continue
+        log.warning(
+            "coordinator rights of person %s in programme %s ended: no longer listed in its "
+            "coordinators (config.toml)",
+            membership.person_id,
+            programme.slug,
+        )
+        session.delete(membership)
+    session.flush()
 
 
 def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
@@ -62,6 +112,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "intake_expiry_days": cfg.intake_expiry_days,
         "guide_reminder_hours": cfg.guide_reminder_hours,
         "fit_check_days": cfg.fit_check_days,
+        "mentor_reflection_months": cfg.mentor_reflection_months,
         "group_size": cfg.group_size,
         "min_fit": cfg.min_fit,
         "matching_weights": dict(cfg.matching_weights),
@@ -77,11 +128,13 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
         "poll_min_responses": cfg.poll_min_responses,
         "poll_reminder_days": cfg.poll_reminder_days,
         "poll_reminders": cfg.poll_reminders,
+        "final_evaluation_anonymous": cfg.final_evaluation_anonymous,
         "institution": cfg.institution,
         "certificate_signer": cfg.certificate_signer,
         "certificate_signer_role": cfg.certificate_signer_role,
         "certificate_criteria": dict(cfg.certificate_criteria),
         "certificate_comprised": [dict(c) for c in cfg.certificate_comprised],
+        "crisis_line": cfg.crisis_line,
     }
 
 
@@ -108,32 +161,53 @@ def open_programmes(session: Session, today: date) -> list[Programme]:
 
 
 def ensure_coordinator_roles(
-    session: Session, person: Person, ref: PersonRef, now: datetime, vouched: bool = False
+    session: Session, person: Person, ref: PersonRef, now: datetime, vouched: bool | None = None
 ) -> None:
-    """Give the coordinator role in every programme whose config lists this account, or, when
-    the platform vouches for the person (a coordinator role there), in every open programme."""
+    """Give the coordinator role in every programme whose config lists this account, and, when
+    the platform vouches for the person (a coordinator role there), in every open programme.
+    When the platform says the person no longer holds that role (`vouched` False), the rights
+    it gave end."""
     assert person.id is not None
-    open_now = {p.id for p in open_programmes(session, now.date())} if vouched else set()
-    for programme in every(session):
-        listed = programme.settings.get("coordinators", {}).get(ref.platform, [])
-        if ref.user_id not in listed and programme.id not in open_now:
-            continue
-        exists = session.exec(
+    listed = [p for p in every(session) if _listed(p, ref.platform, ref.user_id)]
+    if not listed and vouched is None:
+        return  # the common case: a participant, and nothing to check
+    held = {
+        m.programme_id: m
+        for m in session.exec(
             select(Membership).where(
-                Membership.programme_id == programme.id,
-                Membership.person_id == person.id,
-                Membership.role == Role.COORDINATOR,
+                Membership.person_id == person.id, Membership.role == Role.COORDINATOR
             )
-        ).first()
-        if exists is None:
-            assert programme.id is not None
-            session.add(
-                Membership(
-                    programme_id=programme.id,
-                    person_id=person.id,
-                    role=Role.COORDINATOR,
-                    intake=IntakeState.NOT_NEEDED,
-                    joined_at=now,
+        ).all()
+    }
+    grants = {p.id: Grant.CONFIG for p in listed}
+    if vouched:
+        for programme in open_programmes(session, now.date()):
+            grants.setdefault(programme.id, Grant.ROLE)
+    for programme_id, grant in grants.items():
+        assert programme_id is not None
+        membership = held.get(programme_id)
+        if membership is None:
+            membership = Membership(
+                programme_id=programme_id,
+                person_id=person.id,
+                role=Role.COORDINATOR,
+                intake=IntakeState.NOT_NEEDED,
+                joined_at=now,
+            )
+        elif membership.granted_by == grant or membership.granted_by == Grant.CONFIG:
+            continue  # rights from config.toml are not lowered to rights from a role
+        membership.granted_by = grant
+        session.add(membership)
+    if vouched is False:
+        slugs = {p.id: p.slug for p in every(session)}
+        for programme_id, membership in held.items():
+            if programme_id not in grants and membership.granted_by == Grant.ROLE:
+                log.warning(
+                    "coordinator rights of person %s in programme %s ended: no longer holds "
+                    "the coordinator role on %s",
+                    person.id,
+                    slugs.get(programme_id, programme_id),
+                    ref.platform,
                 )
-            )
+                session.delete(membership)
     session.flush()

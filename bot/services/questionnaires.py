@@ -21,6 +21,9 @@ from typing import Any
 from bot.i18n import LANGUAGES, Localized
 
 KINDS = ("likert", "yesno", "single", "multiple", "number", "open")
+AUDIENCES = {"mentees": "mentee", "mentors": "mentor"}
+"""`audience = "mentees"` in a file or an item → the role whose people are asked."""
+ROLES = ("mentee", "mentor")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
 VALUE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -61,6 +64,8 @@ class Item:
     """number: the bounds of the answer; multiple: how many options may be chosen."""
     topic: str | None = None
     """A training topic (the mentorscan): named when this item scores among the lowest."""
+    audience: str | None = None
+    """"mentee" or "mentor": only people in that role are asked this item (None: everyone)."""
 
     @property
     def points(self) -> int:
@@ -85,6 +90,15 @@ class Questionnaire:
 
     def item(self, item_id: str) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
+
+    def items_for(self, role: str | None) -> tuple[Item, ...]:
+        """The items someone in `role` is asked (None: every item)."""
+        return tuple(i for i in self.items if role is None or i.audience in (None, role))
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles that have anything to answer: only they are invited."""
+        return tuple(role for role in ROLES if self.items_for(role))
 
 
 class _Reader:
@@ -116,6 +130,14 @@ class _Reader:
                 raise self.fail(f"{key}.{language}", "must be a non-empty text")
             texts[language] = value.strip()
         return Localized(texts)
+
+    def audience(self, data: Mapping[str, Any], key: str, default: str | None) -> str | None:
+        value = data.get("audience")
+        if value is None:
+            return default
+        if value not in AUDIENCES:
+            raise self.fail(f"{key}.audience" if key else "audience", "must be mentees or mentors")
+        return AUDIENCES[value]
 
     def integer(self, data: Mapping[str, Any], key: str, name: str) -> int | None:
         value = data.get(name)
@@ -150,8 +172,14 @@ class _Reader:
         return tuple(choices)
 
 
-ITEM_KEYS = ("id", "kind", *LANGUAGES, "options", "labels", "scale", "required", "min", "max")
-TOP_KEYS = ("name", "title", "intro", "thanks", "anonymous", "scales", "topics", "training")
+ITEM_KEYS = (
+    *("id", "kind", *LANGUAGES, "options", "labels", "scale", "required", "min", "max"),
+    "audience",
+)
+TOP_KEYS = (
+    *("name", "title", "intro", "thanks", "anonymous", "scales", "topics", "training"),
+    "audience",
+)
 
 
 def _item(
@@ -160,6 +188,7 @@ def _item(
     key: str,
     scales: Mapping[str, tuple[Choice, ...]],
     topics: Mapping[str, Localized],
+    audience: str | None,
 ) -> Item:
     table = reader.table(data, key)
     reader.only(table, key, (*ITEM_KEYS, "topic"))
@@ -200,7 +229,17 @@ def _item(
             raise reader.fail(f"{key}.topic", f"no topic '{topic}' in [topics]")
         if kind not in ("likert", "yesno"):
             raise reader.fail(f"{key}.topic", "only likert and yesno items can name a topic")
-    return Item(item_id, kind, text, choices, required, low, high, topic)
+    return Item(
+        item_id,
+        kind,
+        text,
+        choices,
+        required,
+        low,
+        high,
+        topic,
+        reader.audience(table, key, audience),
+    )
 
 
 def parse(path: Path, content: bytes) -> Questionnaire:
@@ -231,11 +270,13 @@ def parse(path: Path, content: bytes) -> Questionnaire:
     training = reader.table(data.get("training", {}), "training")
     reader.only(training, "training", ("lowest",))
     lowest = reader.integer(training, "training", "lowest") or 3
+    audience = reader.audience(data, "", None)
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         raise reader.fail("items", "must be a list of at least one [[items]] table")
     items = tuple(
-        _item(reader, raw, f"items[{index}]", scales, topics) for index, raw in enumerate(raw_items)
+        _item(reader, raw, f"items[{index}]", scales, topics, audience)
+        for index, raw in enumerate(raw_items)
     )
     seen: set[str] = set()
     for index, item in enumerate(items):

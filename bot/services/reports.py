@@ -10,7 +10,6 @@ for the reader's language.
 
 from __future__ import annotations
 
-import csv
 import io
 import textwrap
 from collections import Counter
@@ -20,7 +19,8 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot.i18n import Lines, Localized, Raw, Text, _l
+from bot.i18n import Lines, Localized, Raw, Text, _l, _n
+from bot.services.csvfile import table
 from bot.services.questionnaires import NO, YES, Item, Questionnaire
 
 Render = Callable[[Any], str]
@@ -125,15 +125,35 @@ def _topics(questionnaire: Questionnaire, results: Sequence[ItemResult]) -> tupl
     return tuple(advice)
 
 
+OWN_BELOW = 0.75
+"""An item points one person to its training topic only when their own answer scores below this
+(on a 1–5 scale: 3 or lower; a yes/no item: no). A mentor who scores high everywhere is pointed
+nowhere: the lowest of their answers is not low."""
+
+
+def own_topics(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> tuple[TopicAdvice, ...]:
+    """The training topics one person's own answers point to: their lowest items, if low."""
+    results = [_item_result(item, [answers], [None]) for item in questionnaire.items]
+    low = [r for r in results if (score := _score(r)) is not None and score < OWN_BELOW]
+    return _topics(questionnaire, low)
+
+
 def build(
     questionnaire: Questionnaire,
     answers: Sequence[Mapping[str, Any]],
     names: Sequence[str | None] | None = None,
+    k: int = 1,
 ) -> Report:
     """The report of these responses. `names` (one per response) attributes open answers;
-    leave it out for an anonymous poll."""
+    leave it out for an anonymous poll. An item for mentees or mentors only is left out when
+    fewer than `k` (at least one) answered it: in an anonymous poll pass the programme's k, so
+    the answers of the few mentors among many mentees cannot be singled out."""
     who = list(names) if names is not None else [None] * len(answers)
-    results = tuple(_item_result(item, answers, who) for item in questionnaire.items)
+    results = tuple(
+        result
+        for item in questionnaire.items
+        if (result := _item_result(item, answers, who)).n >= max(k, 1) or item.audience is None
+    )
     return Report(questionnaire, len(answers), results, _topics(questionnaire, results))
 
 
@@ -184,20 +204,16 @@ def _item_text(number: int, result: ItemResult, language: str) -> Text:
 
 
 def topics_text(topics: Sequence[TopicAdvice], language: str) -> Text:
-    return _l(
-        "Training topics to plan, lowest-scoring first:\n{topics}",
-        topics=Lines(
-            tuple(
-                _l(
-                    "{topic} — lowest: “{item}” ({score}%)",
-                    topic=a.label,
-                    item=a.item.text,
-                    score=round(a.score * 100),
-                )
-                for a in topics
-            )
-        ),
+    lines = tuple(
+        _l(
+            "{topic} — lowest: “{item}” ({score}%)",
+            topic=a.label,
+            item=a.item.text,
+            score=round(a.score * 100),
+        )
+        for a in topics
     )
+    return _l("Training topics to plan, lowest-scoring first:\n{topics}", topics=Lines(lines))
 
 
 def summary_text(report: Report, language: str) -> Text:
@@ -205,10 +221,11 @@ def summary_text(report: Report, language: str) -> Text:
     body = [_item_text(i, r, language) for i, r in enumerate(report.items, start=1)]
     if report.topics:
         body.append(topics_text(report.topics, language))
-    return _l(
+    return _n(
+        "{title}: {count} response\n\n{items}",
         "{title}: {count} responses\n\n{items}",
+        report.respondents,
         title=report.questionnaire.title,
-        count=report.respondents,
         items=_join(body),
     )
 
@@ -234,17 +251,15 @@ def _cell(item: Item, value: Any) -> str:
 
 def summary_csv(report: Report, render: Render) -> bytes:
     """One row per item and option: item, question, option, label, count, percent, n, mean."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["item", "question", "option", "label", "count", "percent", "n", "mean"])
+    rows: list[list[Any]] = []
     for result in report.items:
         question = render(result.item.text)
         mean = "" if result.mean is None else f"{result.mean:.2f}"
         if result.item.kind == "open":
-            writer.writerow([result.item.id, question, "", "", result.n, "", result.n, ""])
+            rows.append([result.item.id, question, "", "", result.n, "", result.n, ""])
             continue
         for c in result.counts:
-            writer.writerow(
+            rows.append(
                 [
                     result.item.id,
                     question,
@@ -256,25 +271,28 @@ def summary_csv(report: Report, render: Render) -> bytes:
                     mean,
                 ]
             )
-    return out.getvalue().encode("utf-8-sig")
+    return table(["item", "question", "option", "label", "count", "percent", "n", "mean"], rows)
 
 
 def responses_csv(
-    questionnaire: Questionnaire,
+    report: Report,
     answers: Sequence[Mapping[str, Any]],
     names: Sequence[str | None] | None = None,
 ) -> bytes:
-    """One row per response, one column per item (by id); a `person` column only when names
-    are given (never for an anonymous poll)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [*(["person"] if names is not None else []), *(i.id for i in questionnaire.items)]
+    """One row per response, one column per item of the report (by id); a `person` column only
+    when names are given (never for an anonymous poll)."""
+    items = [result.item for result in report.items]
+    header = [*(["person"] if names is not None else []), *(i.id for i in items)]
+    return table(
+        header,
+        (
+            [
+                *([names[index] or ""] if names is not None else []),
+                *(_cell(item, response.get(item.id)) for item in items),
+            ]
+            for index, response in enumerate(answers)
+        ),
     )
-    for index, response in enumerate(answers):
-        cells = [_cell(item, response.get(item.id)) for item in questionnaire.items]
-        writer.writerow([*([names[index] or ""] if names is not None else []), *cells])
-    return out.getvalue().encode("utf-8-sig")
 
 
 def chart_png(result: ItemResult, render: Render) -> bytes | None:

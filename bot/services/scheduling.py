@@ -67,6 +67,21 @@ def after_quiet(moment: datetime, periods: Sequence[QuietPeriod], timezone: str)
     return moment.astimezone(ZoneInfo("UTC"))
 
 
+def outside_quiet(
+    start: datetime, end: datetime, periods: Sequence[QuietPeriod], timezone: str
+) -> timedelta:
+    """How much of the time from `start` to `end` lies outside the quiet periods (each from
+    00:00 on its first day to 24:00 on its last, programme time): the clock that stalled-pair
+    rules count with, so a holiday neither makes a pair "stalled" nor counts towards it."""
+    zone = ZoneInfo(timezone)
+    total = max(end - start, timedelta(0))
+    for period in periods:
+        begin = datetime.combine(period.start, time(0), zone)
+        stop = datetime.combine(period.end + timedelta(days=1), time(0), zone)
+        total -= max(min(end, stop) - max(start, begin), timedelta(0))
+    return total
+
+
 def add_cadence(day: date, cadence: str, steps: int = 1) -> date:
     """The day `steps` cadence steps after `day` (calendar months for 'monthly', the day of
     the month clipped to the month's end)."""

@@ -46,6 +46,7 @@ def user(user_id: str, name: str, bot: bool = False) -> dict[str, Any]:
 
 
 BOT_USER = user(BOT_ID, "maatje", bot=True)
+UNKNOWN_MEMBER = {"message": "Unknown Member", "code": 10007}
 
 
 def message_object(channel_id: str, content: str, author: dict[str, Any]) -> dict[str, Any]:
@@ -104,10 +105,17 @@ class FakeDiscord:
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.thread_members: dict[str, set[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, dict[str, Any]] = {}
+        """Members of the guild by user id (as `GET /guilds/{guild}/members/{user}` returns)."""
         self.roles = [
             {"id": GUILD_ID, "name": "@everyone", "permissions": "0", "position": 0},
             {"id": "800000000000000077", "name": "Coordinators", "permissions": "0"},
         ]
+        self.other_guilds: dict[str, dict[str, Any]] = {}
+        """Servers besides GUILD_ID the bot is in (`add_guild`), by id."""
+        self.member_roles: dict[tuple[str, str], list[str]] = {}
+        """(guild id, user id) → the member's role ids, for `GET /guilds/{g}/members/{u}`."""
         self.faults: list[Fault] = []
         self.ready = asyncio.Event()
         self._changed = asyncio.Event()
@@ -201,6 +209,8 @@ class FakeDiscord:
                 self._changed.set()
                 await self._send("READY", self._ready_payload())
                 await self._send("GUILD_CREATE", self.guild())
+                for other in self.other_guilds.values():
+                    await self._send("GUILD_CREATE", other)
                 self.ready.set()
         self.ready.clear()
         return socket
@@ -209,7 +219,7 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "guilds": [{"id": g, "unavailable": True} for g in (GUILD_ID, *self.other_guilds)],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
@@ -271,6 +281,23 @@ class FakeDiscord:
 
     # -- state --------------------------------------------------------------------------
 
+    def add_guild(self, guild_id: str, name: str, roles: list[dict[str, Any]]) -> None:
+        """Another server the bot is in (before the adapter connects), with its roles."""
+        everyone = {"id": guild_id, "name": "@everyone", "permissions": "0", "position": 0}
+        self.other_guilds[guild_id] = {
+            **self.guild(),
+            "id": guild_id,
+            "name": name,
+            "roles": [everyone, *roles],
+            "channels": [],
+            "threads": [],
+        }
+
+    def roles_of(self, guild_id: str) -> list[dict[str, Any]]:
+        if guild_id in self.other_guilds:
+            return self.other_guilds[guild_id]["roles"]
+        return self.roles
+
     def add_channel(self, channel_id: str, name: str, kind: int, **extra: Any) -> dict[str, Any]:
         channel = {
             "id": channel_id,
@@ -286,6 +313,19 @@ class FakeDiscord:
         }
         self.channels[channel_id] = channel
         return channel
+
+    def add_member(self, user_id: str, username: str, global_name: str, nick: str | None = None):
+        """A person on Discord who is a member of the guild (their user and member objects)."""
+        self.users[user_id] = {**user(user_id, username), "global_name": global_name}
+        self.members[user_id] = {
+            "user": self.users[user_id],
+            "nick": nick,
+            "roles": [],
+            "joined_at": "2026-09-01T00:00.000000+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
 
     def posted(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         """Messages the bot posted (in one channel), oldest first."""
@@ -321,6 +361,8 @@ class FakeDiscord:
                 return _json(fault.body, fault.status, fault.headers)
         answer = self._answer(request.method, path, body, files)
         self._record(call)
+        if answer is UNKNOWN_MEMBER:
+            return _json(UNKNOWN_MEMBER, 404)
         if answer is None:
             return web.Response(status=204)
         return _json(answer)
@@ -348,7 +390,7 @@ class FakeDiscord:
             recipient = str(body["recipient_id"])
             return {"id": f"55{recipient[-16:].rjust(16, '0')}", "type": 1, "recipients": []}
         if match := re.fullmatch(r"/users/(\d+)", path):
-            return user(match[1], f"user{match[1][-3:]}")
+            return self.users.get(match[1]) or user(match[1], f"user{match[1][-3:]}")
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
             return self._post_message(match[1], body, files)
         if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
@@ -360,7 +402,14 @@ class FakeDiscord:
             if method == "DELETE":
                 return None
             message = message_object("0", (body or {}).get("content") or "", BOT_USER)
-            return {**message, **(body or {}), "id": message["id"], "webhook_id": APP_ID}
+            attachments = [_attachment(a, files) for a in (body or {}).get("attachments") or []]
+            return {
+                **message,
+                **(body or {}),
+                "id": message["id"],
+                "webhook_id": APP_ID,
+                "attachments": attachments,
+            }
         if match := re.fullmatch(r"/guilds/(\d+)/channels", path):
             if method == "GET":
                 return [c for c in self.channels.values() if c["type"] != 12]
@@ -381,7 +430,7 @@ class FakeDiscord:
                     "locked": False,
                     "invitable": False,
                     "auto_archive_duration": body.get("auto_archive_duration", 10080),
-                    "archive_timestamp": "2026-10-05T09:00:00.000000+00:00",
+                    "archive_timestamp": "2026-10-05T09:00.000000+00:00",
                 },
             )
             self.thread_members[thread["id"]] = {BOT_ID}
@@ -413,9 +462,26 @@ class FakeDiscord:
             if method == "PATCH" and "archived" in body:
                 channel["thread_metadata"]["archived"] = body["archived"]
             return channel
-        if re.fullmatch(r"/guilds/\d+/roles", path):
-            return self.roles
+        if match := re.fullmatch(r"/guilds/(\d+)/roles", path):
+            return self.roles_of(match[1])
+        if match := re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path):
+            return self._member(match[1], match[2])
         return None
+
+    def _member(self, guild_id: str, user_id: str) -> Any:
+        """A member object: with the roles a test gave them in that server, or as added."""
+        roles = self.member_roles.get((guild_id, user_id))
+        if roles is None:
+            known = self.members.get(user_id) if guild_id == GUILD_ID else None
+            return known or UNKNOWN_MEMBER
+        return {
+            "user": self.users.get(user_id) or user(user_id, f"user{user_id[-3:]}"),
+            "roles": roles,
+            "joined_at": "2026-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
 
     def _post_message(self, channel_id: str, body: Any, files: dict[str, bytes]) -> Any:
         posted = self.messages.setdefault(channel_id, [])
@@ -432,6 +498,14 @@ class FakeDiscord:
         }
         posted.append(message)
         return _public(message)
+
+
+def _attachment(sent: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+    """An uploaded file as Discord describes it in the message it answers with."""
+    name = sent.get("filename", "")
+    url = f"https://cdn.example/attachments/{name}"
+    size = len(files.get(name, b""))
+    return {"id": snowflake(), "filename": name, "size": size, "url": url, "proxy_url": url}
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:

@@ -84,7 +84,9 @@ def interaction_create(
     guild: bool = False,
     message: dict[str, Any] | None = None,
     roles: list[str] | None = None,
+    guild_id: str = GUILD_ID,
 ) -> dict[str, Any]:
+    """`guild`: in a server (`guild_id`, GUILD_ID by default), else in a DM."""
     who = user(user_id, f"user{user_id[-3:]}")
     channel = channel_id or dm_channel(user_id)
     payload: dict[str, Any] = {
@@ -99,16 +101,16 @@ def interaction_create(
         "app_permissions": "0",
         "attachment_size_limit": 8_000_000,
         "entitlements": [],
-        "authorizing_integration_owners": {"0": GUILD_ID} if guild else {"1": user_id},
+        "authorizing_integration_owners": {"0": guild_id} if guild else {"1": user_id},
         "context": 0 if guild else 1,
     }
     if guild:
-        payload["guild_id"] = GUILD_ID
+        payload["guild_id"] = guild_id
         payload["guild_locale"] = "en-US"
         payload["channel"] = {  # as Discord sends a text channel (the fake fills in known ones)
             "id": channel,
             "type": 0,
-            "guild_id": GUILD_ID,
+            "guild_id": guild_id,
             "name": "x",
             "position": 0,
             "permission_overwrites": [],
@@ -217,6 +219,37 @@ class Harness:
         posted = self.fake.posted(channel_id)
         assert posted, f"nothing was posted in {channel_id}"
         return posted[-1]
+
+
+# -- people who join by talking to Maatje ----------------------------------------------------
+
+MENTOR_FORM = {"field": "Law", "current": "Lawyer"}
+MENTOR_TYPED = ["1,2", "2", "2,4", "2,3", "20-10-2026", "3", "1", "Coaching", "1", "yes"]
+"""A mentor's typed intake answers: 2 mentees, Tuesdays and Thursdays, afternoons and
+evenings, either language, the programme's time zone (Discord reports none)."""
+MENTEE_FORM = {"programme": "Law", "year": "1"}
+
+
+def mentee_typed(dayparts: str = "3", zone: str = "1") -> list[str]:
+    """A mentee's typed intake answers: Tuesdays at `dayparts`, either language, `zone`."""
+    return ["Plans", "1", "2", dayparts, "20-10-2026", "3", "1", "1", "no", "4", "Why", zone, "yes"]
+
+
+async def intake(
+    h: Harness, who: str, role: str, form: dict[str, str], typed: list[str], yes: str = "Yes"
+) -> None:
+    """`who` says hello in a DM, consents and picks `role` ("As a mentee") with buttons, fills
+    the first form in its modal and types the rest."""
+    dm = dm_channel(who)
+    await h.send("MESSAGE_CREATE", message_create(who, "hello"))
+    await h.send("INTERACTION_CREATE", component(who, button(h.last_post(dm), yes)))
+    await h.send("INTERACTION_CREATE", component(who, button(h.last_post(dm), role)))
+    [open_form] = custom_ids(h.last_post(dm))
+    modal = (await h.interact(component(who, open_form))).body["data"]
+    await h.send("INTERACTION_CREATE", modal_submit(who, modal["custom_id"], form))
+    for text in typed:
+        await h.send("MESSAGE_CREATE", message_create(who, text))
+    assert "intake is complete" in h.last_post(dm)["content"]
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:

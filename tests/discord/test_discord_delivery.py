@@ -40,6 +40,27 @@ async def test_nothing_a_person_typed_can_ping(fake, running):
     assert call.body["flags"] & 4  # no link previews
 
 
+MARKUP = (
+    "<#800000000000000010>",  # a channel link
+    "</maatje status:810000000000000001>",  # a clickable command
+    "<t:1700000000:R>",  # a date shown in the reader's zone
+    "<:pepe:810000000000000002>",  # someone's custom emoji
+    "<a:dance:810000000000000003>",  # an animated one
+    "<id:customize>",  # a guide link
+)
+
+
+@pytest.mark.parametrize("markup", MARKUP)
+async def test_markup_a_person_typed_shows_as_typed(fake, running, markup):
+    adapter = await running()
+    typed = adapter.escape(f"see {markup} now")
+    await adapter.send(ANNA_REF, GENERAL, outgoing(f"Anna wrote: {typed}"), "k-markup")
+    [call] = fake.find("POST", MESSAGES)
+    content = call.body["content"]
+    assert markup not in content  # Discord would render it
+    assert content.replace("\u200b", "").replace("\\", "").endswith(f"see {markup} now")
+
+
 async def test_the_same_key_posts_once(fake, running):
     adapter = await running()
     message = outgoing("Your meeting is tomorrow")

@@ -1,29 +1,37 @@
 """A coordinator approves a match with /maatje in Discord: a private group channel and a private
-pair thread appear, with the right people, and the kennismakingsgids starts there."""
+pair thread appear, with the right people, and the kennismakingsgids starts there. The people
+joined by talking to Maatje; nothing about them is written into the database by the test."""
 
 from __future__ import annotations
 
-from adapters.discord.parse import PLATFORM
-from bot.domain import Role
-from bot.events import PersonRef
-from tests import participants
-from tests.discord.discord_fake import APP_ID, BOT_ID, GENERAL_ID, GUILD_ID
-from tests.discord.support import ANNA, BRAM, CORA, slash
+from tests.discord.discord_fake import BOT_ID, GENERAL_ID, GUILD_ID, FakeDiscord
+from tests.discord.support import (
+    ANNA,
+    BRAM,
+    CORA,
+    MENTEE_FORM,
+    MENTOR_FORM,
+    MENTOR_TYPED,
+    intake,
+    mentee_typed,
+    slash,
+)
 
 MAARTEN = "100000000000000109"
-PROFILE = {"weekdays": ["tue"], "dayparts": ["evening"], "language": "either"}
 
 
-def enrol(h, user_id: str, name: str, role: Role, answers: dict) -> None:
-    ref = PersonRef(PLATFORM, APP_ID, user_id)
-    participants.enrol(h.core.store, h.core.clock.now(), ref, name, role, {**PROFILE, **answers})
+async def join(h, fake: FakeDiscord, mentees: tuple[str, ...] = (ANNA, BRAM)) -> None:
+    """Maarten (mentor) and the mentees, members of the server, do their intake in a DM."""
+    for user_id, name in ((MAARTEN, "Maarten"), (ANNA, "Anna"), (BRAM, "Bram")):
+        fake.add_member(user_id, name.lower(), name)
+    await intake(h, MAARTEN, "As a mentor", MENTOR_FORM, MENTOR_TYPED)
+    for mentee in mentees:
+        await intake(h, mentee, "As a mentee", MENTEE_FORM, mentee_typed())
 
 
-async def test_approval_opens_a_private_group_channel_and_pair_threads(start):
+async def test_approval_opens_a_private_group_channel_and_pair_threads(start, fake):
     h = await start()
-    enrol(h, MAARTEN, "Maarten", Role.MENTOR, {"background": {"field": "Law"}, "capacity": 2})
-    enrol(h, ANNA, "Anna", Role.MENTEE, {"studies": {"programme": "Law"}})
-    enrol(h, BRAM, "Bram", Role.MENTEE, {"studies": {"programme": "Law"}})
+    await join(h, fake)
 
     await h.send("INTERACTION_CREATE", slash(CORA, "match", guild=True, channel_id=GENERAL_ID))
     assert not h.fake.find("POST", rf"/guilds/{GUILD_ID}/channels")  # nothing before approval

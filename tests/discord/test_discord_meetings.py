@@ -10,18 +10,18 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from bot.delivery import enqueue_outbound
-from bot.domain import Meeting, MeetingStatus, Pair, Role
+from bot.domain import Meeting, MeetingStatus, Pair
 from flows import meetings
 from tests.discord.discord_fake import GENERAL_ID
 from tests.discord.support import ANNA, CORA, button, component, dm_channel, slash
-from tests.discord.test_discord_matching import MAARTEN, enrol
+from tests.discord.test_discord_matching import MAARTEN, join
 from tests.meeting_support import AGREEMENT, GUIDE, open_meeting
 
 
-async def _matched_pair(h) -> tuple[int, str]:
-    """Maarten and Anna matched by Cora; their pair thread; the guide completed."""
-    enrol(h, MAARTEN, "Maarten", Role.MENTOR, {"background": {"field": "Law"}, "capacity": 1})
-    enrol(h, ANNA, "Anna", Role.MENTEE, {"studies": {"programme": "Law"}})
+async def _matched_pair(h, fake) -> tuple[int, str]:
+    """Maarten and Anna, after their intake, matched by Cora; their pair thread; the guide
+    completed (set in the store: the guide over Discord is tests/discord/test_discord_people)."""
+    await join(h, fake, mentees=(ANNA,))
     await h.send("INTERACTION_CREATE", slash(CORA, "match", guild=True, channel_id=GENERAL_ID))
     await h.send(
         "INTERACTION_CREATE", slash(CORA, "match", "approve", guild=True, channel_id=GENERAL_ID)
@@ -38,6 +38,23 @@ async def _matched_pair(h) -> tuple[int, str]:
     await h.core.dispatcher.run_due()
     await h.adapter.idle()
     return pair_id, thread
+
+
+async def held_first_meeting(h, fake, clock) -> int:
+    """Maarten and Anna matched over Discord, their first meeting confirmed with the buttons in
+    the pair thread and, once its time has passed, both answer "Yes, we met"; the pair's id."""
+    pair_id, thread = await _matched_pair(h, fake)
+    for proposal in (m for m in h.fake.posted(thread) if "My proposal" in m["content"]):
+        who = ANNA if proposal["content"].startswith(f"<@{ANNA}>: ") else MAARTEN
+        yes = button(proposal, "Yes, that works")
+        await h.send("INTERACTION_CREATE", component(who, yes, guild=True, channel_id=thread))
+    clock.advance(timedelta(days=9))
+    await h.core.dispatcher.run_due()
+    await h.adapter.idle()
+    for who in (ANNA, MAARTEN):
+        asked = _with_button(h, dm_channel(who), "Yes, we met")
+        await h.send("INTERACTION_CREATE", component(who, button(asked, "Yes, we met")))
+    return pair_id
 
 
 def _with_button(h, channel: str, label: str) -> dict:
@@ -57,12 +74,12 @@ def _invites(h, user_id: str) -> list[Calendar]:
     ]
 
 
-async def test_a_meeting_is_confirmed_in_the_pair_thread_and_held(start, clock):
+async def test_a_meeting_is_confirmed_in_the_pair_thread_and_held(start, fake, clock):
     h = await start()
-    pair_id, thread = await _matched_pair(h)
+    pair_id, thread = await _matched_pair(h, fake)
     proposals = [m for m in h.fake.posted(thread) if "My proposal" in m["content"]]
     assert len(proposals) == 2
-    to_anna = next(p for p in proposals if "with Maarten" in p["content"])
+    to_anna = next(p for p in proposals if p["content"].startswith(f"<@{ANNA}>: "))
     to_maarten = next(p for p in proposals if p is not to_anna)
 
     async def click_yes(who: str, proposal: dict) -> None:

@@ -75,6 +75,12 @@ class FaultySlack(FakeSlack):
         self.posted.append(p)
         return super()._chat_postMessage(p)
 
+    def _users_info(self, p: dict) -> dict:
+        """Everyone who writes is a member of the workspace (Maatje looks each one up)."""
+        if p["user"] not in self.users:
+            self.add_user(p["user"], f"Person {p['user']}")
+        return super()._users_info(p)
+
     # -- the Web API, broken on request
 
     async def _api(self, request: web.Request) -> web.Response:

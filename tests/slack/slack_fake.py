@@ -39,6 +39,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.channels: dict[str, dict[str, Any]] = {}  # id -> channel
+        self.users: dict[str, dict[str, Any]] = {}  # id -> user, as users.info returns it
         self.page_size = 2
         self.socket_acks: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
@@ -101,6 +102,27 @@ class FakeSlack:
             "members": list(members),
         }
         return channel_id
+
+    def add_user(
+        self,
+        user_id: str,
+        real_name: str,
+        display_name: str = "",
+        tz: str | None = "Europe/Amsterdam",
+        locale: str = "en-US",
+    ) -> None:
+        """A member of the workspace, as users.info describes them (unknown users are
+        `user_not_found`, as Slack answers for an id it does not have)."""
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM,
+            "name": real_name.split()[0].lower() if real_name else user_id.lower(),
+            "real_name": real_name,
+            "tz": tz,
+            "tz_label": tz or "",
+            "locale": locale,
+            "profile": {"real_name": real_name, "display_name": display_name},
+        }
 
     # -- Web API
 
@@ -203,15 +225,10 @@ class FakeSlack:
         return {"view": {"id": "V0HOME", **p["view"]}}
 
     def _users_info(self, p: dict) -> dict:
-        return {
-            "user": {
-                "id": p["user"],
-                "name": "anna",
-                "tz": "Europe/Amsterdam",
-                "locale": "nl-NL",
-                "profile": {"display_name": "Anna <@U999>", "real_name": "Anna A."},
-            }
-        }
+        user = self.users.get(p["user"])
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"user": user}
 
     def _files_getUploadURLExternal(self, p: dict) -> dict:
         file_id = f"F{next(self._ids):04d}"

@@ -65,6 +65,8 @@ class RecordingCore:
     """The core's seam as the adapter sees it: records events, answers what it is told."""
 
     events: list[Event] = field(default_factory=list)
+    accepted: list[Event] = field(default_factory=list)
+    """Events recorded before Slack got its acknowledgement (`Core.accept`)."""
     form_errors: dict[str, str] | None = None
     is_healthy: bool = True
     home_value: Home = field(
@@ -72,6 +74,9 @@ class RecordingCore:
     )
     fail_with: Exception | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def accept(self, event: Event) -> None:
+        self.accepted.append(event)
 
     async def handle(self, event: Event) -> Outcome:
         self.events.append(event)

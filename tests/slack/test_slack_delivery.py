@@ -142,13 +142,5 @@ def test_classify_unexpected_errors_as_retryable() -> None:
     assert isinstance(error, DeliveryError) and not error.permanent
 
 
-async def test_profile(running) -> None:
-    profile = await running.adapter.profile(ANNA)
-    assert profile.display_name == "Anna <@U999>"  # raw: whoever shows it escapes it
-    assert (profile.locale, profile.timezone) == ("nl", "Europe/Amsterdam")
-    [asked] = running.fake.calls_to("users.info")
-    assert asked["user"] == "U0ANNA"
-
-
 def test_bot_user_is_known(running) -> None:
     assert running.adapter.bot_user_id == BOT_USER and running.adapter.team_id == "T0TEAM"

@@ -11,61 +11,27 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from bot.delivery import enqueue_outbound
-from bot.domain import (
-    GroupMember,
-    Identity,
-    Meeting,
-    MeetingStatus,
-    Membership,
-    MentorGroup,
-    Pair,
-    Person,
-    Programme,
-    Role,
-)
+from bot.domain import Meeting, MeetingStatus, MentorGroup, Pair, Programme
 from flows import group_meetings, meetings
-from tests.slack.slack_fake import BOT_USER, FakeSlack
-from tests.slack.test_slack_with_core import click, start_bot
+from tests.slack.slack_fake import FakeSlack
+from tests.slack.test_slack_with_core import Bot, click, start_bot
+from tests.slack.workspace import MENTEE_FORM, MENTOR_FORM, MENTOR_TYPED, Workspace, mentee_typed
+
+AGREEMENT = {"cadence": "weekly", "weekdays": ["tue"], "dayparts": ["evening"]}
 
 
-def _people_on_slack(session, now) -> tuple[Programme, dict[str, int], MentorGroup]:
-    """Maarten (mentor) and Anna (mentee) on Slack, and Maarten's group."""
-    programme = session.exec(select(Programme)).one()
-    ids = {}
-    for user, name, role in (("U0MAAR", "Maarten", Role.MENTOR), ("U0ANNA", "Anna", Role.MENTEE)):
-        person = Person(display_name=name, language="en", created_at=now)
-        session.add(person)
-        session.flush()
-        session.add(
-            Identity(person_id=person.id, platform="slack", workspace="T0TEAM", user_id=user)
-        )
-        session.add(
-            Membership(programme_id=programme.id, person_id=person.id, role=role, joined_at=now)
-        )
-        ids[user] = person.id
-    group = MentorGroup(programme_id=programme.id, mentor_id=ids["U0MAAR"], name="Maarten")
-    session.add(group)
-    session.flush()
-    return programme, ids, group
-
-
-def _pair_on_slack(session, channel: str, now) -> Pair:
-    programme, ids, group = _people_on_slack(session, now)
-    pair = Pair(
-        programme_id=programme.id,
-        group_id=group.id,
-        mentor_id=ids["U0MAAR"],
-        mentee_id=ids["U0ANNA"],
-        matched_at=now,
-        guide={"mentor": {}, "mentee": {}},
-        agreement={"cadence": "weekly", "weekdays": ["tue"], "dayparts": ["evening"]},
-        space_platform="slack",
-        space_workspace="T0TEAM",
-        space_channel=channel,
-    )
-    session.add(pair)
-    session.flush()
-    return pair
+async def matched_on_slack(fake: FakeSlack, core_factory) -> Bot:
+    """Maarten (mentor) and Anna (mentee) join by messaging Maatje and are matched by the
+    coordinator: a group and a pair channel on Slack."""
+    fake.add_user("U0MAAR", "Maarten")
+    fake.add_user("U0ANNA", "Anna")
+    bot = await start_bot(fake, core_factory)
+    slack = Workspace(bot)
+    await slack.member("U0MAAR").intake("mentor", MENTOR_FORM, MENTOR_TYPED)
+    await slack.member("U0ANNA").intake("mentee", MENTEE_FORM, mentee_typed())
+    for command in ("match", "match approve"):
+        await slack.member("UCOORD").command(command)
+    return bot
 
 
 def _as(body: dict[str, Any], user: str) -> dict[str, Any]:
@@ -73,22 +39,47 @@ def _as(body: dict[str, Any], user: str) -> dict[str, Any]:
     return body
 
 
+async def proposed_first_meeting(bot: Bot, clock: Any) -> tuple[str, dict[str, dict]]:
+    """The matched pair's guide completed (set in the store: the guide over Slack is
+    tests/slack/test_slack_people) and meeting 1 proposed: the pair channel and the proposal
+    each member sees, by name."""
+    with bot.core.store.session() as session:
+        pair = session.exec(select(Pair)).one()
+        pair.guide, pair.agreement = {"mentor": {}, "mentee": {}}, dict(AGREEMENT)
+        channel = pair.space_channel
+        messages = meetings.start_plan(session, pair, clock.now())
+        enqueue_outbound(session, messages, "plan", clock.now())
+    await bot.settle()
+    proposals = [m for m in bot.messages(channel) if "My proposal" in m["text"]]
+    assert len(proposals) == 2
+    return channel, {("Anna" if "<@U0ANNA>" in p["text"] else "Maarten"): p for p in proposals}
+
+
+async def held_first_meeting(fake: FakeSlack, core_factory, clock) -> Bot:
+    """Maarten and Anna matched over Slack, their first meeting confirmed with the buttons and,
+    once its time has passed, both answer "Yes, we met"."""
+    bot = await matched_on_slack(fake, core_factory)
+    _, by_reader = await proposed_first_meeting(bot, clock)
+    for name, user in (("Anna", "U0ANNA"), ("Maarten", "U0MAAR")):
+        await bot.post.interaction(_as(click(by_reader[name], "yes"), user))
+        await bot.settle()
+    clock.advance(timedelta(days=9))
+    await bot.settle()
+    for user in ("U0ANNA", "U0MAAR"):
+        [asked] = [m for m in bot.messages(f"D{user}") if "take place" in m["text"]]
+        await bot.post.interaction(_as(click(asked, "yes"), user))
+        await bot.settle()
+    return bot
+
+
 async def test_a_confirmed_meeting_arrives_with_an_ics_upload(
     fake_slack: FakeSlack, core_factory, clock
 ) -> None:
-    channel = fake_slack.add_channel("pair-maarten-anna", [BOT_USER, "U0MAAR", "U0ANNA"])
-    bot = await start_bot(fake_slack, core_factory)
+    bot = await matched_on_slack(fake_slack, core_factory)
     try:
-        with bot.core.store.session() as session:
-            pair = _pair_on_slack(session, channel, clock.now())
-            messages = meetings.start_plan(session, pair, clock.now())
-            enqueue_outbound(session, messages, "plan", clock.now())
-        await bot.settle()
-        proposals = [m for m in fake_slack.calls_to("chat.postMessage") if m["channel"] == channel]
-        assert len(proposals) == 2 and all("My proposal" in p["text"] for p in proposals)
-        by_reader = {("Anna" if "with Maarten" in p["text"] else "Maarten"): p for p in proposals}
+        _, by_reader = await proposed_first_meeting(bot, clock)
 
-        await bot.post.interaction(click(by_reader["Anna"], "yes"))
+        await bot.post.interaction(_as(click(by_reader["Anna"], "yes"), "U0ANNA"))
         await bot.settle()
         assert fake_slack.calls_to("files.completeUploadExternal") == []
         await bot.post.interaction(_as(click(by_reader["Maarten"], "yes"), "U0MAAR"))
@@ -121,11 +112,11 @@ async def test_a_confirmed_meeting_arrives_with_an_ics_upload(
 async def test_a_group_meeting_asks_its_mentor_did_you_meet_and_records_the_click(
     fake_slack: FakeSlack, core_factory, clock
 ) -> None:
-    bot = await start_bot(fake_slack, core_factory)
+    bot = await matched_on_slack(fake_slack, core_factory)
     try:
         with bot.core.store.session() as session:
-            programme, ids, group = _people_on_slack(session, clock.now())
-            session.add(GroupMember(group_id=group.id, person_id=ids["U0ANNA"]))
+            programme = session.exec(select(Programme)).one()
+            group = session.exec(select(MentorGroup)).one()
             meeting = Meeting(
                 programme_id=programme.id,
                 group_id=group.id,

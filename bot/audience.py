@@ -1,0 +1,112 @@
+"""Who reads a message, and so in which languages and time zones it is rendered: the one place
+that decides it.
+
+- A message to a person (their direct chat, or addressed to them in a shared space): their
+  language and zone.
+- A post for everyone in a pair or group space: the language its members share; when they
+  share none, each of their languages (the programme's first). Times in every zone the members
+  live in (the mentor's first), so "19:00 (Amsterdam) / 13:00 (New York)".
+- A farewell to someone whose data was just erased: the language it was written for.
+
+A message addressed to one member of a shared space mentions them (`addressed`), so the space
+sees whose turn it is; the people a message mentions are looked up for the space's platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.domain import Person
+from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.i18n import DEFAULT_LANGUAGE, Mention, Text, _l, mentioned, text_from_json
+from bot.services import people
+from bot.spaces import members_of
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The reader's account (None for a post to a whole space), the languages and zones to
+    render in, and the platform account and name of everyone the text mentions."""
+
+    ref: PersonRef | None
+    languages: tuple[str, ...]
+    timezones: tuple[str, ...]
+    mentions: dict[int, tuple[PersonRef | None, str]]
+    addressed: bool = False
+    """Meant for one member of a shared space: the text is prefixed with a mention of them."""
+
+
+def addressed(person_id: int, text: Any) -> Text:
+    """`text` for one member of a shared space, opening with a mention of them."""
+    return _l("{person}: {message}", person=Mention(person_id), message=text)
+
+
+def audience_of(session: Session, payload: dict[str, Any]) -> Audience | None:
+    """The audience of a `send` action's payload; None when its reader was erased."""
+    ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
+    space = space_from_json(payload.get("space"))
+    override = payload.get("language")
+    person = session.get(Person, payload["person"])
+    if person is None:
+        if ref is None or not override:
+            return None
+        return Audience(ref, (override,), ("UTC",), {})
+    shared = space is not None and space.kind is not SpaceKind.DIRECT
+    if space is None:
+        ref = ref or people.reachable_ref(session, payload["person"])
+    is_addressed = shared and ref is not None and not payload["reply"].get("ephemeral")
+    members = members_of(session, space) if shared and ref is None and space else None
+    if members is None:
+        language, timezone = people.reader(session, person)
+        languages, timezones = (override or language,), (timezone,)
+    else:
+        languages, timezones = _shared(session, *members)
+    ids = mentioned(text_from_json(payload["reply"]["text"]))
+    if is_addressed:
+        ids.add(payload["person"])
+    platform = space.platform if space else ref.platform if ref else None
+    return Audience(
+        ref, languages, timezones, _mentions(session, ids, platform), addressed=is_addressed
+    )
+
+
+def _shared(
+    session: Session, member_ids: list[int], programme: Any
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The languages and zones of a space's members (in their order, the mentor first)."""
+    readers = [
+        people.reader(session, member)
+        for member_id in member_ids
+        if (member := session.get(Person, member_id)) is not None
+    ]
+    languages = list(dict.fromkeys(language for language, _ in readers))
+    if programme is not None and programme.language in languages:
+        languages.remove(programme.language)
+        languages.insert(0, programme.language)
+    timezones = tuple(dict.fromkeys(zone for _, zone in readers))
+    fallback = programme.timezone if programme is not None else "UTC"
+    return tuple(languages) or (DEFAULT_LANGUAGE,), timezones or (fallback,)
+
+
+def _mentions(
+    session: Session, ids: set[int], platform: str | None
+) -> dict[int, tuple[PersonRef | None, str]]:
+    found: dict[int, tuple[PersonRef | None, str]] = {}
+    for person_id in sorted(ids):
+        person = session.get(Person, person_id)
+        name = (person.display_name if person else None) or "?"
+        account = people.ref_on(session, person_id, platform) if platform and person else None
+        found[person_id] = (account, name)
+    return found
+
+
+def space_from_json(data: Mapping[str, str] | None) -> SpaceRef | None:
+    if data is None:
+        return None
+    return SpaceRef(
+        data["platform"], data["workspace"], data["channel_id"], SpaceKind(data["kind"])
+    )

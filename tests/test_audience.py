@@ -1,0 +1,134 @@
+"""Posts in shared spaces are rendered for the people in them (`bot.audience`): in the language
+they share or in each of theirs, with times in every zone they live in; a question for one
+member says so and mentions them; a click on someone else's question says whose it is."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from bot import spaces
+from bot.delivery import enqueue_outbound
+from bot.domain import FlowRun, MentorGroup, Pair, RunStatus
+from bot.events import SpaceKind
+from bot.i18n import _l
+from bot.replies import Option, Reply
+from flows import introductions
+from flows import meeting_messages as msg
+from tests.meeting_support import enter_pair, make_pair, pair_posts
+
+WHEN = datetime(2026, 10, 13, 17, 0, tzinfo=UTC)  # 19:00 in Amsterdam, 13:00 in New York
+DIVIDER = "\n\n—\n\n"
+
+
+async def post_to_pair(app, text, **reply) -> None:
+    now = app.core.clock.now()
+    with app.store.session() as session:
+        pair = session.get(Pair, 1)
+        enqueue_outbound(session, msg.to_pair(session, pair, Reply(text, **reply)), "t", now)
+    await app.core.dispatcher.run_due()
+
+
+def pair_with(app, now, mentor: dict, mentee: dict) -> None:
+    with app.store.session() as session:
+        make_pair(session, now, mentor_fields=mentor, mentee_fields=mentee)
+
+
+CONFIRMED = _l(
+    "Meeting {number} is confirmed for {when}. See you both then! I've sent each of you a "
+    "calendar invite.",
+    number=1,
+    when=WHEN,
+)
+
+
+async def test_an_english_pair_in_a_dutch_programme_reads_english(make_app, clock) -> None:
+    app, chat = make_app(language="nl")
+    pair_with(app, clock.now(), {"language": "en"}, {"language": "en"})
+    await post_to_pair(app, CONFIRMED)
+    assert pair_posts(chat) == [
+        "Meeting 1 is confirmed for Tuesday, October 13, 2026, 7:00\u202fPM. See you both "
+        "then! I've sent each of you a calendar invite."
+    ]
+
+
+async def test_a_mixed_pair_reads_both_languages_the_programmes_first(make_app, clock) -> None:
+    app, chat = make_app(language="en")
+    pair_with(app, clock.now(), {"language": "nl"}, {"language": "en"})
+    options = (Option("yes", _l("Yes")), Option("no", _l("No")))
+    await post_to_pair(app, CONFIRMED, choices=options, choice_token="c:x")
+    [post] = chat.messages("#pair-test-maarten-anna")
+    english, dutch = post.text.split(DIVIDER)
+    assert english.startswith("Meeting 1 is confirmed for Tuesday, October 13, 2026")
+    assert dutch.startswith("Afspraak 1 staat vast op dinsdag 13 oktober 2026, 19:00.")
+    assert [o.label for o in post.choices] == ["Yes / Ja", "No / Nee"]
+
+
+async def test_members_in_two_zones_see_the_time_in_both(make_app, clock) -> None:
+    app, chat = make_app(language="nl")
+    pair_with(
+        app,
+        clock.now(),
+        {"language": "nl", "timezone": "Europe/Amsterdam"},
+        {"language": "nl", "timezone": "America/New_York"},
+    )
+    await post_to_pair(app, CONFIRMED)
+    assert pair_posts(chat) == [
+        "Afspraak 1 staat vast op dinsdag 13 oktober 2026, 19:00 (Amsterdam) / 13:00 (New "
+        "York). Tot dan, allebei! Jullie hebben elk een agenda-uitnodiging van me gekregen."
+    ]
+
+
+async def test_a_group_space_is_welcomed_in_its_members_languages(make_app, clock) -> None:
+    app, chat = make_app(language="nl")
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(
+            session, now, mentor_fields={"language": "en"}, mentee_fields={"language": "nl"}
+        )
+        group = session.get(MentorGroup, pair.group_id)
+        spaces.plan_group(session, group, [pair.mentor_id, pair.mentee_id], now)
+    await app.core.dispatcher.run_due()
+    [welcome] = chat.messages("#group-test-group-maarten")
+    dutch, english = welcome.text.split(DIVIDER)  # the programme's language first
+    assert english.startswith("Welcome to the group of Maarten in Mentoraat Test!")
+    assert dutch.startswith("Welkom in de groep van Maarten in Mentoraat Test!")
+
+
+async def test_a_question_for_one_member_names_them_and_the_other_cannot_answer_it(
+    app, chat, clock
+) -> None:
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(session, now, mentee_fields={"language": "nl"})
+        pair.guide = {}
+        work = spaces.Work(session, app.core.engine, now)
+        space = spaces.space_of(pair, SpaceKind.PAIR)
+        introductions.space_opened(work, f"pair:{pair.id}", space, [])
+        enqueue_outbound(session, work.outbound, "opened", now)
+    await app.core.dispatcher.run_due()
+    enter_pair(chat, "maarten", "anna")
+    anna_asked = chat.last_message("anna")
+    assert anna_asked.text.startswith("@Anna: Laten we de kennismakingsgids")
+    assert [m.name for m in anna_asked.mentions] == ["Anna"]
+    assert chat.last("maarten").startswith("@Maarten: Let's fill in the kennismakingsgids")
+
+    await chat.click("maarten", "1", token=anna_asked.choice_token)  # Anna's question
+    refused = chat.last_message("maarten")
+    assert refused.ephemeral and refused.text == ("This one is for Anna: only they can answer it.")
+    assert chat.outcome is not None and chat.outcome.declined
+    with app.store.session() as session:
+        runs = {r.person_id: r for r in session.exec(select(FlowRun)).all()}
+        assert runs[pair.mentee_id].status == RunStatus.ACTIVE
+        assert runs[pair.mentee_id].answers == {"side": "mentee"}
+    assert not any(re.search(r"\d:\d\d:\d\d", m.text) for _, m in chat.console.sent)
+
+
+async def test_someone_elses_question_elsewhere_names_no_one(app, chat) -> None:
+    await chat.send("anna", "hello")
+    token = chat.last_message("anna").choice_token
+    await chat.click("maarten", "yes", token=token)  # from his own direct chat
+    assert chat.last("maarten") == "That button no longer works. Send me a message to continue."
+    assert chat.outcome is not None and not chat.outcome.declined

@@ -1,0 +1,217 @@
+"""Names, time zones and languages as the platform reports them (`bot.profiles`), and what a
+person tells Maatje about themselves, through the console adapter and the real core."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlmodel import select
+
+from adapters.console import ConsoleAdapter
+from bot.adapter import DeliveryError, Profile
+from bot.domain import Identity, OutboxItem, Person, Source
+from bot.events import Message, PersonRef
+from bot.profiles import REFRESH
+from bot.testing import Conversation, build_app
+
+
+class Platform(ConsoleAdapter):
+    """The console with a profile per person, and a switch to make lookups fail."""
+
+    def __init__(self) -> None:
+        super().__init__(out=io.StringIO(), workspace="test")
+        self.profiles: dict[str, Profile] = {}
+        self.down = False
+        self.come_back_in: float | None = None
+        self.asked: list[str] = []
+
+    async def profile(self, person: PersonRef) -> Profile:
+        self.asked.append(person.user_id)
+        if self.down:
+            raise DeliveryError("the platform is down")
+        if self.come_back_in is not None:
+            raise DeliveryError("paced", retry_after=self.come_back_in)
+        return self.profiles.get(person.user_id, Profile())
+
+
+def start(database_url, clock, **programme):
+    from bot.testing import programme_config
+
+    platform = Platform()
+    app = build_app(
+        database_url,
+        clock,
+        adapters={"console": platform},
+        programmes=(programme_config(**programme),),
+    )
+    return app, platform, Conversation(app.core, platform)
+
+
+def stored(app, who: str) -> tuple[Person, Identity]:
+    with app.store.session() as session:
+        identity = session.exec(select(Identity).where(Identity.user_id == who)).one()
+        return session.get(Person, identity.person_id), identity
+
+
+def kinds(app) -> list[str]:
+    """The messages and lookups in the outbox, in the order they were written."""
+    with app.store.session() as session:
+        rows = session.exec(select(OutboxItem.kind).order_by(OutboxItem.id)).all()
+    return [kind for kind in rows if kind in ("send", REFRESH)]
+
+
+async def test_the_platforms_profile_after_consent_and_again_a_day_later(
+    database_url, clock
+) -> None:
+    app, platform, chat = start(database_url, clock, language="nl")
+    try:
+        platform.profiles["anna"] = Profile("Anna Jansen", "en-US", "America/New_York")
+        await chat.send("anna", "hallo")
+        assert "Mag ik je antwoorden" in chat.last("anna")  # before the lookup: the programme's
+        # the lookup comes after the reply, and before consent keeps only the language
+        assert kinds(app) == ["send", REFRESH]
+        person, identity = stored(app, "anna")
+        assert (person.display_name, person.timezone, person.language) == (None, None, "en")
+        assert identity.profile_at is None
+
+        await chat.send("anna", "yes")
+        assert "joining as a mentee" in chat.last("anna")  # the rest of the intake in English
+        person, identity = stored(app, "anna")
+        assert (person.display_name, person.name_source) == ("Anna Jansen", Source.PLATFORM)
+        assert (person.timezone, person.timezone_source) == ("America/New_York", "platform")
+        assert identity.profile_at == clock.now()
+
+        platform.profiles["anna"] = Profile("Anna de Vries", "nl-NL", "Europe/Amsterdam")
+        await chat.send("anna", "1")
+        assert kinds(app).count(REFRESH) == 2  # fresh: not asked again the same day
+        clock.advance(timedelta(days=1, minutes=1))
+        await chat.send("anna", "help")
+        person, _ = stored(app, "anna")
+        assert (person.display_name, person.timezone) == ("Anna de Vries", "Europe/Amsterdam")
+        assert person.language == "en"  # a language once known is not switched by the platform
+        assert platform.asked == ["anna"] * 3
+    finally:
+        app.store.dispose()
+
+
+async def test_what_people_say_about_themselves_wins_over_the_platform(database_url, clock) -> None:
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.profiles["anna"] = Profile("anna.j", None, "Europe/Amsterdam")
+        await chat.command("anna", "name", "Anna", "<b>Jansen</b>")
+        assert "only remember that once you have joined" in chat.last("anna")
+        await chat.send("anna", "hello")
+        await chat.send("anna", "yes")
+        chat.new("anna")
+        await chat.command("anna", "name", "Anna", "<b>Jansen</b>")
+        said = chat.new("anna")[0]  # then the pending question again
+        assert said == "Done: from now on others see you as Anna <b>Jansen</b>."
+        await chat.command("anna", "timezone", "Atlantis")
+        assert "I don't know the time zone 'Atlantis'" in chat.new("anna")[0]
+        await chat.command("anna", "timezone", "new", "york")
+        assert "dates and times in America/New_York" in chat.new("anna")[0]
+        clock.advance(timedelta(days=2))
+        await chat.command("anna", "name")
+        assert "Others in your programme see you as Anna <b>Jansen</b>." in chat.new("anna")[0]
+        person, identity = stored(app, "anna")
+        assert identity.profile_at == clock.now()  # looked up again, and ignored
+        assert (person.display_name, person.name_source) == ("Anna <b>Jansen</b>", Source.SELF)
+        assert (person.timezone, person.timezone_source) == ("America/New_York", Source.SELF)
+    finally:
+        app.store.dispose()
+
+
+async def test_a_platform_that_fails_lookups_never_holds_up_the_conversation(
+    database_url, clock
+) -> None:
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.down = True
+        await chat.send("anna", "hello")
+        await chat.send("anna", "yes")
+        await chat.click("anna", "mentee")
+        assert "your studies" in chat.last("anna")
+        person, identity = stored(app, "anna")
+        assert person.display_name is None and identity.profile_at is None
+        with app.store.session() as session:
+            lookups = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+        assert lookups and all(r.done_at is None and r.last_error for r in lookups)
+
+        platform.down = False
+        platform.profiles["anna"] = Profile("Anna Jansen")
+        clock.advance(timedelta(minutes=10))  # past the outbox's backoff
+        await app.core.dispatcher.run_due()
+        assert stored(app, "anna")[0].display_name == "Anna Jansen"
+    finally:
+        app.store.dispose()
+
+
+async def test_a_lookup_the_platform_paces_comes_back_when_it_says(database_url, clock) -> None:
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.profiles["anna"] = Profile("Anna Jansen")
+        platform.come_back_in = 30
+        await chat.send("anna", "hello")
+        await chat.send("anna", "yes")
+        with app.store.session() as session:
+            rows = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+        waiting = [r.due_at for r in rows if r.done_at is None]  # before and after consent
+        assert waiting == [clock.now() + timedelta(seconds=30)] * 2
+        assert all(r.failed_at is None for r in rows)  # put off, not failed
+        platform.come_back_in = None
+        clock.advance(timedelta(seconds=30))
+        await app.core.dispatcher.run_due()
+        assert stored(app, "anna")[0].display_name == "Anna Jansen"
+    finally:
+        app.store.dispose()
+
+
+async def test_a_zone_the_event_carries_is_kept_after_consent(database_url, clock) -> None:
+    """As Teams reports it with every activity (clientInfo)."""
+    app, _, chat = start(database_url, clock)
+    try:
+
+        async def say(text: str, zone: str) -> None:
+            common = {"person": chat.ref("anna"), "space": chat.space("anna")}
+            await chat.event(Message(text=text, event_id=text, timezone=zone, **common))
+
+        await say("hello", "America/New_York")
+        assert stored(app, "anna")[0].timezone is None
+        await say("yes", "Mars/Olympus_Mons")  # not a zone: ignored
+        assert stored(app, "anna")[0].timezone is None
+        await say("1", "America/New_York")
+        assert stored(app, "anna")[0].timezone == "America/New_York"
+    finally:
+        app.store.dispose()
+
+
+async def test_intake_asks_the_zone_only_when_the_platform_reported_none(
+    database_url, clock
+) -> None:
+    from tests.test_intake import MENTEE_ANSWERS
+
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.profiles["eva"] = Profile("Eva", None, "Asia/Kolkata")
+        for who in ("anna", "eva"):
+            await chat.send(who, "hello")
+            for key, answer in MENTEE_ANSWERS:
+                if key == "timezone" and who == "eva":
+                    continue  # not asked: Eva's platform reported hers
+                if key == "timezone":
+                    assert "Which time zone are you in?" in chat.last(who)
+                    assert "Europe/Amsterdam, the programme's" in chat.last(who)
+                    await chat.send(who, "Tokio")
+                    assert "I don't know the time zone 'Tokio'" in chat.new(who)[-2]
+                    answer = "Tokyo"
+                if isinstance(answer, dict):
+                    await chat.submit(who, answer)
+                else:
+                    await chat.send(who, answer)
+            assert "intake is complete" in chat.last(who)
+        assert stored(app, "anna")[0].timezone == "Asia/Tokyo"
+        assert stored(app, "anna")[0].timezone_source == Source.SELF
+        assert stored(app, "eva")[0].timezone == "Asia/Kolkata"
+    finally:
+        app.store.dispose()
