@@ -236,6 +236,9 @@ class AdaptivePacer(Pacer):
             # came: the platform counts arrivals, and answers follow arrivals more closely
             # than our sends do when the way there is congested.
             sample = float(sum(1 for t in self._accepted if now - 1.0 < t <= now))
+            if not sample:  # nothing got through (an outage): that says nothing of a ceiling
+                self.pause(retry_after)
+                return False
             self.measured = max(min(sample, self.rate), self.floor)
             self.rate = max(self.floor, self.measured * self.DECREASE)
         self.cuts += 1

@@ -134,6 +134,18 @@ async def test_an_adaptive_pacer_learns_the_ceiling_from_refusals_and_probes_it(
     await asyncio.gather(*waiting)
 
 
+async def test_a_refusal_when_nothing_got_through_pauses_without_cutting_the_rate() -> None:
+    """A platform refusing everything (an incident) tells nothing of its ceiling: the pacer
+    waits out Retry-After at its rate, instead of falling to the floor and climbing for half
+    an hour after the platform is back."""
+    time = FakeTime()
+    pacer = AdaptivePacer(ceiling=100, floor=1, burst=1, monotonic=time.monotonic, sleep=time.sleep)
+    time.now = 5.0
+    assert not pacer.refused(time.now, retry_after=30.0)
+    assert pacer.rate == 100 and pacer.measured is None and pacer.cuts == 0
+    assert pacer.paused_for() == pytest.approx(30.0)
+
+
 def test_a_pacer_needs_a_positive_rate() -> None:
     with pytest.raises(ValueError):
         Pacer(rate=0)
