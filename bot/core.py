@@ -23,7 +23,7 @@ from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
 from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
-from bot.domain import FlowRun, Identity, Person, RunStatus
+from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
 from bot.engine import Engine, parse_token
 from bot.events import (
     Choice,
@@ -55,6 +55,18 @@ class Outcome:
     form_errors: dict[str, str] | None = None
     duplicate: bool = False
     declined: bool = False
+
+
+@dataclass
+class Handled:
+    """What one event's transaction leaves for after its commit: the adapter's outcome, the
+    replies it claimed (sent at once), lanes where a reply waits for an earlier message, and
+    whether it wrote other work due now (then the dispatcher claims)."""
+
+    outcome: Outcome
+    replies: list[OutboxItem] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,17 +123,18 @@ class Core:
         self.inbox.handling(event)
         try:
             async with self._in_order(f"{ref.platform}:{ref.workspace}:{ref.user_id}"):
-                outcome = await self._handle_while_reachable(event)
+                handled = await self._handle_while_reachable(event)
+            self.dispatcher.hand_over(handled.replies, handled.waiting)
         except Exception:
             log.exception("handling %s %s failed", type(event).__name__, event.event_id)
             await self.store.run(self._apologise, event)
-            outcome = Outcome()
+            handled = Handled(Outcome(), more=True)
         finally:
             self.inbox.handled(event)
-        self.kick()
-        return outcome
+        self.kick(claim=handled.more)
+        return handled.outcome
 
-    async def _handle_while_reachable(self, event: Event) -> Outcome:
+    async def _handle_while_reachable(self, event: Event) -> Handled:
         """Retry an event the database could not take (a restart, a failover) for about half
         a minute: nothing of it was committed, and a repeat is recognised, so this is safe —
         and platforms that had their acknowledgement will not send it again."""
@@ -138,12 +151,15 @@ class Core:
     def healthy(self) -> bool:
         return self.store.reachable()
 
-    def kick(self) -> None:
+    def kick(self, claim: bool = True) -> None:
         """Run the dispatcher now (the scheduler also runs it on every tick). Kicks that come
-        while a run is going make that run go round once more instead of queueing more runs."""
+        while a run is going make that run go round once more instead of queueing more runs.
+        `claim=False`: only replies were written, and handed over: no claim is needed."""
         if not self.auto_dispatch:
             return
         self._kicked = True
+        if claim:
+            self.dispatcher.wake()
         if self._tasks:
             return
         task = asyncio.get_running_loop().create_task(self._dispatch_while_kicked())
@@ -155,7 +171,7 @@ class Core:
         while self._kicked:
             self._kicked = False
             try:
-                taken += await self.dispatcher.run_due()
+                taken += await self.dispatcher.run_due(claim=False)  # claims when woken
             except OperationalError:
                 log.warning("dispatching failed: database unavailable; the next tick retries")
                 return taken
@@ -168,7 +184,8 @@ class Core:
 
     # -- one event -----------------------------------------------------------------------
 
-    def _handle(self, event: Event) -> Outcome:
+    def _handle(self, event: Event) -> Handled:
+        """The event's transaction."""
         now = self.clock.now()
         with self.store.session() as session:
             self.store.serialise(
@@ -177,7 +194,7 @@ class Core:
             )
             inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
-                return Outcome(duplicate=True)
+                return Handled(Outcome(duplicate=True))
             person, identity = people.resolve(session, event.person, now, event.space)
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
@@ -185,19 +202,32 @@ class Core:
             profiles.note_event(session, person, event)
             turn = self._turn(session, person, event, now)
             errors, declined = self._dispatch(turn, event)
-            enqueue_outbound(
-                session, turn.outbound, f"msg:{event.person.platform}:{event.event_id}", now
+            written = enqueue_outbound(
+                session,
+                turn.outbound,
+                f"msg:{event.person.platform}:{event.event_id}",
+                now,
+                waiting=person.id,
             )
             profiles.plan(session, person, identity, now)  # after the replies: they go first
+            urgent = [key for key, _, is_urgent in written if is_urgent]
+            replies = self.dispatcher.claim_written(session, urgent, now)
+            # Lanes where a message of this turn waits for an earlier one (another reply's,
+            # or one handed over now): when that is done, the dispatcher claims it.
+            handed = {reply.idempotency_key for reply in replies}
+            waiting = {lane for key, lane, _ in written if key not in handed}
+            handled = Handled(
+                Outcome(declined=declined), replies, waiting, outbox.wrote_bulk_due(session)
+            )
             if errors:
                 language = people.language_of(session, person)
-                return Outcome(
+                handled.outcome = Outcome(
                     form_errors={
                         name: self.translator.render(text, language)
                         for name, text in errors.items()
                     }
                 )
-        return Outcome(declined=declined)
+        return handled
 
     def _dispatch(self, turn: Turn, event: Event) -> tuple[dict[str, Text] | None, bool]:
         """Run the event; returns a form's errors and whether a click was declined. Typed
@@ -334,7 +364,11 @@ class Core:
                     )
                 )
                 enqueue_outbound(
-                    session, turn.outbound, f"err:{event.person.platform}:{event.event_id}", now
+                    session,
+                    turn.outbound,
+                    f"err:{event.person.platform}:{event.event_id}",
+                    now,
+                    waiting=person.id,
                 )
         except Exception:
             log.exception("could not even apologise for event %s", event.event_id)
@@ -352,7 +386,9 @@ class Core:
             if run is None:
                 return False
             messages = self.engine.reask(session, run, now, ref, _l("Welcome back! We were here:"))
-            enqueue_outbound(session, messages, f"resume:{run.id}:{uuid.uuid4().hex}", now)
+            enqueue_outbound(
+                session, messages, f"resume:{run.id}:{uuid.uuid4().hex}", now, identity.person_id
+            )
         return True
 
     @staticmethod

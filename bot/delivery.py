@@ -16,40 +16,49 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Translator, with_mentions
+from bot.pacing import BULK, URGENT
 from bot.replies import Mentioned, Reply, render_for
 from bot.store import Store
 
-SEND = "send"
+SEND = outbox.SEND
 WIPE_AFTER = "wipe_after"
 """Payload flag of a farewell: once it is sent, the database files are wiped (bot.store)."""
 log = logging.getLogger(__name__)
 
 
 def enqueue_outbound(
-    session: Session, messages: Iterable[Outbound], key_prefix: str, now: datetime
-) -> None:
-    """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key."""
-    outbox.enqueue_many(
-        session,
-        (
-            {
-                "kind": SEND,
-                "payload": {
-                    "person": message.person_id,
-                    "ref": asdict(message.person_ref) if message.person_ref else None,
-                    "space": _space_to_json(message.space),
-                    "reply": message.reply.to_json(),
-                    "language": message.language,
-                    **({WIPE_AFTER: True} if message.farewell else {}),
-                },
-                "idempotency_key": f"{key_prefix}:{index}",
-                "due_at": now,
-                "created_at": now,
-                "lane": lane_of(message),
-            }
-            for index, message in enumerate(messages)
-        ),
-    )
+    session: Session,
+    messages: Iterable[Outbound],
+    key_prefix: str,
+    now: datetime,
+    waiting: int | None = None,
+) -> list[tuple[str, str, bool]]:
+    """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key.
+    Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make the
+    rest of their lanes urgent too. Returns each message's key, lane and whether it is urgent
+    as written."""
+    rows = [
+        {
+            "kind": SEND,
+            "payload": {
+                "person": message.person_id,
+                "ref": asdict(message.person_ref) if message.person_ref else None,
+                "space": _space_to_json(message.space),
+                "reply": message.reply.to_json(),
+                "language": message.language,
+                **({WIPE_AFTER: True} if message.farewell else {}),
+            },
+            "idempotency_key": f"{key_prefix}:{index}",
+            "due_at": now,
+            "created_at": now,
+            "lane": lane_of(message),
+            "priority": URGENT if message.person_id == waiting else BULK,
+        }
+        for index, message in enumerate(messages)
+    ]
+    outbox.enqueue_many(session, rows)
+    outbox.promote(session, (row["lane"] for row in rows if row["priority"] == URGENT))
+    return [(row["idempotency_key"], row["lane"], row["priority"] == URGENT) for row in rows]
 
 
 def lane_of(message: Outbound) -> str:
@@ -78,9 +87,9 @@ class Deliverer:
     def prefetch(self, session: Session, items: Sequence[OutboxItem]) -> None:
         """Look up the audiences of a claimed batch's messages in the claim's own transaction,
         saving `deliver` a transaction per message (it looks up itself what is not here)."""
-        self._audiences = {
-            item.id: audience_of(session, item.payload) for item in items if item.kind == SEND
-        }
+        self._audiences.update(
+            (item.id, audience_of(session, item.payload)) for item in items if item.kind == SEND
+        )
 
     async def deliver(self, item: OutboxItem) -> None:
         """Render for the audience and send. With a space and no person the message is a post

@@ -16,8 +16,8 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -30,6 +30,7 @@ from bot.delivery import SEND, WIPE_AFTER, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
+from bot.pacing import URGENT, prioritised
 from bot.store import Store, wipe_after_commit
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,23 @@ def backoff(attempts: int, hint: float | None = None) -> timedelta:
 
 
 class Dispatcher:
+    """Carries out due actions, many at once (`settings.batch_size` at most).
+
+    Actions in different lanes go out concurrently, so three hundred people's replies wait for
+    their platform's limits side by side instead of one after another; one lane (one person's
+    chat, one space) never has more than one action under way, which keeps its order. Urgent
+    actions are claimed first, and bulk work may fill at most `BULK_SHARE` of the places, so a
+    reply someone waits for always finds one; bulk messages go before other bulk actions.
+    Each action runs with its priority set (`bot.pacing.prioritised`): adapters' pacers serve
+    urgent calls first.
+    """
+
+    BULK_SHARE = 0.75
+    OTHER_PLACES = 4
+    """Bulk actions that are not messages — jobs, which work on the store's one or two
+    threads, and slow platform actions — under way at once: more would only queue there,
+    ahead of the transactions of people's events."""
+
     def __init__(
         self,
         store: Store,
@@ -69,66 +87,212 @@ class Dispatcher:
         self.actions = dict(actions or {})
         self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.places = max(1, settings.batch_size)
+        self.bulk_places = max(1, int(self.places * self.BULK_SHARE))
         self._lock = asyncio.Lock()
+        self._signal = asyncio.Event()  # new work, an action done: the run looks again
+        self._woken = self._urgent_done = self._bulk_done = False
+        self._held: dict[int, OutboxItem] = {}
+        self._held_until = datetime.min.replace(tzinfo=UTC)
+        self._lost: set[int] = set()
+        self._unrecorded: list[tuple[OutboxItem, asyncio.Future[None]]] = []
+        self._handed: list[OutboxItem] = []
+        self._waiting_lanes: set[str] = set()
+        self._recorder: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
         """A run is going (more runs would only wait for it)."""
         return self._lock.locked()
 
-    async def run_due(self) -> int:
-        """Carry out everything due now; returns how many actions were taken."""
-        async with self._lock:
-            taken = 0
-            while True:
-                now = self.clock.now()
-                lease = timedelta(seconds=self.settings.claim_lease_seconds)
-                items = await self.store.run(self._claim, now, lease)
-                if not items:
-                    return taken
-                crash_point("claimed")
-                held_until, lost = now + lease, set[int]()
-                for index, item in enumerate(items):
-                    held_until = self._keep_claims(items[index:], held_until, lease, lost)
-                    if item.id in lost:
-                        log.warning("outbox action %s was taken over; not carrying it out", item.id)
-                        continue
-                    await self._carry_out(item)
-                taken += len(items)
+    def wake(self) -> None:
+        """New work was written: a run under way claims again at once."""
+        self._woken = True
+        self._signal.set()
 
-    def _complete_sent(self, item: OutboxItem) -> None:
-        assert item.id is not None
+    def claim_written(self, session: Session, keys: list[str], now: datetime) -> list[OutboxItem]:
+        """In the transaction that wrote them: claim the urgent messages with these keys (a
+        turn's replies), so they go out right after its commit (`hand_over`) without a claim of
+        their own, which under load waits its turn on the store's thread."""
+        if not keys:
+            return []
+        lease = timedelta(seconds=self.settings.claim_lease_seconds)
+        items = outbox.claim_keys(session, self.worker, now, lease, keys)
+        if items and self.prefetch is not None:
+            self.prefetch(session, items)
+        return items
+
+    def hand_over(self, items: list[OutboxItem], waiting: Iterable[str] = ()) -> None:
+        """Carry out these actions, claimed already (`claim_written`), as soon as possible:
+        a run under way starts them; else the next run does, first thing. In `waiting` lanes
+        a message waits for an earlier one: when one under way here is done, claim. A waiting
+        lane none of `items` is in may have finished its earlier message already (after the
+        transaction saw it unfinished): claim at once too."""
+        waiting = set(waiting)
+        self._waiting_lanes.update(waiting)
+        if waiting - {item.lane for item in items}:
+            self._woken = True
+        if items or self._woken:
+            self._handed.extend(items)
+            self._signal.set()
+
+    async def run_due(self, claim: bool = True) -> int:
+        """Carry out what was handed over, everything due now and what becomes due meanwhile;
+        returns how many actions were taken. `claim=False`: no claim to start with, only when
+        new work is written (`wake`) — a run started for handed-over replies."""
+        async with self._lock:
+            running: dict[asyncio.Task[None], list[OutboxItem]] = {}
+            try:
+                return await self._run(running, claim or self._woken)
+            finally:
+                if running:  # an error claiming: let what is under way finish and be recorded
+                    await asyncio.gather(*running, return_exceptions=True)
+                self._held.clear()
+
+    async def _run(self, running: dict[asyncio.Task[None], list[OutboxItem]], claim: bool) -> int:
+        lease = timedelta(seconds=self.settings.claim_lease_seconds)
+        period = min(self.settings.tick_seconds, lease.total_seconds() / 4)
+        loop = asyncio.get_running_loop()
+        taken, claimed_at = 0, loop.time()
+        while True:
+            self._signal.clear()
+            if self._handed:
+                handed, self._handed = self._handed, []
+                self._start(handed, running, lease, handed=True)
+                taken += len(handed)
+            claimed = 0
+            if claim:
+                self._woken = self._urgent_done = self._bulk_done = False
+                claimed_at = loop.time()
+                claimed = await self._claim_more(running, lease)
+                taken += claimed
+            if not (running or self._handed or claimed or self._woken):
+                self._waiting_lanes.clear()  # nothing here to wait for: claims will find them
+                return taken
+            timed_out = False
+            try:
+                async with asyncio.timeout(period):
+                    await self._signal.wait()
+            except TimeoutError:
+                timed_out = True
+            self._keep_claims(lease)
+            # Claim again at once when new work was written, or a claimed urgent action is
+            # done (its lane may hold the next message of a reply); when claimed bulk work
+            # has left half the places free (a backlog goes in large claims, not row by row);
+            # and at least every `period`, as what is due changes with time.
+            claim = (
+                timed_out
+                or self._woken
+                or self._urgent_done
+                or (self._bulk_done and self._in_flight(running) <= self.places // 2)
+                or loop.time() - claimed_at >= period
+            )
+
+    @staticmethod
+    def _in_flight(running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
+        return sum(len(items) for items in running.values())
+
+    async def _claim_more(
+        self, running: dict[asyncio.Task[None], list[OutboxItem]], lease: timedelta
+    ) -> int:
+        free = self.places - self._in_flight(running)
+        if free <= 0:
+            return 0
+        flying = [i for items in running.values() for i in items if i.priority != URGENT]
+        bulk = max(0, self.bulk_places - len(flying))
+        others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
+        now = self.clock.now()
+        items = await self.store.run(self._claim, now, lease, free, bulk, others)
+        self._start(items, running, lease, handed=False)
+        return len(items)
+
+    def _start(
+        self,
+        items: list[OutboxItem],
+        running: dict[asyncio.Task[None], list[OutboxItem]],
+        lease: timedelta,
+        handed: bool,
+    ) -> None:
+        """One task per lane: a lane's actions (a handed-over reply of several messages) go
+        one after another, different lanes side by side."""
+        if items:
+            crash_point("claimed")
+            until = min(item.claimed_until or self.clock.now() for item in items)
+            self._held_until = min(self._held_until, until) if self._held else until
+        chains: dict[object, list[OutboxItem]] = {}
+        for item in items:
+            assert item.id is not None
+            self._held[item.id] = item
+            chains.setdefault(item.lane or item.id, []).append(item)
+        for chain in chains.values():
+            task = asyncio.create_task(self._carry_out_chain(chain, lease))
+            running[task] = chain
+            task.add_done_callback(lambda done: self._finished(running.pop(done), handed))
+
+    def _finished(self, chain: list[OutboxItem], handed: bool) -> None:
+        lane = chain[0].lane
+        if lane in self._waiting_lanes:
+            self._waiting_lanes.discard(lane)
+            self._urgent_done = True
+        elif not handed:
+            if any(item.priority == URGENT for item in chain):
+                self._urgent_done = True
+            else:
+                self._bulk_done = True
+        self._signal.set()
+
+    async def _carry_out_chain(self, chain: list[OutboxItem], lease: timedelta) -> None:
+        for position, item in enumerate(chain):
+            assert item.id is not None
+            try:
+                self._keep_claims(lease)
+                if item.id in self._lost:
+                    log.warning("outbox action %s was taken over; not carrying it out", item.id)
+                    done = False
+                else:
+                    with prioritised(item.priority):
+                        done = await self._carry_out(item)
+            finally:
+                self._held.pop(item.id, None)
+                self._lost.discard(item.id)
+            if not done and position + 1 < len(chain):  # the rest waits for this one
+                later = chain[position + 1 :]
+                await self.store.run(self._put_back, [i.id for i in later if i.id is not None])
+                for other in later:
+                    self._held.pop(other.id or 0, None)
+                return
+
+    def _complete_sent(self, items: list[OutboxItem]) -> None:
         with self.store.session() as session:
-            outbox.complete_sent(session, item.id, self.worker, self.clock.now())
-            if item.payload.get(WIPE_AFTER):
+            ids = [item.id for item in items if item.id is not None]
+            outbox.complete_sent(session, ids, self.worker, self.clock.now())
+            if any(item.payload.get(WIPE_AFTER) for item in items):
                 wipe_after_commit(session)  # a last message to someone erased: now truly gone
 
-    def _claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
+    def _claim(
+        self, now: datetime, lease: timedelta, limit: int, bulk_limit: int, others_limit: int
+    ) -> list[OutboxItem]:
         with self.store.session() as session:
-            items = outbox.claim(session, self.worker, now, lease, self.settings.batch_size)
+            items = outbox.claim(session, self.worker, now, lease, limit, bulk_limit, others_limit)
             if items and self.prefetch is not None:
                 self.prefetch(session, items)
             return items
 
-    def _keep_claims(
-        self,
-        remaining: list[OutboxItem],
-        held_until: datetime,
-        lease: timedelta,
-        lost: set[int],
-    ) -> datetime:
-        """Renew the batch's claims once half the lease is gone (paced sends take time, a
-        busy process may stall); claims another process took over meanwhile go to `lost`."""
+    def _keep_claims(self, lease: timedelta) -> None:
+        """Renew the claims under way once half the lease is gone (paced sends take time, a
+        busy process may stall); claims another process took over meanwhile go to `_lost`."""
         now = self.clock.now()
-        if held_until - now > lease / 2:
-            return held_until
-        ids = [i.id for i in remaining if i.id is not None and i.id not in lost]
-        with self.store.session() as session:
-            held = outbox.renew(session, ids, self.worker, now + lease)
-        lost.update(set(ids) - held)
-        return now + lease
+        if self._held_until - now > lease / 2:
+            return
+        ids = [i for i in self._held if i not in self._lost]
+        if ids:
+            with self.store.session() as session:
+                held = outbox.renew(session, ids, self.worker, now + lease)
+            self._lost.update(set(ids) - held)
+        self._held_until = now + lease
 
-    async def _carry_out(self, item: OutboxItem) -> None:
+    async def _carry_out(self, item: OutboxItem) -> bool:
+        """Carry out one action; False when it was given back (it failed)."""
         assert item.id is not None
         try:
             if item.kind == SEND:
@@ -142,24 +306,44 @@ class Dispatcher:
             else:
                 await self.store.run(self._run_job, item)
             crash_point("recorded")
+            return True
         except DeliveryError as exc:
             await self.store.run(self._give_back, item, str(exc), exc.retry_after, exc.permanent)
         except Exception as exc:  # a bug in a job must not stop the dispatcher
             log.exception("outbox action %s (%s) failed", item.id, item.kind)
             await self.store.run(self._give_back, item, f"{type(exc).__name__}: {exc}", None, False)
+        return False
 
     async def _record_sent(self, item: OutboxItem) -> None:
-        """Mark a sent message done. The platform already has it, so a failing database is
-        retried here rather than releasing the action (which would send it again)."""
+        """Mark a sent message done. Messages sent side by side are recorded together, in one
+        transaction, as soon as the store is free: under load that is sooner than one
+        transaction each, queued behind one another."""
         assert item.id is not None
-        for attempt in range(RECORD_ATTEMPTS):
-            try:
-                await self.store.run(self._complete_sent, item)
-                return
-            except OperationalError:
-                log.warning("recording sent action %s failed (attempt %s)", item.id, attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
-        log.error("sent action %s could not be recorded; it may be sent again", item.id)
+        recorded = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((item, recorded))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_all())
+        await recorded
+
+    async def _record_all(self) -> None:
+        """The platform has these messages already, so a failing database is retried here
+        rather than releasing them (which would send them again)."""
+        while self._unrecorded:
+            batch, self._unrecorded = self._unrecorded, []
+            items = [item for item, _ in batch]
+            ids = [item.id for item in items]
+            for attempt in range(RECORD_ATTEMPTS):
+                try:
+                    await self.store.run(self._complete_sent, items)
+                    break
+                except OperationalError:
+                    log.warning("recording sent actions %s failed (attempt %s)", ids, attempt + 1)
+                    await asyncio.sleep(0.2 * 2**attempt)
+            else:
+                log.error("sent actions %s could not be recorded; they may be sent again", ids)
+            for _, recorded in batch:
+                if not recorded.done():
+                    recorded.set_result(None)
 
     def _record(self, item: OutboxItem, record: Record | None) -> None:
         assert item.id is not None
@@ -180,6 +364,11 @@ class Dispatcher:
             enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
             if not outbox.complete(session, item.id, self.worker, now):
                 raise RuntimeError("claim lost before the job finished")
+
+    def _put_back(self, item_ids: list[int]) -> None:
+        """Release claimed actions untried (an earlier one in their lane failed)."""
+        with self.store.session() as session:
+            outbox.unclaim(session, item_ids, self.worker)
 
     def _give_back(self, item: OutboxItem, error: str, hint: float | None, permanent: bool) -> None:
         assert item.id is not None

@@ -1,9 +1,10 @@
 """The outbox: durable actions, claimed atomically, retried with backoff.
 
 `enqueue` inserts an action unless one with the same idempotency key exists (so doing the same
-work twice schedules it once). `claim` takes due, unclaimed actions in one statement — on
-PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the
-single UPDATE is atomic on its own. A claim is a lease: if its process dies, the lease runs
+work twice schedules it once). `claim` takes due, unclaimed actions — urgent ones (a reply
+someone waits for) before bulk work — each kind in one statement: on PostgreSQL with `FOR
+UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the single UPDATE is atomic
+on its own. A claim is a lease: if its process dies, the lease runs
 out and another claim takes the action again. `first_sight` is the same guard for what comes in:
 a platform event is handled once, however often it is delivered.
 """
@@ -15,19 +16,34 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, exists, func, or_, update
+from sqlalchemy import Insert, and_, bindparam, exists, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
+from bot.domain.types import UTCDateTime
+from bot.pacing import BULK, URGENT
+
+SEND = "send"  # the kind of an action that sends a message (bot.delivery)
+_BULK_DUE = "maatje.outbox.bulk_due"
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
 # per row, which cost more than the database work itself.
 _OUTBOX = OutboxItem.__table__
 _EVENTS = ProcessedEvent.__table__
+_PROMOTE = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.lane.in_(bindparam("lanes", expanding=True)),
+        _OUTBOX.c.priority != URGENT,
+        _OUTBOX.c.done_at.is_(None),
+        _OUTBOX.c.failed_at.is_(None),
+    )
+    .values(priority=URGENT)
+)
 _COMPLETE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claimed_by == bindparam("worker"))
@@ -35,7 +51,14 @@ _COMPLETE = (
 )
 # A sent message has served its purpose: what it said, to whom and in which lane is dropped;
 # the row stays only as its idempotency key (docs/privacy.md).
-_COMPLETE_SENT = _COMPLETE.values(payload={}, lane=None)
+_COMPLETE_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id.in_(bindparam("item_ids", expanding=True)),
+        _OUTBOX.c.claimed_by == bindparam("worker"),
+    )
+    .values(done_at=bindparam("now"), claimed_until=None, last_error=None, payload={}, lane=None)
+)
 
 
 def _insert_once(dialect: str, table, unique: list[str]) -> Insert:
@@ -80,12 +103,21 @@ def enqueue(
 
 def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int = 1000) -> None:
     """`enqueue` for many rows (keys `kind`, `payload`, `idempotency_key`, `due_at`,
-    `created_at`, optionally `lane`): one prepared statement executed per chunk of rows, in the
-    caller's transaction; a row whose key exists already is skipped."""
+    `created_at`, optionally `lane` and `priority`): one prepared statement executed per chunk
+    of rows, in the caller's transaction; a row whose key exists already is skipped."""
     statement = _ENQUEUE[session.get_bind().dialect.name]
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
-        session.execute(statement, [{"lane": None, "attempts": 0, **row} for row in batch])
+        values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
+        session.execute(statement, values)
+        if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
+            session.info[_BULK_DUE] = True
+
+
+def wrote_bulk_due(session: Session) -> bool:
+    """Whether the session's transaction wrote bulk actions due at once (the dispatcher need
+    claim only then: the urgent replies of a turn are handed to it directly)."""
+    return bool(session.info.get(_BULK_DUE))
 
 
 def first_sight(session: Session, platform: str, event_id: str, now: datetime) -> bool:
@@ -97,9 +129,40 @@ def first_sight(session: Session, platform: str, event_id: str, now: datetime) -
 
 
 def claim(
-    session: Session, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    bulk_limit: int | None = None,
+    others_limit: int | None = None,
 ) -> list[OutboxItem]:
-    """Claim up to `limit` due actions for `worker` until `now + lease`."""
+    """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
+    (someone is waiting for them), then bulk messages, then other bulk actions (jobs), each in
+    due order; at most `bulk_limit` bulk actions, `others_limit` of them not messages.
+    Messages before jobs: a job's messages (a poll's invitations) go out while later jobs
+    wait, rather than after all of them. Each kind is found through its own index, so a bulk
+    backlog costs urgent work nothing."""
+    items = _claim(session, worker, now, lease, limit, "urgent")
+    rest = limit - len(items)
+    if bulk_limit is not None:
+        rest = min(rest, bulk_limit)
+    if rest > 0:
+        sends = _claim(session, worker, now, lease, rest, "sends")
+        items += sends
+        rest -= len(sends)
+    if others_limit is not None:
+        rest = min(rest, others_limit)
+    if rest > 0:
+        items += _claim(session, worker, now, lease, rest, "others")
+    return items
+
+
+def _claim_statement(which: str):
+    """The claim of `which` actions ("urgent", "sends" or "others" in bulk; "keys": urgent ones
+    by key), built once — constructing it cost more than running it. Parameters: `now`,
+    `until`, `worker`, `limit` (and `keys`)."""
+    now = bindparam("now", type_=UTCDateTime())
     older = aliased(OutboxItem)
     waits_in_lane = exists().where(
         older.lane == OutboxItem.lane,
@@ -107,6 +170,9 @@ def claim(
         older.done_at.is_(None),
         older.failed_at.is_(None),
     )
+    keys = bindparam("keys", expanding=True)
+    if which == "keys":  # a reply of several messages: the later ones wait only for the first
+        waits_in_lane = waits_in_lane.where(older.idempotency_key.not_in(keys))
     pending = and_(
         OutboxItem.done_at.is_(None),
         OutboxItem.failed_at.is_(None),
@@ -114,26 +180,75 @@ def claim(
         or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
         or_(OutboxItem.lane.is_(None), ~waits_in_lane),
     )
+    if which in ("urgent", "keys"):  # a literal: ix_outbox_urgent finds them in due order
+        pending = and_(pending, OutboxItem.priority == literal_column(str(URGENT)))
+    if which == "keys":
+        pending = and_(pending, OutboxItem.idempotency_key.in_(keys))
+    if which in ("sends", "others"):
+        kind = OutboxItem.kind == literal_column(f"'{SEND}'")
+        pending = and_(pending, kind if which == "sends" else ~kind)
     due = (
         select(OutboxItem.id)
         .where(pending)
         .order_by(OutboxItem.due_at, OutboxItem.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .cte("due")
         .prefix_with("MATERIALIZED")
     )
     # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
     # run it again per row, skipping rows this statement already locked: the limit is lost.
-    statement = (
+    return (
         update(OutboxItem)
         .where(OutboxItem.id == due.c.id)
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
+        .values(
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until", type_=UTCDateTime()),
+            attempts=OutboxItem.attempts + 1,
+        )
         .returning(OutboxItem)
         .execution_options(synchronize_session=False)
     )
-    items = session.execute(statement).scalars().all()
+
+
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "sends", "others", "keys")}
+
+
+def _claim(
+    session: Session, worker: str, now: datetime, lease: timedelta, limit: int, which: str
+) -> list[OutboxItem]:
+    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": limit}
+    items = session.execute(_CLAIM[which], parameters).scalars().all()
     return sorted(items, key=lambda item: (item.due_at, item.id))
+
+
+def claim_keys(
+    session: Session, worker: str, now: datetime, lease: timedelta, keys: list[str]
+) -> list[OutboxItem]:
+    """Claim the urgent actions with these keys that may go now (nothing older unfinished in
+    their lane): the replies the session's transaction wrote, carried out right after its
+    commit instead of waiting for a claim of their own."""
+    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
+    items = session.execute(_CLAIM["keys"], {**parameters, "keys": keys}).scalars().all()
+    return sorted(items, key=lambda item: item.id or 0)
+
+
+def promote(session: Session, lanes: Iterable[str]) -> None:
+    """Make the unfinished actions in `lanes` urgent: an urgent reply cannot pass what is
+    older in its lane, so what is older goes first at the reply's priority."""
+    wanted = sorted(set(lanes))
+    if wanted:
+        session.execute(_PROMOTE, {"lanes": wanted})
+
+
+def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
+    """Give claimed actions back untried: due as before, the attempt not counted."""
+    if item_ids:
+        session.execute(
+            update(OutboxItem)
+            .where(col(OutboxItem.id).in_(item_ids), OutboxItem.claimed_by == worker)
+            .values(claimed_by=None, claimed_until=None, attempts=OutboxItem.attempts - 1)
+        )
 
 
 def release_all_claims(session: Session) -> int:
@@ -171,11 +286,12 @@ def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool
     return result.rowcount == 1
 
 
-def complete_sent(session: Session, item_id: int, worker: str, now: datetime) -> bool:
-    """Mark a sent message done and forget its content, recipient and lane: only the key
-    that stops it being sent twice is kept."""
-    result = session.execute(_COMPLETE_SENT, {"item_id": item_id, "worker": worker, "now": now})
-    return result.rowcount == 1
+def complete_sent(session: Session, item_ids: list[int], worker: str, now: datetime) -> int:
+    """Mark sent messages done and forget their content, recipient and lane: only the key that
+    stops each being sent twice is kept. One statement for all (messages sent side by side are
+    recorded together); returns how many were still held."""
+    result = session.execute(_COMPLETE_SENT, {"item_ids": item_ids, "worker": worker, "now": now})
+    return result.rowcount
 
 
 def release(

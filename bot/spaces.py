@@ -121,6 +121,12 @@ def spaces_of(session: Session, person_id: int, platform: str) -> list[SpaceRef]
     return [s for s in found if s is not None and s.platform == platform]
 
 
+def _lane(group_id: int | None) -> str:
+    """A group's space and its pairs' spaces open one after another (a pair's space may be a
+    thread in the group's); different groups' open side by side."""
+    return f"spaces:group:{group_id}"
+
+
 def plan_group(session: Session, group: MentorGroup, welcome: list[int], now: datetime) -> None:
     """Open the group's space, or bring `welcome` (new members) into the existing one."""
     members = [
@@ -128,7 +134,8 @@ def plan_group(session: Session, group: MentorGroup, welcome: list[int], now: da
         *session.exec(select(GroupMember.person_id).where(GroupMember.group_id == group.id)).all(),
     ]
     payload = {"subject": f"group:{group.id}", "members": members, "welcome": welcome}
-    outbox.enqueue(session, OPEN_SPACE, payload, f"space:group:{group.id}:{len(members)}", now, now)
+    key = f"space:group:{group.id}:{len(members)}"
+    outbox.enqueue(session, OPEN_SPACE, payload, key, now, now, lane=_lane(group.id))
 
 
 def plan_pairs(session: Session, pairs: list[Pair], now: datetime) -> None:
@@ -147,6 +154,7 @@ def plan_pairs(session: Session, pairs: list[Pair], now: datetime) -> None:
                 "idempotency_key": f"space:pair:{pair.id}",
                 "due_at": now,
                 "created_at": now,
+                "lane": _lane(pair.group_id),
             }
             for pair in pairs
         ),

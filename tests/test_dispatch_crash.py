@@ -1,5 +1,6 @@
 """SIGKILL at each crash point of dispatch: nothing is lost, and only the send-then-record
-window can repeat a message — at most the one in flight when the process died.
+window can repeat a message — at most the ones in flight when the process died (one per lane;
+messages to different people go out side by side).
 
 Each round seeds N `send` actions, runs tests/crash_worker.py with MAATJE_CRASH_AT /
 MAATJE_CRASH_AFTER until it is killed, then runs it again without them until the work is done
@@ -32,7 +33,7 @@ LEASE_SECONDS = 0.5
 RUN_TIMEOUT = 40
 WORKER = Path(__file__).with_name("crash_worker.py")
 ROOT = WORKER.parent.parent
-LINE = re.compile(r"^\[Maatje → mentee\] (msg-\S+)$")
+LINE = re.compile(r"^\[Maatje → \S+\] (msg-\S+)$")
 
 # With batches of 5, 20 actions pass "claimed" 4 times and "sent"/"recorded" 20 times (more
 # when a message is repeated): each value below is reached, the last one at the very end.
@@ -58,6 +59,34 @@ def seed(store: Store, round_name: str) -> list[str]:
         messages = [Outbound(person.id, Reply(text)) for text in texts]
         enqueue_outbound(session, messages, f"crash-{round_name}", now)
     return texts
+
+
+def seed_many(store: Store, round_name: str) -> list[str]:
+    """One message to each of N console people (N lanes, sent side by side), due now."""
+    now = SystemClock().now()
+    texts = []
+    with store.session() as session:
+        for i in range(N):
+            person = Person(created_at=now, language="en", timezone="UTC")
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            user = f"p{round_name}-{i}"
+            session.add(
+                Identity(person_id=person.id, platform="console", workspace="t", user_id=user)
+            )
+            texts.append(f"msg-{round_name}-{i}")
+            enqueue_outbound(session, [Outbound(person.id, Reply(texts[-1]))], f"crash-{user}", now)
+    return texts
+
+
+def recorded(store: Store, texts: list[str]) -> set[str]:
+    """Which of `seed_many`'s messages the outbox has marked done (a sent row keeps only its
+    key, `crash-p<round>-<i>:0` for the text `msg-<round>-<i>`)."""
+    with store.session() as session:
+        items = session.exec(select(OutboxItem).where(OutboxItem.kind == SEND)).all()
+    done = {i.idempotency_key.removeprefix("crash-p").split(":")[0] for i in items if i.done_at}
+    return {text for text in texts if text.removeprefix("msg-") in done}
 
 
 def run_worker(url: str, tmp_path: Path, crash: tuple[str, int] | None) -> tuple[int, list[str]]:
@@ -134,3 +163,27 @@ def test_sigkill_at_a_crash_point_loses_nothing_and_repeats_at_most_the_message_
         store.dispose()
         record_property(f"duplicates_at_{point}", duplicates_per_kill)
         print(f"{point}: duplicates per kill (by MAATJE_CRASH_AFTER) {duplicates_per_kill}")
+
+
+@pytest.mark.parametrize("after", [1, 3, 12])
+def test_sigkill_with_sends_under_way_in_many_lanes_repeats_only_those_in_flight(
+    after: int, database_url: str, tmp_path: Path
+):
+    """Several sends are under way at once (one message per person, places for 5): a kill
+    repeats exactly the messages the platform had and the outbox had not recorded."""
+    store = Store(database_url)
+    store.upgrade()
+    try:
+        texts = seed_many(store, f"lanes{after}")
+        code, crashed = run_worker(database_url, tmp_path, ("sent", after))
+        assert code == -signal.SIGKILL, stderr_of(tmp_path)
+        in_flight = set(crashed) - recorded(store, texts)
+        assert 1 <= len(in_flight) <= 5, in_flight
+        code, recovered = run_worker(database_url, tmp_path, None)
+        assert code == 0, stderr_of(tmp_path)
+        counts = Counter(crashed + recovered)
+        assert set(counts) == set(texts), "a message was lost or invented"
+        assert {t for t, n in counts.items() if n > 1} == in_flight
+        assert max(counts.values()) <= 2
+    finally:
+        store.dispose()

@@ -24,12 +24,11 @@ from adapters.slack import SlackAdapter
 from bot.clock import FrozenClock
 from bot.delivery import SEND
 from bot.domain import Consent, FlowRun, Identity, OutboxItem, ProcessedEvent
-from bot.pacing import Pacer
 from bot.testing import build_core
 from tests.faults.postgres import HaltablePostgres
 from tests.faults.slack import FaultySlack
 from tests.slack.support import direct_message as dm
-from tests.slack.support import slack_config
+from tests.slack.support import slack_config, unpaced
 
 USERS = [f"U{n:03d}DB" for n in range(12)]
 NEWCOMERS = [f"U{n:03d}NEW" for n in range(12)]
@@ -57,7 +56,7 @@ async def slack() -> AsyncIterator[FaultySlack]:
 @pytest.fixture
 def core(own_postgres: HaltablePostgres, slack: FaultySlack, clock: FrozenClock) -> Iterator[Any]:
     adapter = SlackAdapter(slack_config(slack))
-    adapter.delivery.pacer = Pacer(1000, 1000)
+    adapter.client.limits = unpaced(clock)  # the frozen clock decides what is due
     core = build_core(own_postgres.fresh_database(), clock, {"slack": adapter})
     yield core
     core.store.dispose()

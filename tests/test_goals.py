@@ -115,3 +115,25 @@ async def test_a_check_in_midway_with_help_needed_now(app, chat: Conversation, c
         goals = session.exec(select(Goal).order_by(Goal.id)).all()
     assert checkin.pair_id == pair_id and checkin.help_needed
     assert [g.progress for g in goals] == [3, 1]
+
+
+async def test_a_goals_conversation_with_three_open_goals_says_so_instead_of_failing(
+    app, chat: Conversation, clock
+):
+    await held_meeting(app, chat, clock)
+    for what, measure, another in (
+        ("Plan one exam week", "a plan for 1 exam", ("yes",)),
+        ("Read ahead for statistics", "3 chapters read", ("yes",)),
+        ("Register for the resit", "registered by Friday", ()),
+    ):
+        for text in (what, measure, "4", "Less stress", "15-12-2026", "yes", *another):
+            await chat.send("anna", text)
+    assert "Your goals are saved" in chat.last("anna")  # the third: no room for another
+
+    chat.where.pop("anna")
+    outcome = await chat.command("anna", "goals", "new")
+    assert outcome is not None
+    reply = chat.last("anna")
+    assert "3 open goals" in reply and "goals done" in reply
+    with app.store.session() as session:
+        assert len(session.exec(select(Goal)).all()) == 3

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.domain import IntakeAnswer, IntakeState, Membership, Role
+from bot.domain import IntakeAnswer, IntakeState, Membership, OutboxItem, Role
 from bot.testing import Conversation
+from flows.growth import checkins
 from tests.meeting_support import answer, open_meeting
 from tests.test_goals import held_meeting
 from tests.test_intake import MENTEE_ANSWERS, run_intake
@@ -74,3 +75,26 @@ async def test_a_no_to_the_commitment_can_be_taken_back(app, chat: Conversation)
     assert "Group of Maarten" in chat.last("cora")
     await chat.command("anna", "commit")
     assert "already in" in chat.last("anna")
+
+
+async def test_a_check_in_waits_for_open_goals_without_polling_and_starts_when_they_are_set(
+    app, chat: Conversation, clock
+):
+    await held_meeting(app, chat, clock)
+    assert any("Let's set a goal" in t for t in chat.new("anna"))  # she leaves it for ten days
+    for _ in range(10 * 4):
+        clock.advance(timedelta(hours=6))
+        await app.core.dispatcher.run_due()
+    assert not any("Time for a short check-in" in t for t in chat.new("anna"))
+    with app.store.session() as session:
+        tries = session.exec(
+            select(OutboxItem).where(OutboxItem.kind == checkins.CHECKIN_DUE)
+        ).all()
+    assert len(tries) <= 6  # backing off, not every six hours (that was 29)
+
+    for text in GOAL:
+        await chat.send("anna", text)
+    await app.core.dispatcher.run_due()  # no clock moved: the waiting check-in is due now
+    texts = chat.new("anna")
+    assert any("Your goals are saved" in t for t in texts)
+    assert "Time for a short check-in" in texts[-1]

@@ -77,8 +77,13 @@ async def test_the_fit_check_comes_after_the_first_meeting_was_held(app, chat, c
     await answer(chat, "anna", "not_working", "fit")
     assert "Only the coordinators hear about it" in chat.last("anna")
     alert = chat.new("cora")[-1]
-    assert "doesn't work" in alert and "'match' shows it with a new proposal for Anna" in alert
+    assert "doesn't work" in alert and "matching review, with a new proposal for Anna" in alert
+    assert "'match'" not in alert  # the weekly overview asks for the review: one for all pairs
     assert not any("doesn't work" in t for t in chat.new("maarten"))
+    clock.advance(timedelta(days=7))
+    await app.core.dispatcher.run_due()
+    overview = [t for t in chat.new("cora") if "weekly overview" in t]
+    assert overview and "Pairs that asked to end: 1 (type 'match' to review)" in overview[-1]
     await answer(chat, "anna", "good", "fit")  # a more hopeful answer withdraws it
     await chat.command("cora", "match")
     assert "asked to end" not in chat.last("cora")

@@ -13,6 +13,11 @@ between send and record) does not post twice.
 
 discord.py waits out short 429s itself (per route, `Via` header as Discord sends it); one longer
 than `MAX_INLINE_WAIT` comes back as `RateLimited` and goes to the outbox with its retry_after.
+It keeps each route's bucket (per channel for messages) from Discord's headers before a 429, but
+meets the global limit (50 requests a second per bot) only by being refused. So posts also wait
+for `GLOBAL_RATE` here, urgent ones first: the dispatcher sends many messages at once, and a
+poll's DMs must neither draw 429s (Discord bans clients that collect too many) nor hold up a
+reply someone waits for. Interaction responses are outside the global limit and do not wait.
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from adapters.discord.forms import Forms
 from adapters.discord.render import Rendered, render
 from bot.adapter import DeliveryError
 from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.pacing import Pacer
 from bot.replies import Outgoing
 
 log = logging.getLogger(__name__)
 
 MAX_INLINE_WAIT = 30.0  # discord.py's smallest allowed max_ratelimit_timeout
+GLOBAL_RATE, GLOBAL_BURST = 45.0, 10  # just under Discord's 50 requests a second per bot
 INTERACTION_LIFETIME = 14 * 60.0  # Discord accepts followups for 15 minutes
 NONCE_LENGTH = 25
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -129,11 +136,13 @@ class Delivery:
         self.client = client
         self.forms = forms
         self.interactions = interactions
+        self.pacer = Pacer(GLOBAL_RATE, GLOBAL_BURST)
         self._dm_channels: dict[str, str] = {}
 
     async def dm_channel(self, user_id: str) -> str:
         channel = self._dm_channels.get(user_id)
         if channel is None:
+            await self.pacer.wait()
             data = await self.client.http.start_private_message(int(user_id))
             channel = self._dm_channels[user_id] = str(data["id"])
         return channel
@@ -188,6 +197,7 @@ class Delivery:
                 allowed_mentions=mentions,
                 flags=FLAGS,
             ) as params:
+                await self.pacer.wait()
                 await self.client.http.send_message(int(channel_id), params=params)
 
     async def _through_interaction(

@@ -1,8 +1,8 @@
 """The Slack adapter: what the core sees of Slack (`bot.adapter.Adapter`).
 
-It wires a slack-bolt `AsyncApp` (HTTP or Socket Mode) to the listeners, and an
-`AsyncWebClient` — pointed at `[slack] api_base_url`, retrying 429s and dropped connections —
-to delivery, spaces and profiles. It holds no programme logic.
+It wires a slack-bolt `AsyncApp` (HTTP or Socket Mode) to the listeners, and a Web API client
+— pointed at `[slack] api_base_url`, pacing every call within Slack's limits
+(`adapters/slack/limits.py`) — to delivery, spaces and profiles. It holds no programme logic.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import escape as _escape
-from adapters.slack.delivery import Delivery, ShortRateLimitRetryHandler
+from adapters.slack.client import make_client
+from adapters.slack.delivery import Delivery
 from adapters.slack.http import HttpServer
 from adapters.slack.listeners import Listeners
 from adapters.slack.parse import PLATFORM
@@ -51,19 +50,6 @@ class _SameTokenNotice(logging.Filter):
 
 _bolt_log = logging.getLogger("adapters.slack.bolt")
 _bolt_log.addFilter(_SameTokenNotice())
-
-
-def make_client(config: SlackConfig) -> AsyncWebClient:
-    base_url = config.api_base_url.rstrip("/") + "/"
-    return AsyncWebClient(
-        token=config.bot_token,
-        base_url=base_url,
-        timeout=30,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            ShortRateLimitRetryHandler(max_retry_count=1),
-        ],
-    )
 
 
 class SlackAdapter:

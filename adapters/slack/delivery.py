@@ -1,37 +1,28 @@
 """Posting rendered replies through the Web API, and turning failures into `DeliveryError`.
 
-The client already waits out a 429 once (slack-sdk's rate-limit retry handler honours
-Retry-After) and retries dropped connections. What still fails reaches the core's outbox as a
-`DeliveryError`: permanent when trying again cannot help (revoked token, unknown channel),
-otherwise retryable, with Slack's Retry-After when it gave one.
+The client (`adapters/slack/client.py`) paces every call, waits out a short 429 in place and
+retries dropped connections. What still fails reaches the core's outbox as a `DeliveryError`:
+permanent when trying again cannot help (revoked token, unknown channel), otherwise retryable,
+with Slack's Retry-After when it gave one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.limits import retry_after
 from adapters.slack.render import render_messages
 from bot.adapter import DeliveryError
 from bot.events import PersonRef, SpaceRef
-from bot.pacing import Pacer
+from bot.pacing import Paused
 from bot.replies import Outgoing
 
 log = logging.getLogger(__name__)
-
-# Waiting out a short 429 in place is cheapest; a long one goes back to the outbox, which
-# retries after Retry-After without holding its claim on the message (and risking a double post).
-MAX_INLINE_WAIT = 10.0
 
 PERMANENT_ERRORS = frozenset(
     {
@@ -67,34 +58,6 @@ PERMANENT_ERRORS = frozenset(
 UNREACHABLE_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 
 
-def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list | tuple) else value
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """slack-sdk's 429 handler, for waits of at most `MAX_INLINE_WAIT` seconds."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        wait = _retry_after(response.headers)
-        return wait is None or wait <= MAX_INLINE_WAIT
-
-
 def slack_error_code(exc: SlackApiError) -> str:
     data = getattr(exc.response, "data", None)
     return str(data.get("error", "")) if isinstance(data, dict) else ""
@@ -104,12 +67,14 @@ def classify(exc: BaseException) -> DeliveryError:
     """The `DeliveryError` a failed Web API call becomes."""
     if isinstance(exc, DeliveryError):
         return exc
+    if isinstance(exc, Paused):
+        return DeliveryError("slack: ratelimited (waiting)", retry_after=exc.retry_after)
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", 0)
         code = slack_error_code(exc) or f"http_{status}"
         if status == 429 or code == "ratelimited":
             return DeliveryError(
-                "slack: ratelimited", retry_after=_retry_after(exc.response.headers) or 1.0
+                "slack: ratelimited", retry_after=retry_after(exc.response.headers) or 1.0
             )
         if status >= 500:
             return DeliveryError(f"slack: http {status} ({code})")
@@ -121,18 +86,11 @@ def classify(exc: BaseException) -> DeliveryError:
     return DeliveryError(f"slack: unexpected {type(exc).__name__}: {exc}")
 
 
-# chat.postMessage is in Slack's "special" tier: about one message per second per channel,
-# with a workspace-wide ceiling. Bulk sends (a poll to 1,000 people) go out at this pace.
-POST_RATE = 10.0
-POST_BURST = 20
-
-
 class Delivery:
     """Sends `Outgoing` messages to a channel, a person's DM, or one person ephemerally."""
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
+    def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
-        self.pacer = pacer or Pacer(POST_RATE, POST_BURST)
         self._dm_channels: dict[str, str] = {}
 
     async def dm_channel(self, user_id: str) -> str:
@@ -175,7 +133,6 @@ class Delivery:
     ) -> None:
         metadata = {"event_type": "maatje_message", "event_payload": {"key": key[:200]}}
         for payload in render_messages(message):
-            await self.pacer.wait()
             if ephemeral_to:
                 await self.client.chat_postEphemeral(channel=channel, user=ephemeral_to, **payload)
             else:

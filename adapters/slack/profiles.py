@@ -1,12 +1,12 @@
 """People's Slack profiles (`users.info`): name, time zone and locale.
 
-`users.info` is in Slack's Tier 4 (100+ calls a minute). Lookups are paced below that, but
-never by waiting: the outbox carries them out between the messages it sends, and a lookup that
-sat out its turn would hold up every reply behind it (a programme's launch brings hundreds of
-first messages at once). So a lookup beyond the burst reserves the next free turn and is
-refused with `retry_after` until then; the core's `profile.refresh` action comes back at that
-moment and finds its turn kept (a generic cell rate algorithm: one lookup per `1/rate` seconds,
-`burst` at once).
+`users.info` is in Slack's Tier 4 (100+ calls a minute, `adapters/slack/limits.py`). Lookups
+are paced a little below that, but never by waiting: the outbox carries them out between the
+messages it sends, and a lookup that sat out its turn would hold up every reply behind it (a
+programme's launch brings hundreds of first messages at once). So a lookup beyond the burst
+reserves the next free turn and is refused with `retry_after` until then; the core's
+`profile.refresh` action comes back at that moment and finds its turn kept (a generic cell
+rate algorithm: one lookup per `1/rate` seconds, `burst` at once).
 
 The name is the one a person filled in as their full name (`real_name`), else their display
 name, else their handle: certificates and coordinators' overviews want the full name. Needs
@@ -23,10 +23,11 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.delivery import classify
+from adapters.slack.limits import TURN_SHARE, tier_of
 from bot.adapter import DeliveryError, Profile
 
-LOOKUP_RATE = 90 / 60  # users.info: Tier 4, 100+ a minute
-LOOKUP_BURST = 10
+LOOKUP_RATE = TURN_SHARE * tier_of("users.info").per_minute / 60  # a second
+LOOKUP_BURST = tier_of("users.info").burst
 EARLY = 0.05
 """Seconds a lookup may come back before its kept turn (clocks differ a little)."""
 KEPT_LIMIT = 10_000

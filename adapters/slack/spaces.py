@@ -20,7 +20,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.delivery import classify, slack_error_code
 from adapters.slack.parse import PLATFORM
 from bot.events import PersonRef, SpaceKind, SpaceRef
-from bot.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,6 @@ class Spaces:
     ) -> None:
         self.client = client
         self.coordinators = tuple(coordinators) if join else ()
-        # conversations.create is Tier 2 (20+ a minute), conversations.invite Tier 3 (50+).
-        self.create_pacer = Pacer(20 / 60, burst=3)
-        self.invite_pacer = Pacer(50 / 60, burst=5)
         self.team_id = ""
         self.bot_user_id: str | None = None
 
@@ -84,7 +80,6 @@ class Spaces:
 
     async def _create_or_find(self, name: str) -> tuple[str, bool]:
         try:
-            await self.create_pacer.wait()
             response = await self.client.conversations_create(name=name, is_private=True)
             return response["channel"]["id"], True
         except SlackApiError as exc:
@@ -126,7 +121,6 @@ class Spaces:
 
     async def _invite(self, channel_id: str, users: list[str]) -> None:
         try:
-            await self.invite_pacer.wait()
             await self.client.conversations_invite(channel=channel_id, users=users, force=True)
         except SlackApiError as exc:
             if slack_error_code(exc) not in _INVITE_REFUSED:

@@ -9,6 +9,9 @@ from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.domain.types import UTCDateTime
+from bot.pacing import BULK
+
+PENDING = "done_at IS NULL AND failed_at IS NULL"
 
 
 class OutboxItem(SQLModel, table=True):
@@ -17,13 +20,28 @@ class OutboxItem(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_pending", "done_at", "failed_at", "due_at"),
-        Index("ix_outbox_lane", "lane", "id"),
+        Index(
+            "ix_outbox_lane_pending",
+            "lane",
+            "id",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
         Index(
             "ix_outbox_due",
             "due_at",
             "id",
-            postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
-            sqlite_where=text("done_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
+        Index(
+            "ix_outbox_urgent",
+            "done_at",
+            "failed_at",
+            "priority",
+            "due_at",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
         ),
     )
 
@@ -34,6 +52,8 @@ class OutboxItem(SQLModel, table=True):
     lane: str | None = Field(default=None, max_length=120)
     """Actions in one lane (messages to one person or one space) are carried out in the order
     they were written: none is claimed while an older one in its lane is unfinished."""
+    priority: int = Field(default=BULK, sa_column_kwargs={"server_default": str(BULK)})
+    """`bot.pacing.URGENT` (0: someone waits for it, claimed first) or `BULK` (1)."""
     due_at: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=1000)

@@ -84,6 +84,21 @@ def meetings_of(session: Session, pair_id: int) -> Sequence[Meeting]:
     ).all()
 
 
+def meetings_of_pairs(session: Session, pair_ids: Sequence[int]) -> dict[int, list[Meeting]]:
+    """`meetings_of` for many pairs in one query: pair id → its meetings (pairs without
+    meetings are left out)."""
+    found: dict[int, list[Meeting]] = {}
+    for chunk in range(0, len(pair_ids), 500):
+        rows = session.exec(
+            select(Meeting)
+            .where(col(Meeting.pair_id).in_(pair_ids[chunk : chunk + 500]))
+            .order_by(col(Meeting.starts_at), col(Meeting.id))
+        ).all()
+        for meeting in rows:
+            found.setdefault(meeting.pair_id or 0, []).append(meeting)
+    return found
+
+
 def open_meeting(session: Session, pair_id: int) -> Meeting | None:
     """The pair's meeting being planned or ahead (proposed or confirmed), if any."""
     return session.exec(

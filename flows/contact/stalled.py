@@ -92,22 +92,48 @@ def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     messages: list[Outbound] = []
     quiet = store.MeetingSettings.of(programme).quiet
     if scheduling.quiet_at(now, quiet, programme.timezone) is None:
-        for pair in store.active_pairs(session, programme.id or 0):
-            messages += check(session, pair, programme, now)
+        pairs = store.active_pairs(session, programme.id or 0)
+        meetings = store.meetings_of_pairs(session, [p.id for p in pairs if p.id is not None])
+        known = _people(session, sorted({m for p in pairs for m in (p.mentor_id, p.mentee_id)}))
+        for pair in pairs:
+            members = [known.get(pair.mentor_id), known.get(pair.mentee_id)]
+            found = meetings.get(pair.id or 0, [])
+            messages += check(session, pair, programme, now, found, members)
     messages += _cancel_for_ended_pairs(session, programme, now)
     ensure_daily(session, programme, now)
     return messages
 
 
-def check(session: Session, pair: Pair, programme: Programme, now: datetime) -> list[Outbound]:
+def _people(session: Session, ids: list[int]) -> dict[int, Person]:
+    """Read many people in a few queries: id → person."""
+    found: dict[int, Person] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            (p.id or 0, p) for p in session.exec(select(Person).where(col(Person.id).in_(chunk)))
+        )
+    return found
+
+
+def check(
+    session: Session,
+    pair: Pair,
+    programme: Programme,
+    now: datetime,
+    meetings: Sequence[Meeting] | None = None,
+    members: Sequence[Person | None] | None = None,
+) -> list[Outbound]:
     """Take the next escalation step for `pair` if it is stalled and the last step is old
-    enough."""
+    enough. `meetings` and `members` (mentor, mentee): when the caller read them for many pairs
+    at once."""
     assert pair.id is not None
-    members = [session.get(Person, p) for p in (pair.mentor_id, pair.mentee_id)]
+    if members is None:
+        members = [session.get(Person, p) for p in (pair.mentor_id, pair.mentee_id)]
     if any(store.is_paused(p, now) for p in members):
         return []
     settings = store.MeetingSettings.of(programme)
-    meetings = store.meetings_of(session, pair.id)
+    if meetings is None:
+        meetings = store.meetings_of(session, pair.id)
     rules = store.stalled_rules(pair, meetings, settings, now)
     if not rules:
         return []
@@ -164,8 +190,8 @@ def _messages(
     text = _l(
         "The pair {mentor} and {mentee} in {programme} seems stalled: {reason}. I have "
         "already nudged the pair and the mentor. Type 'pair {mentee}' for their timeline. If "
-        "nothing changes in {days} days, the pair goes into the matching review, where 'match' "
-        "proposes a new mentor for {mentee}.",
+        "nothing changes in {days} days, the pair goes into the matching review, with a new "
+        "mentor proposed for {mentee}.",
         mentor=mentor,
         mentee=mentee,
         programme=programme.name,

@@ -9,29 +9,48 @@ a quiet period or while the mentee has paused waits until that is over.
 After a held meeting the mentee sets or updates goals. When another conversation in the pair
 space is still open (an unanswered check-in, a new meeting time being typed), the goals wait
 for it: a `goals.due` job tries again, and finishing a check-in starts waiting goals at once —
-nothing is dropped.
+nothing is dropped. A check-in waits for open goals the same way, and finishing the goals starts
+it at once. The tries in between back off (6 hours, doubling, at most 4 days), so a mentee who
+leaves a conversation open costs a few jobs, not four a day; a check-in still waiting when the
+next meeting is held gives way to that meeting's check-in.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import col, select
 
 from bot import outbox
-from bot.domain import CheckIn, Goal, Meeting, OutboxItem, Pair, PairStatus, Person, Programme
+from bot.domain import (
+    CheckIn,
+    Goal,
+    Meeting,
+    MeetingStatus,
+    OutboxItem,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+)
 from bot.engine import Flow, FlowContext, FreeText, Scale, Step, YesNo
 from bot.i18n import Lines, _l
 from bot.replies import Reply
 from bot.services import hold
 from bot.spaces import Work
-from flows.growth.goals import _name, open_goals, pair_space, start_for_mentee
+from flows.growth.goals import (
+    CHECKIN_DUE,
+    GOALS_DUE,
+    _name,
+    hurry_waiting,
+    open_goals,
+    pair_space,
+    start_for_mentee,
+)
 
-CHECKIN_DUE = "checkin.due"
-GOALS_DUE = "goals.due"
 BUSY_RETRY = timedelta(hours=6)
+BUSY_RETRY_MAX = timedelta(days=4)
 HALF_CADENCE = {
     "weekly": timedelta(days=3),
     "biweekly": timedelta(days=7),
@@ -51,14 +70,23 @@ def after_meeting(work: Any, meeting: Meeting) -> None:
     outbox.enqueue(
         work.session,
         CHECKIN_DUE,
-        {"pair": pair.id},
+        {"pair": pair.id, "meeting": meeting.id},
         f"checkin:{meeting.id}",
         max(due, work.now),
         work.now,
     )
 
 
-def _start_goals(work: Any, pair: Pair, key: str) -> None:
+def _retry(work: Any, kind: str, payload: dict[str, Any], key: str) -> None:
+    """Try again later (a conversation in the pair space is still open), backing off; the
+    waiting row is hurried when that conversation finishes (`hurry_waiting`)."""
+    tries = payload.get("tries", 0)
+    later = work.now + min(BUSY_RETRY * 2**tries, BUSY_RETRY_MAX)
+    payload = {**payload, "tries": tries + 1}
+    outbox.enqueue(work.session, kind, payload, f"{key}:{later.isoformat()}", later, work.now)
+
+
+def _start_goals(work: Any, pair: Pair, key: str, tries: int = 0) -> None:
     """Start the goals conversation, or — the mentee is busy in the pair space — try again
     later (`goals_due`)."""
     space = pair_space(pair)
@@ -68,44 +96,35 @@ def _start_goals(work: Any, pair: Pair, key: str) -> None:
         return
     if run.flow == "goals":
         return  # already setting goals
-    later = work.now + BUSY_RETRY
-    outbox.enqueue(
-        work.session,
-        GOALS_DUE,
-        {"pair": pair.id, "key": key},
-        f"{key}:{later.isoformat()}",
-        later,
-        work.now,
-    )
+    _retry(work, GOALS_DUE, {"pair": pair.id, "key": key, "tries": tries}, key)
 
 
 def goals_due(work: Work, item: OutboxItem) -> None:
     """Goals that waited for another conversation in the pair space: start them now."""
     pair = work.session.get(Pair, item.payload["pair"])
     if pair is not None and pair.status == PairStatus.ACTIVE:
-        _start_goals(work, pair, item.payload["key"])
+        _start_goals(work, pair, item.payload["key"], item.payload.get("tries", 0))
 
 
-def _hurry_goals(session: Session, pair_id: int, now: datetime) -> None:
-    """A conversation in the pair space ended: goals waiting for it are due now."""
-    session.exec(
-        update(OutboxItem)
-        .where(
-            col(OutboxItem.kind) == GOALS_DUE,
-            col(OutboxItem.idempotency_key).startswith(f"goals:{pair_id}:"),
-            col(OutboxItem.done_at).is_(None),
-            col(OutboxItem.failed_at).is_(None),
-            col(OutboxItem.due_at) > now,  # (pending rows only: the partial due index)
-            col(OutboxItem.claimed_by).is_(None),
+def _superseded(work: Work, pair: Pair, payload: dict[str, Any]) -> bool:
+    """A later meeting of the pair was held since: its own check-in takes over."""
+    meeting = work.session.get(Meeting, payload["meeting"]) if "meeting" in payload else None
+    if meeting is None:
+        return False
+    later = work.session.exec(
+        select(Meeting.id).where(
+            Meeting.pair_id == pair.id,
+            Meeting.status == MeetingStatus.HELD,
+            col(Meeting.number) > meeting.number,
         )
-        .values(due_at=now)
-    )
+    ).first()
+    return later is not None
 
 
 def checkin_due(work: Work, item: OutboxItem) -> None:
     """Midway between meetings: the mentee's check-in starts in the pair space."""
     pair = work.session.get(Pair, item.payload["pair"])
-    if pair is None or pair.status != PairStatus.ACTIVE:
+    if pair is None or pair.status != PairStatus.ACTIVE or _superseded(work, pair, item.payload):
         return
     programme = work.session.get(Programme, pair.programme_id)
     mentee = work.session.get(Person, pair.mentee_id)
@@ -113,15 +132,7 @@ def checkin_due(work: Work, item: OutboxItem) -> None:
         return
     goals = [g.id for g in open_goals(work.session, pair.id or 0)]
     if not start_for_mentee(work, pair, "checkin", {"pair": pair.id, "goals": goals}):
-        later = work.now + BUSY_RETRY  # still busy in another conversation there: try later
-        outbox.enqueue(
-            work.session,
-            CHECKIN_DUE,
-            {"pair": pair.id},
-            f"checkin:{pair.id}:{later.isoformat()}",
-            later,
-            work.now,
-        )
+        _retry(work, CHECKIN_DUE, item.payload, f"checkin:{pair.id}")
 
 
 def _goal(ctx: FlowContext) -> Goal | None:
@@ -186,7 +197,7 @@ def _finish(ctx: FlowContext) -> None:
             ctx.session.add(goal)
             lines.append(_l("{what}: {score} of 5", what=goal.what, score=score))
     ctx.say(_l("Thanks for checking in! Your mentor gets a short summary."))
-    _hurry_goals(ctx.session, pair.id, ctx.now)
+    hurry_waiting(ctx.session, GOALS_DUE, f"goals:{pair.id}:", ctx.now)
     ctx.tell(
         pair.mentor_id,
         Reply(

@@ -9,13 +9,14 @@ The mentor gets the goal and can comment; `goals` lists them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import Turn
-from bot.domain import Goal, GoalStatus, Pair, PairStatus, Person, Programme
+from bot.domain import Goal, GoalStatus, OutboxItem, Pair, PairStatus, Person, Programme
 from bot.engine import (
     STOP,
     DateTimeInput,
@@ -33,6 +34,9 @@ from bot.services import people
 from flows.growth.smart import Measure, Specific
 
 MAX_OPEN = 3
+CHECKIN_DUE = "checkin.due"
+GOALS_DUE = "goals.due"
+"""Outbox kinds of flows/checkins.py, here so that finishing goals can hurry a check-in."""
 
 
 def open_goals(session: Session, pair_id: int) -> list[Goal]:
@@ -128,7 +132,36 @@ def _room_left(ctx: FlowContext) -> bool:
     return pair is None or len(open_goals(ctx.session, pair.id or 0)) >= MAX_OPEN
 
 
+def hurry_waiting(session: Session, kind: str, key_prefix: str, now: datetime) -> None:
+    """A conversation in the pair space ended: what waited for it (rows of `kind` whose key
+    starts with `key_prefix`) is due now."""
+    session.exec(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.kind) == kind,
+            col(OutboxItem.idempotency_key).startswith(key_prefix),
+            col(OutboxItem.done_at).is_(None),
+            col(OutboxItem.failed_at).is_(None),
+            col(OutboxItem.due_at) > now,  # (pending rows only: the partial due index)
+            col(OutboxItem.claimed_by).is_(None),
+        )
+        .values(due_at=now)
+    )
+
+
 def _done(ctx: FlowContext) -> None:
+    pair = _pair(ctx)
+    if pair is not None:  # a check-in that waited for these goals can start now
+        hurry_waiting(ctx.session, CHECKIN_DUE, f"checkin:{pair.id}:", ctx.now)
+    if "what" not in ctx.answers:  # the list was full: nothing was asked
+        ctx.say(
+            _l(
+                "You have {count} open goals, the most at one time. When you achieve one, "
+                "mark it with 'goals done 1' (its number in 'goals') to make room for a new one.",
+                count=MAX_OPEN,
+            )
+        )
+        return
     ctx.say(
         _l(
             "Your goals are saved. We'll look at them again at your next check-in; type "
@@ -144,7 +177,13 @@ GOALS = Flow(
     remind_after=timedelta(days=2),
     on_finish=_done,
     steps=(
-        Step("what", ask=_ask_what, accepts=Specific(max_length=300), skip_if=_room_left),
+        Step(
+            "what",
+            ask=_ask_what,
+            accepts=Specific(max_length=300),
+            skip_if=_room_left,
+            next=lambda ctx: STOP if ctx.answer is None else "measure",  # None: skipped
+        ),
         Step(
             "measure",
             ask=_l("How will you know you've done it? Name something you can count or check."),

@@ -75,8 +75,8 @@ def _finish(ctx: FlowContext) -> None:
     programme = ctx.session.get(Programme, pair.programme_id)
     text = _l(
         "{name} asks to end the match between {mentor} (mentor) and {mentee} (mentee) in "
-        "{programme}. Their reason: {reason}\nThe pair is in the matching review: 'match' shows "
-        "it with a new proposal for {mentee}.",
+        "{programme}. Their reason: {reason}\nThe pair is in the matching review, with a new "
+        "proposal for {mentee}; your weekly overview counts the pairs waiting there.",
         name=store.name(ctx.session, ctx.person.id),
         mentor=store.name(ctx.session, pair.mentor_id),
         mentee=store.name(ctx.session, pair.mentee_id),

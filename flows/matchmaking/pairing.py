@@ -138,8 +138,8 @@ def fit(turn: Turn, args: tuple[str, ...]) -> None:
             Reply(
                 _l(
                     "{name} says the match between {mentor} (mentor) and {mentee} (mentee) in "
-                    "{programme} doesn't work. The pair is in the matching review: 'match' "
-                    "shows it with a new proposal for {mentee}.",
+                    "{programme} doesn't work. The pair is in the matching review, with a new "
+                    "proposal for {mentee}; your weekly overview counts the pairs waiting there.",
                     name=_name(turn.session, turn.person_id),
                     mentor=_name(turn.session, pair.mentor_id),
                     mentee=_name(turn.session, pair.mentee_id),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from adapters.discord.delivery import nonce
+from adapters.discord.delivery import GLOBAL_BURST, nonce
 from adapters.discord.parse import PLATFORM
 from bot.adapter import DeliveryError
 from bot.domain import OutboxItem
 from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.pacing import BULK, URGENT, prioritised
 from bot.replies import Attachment, Outgoing, OutgoingOption
 from tests.discord.discord_fake import APP_ID, GENERAL_ID
 from tests.discord.support import ANNA, component, dm_channel, message_create
@@ -155,3 +157,22 @@ async def test_a_private_reply_to_a_button_in_a_channel_is_an_ephemeral_followup
     fake.fail("POST", rf"/webhooks/{APP_ID}/[^/]+", 404, {"code": 10015})  # token expired
     await adapter.send(ANNA_REF, GENERAL, outgoing("More data", ephemeral=True), key + "1")
     assert fake.posted(dm_channel(ANNA))[-1]["content"] == "More data"
+
+
+async def test_a_reply_passes_a_poll_queued_for_discords_global_limit(fake, running):
+    """Posts wait for Discord's global limit (50 a second per bot), urgent ones first."""
+    adapter = await running()
+
+    async def post(text: str, priority: int) -> None:
+        with prioritised(priority):
+            await adapter.send(None, GENERAL, outgoing(text), f"k-{text}")
+
+    backlog = GLOBAL_BURST + 20
+    poll = [asyncio.create_task(post(f"poll {n}", BULK)) for n in range(backlog)]
+    await asyncio.sleep(0)  # the poll's posts are all waiting for their turn now
+    await post("reply", URGENT)
+    texts = [m["content"] for m in fake.posted(GENERAL_ID)]
+    assert "reply" in texts
+    assert len(texts) < backlog, "the reply waited for the whole poll"
+    await asyncio.gather(*poll)
+    assert len(fake.posted(GENERAL_ID)) == backlog + 1

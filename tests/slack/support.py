@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 
 from adapters.slack import SlackAdapter
+from adapters.slack.limits import SlackLimits, Tier
+from bot.clock import Clock
 from bot.config import SlackConfig
 from bot.core import Home, Outcome
 from bot.events import Event, Message, PersonRef, SpaceKind, SpaceRef
@@ -42,6 +44,20 @@ def slack_config(fake: FakeSlack, **overrides: Any) -> SlackConfig:
         app_token=APP_TOKEN,
     )
     return replace(config, **overrides)
+
+
+def unpaced(clock: Clock) -> SlackLimits:
+    """Limits under which no call waits for a token (a frozen clock decides what is due) and
+    Slack's pauses (Retry-After) run on the test's clock."""
+    plenty = 10**9
+    return SlackLimits(
+        tiers={tier: Tier(plenty, plenty) for tier in (1, 2, 3, 4)},
+        channel_rate=plenty,
+        channel_burst=plenty,
+        workspace_ceiling=plenty,
+        workspace_burst=plenty,
+        monotonic=lambda: clock.now().timestamp(),
+    )
 
 
 @dataclass

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from adapters.slack import SlackAdapter
+from adapters.slack.client import RATE_LIMITED_TRIES
 from adapters.slack.delivery import classify
 from bot.adapter import DeliveryError
 from bot.events import PersonRef, SpaceKind, SpaceRef
@@ -83,11 +84,16 @@ async def test_429_with_retry_after_delays_but_loses_nothing(running) -> None:
 
 async def test_persistent_429_is_retryable_with_slacks_hint(running) -> None:
     running.fake.fail(
-        "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "1"}, times=2
+        "chat.postMessage",
+        status=429,
+        error="ratelimited",
+        headers={"Retry-After": "1"},
+        times=RATE_LIMITED_TRIES,
     )
     with pytest.raises(DeliveryError) as caught:
         await running.adapter.send(None, PAIR, message(), "k")
     assert caught.value.retry_after == 1.0 and not caught.value.permanent
+    assert len(running.fake.calls_to("chat.postMessage")) == RATE_LIMITED_TRIES
 
 
 async def test_a_long_retry_after_goes_back_to_the_outbox_at_once(running) -> None:
