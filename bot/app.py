@@ -33,6 +33,7 @@ ADAPTER_MODULES = {
     "console": "adapters.console",
     "slack": "adapters.slack",
     "discord": "adapters.discord",
+    "teams": "adapters.teams",
 }
 
 

@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the application id (default: read from DISCORD_TOKEN)",
     )
+    teams = sub.add_parser("teams", help="Microsoft Teams set-up")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True)
+    package = teams_sub.add_parser("manifest", help="write the Teams app package (a zip)")
+    package.add_argument("--config", type=Path, default=None, help="for [teams] app_id")
+    package.add_argument("--app-id", default=None, help="the bot's Microsoft App ID")
+    package.add_argument("--out", type=Path, default=Path("maatje-teams.zip"))
+    package.add_argument("--website", default=None, help="https URL shown in the app's details")
     out = sub.add_parser("export", help="a programme's pairs, meetings, goals, polls as CSV")
     out.add_argument("programme", help="the programme's slug")
     out.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV files")
@@ -99,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_demo(_demo_config(args.database), args.acting, args.files))
         if args.command == "discord":
             return _discord_invite(args.application_id)
+        if args.command == "teams":
+            return _teams_manifest(args)
         if args.command == "export":
             return _export(_config_for_db(args.config), args.programme, args.out)
         if args.command == "db":
@@ -128,6 +137,29 @@ def _discord_invite(application_id: int | None) -> int:
         print("give --application-id, or set DISCORD_TOKEN to the bot's token", file=sys.stderr)
         return 2
     print(discord.invite_url(application_id))
+    return 0
+
+
+def _teams_manifest(args: argparse.Namespace) -> int:
+    import importlib
+
+    from bot.app import ADAPTER_MODULES, load_behaviour
+    from bot.i18n import Translator
+
+    app_id = args.app_id or _config_for_db(args.config).teams.app_id
+    if not app_id:
+        print("give --app-id, or set [teams] app_id in config.toml", file=sys.stderr)
+        return 2
+    translator = Translator()
+    specs = sorted(
+        (c for c in load_behaviour().commands if c.summary is not None),
+        key=lambda c: c.coordinator_only,
+    )
+    commands = [(c.name, translator.render(c.summary, "en")) for c in specs if c.summary]
+    details = {"website": args.website} if args.website else {}
+    teams = importlib.import_module(ADAPTER_MODULES["teams"])
+    args.out.write_bytes(teams.app_package(app_id, commands, **details))
+    print(args.out)
     return 0
 
 
@@ -221,12 +253,15 @@ async def _serve(config: Config) -> int:
         for name, on in (
             ("slack", config.slack.enabled),
             ("discord", config.discord.enabled),
+            ("teams", config.teams.enabled),
             ("console", config.console),
         )
         if on
     ]
     if not names:
-        raise ConfigError("slack.enabled", "no adapter is enabled (slack, discord or console)")
+        raise ConfigError(
+            "slack.enabled", "no adapter is enabled (slack, discord, teams or console)"
+        )
     for name in names:
         app.adapters[name] = load_adapter(name, config)
     stop = asyncio.Event()  # from here on SIGTERM stops cleanly, also during start-up
@@ -239,7 +274,10 @@ async def _serve(config: Config) -> int:
     except OperationalError:
         log.warning("the database is unavailable; the inbox waits for the scheduler's tick")
     health = None
-    if not (config.slack.enabled and config.slack.mode == "http"):  # there Slack's server has it
+    served = (config.slack.enabled and config.slack.mode == "http") or (
+        config.teams.enabled and config.teams.port == config.health.port
+    )
+    if not served:  # Slack's HTTP server (and Teams' on that port) answer /healthz themselves
         health = HealthServer(app.core.healthy, config.health.host, config.health.port)
         await health.start()
     scheduler = Scheduler(app.core.dispatcher, config.scheduler.tick_seconds, app.core.redrive)

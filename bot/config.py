@@ -125,8 +125,30 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True)
+class TeamsConfig:
+    enabled: bool = False
+    host: str = "0.0.0.0"
+    port: int = 3978
+    path: str = "/api/messages"
+    app_id: str = ""
+    """The bot's Microsoft App ID: the audience of inbound tokens, the client of outbound ones."""
+    tenant_id: str = ""
+    pair_space: str = "chat"
+    team_id: str = ""
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    token_url: str = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    app_password: str | None = field(default=None, repr=False)
+
+    @property
+    def token_endpoint(self) -> str:
+        """`token_url` with `{tenant_id}` filled in."""
+        return self.token_url.replace("{tenant_id}", self.tenant_id)
+
+
+@dataclass(frozen=True)
 class HealthConfig:
-    """Where `GET /healthz` is served when Slack's HTTP mode does not serve it."""
+    """Where `GET /healthz` is served when neither Slack's HTTP mode nor Teams serves it."""
 
     host: str = "0.0.0.0"
     port: int = 3000
@@ -146,6 +168,7 @@ class Config:
     console: bool = False
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
+    teams: TeamsConfig = field(default_factory=TeamsConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     programmes: tuple[ProgrammeConfig, ...] = ()
@@ -340,7 +363,7 @@ def _programme(data: Any, index: int) -> ProgrammeConfig:
         quiet.append(period)
     coordinators = {}
     c = _Section(s.get("coordinators", dict, {}), s.key("coordinators"))
-    for platform in ("slack", "discord", "console"):
+    for platform in ("slack", "discord", "teams", "console"):
         ids = c.get(platform, list, [])
         if not all(isinstance(i, str | int) and not isinstance(i, bool) for i in ids):
             raise ConfigError(c.key(platform), "must be a list of user ids")
@@ -444,6 +467,44 @@ def _discord(data: Any, env: Mapping[str, str]) -> DiscordConfig:
     return cfg
 
 
+_URL_KEYS = ("openid_metadata_url", "token_url", "graph_base_url")
+
+
+def _teams(data: Any, env: Mapping[str, str]) -> TeamsConfig:
+    s = _Section(data, "teams")
+    defaults = TeamsConfig()
+    cfg = TeamsConfig(
+        enabled=s.get("enabled", bool, False),
+        host=s.text("host", defaults.host),
+        port=s.get("port", int, defaults.port),
+        path=s.text("path", defaults.path),
+        app_id=s.text("app_id", ""),
+        tenant_id=s.text("tenant_id", ""),
+        pair_space=s.text("pair_space", "chat", choices=("chat", "channel")),
+        team_id=s.text("team_id", ""),
+        **{key: s.text(key, getattr(defaults, key)) for key in _URL_KEYS},
+        app_password=env.get("TEAMS_APP_PASSWORD"),
+    )
+    s.finish()
+    if not cfg.path.startswith("/"):
+        raise ConfigError("teams.path", "must start with '/'")
+    if not 0 <= cfg.port <= 65535:
+        raise ConfigError("teams.port", "must be a port number (0 to 65535)")
+    for key in _URL_KEYS:
+        if not getattr(cfg, key).startswith(("https://", "http://")):
+            raise ConfigError(f"teams.{key}", "must be an http(s) URL")
+    if cfg.pair_space == "channel" and not cfg.team_id:
+        raise ConfigError("teams.team_id", 'is required when pair_space = "channel"')
+    if cfg.enabled:
+        if not cfg.app_id:
+            raise ConfigError("teams.app_id", "is required (the bot's Microsoft App ID)")
+        if not cfg.tenant_id:
+            raise ConfigError("teams.tenant_id", "is required (your Microsoft 365 tenant id)")
+        if not cfg.app_password:
+            raise ConfigError("teams.enabled", "needs TEAMS_APP_PASSWORD in the environment")
+    return cfg
+
+
 def _scheduler(data: Any) -> SchedulerConfig:
     s = _Section(data, "scheduler")
     cfg = SchedulerConfig(
@@ -509,6 +570,7 @@ def parse_config(
         console=console_enabled,
         slack=_slack(root.get("slack", dict, {}), env),
         discord=_discord(root.get("discord", dict, {}), env),
+        teams=_teams(root.get("teams", dict, {}), env),
         scheduler=_scheduler(root.get("scheduler", dict, {})),
         health=_health(root.get("health", dict, {})),
         programmes=programmes,

@@ -1,8 +1,9 @@
 """`GET /healthz`: `ok` while the core reaches its store, 503 otherwise.
 
-Slack's HTTP mode serves it beside the events endpoint. In every other mode (Socket Mode,
-Discord, both) `maatje run` serves it on `[health] port` with a `HealthServer`, so a container
-health check or a load balancer sees the same answer whichever platforms are on.
+Slack's HTTP mode serves it beside the events endpoint, Teams beside its messaging endpoint. In
+every other mode (Socket Mode, Discord, both) `maatje run` serves it on `[health] port` with a
+`HealthServer`, so a container health check or a load balancer sees the same answer whichever
+platforms are on.
 """
 
 from __future__ import annotations

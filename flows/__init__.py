@@ -8,40 +8,26 @@ from bot.config import Config
 from bot.i18n import _l
 from bot.services import meetings as meeting_store
 from bot.services import safeguarding as alerts
-from flows import (
-    certificates,
-    checkins,
-    closing,
-    commands,
-    commitment,
-    digest,
-    end_pair,
-    export,
-    goals,
-    greeting,
+from flows import safeguarding
+from flows.contact import (
     group_meeting_changes,
     group_meetings,
-    intake,
-    kennismaking,
-    matching,
     meeting_followup,
     meeting_nudges,
     meetings,
-    mentor_reflection,
-    pairing,
-    pairs,
-    pause,
-    polls,
-    privacy,
-    profile,
-    safeguarding,
     stalled,
-    status,
 )
-from flows.poll_answers import BUILTIN
+from flows.coordination import digest, export, pairs, status
+from flows.ending import certificates, closing
+from flows.evaluation import mentor_reflection, polls
+from flows.evaluation.poll_answers import BUILTIN
+from flows.everyone import commands, greeting, pause, privacy, profile
+from flows.growth import checkins, goals
+from flows.joining import commitment, intake
+from flows.matchmaking import end_pair, kennismaking, matching, pairing
 
 POLLS = polls.Polls.load()
-"""The questionnaires in flows/questionnaires, loaded once."""
+"""The questionnaires in flows/evaluation/questionnaires, loaded once."""
 CERTIFICATES = certificates.CertificatesCommand(meetings_held=meeting_store.held_by_mentor)
 CLOSING = closing.Closing(POLLS.answers, CERTIFICATES)
 SAFETY_NET = safeguarding.SafetyNet.load()

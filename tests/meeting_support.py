@@ -24,7 +24,7 @@ from bot.domain import (
     Role,
 )
 from bot.testing import Conversation
-from flows import meetings
+from flows.contact import meetings
 
 GUIDE = {"mentor": {"cadence": "weekly"}, "mentee": {"cadence": "weekly"}}
 AGREEMENT = {"cadence": "weekly", "weekdays": ["tue"], "dayparts": ["evening"], "dates": []}

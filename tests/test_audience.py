@@ -15,8 +15,8 @@ from bot.domain import FlowRun, MentorGroup, Pair, RunStatus
 from bot.events import SpaceKind
 from bot.i18n import _l
 from bot.replies import Option, Reply
-from flows import introductions
-from flows import meeting_messages as msg
+from flows.contact import meeting_messages as msg
+from flows.matchmaking import introductions
 from tests.meeting_support import enter_pair, make_pair, pair_posts
 
 WHEN = datetime(2026, 10, 13, 17, 0, tzinfo=UTC)  # 19:00 in Amsterdam, 13:00 in New York
@@ -113,7 +113,7 @@ async def test_a_question_for_one_member_names_them_and_the_other_cannot_answer_
     anna_asked = chat.last_message("anna")
     assert anna_asked.text.startswith("@Anna: Laten we de kennismakingsgids")
     assert [m.name for m in anna_asked.mentions] == ["Anna"]
-    assert chat.last("maarten").startswith("@Maarten: Let's fill in the kennismakingsgids")
+    assert chat.last("maarten").startswith("@Maarten: Let's fill in the introduction guide")
 
     await chat.click("maarten", "1", token=anna_asked.choice_token)  # Anna's question
     refused = chat.last_message("maarten")

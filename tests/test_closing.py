@@ -14,7 +14,7 @@ from bot.domain.polls import Poll, PollInvite
 from bot.services import closing as closing_store
 from bot.services import programmes
 from bot.testing import Conversation, programme_config
-from flows import closing
+from flows.ending import closing
 from tests import meeting_support
 from tests.test_certificates import pdf_text
 from tests.test_polls import ANSWERS, answer

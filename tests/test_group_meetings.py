@@ -11,8 +11,8 @@ from bot.config import QuietPeriod
 from bot.domain import GroupMember, Meeting, MeetingStatus, MentorGroup, Person, Programme, Role
 from bot.events import PersonRef
 from bot.testing import Conversation
-from flows import group_meetings, meeting_nudges
-from flows.group_meetings import best_slot
+from flows.contact import group_meetings, meeting_nudges
+from flows.contact.group_meetings import best_slot
 from tests.meeting_support import invites
 from tests.participants import enrol_in
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.config import QuietPeriod
 from bot.domain import Meeting, MeetingStatus, Person, Programme, Role
 from bot.testing import Conversation, build_app, console_adapter
-from flows import meeting_nudges
+from flows.contact import meeting_nudges
 from tests.meeting_support import (
     AGREEMENT,
     answer,
@@ -252,7 +252,8 @@ async def test_held_meetings_lead_to_the_next_and_the_hook(
 ) -> None:
     held: list[int] = []
     monkeypatch.setattr(
-        "flows.meeting_followup.on_meeting_held", lambda work, meeting: held.append(meeting.number)
+        "flows.contact.meeting_followup.on_meeting_held",
+        lambda work, meeting: held.append(meeting.number),
     )
     await chat.send("cora", "hello")
     pair_id = await planned_pair(app, clock.now())

@@ -19,7 +19,7 @@ from bot.domain import (
     Programme,
 )
 from bot.testing import build_app, console_adapter, programme_config
-from flows import meeting_nudges
+from flows.contact import meeting_nudges
 
 PAIRS = 1000
 

@@ -13,7 +13,7 @@ from bot.domain import Meeting, MeetingStatus, Pair
 from bot.services import calendar, scheduling
 from bot.services.meetings import used_dates
 from bot.services.scheduling import Availability, QuietPeriod, SlotRules
-from flows import kennismaking
+from flows.matchmaking import kennismaking
 
 AMS, NYC, HNL = "Europe/Amsterdam", "America/New_York", "Pacific/Honolulu"
 

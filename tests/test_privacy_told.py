@@ -23,7 +23,7 @@ async def _answers_given(app, chat: Conversation, clock) -> dict[str, int]:
     pair = ids["pair1"]
     await chat.click("anna", "not_working", token=f"c:fit:{pair}")  # the fit check's buttons
     await chat.click("maarten", "good", token=f"c:fit:{pair}")
-    assert "A coordinator will contact you" in chat.new("anna")[-1]
+    assert "Only the coordinators hear about it" in chat.new("anna")[-1]
     await chat.command("cora", "close")
     await chat.click("cora", "yes")
     await chat.click("anna", "would_like", token=_keep_in_touch_token(chat, "anna"))

@@ -15,8 +15,8 @@ from bot.config import Config, ConfigError, load_config
 from bot.domain import Role
 from bot.services.questionnaires import QuestionnaireError, load, parse
 from bot.testing import Conversation, console_adapter, programme_config
-from flows.poll_answers import BUILTIN
-from flows.questionnaire import Likert, Skippable, build_flow, input_for
+from flows.evaluation.poll_answers import BUILTIN
+from flows.evaluation.questionnaire import Likert, Skippable, build_flow, input_for
 from tests import participants
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -125,7 +125,9 @@ def test_a_chart_per_item_is_a_png() -> None:
 
 
 def test_mentorscan_names_the_training_topics_to_plan() -> None:
-    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    scan = load(
+        [Path(__file__).resolve().parent.parent / "flows" / "evaluation" / "questionnaires"]
+    )["mentorscan"]
     strong = {i.id: (4 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
     answers = [
         {**strong, "peer_reflection": 1, "know_referral": False},
@@ -142,7 +144,9 @@ def test_mentorscan_names_the_training_topics_to_plan() -> None:
 
 
 def test_a_mentors_own_topics_come_from_their_own_low_answers() -> None:
-    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    scan = load(
+        [Path(__file__).resolve().parent.parent / "flows" / "evaluation" / "questionnaires"]
+    )["mentorscan"]
     top = {i.id: (5 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
     assert reports.own_topics(scan, top) == ()  # a top scorer is sent to no training
     fine = {i: (4 if v is not True else v) for i, v in top.items()}
@@ -152,7 +156,9 @@ def test_a_mentors_own_topics_come_from_their_own_low_answers() -> None:
 
 
 def test_a_dutch_report_has_no_english_in_it() -> None:
-    scan = load([Path(__file__).resolve().parent.parent / "flows" / "questionnaires"])["mentorscan"]
+    scan = load(
+        [Path(__file__).resolve().parent.parent / "flows" / "evaluation" / "questionnaires"]
+    )["mentorscan"]
     strong = {i.id: (4 if i.kind == "likert" else True) for i in scan.items if i.kind != "open"}
     report = reports.build(scan, [{**strong, "peer_reflection": 1}, strong])
     text = Translator().render(reports.summary_text(report, "nl"), "nl")

@@ -15,7 +15,7 @@ from bot import outbox
 from bot.domain import FlowRun, IntakeAnswer, Role, SafeguardingAlert
 from bot.events import PersonRef
 from bot.testing import Conversation
-from flows import checkins
+from flows.growth import checkins
 from tests import participants
 from tests.meeting_support import make_pair
 

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.domain import Goal
 from bot.testing import Conversation
-from flows.smart import is_measurable, is_specific
+from flows.growth.smart import is_measurable, is_specific
 from tests.test_goals import held_meeting
 
 

@@ -14,6 +14,7 @@ from bot.domain.pairs import (
     ProposalStatus,
 )
 from bot.domain.people import Consent, Identity, IntakeAnswer, Person, Source
+from bot.domain.platform import ConversationReference, HeldFile
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus
 from bot.domain.programmes import (
     Grant,
@@ -31,6 +32,7 @@ __all__ = [
     "AlertReason",
     "CheckIn",
     "Consent",
+    "ConversationReference",
     "EndRequest",
     "EndSource",
     "Escalation",
@@ -39,6 +41,7 @@ __all__ = [
     "GoalStatus",
     "Grant",
     "GroupMember",
+    "HeldFile",
     "Identity",
     "InboxEvent",
     "IntakeAnswer",

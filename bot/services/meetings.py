@@ -1,5 +1,6 @@
 """Meetings over the store: a programme's meeting settings, a pair's meetings and state, and
-the numbers a coordinator sees. Plain functions; the conversations live in `flows/meetings*.py`.
+the numbers a coordinator sees. Plain functions; the conversations live in
+`flows/contact/meetings*.py`.
 """
 
 from __future__ import annotations

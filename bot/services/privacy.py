@@ -26,10 +26,12 @@ from bot import inbox
 from bot.domain import (
     CheckIn,
     Consent,
+    ConversationReference,
     EndRequest,
     FlowRun,
     Goal,
     GroupMember,
+    HeldFile,
     Identity,
     IntakeAnswer,
     MatchProposal,
@@ -195,6 +197,7 @@ def erase(session: Session, person_id: int, now: datetime) -> list[EndedPair]:
     inbox.forget_person(
         session, (PersonRef(i.platform, i.workspace, i.user_id) for i in identities)
     )
+    _forget_platform_records(session, identities)
     _leave_proposals(session, person_id)
     _leave_group_meetings(session, person_id)
     for model in (FlowRun, IntakeAnswer, Consent, PollResponse, PollInvite, GroupMember):
@@ -208,6 +211,20 @@ def erase(session: Session, person_id: int, now: datetime) -> list[EndedPair]:
     session.exec(delete(Person).where(col(Person.id) == person_id))
     wipe_after_commit(session)
     return ended
+
+
+def _forget_platform_records(session: Session, identities: Iterable[Identity]) -> None:
+    """What adapters keep about the person's accounts: how to reach their direct chat, files
+    waiting for their consent (Teams)."""
+    for identity in identities:
+        for model in (ConversationReference, HeldFile):
+            session.exec(
+                delete(model).where(
+                    col(model.platform) == identity.platform,
+                    col(model.workspace) == identity.workspace,
+                    col(model.user_id) == identity.user_id,
+                )
+            )
 
 
 def _end_dependent_runs(

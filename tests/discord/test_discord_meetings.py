@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.delivery import enqueue_outbound
 from bot.domain import Meeting, MeetingStatus, Pair
-from flows import meetings
+from flows.contact import meetings
 from tests.discord.discord_fake import GENERAL_ID
 from tests.discord.support import ANNA, CORA, button, component, dm_channel, slash
 from tests.discord.test_discord_matching import MAARTEN, join

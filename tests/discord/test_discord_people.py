@@ -28,7 +28,7 @@ from bot.delivery import enqueue_outbound
 from bot.domain import Meeting, Pair
 from bot.i18n import moment
 from bot.testing import build_core, programme_config
-from flows import meetings
+from flows.contact import meetings
 from tests.discord.discord_fake import GENERAL_ID, FakeDiscord
 from tests.discord.support import (
     ANNA,
@@ -153,6 +153,14 @@ async def test_names_languages_and_the_zone_a_person_typed_over_discord(discord,
     await h.core.dispatcher.run_due()
     [reminder] = [t for t in texts(h, dm_channel(ANNA)) if t.startswith("A reminder")]
     assert reminder.endswith(f"on {new_york}.")
+
+    # the meeting happens: both say so, which is what a certificate asks for
+    clock.set(starts + timedelta(days=1))
+    await h.core.dispatcher.run_due()
+    await h.adapter.idle()
+    for who in (ANNA, MAARTEN):
+        asked = next(m for m in reversed(h.fake.posted(dm_channel(who))) if "we met" in str(m))
+        await h.send("INTERACTION_CREATE", component(who, button(asked, "Yes, we met")))
 
     # the coordinator's files carry the names Discord gave
     files: dict[str, bytes] = {}

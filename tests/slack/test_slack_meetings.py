@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.delivery import enqueue_outbound
 from bot.domain import Meeting, MeetingStatus, MentorGroup, Pair, Programme
-from flows import group_meetings, meetings
+from flows.contact import group_meetings, meetings
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.test_slack_with_core import Bot, click, start_bot
 from tests.slack.workspace import MENTEE_FORM, MENTOR_FORM, MENTOR_TYPED, Workspace, mentee_typed

@@ -98,7 +98,7 @@ async def test_names_and_languages_from_slack_reach_every_space_and_file(slack) 
     )
     assert DIVIDER not in welcome  # both read English: no Dutch, in a Dutch programme
     assert sorted(p.split(":")[0] for p in prompts) == ["<@U0ANNA>", "<@U0MAARTEN>"]
-    assert any("Let's fill in the kennismakingsgids" in p and "Anna Jansen" in p for p in prompts)
+    assert any("Let's fill in the introduction guide" in p and "Anna Jansen" in p for p in prompts)
 
     mixed = slack.channel_named("test-maarten-de-vries-bram-bakker")
     welcome, *prompts = [m["text"] for m in maarten.posts(mixed)]
@@ -143,17 +143,12 @@ async def test_names_and_languages_from_slack_reach_every_space_and_file(slack) 
     )
     assert "Anna Jansen" in responses.decode("utf-8-sig")
 
-    await cora.command("certificates")
-    [pdf] = [c for n, c in slack.uploads_to("DUCOORD").items() if n.endswith(".pdf")]
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "Maarten de Vries" in text
-
     everything = [c.params.get("text") or "" for c in fake.calls]
     assert not [t for t in everything if SECONDS.search(t)]
 
 
 async def test_the_guide_and_the_first_meeting_in_each_members_own_zone(slack, clock) -> None:
-    _, maarten, anna, _ = await everyone_matched(slack)
+    cora, maarten, anna, _ = await everyone_matched(slack)
     space = slack.channel_named("test-maarten-de-vries-anna-jansen")
 
     async def guide(person: Member) -> None:
@@ -174,7 +169,7 @@ async def test_the_guide_and_the_first_meeting_in_each_members_own_zone(slack, c
     await guide(anna)
     await guide(maarten)
     posts = [m["text"] for m in maarten.posts(space)]
-    assert any(p.startswith("The kennismakingsgids is complete") for p in posts)
+    assert any(p.startswith("The introduction guide is complete") for p in posts)
 
     with slack.bot.core.store.session() as session:
         starts = session.exec(select(Meeting)).one().starts_at
@@ -206,5 +201,17 @@ async def test_the_guide_and_the_first_meeting_in_each_members_own_zone(slack, c
     await slack.bot.core.dispatcher.run_due()
     [reminder] = [t for t in anna.texts() if t.startswith("A reminder: meeting 1")]
     assert reminder.endswith(f"on {new_york}.")
+
+    # the meeting happens, both say so: the certificates carry the names Slack gave
+    clock.set(starts + timedelta(days=1))
+    await slack.bot.core.dispatcher.run_due()
+    for person in (anna, maarten):
+        [asked] = [m for m in person.posts(person.dm) if "take place" in m["text"]]
+        await person.click(asked, "yes")
+    await cora.command("certificates")
+    [pdf] = [c for n, c in slack.uploads_to(cora.dm).items() if n.endswith(".pdf")]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "certify that\nMaarten de Vries\ntook part as a mentor" in text
+
     everything = [c.params.get("text") or "" for c in slack.bot.fake.calls]
     assert not [t for t in everything if SECONDS.search(t)]

@@ -4,7 +4,7 @@ The lane index covers unfinished actions only: a claim asks, for each candidate,
 older action in its lane is unfinished, and finished ones only slowed that down.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0013
 Create Date: 2026-11-26 10:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

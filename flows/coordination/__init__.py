@@ -1,0 +1,1 @@
+"""What coordinators ask for: status, pairs, exports and the weekly digest."""

@@ -1,0 +1,1 @@
+"""Commands and conversations anyone has at any moment of the programme."""

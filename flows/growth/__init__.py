@@ -1,0 +1,1 @@
+"""Working on goals between meetings: SMART goals and check-ins."""

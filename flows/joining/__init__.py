@@ -1,0 +1,1 @@
+"""Joining the programme: the intake (consent first) and the commitment."""
