@@ -98,9 +98,12 @@ class Driver:
                 await asyncio.sleep(think)
 
     def _people(self, prefix: str, people: int, turns: int) -> list[tuple[str, tuple[str, ...]]]:
-        return [
-            (f"U{prefix}{i:05d}", tuple(SCRIPTS[i % len(SCRIPTS)][:turns])) for i in range(people)
-        ]
+        """People with Slack accounts (the bot looks their profiles up after their first
+        message, as it would in a real workspace), each with their part of the script."""
+        users = [f"U{prefix}{i:05d}" for i in range(people)]
+        for user in users:
+            self.fake.add_user(user, f"Person {user}")
+        return [(user, tuple(SCRIPTS[i % len(SCRIPTS)][:turns])) for i, user in enumerate(users)]
 
     async def crowd(
         self, prefix: str, people: int, turns: int, ramp: float, think: float, seed: int
@@ -192,8 +195,11 @@ class System:
 
     def errors(self) -> int:
         """ERROR records and tracebacks in its log."""
+        return len(self.error_lines())
+
+    def error_lines(self) -> list[str]:
         lines = self.log.read_text(errors="replace").splitlines()
-        return sum(1 for line in lines if " ERROR " in line or "Traceback" in line)
+        return [line for line in lines if " ERROR " in line or "Traceback" in line]
 
 
 def seed_participants(system: System, count: int) -> None:

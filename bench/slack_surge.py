@@ -135,7 +135,8 @@ def outcome(
     cpu: float,
 ) -> Result:
     if system.errors():
-        print(f"  ({name}: {system.errors()} errors in its log, {system.log})")
+        first = system.error_lines()[0][:160]
+        print(f"  ({name}: {system.errors()} errors in its log, the first: {first})")
     accepted, refused = list(fake.accepted), list(fake.refused)
     return Result(name, crowd, alone, accepted, refused, fake.duplicates(), began, ended, cpu)
 

@@ -166,7 +166,9 @@ class Dispatcher:
                 claimed_at = loop.time()
                 claimed = await self._claim_more(running, lease)
                 taken += claimed
-            if not (running or self._handed or claimed or self._woken):
+            # Work that finished while the claim ran may have freed a lane the claim saw busy.
+            finished = self._urgent_done or self._bulk_done
+            if not (running or self._handed or claimed or self._woken or finished):
                 self._waiting_lanes.clear()  # nothing here to wait for: claims will find them
                 return taken
             timed_out = False
