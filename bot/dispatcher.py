@@ -34,6 +34,7 @@ from bot.pacing import URGENT, prioritised
 from bot.store import Store, wipe_after_commit
 
 log = logging.getLogger(__name__)
+_JOBS = "jobs"  # the chain of the jobs claimed together
 RECORD_ATTEMPTS = 5
 
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
@@ -64,9 +65,9 @@ class Dispatcher:
 
     BULK_SHARE = 0.75
     OTHER_PLACES = 4
-    """Bulk actions that are not messages — jobs, which work on the store's one or two
-    threads, and slow platform actions — under way at once: more would only queue there,
-    ahead of the transactions of people's events."""
+    """Slow platform actions (not messages, not jobs) under way at once. Jobs, which work on
+    the store's one or two threads, go one after another (more at once would only queue
+    there, ahead of the transactions of people's events), in due order."""
 
     def __init__(
         self,
@@ -202,7 +203,11 @@ class Dispatcher:
             return 0
         flying = [i for items in running.values() for i in items if i.priority != URGENT]
         bulk = max(0, self.bulk_places - len(flying))
-        others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
+        others = max(
+            0,
+            self.OTHER_PLACES
+            - sum(1 for i in flying if i.kind != SEND and i.kind not in self.jobs),
+        )
         now = self.clock.now()
         items = await self.store.run(self._claim, now, lease, free, bulk, others)
         self._start(items, running, lease, handed=False)
@@ -216,7 +221,7 @@ class Dispatcher:
         handed: bool,
     ) -> None:
         """One task per lane: a lane's actions (a handed-over reply of several messages) go
-        one after another, different lanes side by side."""
+        one after another, different lanes side by side; jobs one after another too."""
         if items:
             crash_point("claimed")
             until = min(item.claimed_until or self.clock.now() for item in items)
@@ -225,7 +230,8 @@ class Dispatcher:
         for item in items:
             assert item.id is not None
             self._held[item.id] = item
-            chains.setdefault(item.lane or item.id, []).append(item)
+            chain = item.lane or (_JOBS if item.kind in self.jobs else item.id)
+            chains.setdefault(chain, []).append(item)
         for chain in chains.values():
             task = asyncio.create_task(self._carry_out_chain(chain, lease))
             running[task] = chain
@@ -257,7 +263,7 @@ class Dispatcher:
             finally:
                 self._held.pop(item.id, None)
                 self._lost.discard(item.id)
-            if not done and position + 1 < len(chain):  # the rest waits for this one
+            if not done and item.lane and position + 1 < len(chain):  # the rest waits for it
                 later = chain[position + 1 :]
                 await self.store.run(self._put_back, [i.id for i in later if i.id is not None])
                 for other in later:
@@ -275,7 +281,9 @@ class Dispatcher:
         self, now: datetime, lease: timedelta, limit: int, bulk_limit: int, others_limit: int
     ) -> list[OutboxItem]:
         with self.store.session() as session:
-            items = outbox.claim(session, self.worker, now, lease, limit, bulk_limit, others_limit)
+            items = outbox.claim(
+                session, self.worker, now, lease, limit, bulk_limit, others_limit, self.jobs
+            )
             if items and self.prefetch is not None:
                 self.prefetch(session, items)
             return items

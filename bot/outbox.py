@@ -136,17 +136,24 @@ def claim(
     limit: int,
     bulk_limit: int | None = None,
     others_limit: int | None = None,
+    jobs: Iterable[str] = (),
 ) -> list[OutboxItem]:
     """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
-    (someone is waiting for them), then bulk messages, then other bulk actions (jobs), each in
-    due order; at most `bulk_limit` bulk actions, `others_limit` of them not messages.
-    Messages before jobs: a job's messages (a poll's invitations) go out while later jobs
-    wait, rather than after all of them. Each kind is found through its own index, so a bulk
-    backlog costs urgent work nothing."""
+    (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
+    bulk actions. Of the bulk work, the `jobs` kinds (work in the store, quick) first: what
+    they write is due after them, and a reminder must not be written late because messages
+    due later went first. Then messages, then the other actions (slow platform work, at most
+    `others_limit`). Each kind is found through its own index, so a bulk backlog costs urgent
+    work nothing."""
     items = _claim(session, worker, now, lease, limit, "urgent")
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
+    kinds = sorted(jobs)
+    if rest > 0 and kinds:
+        done = _claim(session, worker, now, lease, rest, "jobs", kinds)
+        items += done
+        rest -= len(done)
     if rest > 0:
         sends = _claim(session, worker, now, lease, rest, "sends")
         items += sends
@@ -154,7 +161,7 @@ def claim(
     if others_limit is not None:
         rest = min(rest, others_limit)
     if rest > 0:
-        items += _claim(session, worker, now, lease, rest, "others")
+        items += _claim(session, worker, now, lease, rest, "others", kinds)
     return items
 
 
@@ -187,6 +194,11 @@ def _claim_statement(which: str):
     if which in ("sends", "others"):
         kind = OutboxItem.kind == literal_column(f"'{SEND}'")
         pending = and_(pending, kind if which == "sends" else ~kind)
+    jobs = OutboxItem.kind.in_(bindparam("kinds", expanding=True))
+    if which == "jobs":
+        pending = and_(pending, jobs)
+    if which == "others":
+        pending = and_(pending, ~jobs)
     due = (
         select(OutboxItem.id)
         .where(pending)
@@ -211,13 +223,21 @@ def _claim_statement(which: str):
     )
 
 
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "sends", "others", "keys")}
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "sends", "jobs", "others", "keys")}
 
 
 def _claim(
-    session: Session, worker: str, now: datetime, lease: timedelta, limit: int, which: str
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    which: str,
+    kinds: list[str] | None = None,
 ) -> list[OutboxItem]:
     parameters = {"now": now, "until": now + lease, "worker": worker, "limit": limit}
+    if which in ("jobs", "others"):
+        parameters["kinds"] = kinds or []
     items = session.execute(_CLAIM[which], parameters).scalars().all()
     return sorted(items, key=lambda item: (item.due_at, item.id))
 
