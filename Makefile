@@ -27,9 +27,12 @@ postgres:
 	  { echo "installing PostgreSQL server binaries"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist); each starts its own PostgreSQL.
+TEST_WORKERS ?= 3
+
 test: compile postgres
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
