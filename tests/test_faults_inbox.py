@@ -30,13 +30,13 @@ import psycopg
 import pytest
 import pytest_asyncio
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
-from bot.delivery import SEND
-from bot.domain import InboxEvent, OutboxItem
+from bot.domain import InboxEvent
 from bot.store import Store
 from tests.faults.processes import BotProcess, dm_event
 from tests.faults.slack import FaultySlack
+from tests.faults.unsent import unsent_messages
 from tests.pg_server import PostgresServer
 from tests.slack.slack_fake import TEAM
 from tests.slack.support import sign
@@ -62,15 +62,7 @@ class Setting:
         try:
             with store.session() as session:
                 waiting = session.exec(select(func.count()).select_from(InboxEvent)).one()
-                unsent = session.exec(
-                    select(func.count())
-                    .select_from(OutboxItem)
-                    .where(
-                        OutboxItem.kind == SEND,
-                        col(OutboxItem.done_at).is_(None),
-                        col(OutboxItem.failed_at).is_(None),
-                    )
-                ).one()
+                unsent = unsent_messages(session)
             return waiting == 0 and unsent == 0
         finally:
             store.dispose()

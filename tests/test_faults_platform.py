@@ -15,8 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from adapters.slack import SlackAdapter
 from bot.clock import FrozenClock
@@ -24,6 +23,7 @@ from bot.delivery import SEND
 from bot.domain import OutboxItem
 from bot.testing import build_core
 from tests.faults.slack import FaultySlack, Mode
+from tests.faults.unsent import unsent_messages
 from tests.slack.support import direct_message as dm
 from tests.slack.support import slack_config, unpaced
 
@@ -74,15 +74,7 @@ def outbox_rows(core: Any) -> list[OutboxItem]:
 
 def pending(core: Any) -> int:
     with core.store.session() as session:
-        return session.exec(
-            select(func.count())
-            .select_from(OutboxItem)
-            .where(
-                OutboxItem.kind == SEND,
-                col(OutboxItem.done_at).is_(None),
-                col(OutboxItem.failed_at).is_(None),
-            )
-        ).one()
+        return unsent_messages(session)
 
 
 def assert_delivered_once(slack: FaultySlack, core: Any, expected_keys: set[str]) -> None:

@@ -42,6 +42,7 @@ from bot.replies import Reply
 from bot.store import Store
 from tests.faults.processes import BotProcess, dm_event
 from tests.faults.slack import FaultySlack
+from tests.faults.unsent import unsent_messages
 from tests.pg_server import PostgresServer
 from tests.slack.support import sign
 
@@ -91,15 +92,7 @@ class Cluster:
     def due_sends(self) -> int:
         """Send actions not done or failed (reminders for later are not counted)."""
         with self.store.session() as session:
-            return session.exec(
-                select(func.count())
-                .select_from(OutboxItem)
-                .where(
-                    OutboxItem.kind == SEND,
-                    col(OutboxItem.done_at).is_(None),
-                    col(OutboxItem.failed_at).is_(None),
-                )
-            ).one()
+            return unsent_messages(session)
 
     def answered(self, event_ids: list[str]) -> set[str]:
         """Events with at least one reply or apology posted."""

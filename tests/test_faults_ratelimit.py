@@ -16,14 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from adapters.slack import SlackAdapter
 from bot.clock import FrozenClock
 from bot.delivery import SEND
 from bot.domain import OutboxItem
 from bot.testing import build_core
+from tests.faults.unsent import unsent_messages
 from tests.slack.limited_fake import LimitedSlack
 from tests.slack.support import direct_message as dm
 from tests.slack.support import slack_config
@@ -53,15 +53,7 @@ def core(slack: LimitedSlack, database_url: str, clock: FrozenClock) -> Any:
 def pending(core: Any) -> int:
     """Messages not sent yet (the intake's reminders, days away, are not messages yet)."""
     with core.store.session() as session:
-        return session.exec(
-            select(func.count())
-            .select_from(OutboxItem)
-            .where(
-                OutboxItem.kind == SEND,
-                col(OutboxItem.done_at).is_(None),
-                col(OutboxItem.failed_at).is_(None),
-            )
-        ).one()
+        return unsent_messages(session)
 
 
 async def test_a_429_storm_loses_nothing_and_repeats_nothing(
