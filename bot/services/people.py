@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -23,6 +24,43 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
 
+# The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
+# cache key again for every new statement object, at several times SQLite's own cost.
+_IDENTITY = select(Identity).where(
+    Identity.platform == bindparam("platform"),
+    Identity.workspace == bindparam("workspace"),
+    Identity.user_id == bindparam("user_id"),
+)
+_LATEST_CONSENT = (
+    select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
+)
+_LATEST_IDENTITY = (
+    select(Identity)
+    .where(Identity.person_id == bindparam("person"))
+    .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
+)
+_IDENTITY_ON = (
+    select(Identity)
+    .where(Identity.person_id == bindparam("person"), Identity.platform == bindparam("platform"))
+    .order_by(col(Identity.last_seen_at).desc().nulls_last())
+)
+_MEMBERSHIPS = (
+    select(Membership, Programme)
+    .join(Programme, col(Programme.id) == Membership.programme_id)
+    .where(Membership.person_id == bindparam("person"))
+    .order_by(col(Membership.id))
+)
+_MAIN_PROGRAMME = (
+    select(Programme)
+    .join(Membership, col(Programme.id) == Membership.programme_id)
+    .where(Membership.person_id == bindparam("person"))
+    .order_by(col(Membership.id).desc())
+    .limit(1)
+)
+_COORDINATOR = select(Membership.id).where(
+    Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
+)
+
 
 def resolve(
     session: Session,
@@ -32,11 +70,8 @@ def resolve(
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact."""
     identity = session.exec(
-        select(Identity).where(
-            Identity.platform == ref.platform,
-            Identity.workspace == ref.workspace,
-            Identity.user_id == ref.user_id,
-        )
+        _IDENTITY,
+        params={"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id},
     ).first()
     if identity is None:
         person = Person(created_at=now)
@@ -59,19 +94,13 @@ def resolve(
 
 
 def has_consented(session: Session, person_id: int) -> bool:
-    latest = session.exec(
-        select(Consent).where(Consent.person_id == person_id).order_by(col(Consent.id).desc())
-    ).first()
+    latest = session.exec(_LATEST_CONSENT, params={"person": person_id}).first()
     return bool(latest and latest.given)
 
 
 def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
     """The account the person used most recently."""
-    identity = session.exec(
-        select(Identity)
-        .where(Identity.person_id == person_id)
-        .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
-    ).first()
+    identity = session.exec(_LATEST_IDENTITY, params={"person": person_id}).first()
     if identity is None:
         return None
     return PersonRef(identity.platform, identity.workspace, identity.user_id)
@@ -80,9 +109,7 @@ def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
 def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
     """The person's account on `platform`, if they have one."""
     identity = session.exec(
-        select(Identity)
-        .where(Identity.person_id == person_id, Identity.platform == platform)
-        .order_by(col(Identity.last_seen_at).desc().nulls_last())
+        _IDENTITY_ON, params={"person": person_id, "platform": platform}
     ).first()
     if identity is None:
         return None
@@ -90,24 +117,13 @@ def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
 
 
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
-    rows = session.exec(
-        select(Membership, Programme)
-        .join(Programme, col(Programme.id) == Membership.programme_id)
-        .where(Membership.person_id == person_id)
-        .order_by(col(Membership.id))
-    ).all()
+    rows = session.exec(_MEMBERSHIPS, params={"person": person_id}).all()
     return [(m, p) for m, p in rows]
 
 
 def main_programme(session: Session, person_id: int) -> Programme | None:
     """The programme the person joined last."""
-    return session.exec(
-        select(Programme)
-        .join(Membership, col(Programme.id) == Membership.programme_id)
-        .where(Membership.person_id == person_id)
-        .order_by(col(Membership.id).desc())
-        .limit(1)
-    ).first()
+    return session.exec(_MAIN_PROGRAMME, params={"person": person_id}).first()
 
 
 def language_of(session: Session, person: Person) -> str:
@@ -149,12 +165,10 @@ def may_store_profile(session: Session, person_id: int) -> bool:
 
 
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
-    query = select(Membership).where(
-        Membership.person_id == person_id, Membership.role == Role.COORDINATOR
-    )
-    if programme_id is not None:
-        query = query.where(Membership.programme_id == programme_id)
-    return session.exec(query).first() is not None
+    if programme_id is None:
+        return session.exec(_COORDINATOR, params={"person": person_id}).first() is not None
+    query = _COORDINATOR.where(Membership.programme_id == programme_id)
+    return session.exec(query, params={"person": person_id}).first() is not None
 
 
 def coordinated_programmes(session: Session, person_id: int) -> list[Programme]:
