@@ -7,7 +7,7 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -26,11 +26,18 @@ from bot.services import programmes
 
 # The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
 # cache key again for every new statement object, at several times SQLite's own cost.
-_IDENTITY = select(Identity).where(
-    Identity.platform == bindparam("platform"),
-    Identity.workspace == bindparam("workspace"),
-    Identity.user_id == bindparam("user_id"),
+_IDENTITY_AND_PERSON = (
+    select(Identity, Person)
+    .join(Person, col(Person.id) == Identity.person_id)
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.workspace == bindparam("workspace"),
+        Identity.user_id == bindparam("user_id"),
+    )
 )
+SEEN_PRECISION = timedelta(minutes=1)
+"""`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
+when it is older than this, not on every event (a write less for nearly every event)."""
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
 )
@@ -69,11 +76,11 @@ def resolve(
     space: SpaceRef | None = None,
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact."""
-    identity = session.exec(
-        _IDENTITY,
+    row = session.exec(
+        _IDENTITY_AND_PERSON,
         params={"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id},
     ).first()
-    if identity is None:
+    if row is None:
         person = Person(created_at=now)
         session.add(person)
         session.flush()
@@ -82,14 +89,14 @@ def resolve(
             person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
         )
     else:
-        found = session.get(Person, identity.person_id)
-        assert found is not None
-        person = found
-    identity.last_seen_at = now
+        identity, person = row
+    if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
+        identity.last_seen_at = now
     if space is not None and space.kind is SpaceKind.DIRECT:
         identity.direct_channel = space.channel_id
-    session.add(identity)
-    session.flush()
+    if identity.id is None:
+        session.add(identity)
+        session.flush()
     return person, identity
 
 
