@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -66,6 +66,12 @@ _MAIN_PROGRAMME = (
 )
 _COORDINATOR = select(Membership.id).where(
     Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
+)
+_MAY_STORE = select(  # `has_consented` or `is_coordinator`, in one statement
+    _LATEST_CONSENT.with_only_columns(Consent.given).limit(1).scalar_subquery(),
+    exists().where(
+        Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
+    ),
 )
 
 
@@ -168,7 +174,8 @@ def reader(session: Session, person: Person) -> tuple[str, str]:
 def may_store_profile(session: Session, person_id: int) -> bool:
     """Whether the platform's name and time zone may be stored: after consent, or for a
     coordinator (their role comes from the configuration, not from an intake)."""
-    return has_consented(session, person_id) or is_coordinator(session, person_id)
+    given, coordinator = session.exec(_MAY_STORE, params={"person": person_id}).one()
+    return bool(given) or bool(coordinator)
 
 
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
