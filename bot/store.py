@@ -65,22 +65,24 @@ def create_db_engine(url: str) -> Engine:
 
 
 class FastSession(Session):
-    """A session whose `get` by a single primary key costs a third of SQLAlchemy's own when
-    the row is not yet in the session: SQLAlchemy builds and annotates a new statement (and
-    its cache key) for every such load; here each table's statement is built once. Anything
-    else (found in the identity map, options, composite keys) takes SQLAlchemy's own path, so
-    the behaviour is the same."""
+    """A session whose `get` by a single-column primary key costs less than half of
+    SQLAlchemy's own when the row is not in the session yet: SQLAlchemy builds and annotates a
+    new statement (and its cache key) for every such load; here each table's statement is
+    built once. Anything else (a row in the identity map, options, composite keys) takes
+    SQLAlchemy's own path, so the behaviour is the same."""
 
-    _by_key: ClassVar[dict[type, Select]] = {}
+    _by_key: ClassVar[dict[type, Select | None]] = {}
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if kwargs or not isinstance(ident, int | str) or not isinstance(entity, type):
             return super().get(entity, ident, **kwargs)
-        statement = self._by_key.get(entity)
-        if statement is None:
-            (key,) = inspect(entity).primary_key  # a composite key raises: not a hot path
-            statement = self._by_key[entity] = select(entity).where(key == bindparam("key"))
-        if (entity, (ident,), None) in self.identity_map:
+        if entity not in self._by_key:
+            keys = inspect(entity).primary_key
+            self._by_key[entity] = (
+                select(entity).where(keys[0] == bindparam("key")) if len(keys) == 1 else None
+            )
+        statement = self._by_key[entity]
+        if statement is None or (entity, (ident,), None) in self.identity_map:
             return super().get(entity, ident)
         return self.exec(statement, params={"key": ident}).first()
 

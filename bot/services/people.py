@@ -24,6 +24,10 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
 
+SEEN_PRECISION = timedelta(minutes=1)
+"""`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
+when it is older than this, not on every event (a write less for nearly every event)."""
+
 # The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
 # cache key again for every new statement object, at several times SQLite's own cost.
 _IDENTITY_AND_PERSON = (
@@ -35,9 +39,6 @@ _IDENTITY_AND_PERSON = (
         Identity.user_id == bindparam("user_id"),
     )
 )
-SEEN_PRECISION = timedelta(minutes=1)
-"""`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
-when it is older than this, not on every event (a write less for nearly every event)."""
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
 )
