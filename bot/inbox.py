@@ -77,6 +77,9 @@ def from_json(data: dict[str, Any]) -> Event:
 # -- the table -------------------------------------------------------------------------------
 
 _TABLE = InboxEvent.__table__
+_FORGET = delete(_TABLE).where(  # every event's transaction: built once
+    _TABLE.c.platform == bindparam("platform"), _TABLE.c.event_id == bindparam("event_id")
+)
 _DUE_AT = update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(due_at=bindparam("due"))
 _INSERT = {
     "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["platform", "event_id"]),
@@ -91,9 +94,7 @@ def write(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
 
 def forget(session: Session, platform: str, event_id: str) -> None:
     """The event is handled (in this transaction): its row goes."""
-    session.execute(
-        delete(_TABLE).where(_TABLE.c.platform == platform, _TABLE.c.event_id == event_id)
-    )
+    session.execute(_FORGET, {"platform": platform, "event_id": event_id})
 
 
 def forget_person(session: Session, accounts: Iterable[PersonRef]) -> int:

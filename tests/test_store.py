@@ -34,3 +34,39 @@ def test_sqlite_uses_wal_foreign_keys_and_secure_delete(tmp_path) -> None:
 def test_an_unreachable_database_is_reported(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
     assert not store.reachable()
+
+
+def test_get_by_key_reads_a_row_once_per_unit_of_work(database_url: str) -> None:
+    """`Store.session`'s own `get` (built-once statements) behaves as SQLAlchemy's: the row
+    is read once, then found in the session; a missing key is None; a new unit of work reads
+    what another one committed."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from bot.domain import Person
+
+    store = Store(database_url)
+    store.upgrade()
+    seen: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with store.session() as session:
+        person = Person(display_name="Anna", created_at=datetime.now(UTC))
+        session.add(person)
+        session.flush()
+        key = person.id
+        before = len(seen)
+        assert session.get(Person, key) is person
+        assert len(seen) == before
+    with store.session() as session:
+        before = len(seen)
+        found = session.get(Person, key)
+        assert found is not None and found.display_name == "Anna"
+        assert session.get(Person, key) is found
+        assert len(seen) == before + 1
+        assert session.get(Person, key + 1) is None
+        found.display_name = "Anna B."
+    with store.session() as session:
+        again = session.get(Person, key)
+        assert again is not None and again.display_name == "Anna B."
+    store.dispose()

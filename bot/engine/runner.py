@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot import outbox
@@ -24,6 +25,13 @@ from bot.services import hold
 
 REMIND = "flow.remind"
 EXPIRE = "flow.expire"
+_ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
+    FlowRun.person_id == bindparam("person"),
+    FlowRun.space_platform == bindparam("platform"),
+    FlowRun.space_workspace == bindparam("workspace"),
+    FlowRun.space_channel == bindparam("channel"),
+    FlowRun.status == RunStatus.ACTIVE,
+)
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -91,13 +99,13 @@ class Engine:
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[FlowRun]:
         return session.exec(
-            select(FlowRun).where(
-                FlowRun.person_id == person_id,
-                FlowRun.space_platform == space.platform,
-                FlowRun.space_workspace == space.workspace,
-                FlowRun.space_channel == space.channel_id,
-                FlowRun.status == RunStatus.ACTIVE,
-            )
+            _ACTIVE_RUNS,
+            params={
+                "person": person_id,
+                "platform": space.platform,
+                "workspace": space.workspace,
+                "channel": space.channel_id,
+            },
         ).all()
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from bot.domain import FlowRun, OutboxItem, Pair, Programme, RunStatus
@@ -26,6 +27,9 @@ def certificates_key(programme_id: int) -> str:
     return f"{CERTIFICATES}:{programme_id}"
 
 
+_MARKER = select(OutboxItem).where(OutboxItem.idempotency_key == bindparam("key"))
+
+
 def closed_at(session: Session, programme: Programme) -> datetime | None:
     """When the programme was closed, or None while it runs."""
     raw = programme.settings.get("closed_at")
@@ -33,9 +37,7 @@ def closed_at(session: Session, programme: Programme) -> datetime | None:
         return datetime.fromisoformat(raw)
     if programme.id is None:
         return None
-    marker = session.exec(
-        select(OutboxItem).where(OutboxItem.idempotency_key == certificates_key(programme.id))
-    ).first()
+    marker = session.exec(_MARKER, params={"key": certificates_key(programme.id)}).first()
     if marker is None or not marker.payload.get("closed_at"):
         return None
     return datetime.fromisoformat(marker.payload["closed_at"])

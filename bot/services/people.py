@@ -7,8 +7,9 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -23,6 +24,57 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
 
+SEEN_PRECISION = timedelta(minutes=1)
+"""`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
+when it is older than this, not on every event (a write less for nearly every event)."""
+
+# The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
+# cache key again for every new statement object, at several times SQLite's own cost.
+_IDENTITY_AND_PERSON = (
+    select(Identity, Person)
+    .join(Person, col(Person.id) == Identity.person_id)
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.workspace == bindparam("workspace"),
+        Identity.user_id == bindparam("user_id"),
+    )
+)
+_LATEST_CONSENT = (
+    select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
+)
+_LATEST_IDENTITY = (
+    select(Identity)
+    .where(Identity.person_id == bindparam("person"))
+    .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
+)
+_IDENTITY_ON = (
+    select(Identity)
+    .where(Identity.person_id == bindparam("person"), Identity.platform == bindparam("platform"))
+    .order_by(col(Identity.last_seen_at).desc().nulls_last())
+)
+_MEMBERSHIPS = (
+    select(Membership, Programme)
+    .join(Programme, col(Programme.id) == Membership.programme_id)
+    .where(Membership.person_id == bindparam("person"))
+    .order_by(col(Membership.id))
+)
+_MAIN_PROGRAMME = (
+    select(Programme)
+    .join(Membership, col(Programme.id) == Membership.programme_id)
+    .where(Membership.person_id == bindparam("person"))
+    .order_by(col(Membership.id).desc())
+    .limit(1)
+)
+_COORDINATOR = select(Membership.id).where(
+    Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
+)
+_MAY_STORE = select(  # `has_consented` or `is_coordinator`, in one statement
+    _LATEST_CONSENT.with_only_columns(Consent.given).limit(1).scalar_subquery(),
+    exists().where(
+        Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
+    ),
+)
+
 
 def resolve(
     session: Session,
@@ -31,14 +83,11 @@ def resolve(
     space: SpaceRef | None = None,
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact."""
-    identity = session.exec(
-        select(Identity).where(
-            Identity.platform == ref.platform,
-            Identity.workspace == ref.workspace,
-            Identity.user_id == ref.user_id,
-        )
+    row = session.exec(
+        _IDENTITY_AND_PERSON,
+        params={"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id},
     ).first()
-    if identity is None:
+    if row is None:
         person = Person(created_at=now)
         session.add(person)
         session.flush()
@@ -47,31 +96,25 @@ def resolve(
             person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
         )
     else:
-        found = session.get(Person, identity.person_id)
-        assert found is not None
-        person = found
-    identity.last_seen_at = now
+        identity, person = row
+    if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
+        identity.last_seen_at = now
     if space is not None and space.kind is SpaceKind.DIRECT:
         identity.direct_channel = space.channel_id
-    session.add(identity)
-    session.flush()
+    if identity.id is None:
+        session.add(identity)
+        session.flush()
     return person, identity
 
 
 def has_consented(session: Session, person_id: int) -> bool:
-    latest = session.exec(
-        select(Consent).where(Consent.person_id == person_id).order_by(col(Consent.id).desc())
-    ).first()
+    latest = session.exec(_LATEST_CONSENT, params={"person": person_id}).first()
     return bool(latest and latest.given)
 
 
 def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
     """The account the person used most recently."""
-    identity = session.exec(
-        select(Identity)
-        .where(Identity.person_id == person_id)
-        .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
-    ).first()
+    identity = session.exec(_LATEST_IDENTITY, params={"person": person_id}).first()
     if identity is None:
         return None
     return PersonRef(identity.platform, identity.workspace, identity.user_id)
@@ -80,9 +123,7 @@ def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
 def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
     """The person's account on `platform`, if they have one."""
     identity = session.exec(
-        select(Identity)
-        .where(Identity.person_id == person_id, Identity.platform == platform)
-        .order_by(col(Identity.last_seen_at).desc().nulls_last())
+        _IDENTITY_ON, params={"person": person_id, "platform": platform}
     ).first()
     if identity is None:
         return None
@@ -90,24 +131,13 @@ def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
 
 
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
-    rows = session.exec(
-        select(Membership, Programme)
-        .join(Programme, col(Programme.id) == Membership.programme_id)
-        .where(Membership.person_id == person_id)
-        .order_by(col(Membership.id))
-    ).all()
+    rows = session.exec(_MEMBERSHIPS, params={"person": person_id}).all()
     return [(m, p) for m, p in rows]
 
 
 def main_programme(session: Session, person_id: int) -> Programme | None:
     """The programme the person joined last."""
-    return session.exec(
-        select(Programme)
-        .join(Membership, col(Programme.id) == Membership.programme_id)
-        .where(Membership.person_id == person_id)
-        .order_by(col(Membership.id).desc())
-        .limit(1)
-    ).first()
+    return session.exec(_MAIN_PROGRAMME, params={"person": person_id}).first()
 
 
 def language_of(session: Session, person: Person) -> str:
@@ -145,16 +175,15 @@ def reader(session: Session, person: Person) -> tuple[str, str]:
 def may_store_profile(session: Session, person_id: int) -> bool:
     """Whether the platform's name and time zone may be stored: after consent, or for a
     coordinator (their role comes from the configuration, not from an intake)."""
-    return has_consented(session, person_id) or is_coordinator(session, person_id)
+    given, coordinator = session.exec(_MAY_STORE, params={"person": person_id}).one()
+    return bool(given) or bool(coordinator)
 
 
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
-    query = select(Membership).where(
-        Membership.person_id == person_id, Membership.role == Role.COORDINATOR
-    )
-    if programme_id is not None:
-        query = query.where(Membership.programme_id == programme_id)
-    return session.exec(query).first() is not None
+    if programme_id is None:
+        return session.exec(_COORDINATOR, params={"person": person_id}).first() is not None
+    query = _COORDINATOR.where(Membership.programme_id == programme_id)
+    return session.exec(query, params={"person": person_id}).first() is not None
 
 
 def coordinated_programmes(session: Session, person_id: int) -> list[Programme]:

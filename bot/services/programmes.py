@@ -138,15 +138,16 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
     }
 
 
+_EVERY = select(Programme).order_by(Programme.id)
+
+
 def every(session: Session) -> list[Programme]:
     """All programmes, read once per unit of work: nearly every event needs them (coordinator
     roles, the default language, what to offer), and rows are only added by `sync` at start-up.
     The session's identity map keeps changes to them visible."""
     rows = session.info.get("programmes")
     if rows is None:
-        rows = session.info["programmes"] = list(
-            session.exec(select(Programme).order_by(Programme.id)).all()
-        )
+        rows = session.info["programmes"] = list(session.exec(_EVERY).all())
     return rows
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -78,12 +79,15 @@ def forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     return []
 
 
+_LATEST = (  # the safety net reads it for every typed answer: built once
+    select(SafeguardingAlert)
+    .where(SafeguardingAlert.person_id == bindparam("person"))
+    .order_by(col(SafeguardingAlert.id).desc())
+)
+
+
 def latest(session: Session, person_id: int) -> SafeguardingAlert | None:
-    return session.exec(
-        select(SafeguardingAlert)
-        .where(SafeguardingAlert.person_id == person_id)
-        .order_by(col(SafeguardingAlert.id).desc())
-    ).first()
+    return session.exec(_LATEST, params={"person": person_id}).first()
 
 
 def open_alerts(session: Session, programme_ids: Sequence[int]) -> list[SafeguardingAlert]:

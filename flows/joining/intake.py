@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from bot import outbox, profiles
@@ -42,14 +43,17 @@ CONSENT_VERSION = 1
 FORGET_KIND = "person.forget"
 
 
+_MEMBERSHIP = select(Membership).where(  # built once: most intake steps look it up
+    Membership.programme_id == bindparam("programme"),
+    Membership.person_id == bindparam("person"),
+    Membership.role != Role.COORDINATOR,
+)
+
+
 def _membership(ctx: FlowContext) -> Membership | None:
     assert ctx.programme is not None
     return ctx.session.exec(
-        select(Membership).where(
-            Membership.programme_id == ctx.programme.id,
-            Membership.person_id == ctx.person.id,
-            Membership.role != Role.COORDINATOR,
-        )
+        _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
     ).first()
 
 
