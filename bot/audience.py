@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.domain import Identity, Person
@@ -55,17 +56,18 @@ class Accounts:
         self._known: dict[int, list[Identity]] | None = None
 
     @classmethod
-    def preloaded(cls, session: Session, person_ids: Iterable[int]) -> Accounts:
-        """The people with these ids (into the session, so `session.get` finds them) and all
-        their accounts, in two queries."""
-        wanted = sorted(set(person_ids))
+    def preloaded(
+        cls, session: Session, person_ids: Iterable[int], account_ids: Iterable[int]
+    ) -> Accounts:
+        """The people with `person_ids` (into the session, so `session.get` finds them) and
+        the accounts of those with `account_ids`, in two queries at most."""
         accounts = cls(session)
-        accounts._known = {person_id: [] for person_id in wanted}
-        if wanted:
-            session.exec(select(Person).where(col(Person.id).in_(wanted))).all()
-            for identity in session.exec(
-                select(Identity).where(col(Identity.person_id).in_(wanted))
-            ).all():
+        if wanted := sorted(set(person_ids)):
+            session.exec(_PEOPLE, params={"ids": wanted}).all()
+        accounts._known = {person_id: [] for person_id in set(account_ids)}
+        if accounts._known:
+            found = session.exec(_ACCOUNTS, params={"ids": sorted(accounts._known)})
+            for identity in found.all():
                 accounts._known[identity.person_id].append(identity)
         return accounts
 
@@ -89,6 +91,8 @@ class Accounts:
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
+_PEOPLE = select(Person).where(col(Person.id).in_(bindparam("ids", expanding=True)))
+_ACCOUNTS = select(Identity).where(col(Identity.person_id).in_(bindparam("ids", expanding=True)))
 
 
 def _recency(identity: Identity) -> tuple[bool, datetime, int]:
@@ -106,12 +110,16 @@ def _ref(identity: Identity | None) -> PersonRef | None:
 
 def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[Audience | None]:
     """`audience_of` for many `send` payloads, their readers and the people they mention
-    looked up together."""
-    ids = set()
+    looked up together: the readers, and the accounts of those mentioned and of readers
+    whose message names no account or goes to a shared space."""
+    readers, ids = set(), set()
     for payload in payloads:
-        ids.add(payload["person"])
+        readers.add(payload["person"])
         ids.update(mentioned(text_from_json(payload["reply"]["text"])))
-    accounts = Accounts.preloaded(session, ids)
+        space = payload.get("space")
+        if not payload.get("ref") or (space and space["kind"] != SpaceKind.DIRECT.value):
+            ids.add(payload["person"])
+    accounts = Accounts.preloaded(session, readers | ids, ids)
     return [audience_of(session, payload, accounts) for payload in payloads]
 
 
