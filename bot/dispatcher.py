@@ -34,6 +34,7 @@ from bot.pacing import URGENT, prioritised
 from bot.store import Store, wipe_after_commit
 
 log = logging.getLogger(__name__)
+_JOBS = "jobs"  # the chain of the jobs claimed together
 RECORD_ATTEMPTS = 5
 
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
@@ -64,9 +65,10 @@ class Dispatcher:
 
     BULK_SHARE = 0.75
     OTHER_PLACES = 4
-    """Bulk actions that are not messages — jobs, which work on the store's one or two
-    threads, and slow platform actions — under way at once: more would only queue there,
-    ahead of the transactions of people's events."""
+    """Slow platform actions (not messages, not jobs) under way at once. Jobs, which work on
+    the store's one or two threads, go one after another (more at once would only queue
+    there, ahead of the transactions of people's events), in due order, claimed together: a
+    backlog of a thousand reminders costs a few claims, not one per job."""
 
     def __init__(
         self,
@@ -190,9 +192,12 @@ class Dispatcher:
                 or loop.time() - claimed_at >= period
             )
 
-    @staticmethod
-    def _in_flight(running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
-        return sum(len(items) for items in running.values())
+    def _in_flight(self, running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
+        """Places taken: each action under way, the chain of jobs as one."""
+        return sum(1 if self._jobs(items) else len(items) for items in running.values())
+
+    def _jobs(self, chain: list[OutboxItem]) -> bool:
+        return chain[0].lane is None and chain[0].kind in self.jobs
 
     async def _claim_more(
         self, running: dict[asyncio.Task[None], list[OutboxItem]], lease: timedelta
@@ -200,11 +205,16 @@ class Dispatcher:
         free = self.places - self._in_flight(running)
         if free <= 0:
             return 0
-        flying = [i for items in running.values() for i in items if i.priority != URGENT]
-        bulk = max(0, self.bulk_places - len(flying))
+        chains = list(running.values())
+        jobs_busy = any(self._jobs(chain) for chain in chains)
+        flying = [
+            i for chain in chains if not self._jobs(chain) for i in chain if i.priority != URGENT
+        ]
+        bulk = max(0, self.bulk_places - len(flying) - jobs_busy)
         others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
+        jobs = 0 if jobs_busy else self.bulk_places  # one chain of jobs at a time
         now = self.clock.now()
-        items = await self.store.run(self._claim, now, lease, free, bulk, others)
+        items = await self.store.run(self._claim, now, lease, free, bulk, others, jobs)
         self._start(items, running, lease, handed=False)
         return len(items)
 
@@ -216,7 +226,7 @@ class Dispatcher:
         handed: bool,
     ) -> None:
         """One task per lane: a lane's actions (a handed-over reply of several messages) go
-        one after another, different lanes side by side."""
+        one after another, different lanes side by side; jobs one after another too."""
         if items:
             crash_point("claimed")
             until = min(item.claimed_until or self.clock.now() for item in items)
@@ -225,7 +235,8 @@ class Dispatcher:
         for item in items:
             assert item.id is not None
             self._held[item.id] = item
-            chains.setdefault(item.lane or item.id, []).append(item)
+            chain = item.lane or (_JOBS if item.kind in self.jobs else item.id)
+            chains.setdefault(chain, []).append(item)
         for chain in chains.values():
             task = asyncio.create_task(self._carry_out_chain(chain, lease))
             running[task] = chain
@@ -257,7 +268,7 @@ class Dispatcher:
             finally:
                 self._held.pop(item.id, None)
                 self._lost.discard(item.id)
-            if not done and position + 1 < len(chain):  # the rest waits for this one
+            if not done and item.lane and position + 1 < len(chain):  # the rest waits for it
                 later = chain[position + 1 :]
                 await self.store.run(self._put_back, [i.id for i in later if i.id is not None])
                 for other in later:
@@ -272,10 +283,26 @@ class Dispatcher:
                 wipe_after_commit(session)  # a last message to someone erased: now truly gone
 
     def _claim(
-        self, now: datetime, lease: timedelta, limit: int, bulk_limit: int, others_limit: int
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        bulk_limit: int,
+        others_limit: int,
+        jobs_limit: int,
     ) -> list[OutboxItem]:
         with self.store.session() as session:
-            items = outbox.claim(session, self.worker, now, lease, limit, bulk_limit, others_limit)
+            items = outbox.claim(
+                session,
+                self.worker,
+                now,
+                lease,
+                limit,
+                bulk_limit,
+                others_limit,
+                self.jobs,
+                jobs_limit,
+            )
             if items and self.prefetch is not None:
                 self.prefetch(session, items)
             return items
@@ -305,8 +332,8 @@ class Dispatcher:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
                 await self.store.run(self._record, item, record)
-            else:
-                await self.store.run(self._run_job, item)
+            elif await self.store.run(self._run_job, item):
+                self.wake()  # its messages go out while the jobs after it run
             crash_point("recorded")
             return True
         except DeliveryError as exc:
@@ -355,7 +382,8 @@ class Dispatcher:
             enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
             outbox.complete(session, item.id, self.worker, now)
 
-    def _run_job(self, item: OutboxItem) -> None:
+    def _run_job(self, item: OutboxItem) -> bool:
+        """Run a job and record it done; True when it wrote work due at once."""
         assert item.id is not None
         job = self.jobs.get(item.kind)
         if job is None:
@@ -366,6 +394,7 @@ class Dispatcher:
             enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
             if not outbox.complete(session, item.id, self.worker, now):
                 raise RuntimeError("claim lost before the job finished")
+            return outbox.wrote_bulk_due(session)
 
     def _put_back(self, item_ids: list[int]) -> None:
         """Release claimed actions untried (an earlier one in their lane failed)."""

@@ -135,21 +135,28 @@ def claim(
     limit: int,
     bulk_limit: int | None = None,
     others_limit: int | None = None,
+    jobs: Iterable[str] = (),
+    jobs_limit: int = 0,
 ) -> list[OutboxItem]:
     """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
-    (someone is waiting for them), then bulk messages, then other bulk actions (jobs), each in
-    due order; at most `bulk_limit` bulk actions, `others_limit` of them not messages.
-    Messages before jobs: a job's messages (a poll's invitations) go out while later jobs
-    wait, rather than after all of them. Each kind is found through its own index, so a bulk
-    backlog costs urgent work nothing. One cheap look first tells which kinds have anything
-    due and unclaimed: a claim that would find nothing is not run (most claims, when the
-    dispatcher looks again after each piece of work)."""
+    (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
+    bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
+    in the store, quick; they go one after another, so they count apart from `limit`): what
+    they write is due after them, and a reminder must not be written late because messages
+    due later went first. Then messages, then the other actions (slow platform work, at most
+    `others_limit`). Each kind is found through its own index, so a bulk backlog costs urgent
+    work nothing. One cheap look first tells which kinds have anything due and unclaimed: a
+    claim that would find nothing is not run (most claims, when the dispatcher looks again
+    after each piece of work)."""
     found = session.connection().execute(_PROBE, {"now": now}).one()
     urgent, sends, others = found if limit > 0 else (False, False, False)
     items = _claim(session, worker, now, lease, limit, "urgent") if urgent else []
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
+    kinds = sorted(jobs)
+    if jobs_limit > 0 and others and kinds:
+        items += _claim(session, worker, now, lease, jobs_limit, "jobs", kinds)
     if rest > 0 and sends:
         claimed = _claim(session, worker, now, lease, rest, "sends")
         items += claimed
@@ -157,7 +164,7 @@ def claim(
     if others_limit is not None:
         rest = min(rest, others_limit)
     if rest > 0 and others:
-        items += _claim(session, worker, now, lease, rest, "others")
+        items += _claim(session, worker, now, lease, rest, "others", kinds)
     return items
 
 
@@ -177,17 +184,22 @@ def _kind(which: str, table):
     if which in ("urgent", "keys"):
         return table.c.priority == literal_column(str(URGENT))
     is_send = table.c.kind == literal_column(f"'{SEND}'")
-    return is_send if which == "sends" else ~is_send
+    if which == "sends":
+        return is_send
+    if which == "probe":
+        return ~is_send
+    is_job = table.c.kind.in_(bindparam("kinds", expanding=True))
+    return is_job if which == "jobs" else and_(~is_send, ~is_job)
 
 
 def _probe_statement():
-    """Whether anything urgent, any message and any other action is due and unclaimed (its
-    lane may still hold it back: then the claim finds nothing)."""
+    """Whether anything urgent, any message and any other action (a job or not) is due and
+    unclaimed (its lane may still hold it back: then the claim finds nothing)."""
     now = bindparam("now", type_=UTCDateTime())
     return select(
         *(
             exists().where(_pending(_OUTBOX, now), _kind(which, _OUTBOX))
-            for which in ("urgent", "sends", "others")
+            for which in ("urgent", "sends", "probe")
         )
     )
 
@@ -196,10 +208,11 @@ _PROBE = _probe_statement()
 
 
 def _claim_statement(which: str):
-    """The claim of `which` actions ("urgent", "sends" or "others" in bulk; "keys": urgent ones
-    by key), built once — constructing it cost more than running it — on the table, not the
-    entity: SQLAlchemy's handling of an ORM-enabled UPDATE cost more than the database's
-    work. Parameters: `now`, `until`, `worker`, `limit` (and `keys`)."""
+    """The claim of `which` actions ("urgent"; "jobs", "sends" or "others" in bulk; "keys":
+    urgent ones by key), built once — constructing it cost more than running it — on the
+    table, not the entity: SQLAlchemy's handling of an ORM-enabled UPDATE cost more than the
+    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys`, or the job
+    `kinds`)."""
     now = bindparam("now", type_=UTCDateTime())
     older = _OUTBOX.alias("older")
     waits_in_lane = exists().where(
@@ -242,13 +255,21 @@ def _claim_statement(which: str):
     return select(OutboxItem).from_statement(claimed).execution_options(populate_existing=True)
 
 
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "sends", "others", "keys")}
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "jobs", "sends", "others", "keys")}
 
 
 def _claim(
-    session: Session, worker: str, now: datetime, lease: timedelta, limit: int, which: str
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    which: str,
+    kinds: list[str] | None = None,
 ) -> list[OutboxItem]:
     parameters = {"now": now, "until": now + lease, "worker": worker, "limit": limit}
+    if which in ("jobs", "others"):
+        parameters["kinds"] = kinds or []
     items = session.execute(_CLAIM[which], parameters).scalars().all()
     return sorted(items, key=lambda item: (item.due_at, item.id))
 
