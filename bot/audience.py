@@ -59,10 +59,13 @@ class Accounts:
     def preloaded(
         cls, session: Session, person_ids: Iterable[int], account_ids: Iterable[int]
     ) -> Accounts:
-        """The people with `person_ids` (into the session, so `session.get` finds them) and
-        the accounts of those with `account_ids`, in two queries at most."""
+        """The people with `person_ids` (into the session, so `session.get` finds them; those
+        it holds already are not read again) and the accounts of those with `account_ids`, in
+        two queries at most."""
         accounts = cls(session)
-        if wanted := sorted(set(person_ids)):
+        held = session.identity_map
+        unread = (i for i in set(person_ids) if session.identity_key(Person, i) not in held)
+        if wanted := sorted(unread):
             session.exec(_PEOPLE, params={"ids": wanted}).all()
         accounts._known = {person_id: [] for person_id in set(account_ids)}
         if accounts._known:
