@@ -58,7 +58,8 @@ class Dispatcher:
     their platform's limits side by side instead of one after another; one lane (one person's
     chat, one space) never has more than one action under way, which keeps its order. Urgent
     actions are claimed first, and bulk work may fill at most `BULK_SHARE` of the places, so a
-    reply someone waits for always finds one; bulk messages go before other bulk actions.
+    reply someone waits for always finds one; of the bulk work, jobs go first (one chain at a
+    time), then messages, then other actions.
     Each action runs with its priority set (`bot.pacing.prioritised`): adapters' pacers serve
     urgent calls first.
     """

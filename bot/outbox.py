@@ -27,6 +27,7 @@ from bot.pacing import BULK, URGENT
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 _BULK_DUE = "maatje.outbox.bulk_due"
+_NO_JOB = ""  # a kind no action has
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
@@ -141,22 +142,28 @@ def claim(
     """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
     (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
     bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
-    in the store, quick; they go one after another, so they count apart from `limit`): what
-    they write is due after them, and a reminder must not be written late because messages
-    due later went first. Then messages, then the other actions (slow platform work, at most
+    in the store, quick; they go one after another, so they count apart from `limit`); while
+    jobs are still due (more than that, or `jobs_limit` is 0: a chain of them is under way),
+    no other bulk work is claimed: a reminder must not be written late because messages went
+    first. Then messages, then the other actions (slow platform work, at most
     `others_limit`). Each kind is found through its own index, so a bulk backlog costs urgent
     work nothing. One cheap look first tells which kinds have anything due and unclaimed: a
     claim that would find nothing is not run (most claims, when the dispatcher looks again
     after each piece of work)."""
-    found = session.connection().execute(_PROBE, {"now": now}).one()
-    urgent, sends, others = found if limit > 0 else (False, False, False)
+    kinds = sorted(jobs) or [_NO_JOB]  # an empty IN is not negated alike everywhere
+    found = session.connection().execute(_PROBE, {"now": now, "kinds": kinds}).one()
+    urgent, sends, due_jobs, others = found if limit > 0 else (False,) * 4
     items = _claim(session, worker, now, lease, limit, "urgent") if urgent else []
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
-    kinds = sorted(jobs)
-    if jobs_limit > 0 and others and kinds:
-        items += _claim(session, worker, now, lease, jobs_limit, "jobs", kinds)
+    if due_jobs:
+        claimed = (
+            _claim(session, worker, now, lease, jobs_limit, "jobs", kinds) if jobs_limit else []
+        )
+        items += claimed
+        if jobs_limit == 0 or len(claimed) == jobs_limit:
+            return items  # jobs still due wait for none of the bulk work after them
     if rest > 0 and sends:
         claimed = _claim(session, worker, now, lease, rest, "sends")
         items += claimed
@@ -186,20 +193,18 @@ def _kind(which: str, table):
     is_send = table.c.kind == literal_column(f"'{SEND}'")
     if which == "sends":
         return is_send
-    if which == "probe":
-        return ~is_send
     is_job = table.c.kind.in_(bindparam("kinds", expanding=True))
     return is_job if which == "jobs" else and_(~is_send, ~is_job)
 
 
 def _probe_statement():
-    """Whether anything urgent, any message and any other action (a job or not) is due and
-    unclaimed (its lane may still hold it back: then the claim finds nothing)."""
+    """Whether anything urgent, any message, any job (parameter `kinds`) and any other action
+    is due and unclaimed (its lane may still hold it back: then the claim finds nothing)."""
     now = bindparam("now", type_=UTCDateTime())
     return select(
         *(
             exists().where(_pending(_OUTBOX, now), _kind(which, _OUTBOX))
-            for which in ("urgent", "sends", "probe")
+            for which in ("urgent", "sends", "jobs", "others")
         )
     )
 
