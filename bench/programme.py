@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import tempfile
 import time
@@ -37,10 +38,17 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process so far (steadier than wall time on a shared machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def simulate(pairs: int, database_url: str, seed: int) -> tuple[Report, dict[str, float]]:
     """Run the programme; the report and the wall time of each phase."""
     sim = Simulation(database_url, SimulationSettings(pairs=pairs, seed=seed))
     walls: dict[str, float] = {}
+    cpu_at_start = cpu_seconds()
     steps = (sim.intake, sim.matching, sim.programme, sim.closing)
     for phase, step in zip(PHASES, steps, strict=True):
         started = time.perf_counter()
@@ -48,6 +56,7 @@ async def simulate(pairs: int, database_url: str, seed: int) -> tuple[Report, di
         await step()
         walls[phase] = time.perf_counter() - started
         print(f"  .. {phase} done in {walls[phase]:.1f} s", flush=True)
+    walls["cpu"] = cpu_seconds() - cpu_at_start
     report = sim.report()
     await sim.close()
     return report, walls
@@ -55,7 +64,8 @@ async def simulate(pairs: int, database_url: str, seed: int) -> tuple[Report, di
 
 def show(report: Report, walls: dict[str, float], pairs: int) -> bool:
     """Print the figures and the targets; True when every target is met."""
-    total = sum(walls.values())
+    total = sum(walls[phase] for phase in PHASES)
+    cpu = walls["cpu"]
     print(
         f"pairs {pairs}: {pairs} mentees, {report.mentors} mentors; {report.dropped} people "
         f"dropped out, {report.stalled} mentees stalled; {report.pairs} pairs made, "
@@ -64,7 +74,8 @@ def show(report: Report, walls: dict[str, float], pairs: int) -> bool:
     )
     print(
         f"participant events: {report.events:,} ({total / max(report.events, 1) * 1000:.1f} ms "
-        "each, everything included)"
+        f"each, everything included; CPU {cpu:.0f} s, {cpu / max(report.events, 1) * 1000:.1f} "
+        "ms each)"
     )
     print("coordinator commands:")
     for kind, count in sorted(report.commands.items()):
@@ -79,6 +90,7 @@ def show(report: Report, walls: dict[str, float], pairs: int) -> bool:
         f"{report.held_median}, under 3: {report.under_three}"
     )
     print(f"certificates: {report.certificates}; peak memory {peak_mb():.0f} MB")
+    print("load average at the end: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     for title, found in (
         ("answers Maatje did not take", report.refused),
         ("conversations left open", report.left_open),

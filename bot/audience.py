@@ -14,13 +14,15 @@ sees whose turn it is; the people a message mentions are looked up for the space
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
-from bot.domain import Person
+from bot.domain import Identity, Person
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, Mention, Text, _l, mentioned, text_from_json
 from bot.services import people
@@ -45,8 +47,90 @@ def addressed(person_id: int, text: Any) -> Text:
     return _l("{person}: {message}", person=Mention(person_id), message=text)
 
 
-def audience_of(session: Session, payload: dict[str, Any]) -> Audience | None:
+class Accounts:
+    """People's platform accounts, each looked up when asked for; or for many people at once
+    (`preloaded`), so that the audiences of a batch of messages cost a few queries in all."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: dict[int, list[Identity]] | None = None
+
+    @classmethod
+    def preloaded(
+        cls, session: Session, person_ids: Iterable[int], account_ids: Iterable[int]
+    ) -> Accounts:
+        """The people with `person_ids` (into the session, so `session.get` finds them; those
+        it holds already are not read again) and the accounts of those with `account_ids`, in
+        two queries at most."""
+        accounts = cls(session)
+        held = session.identity_map
+        unread = (i for i in set(person_ids) if session.identity_key(Person, i) not in held)
+        if wanted := sorted(unread):
+            session.exec(_PEOPLE, params={"ids": wanted}).all()
+        accounts._known = {person_id: [] for person_id in set(account_ids)}
+        if accounts._known:
+            found = session.exec(_ACCOUNTS, params={"ids": sorted(accounts._known)})
+            for identity in found.all():
+                accounts._known[identity.person_id].append(identity)
+        return accounts
+
+    def reachable(self, person_id: int) -> PersonRef | None:
+        """The account the person used most recently (`people.reachable_ref`)."""
+        found = self._identities(person_id)
+        if found is None:
+            return people.reachable_ref(self.session, person_id)
+        return _ref(max(found, key=_recency, default=None))
+
+    def on(self, person_id: int, platform: str) -> PersonRef | None:
+        """The person's account on `platform` (`people.ref_on`)."""
+        found = self._identities(person_id)
+        if found is None:
+            return people.ref_on(self.session, person_id, platform)
+        there = (identity for identity in found if identity.platform == platform)
+        return _ref(max(there, key=_recency, default=None))
+
+    def _identities(self, person_id: int) -> list[Identity] | None:
+        return None if self._known is None else self._known.get(person_id)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_PEOPLE = select(Person).where(col(Person.id).in_(bindparam("ids", expanding=True)))
+_ACCOUNTS = select(Identity).where(col(Identity.person_id).in_(bindparam("ids", expanding=True)))
+
+
+def _recency(identity: Identity) -> tuple[bool, datetime, int]:
+    """Ordered as `people.reachable_ref` orders: the most recently seen account, one never
+    seen last; the newest account among equals."""
+    seen = identity.last_seen_at
+    return (seen is not None, seen or _NEVER, identity.id or 0)
+
+
+def _ref(identity: Identity | None) -> PersonRef | None:
+    if identity is None:
+        return None
+    return PersonRef(identity.platform, identity.workspace, identity.user_id)
+
+
+def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[Audience | None]:
+    """`audience_of` for many `send` payloads, their readers and the people they mention
+    looked up together: the readers, and the accounts of those mentioned and of readers
+    whose message names no account or goes to a shared space."""
+    readers, ids = set(), set()
+    for payload in payloads:
+        readers.add(payload["person"])
+        ids.update(mentioned(text_from_json(payload["reply"]["text"])))
+        space = payload.get("space")
+        if not payload.get("ref") or (space and space["kind"] != SpaceKind.DIRECT.value):
+            ids.add(payload["person"])
+    accounts = Accounts.preloaded(session, readers | ids, ids)
+    return [audience_of(session, payload, accounts) for payload in payloads]
+
+
+def audience_of(
+    session: Session, payload: dict[str, Any], accounts: Accounts | None = None
+) -> Audience | None:
     """The audience of a `send` action's payload; None when its reader was erased."""
+    accounts = accounts or Accounts(session)
     ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
     space = space_from_json(payload.get("space"))
     override = payload.get("language")
@@ -57,7 +141,7 @@ def audience_of(session: Session, payload: dict[str, Any]) -> Audience | None:
         return Audience(ref, (override,), ("UTC",), {})
     shared = space is not None and space.kind is not SpaceKind.DIRECT
     if space is None:
-        ref = ref or people.reachable_ref(session, payload["person"])
+        ref = ref or accounts.reachable(payload["person"])
     is_addressed = shared and ref is not None and not payload["reply"].get("ephemeral")
     members = members_of(session, space) if shared and ref is None and space else None
     if members is None:
@@ -70,7 +154,11 @@ def audience_of(session: Session, payload: dict[str, Any]) -> Audience | None:
         ids.add(payload["person"])
     platform = space.platform if space else ref.platform if ref else None
     return Audience(
-        ref, languages, timezones, _mentions(session, ids, platform), addressed=is_addressed
+        ref,
+        languages,
+        timezones,
+        _mentions(session, accounts, ids, platform),
+        addressed=is_addressed,
     )
 
 
@@ -93,13 +181,13 @@ def _shared(
 
 
 def _mentions(
-    session: Session, ids: set[int], platform: str | None
+    session: Session, accounts: Accounts, ids: set[int], platform: str | None
 ) -> dict[int, tuple[PersonRef | None, str]]:
     found: dict[int, tuple[PersonRef | None, str]] = {}
     for person_id in sorted(ids):
         person = session.get(Person, person_id)
         name = (person.display_name if person else None) or "?"
-        account = people.ref_on(session, person_id, platform) if platform and person else None
+        account = accounts.on(person_id, platform) if platform and person else None
         found[person_id] = (account, name)
     return found
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot import outbox
 from bot.adapter import Adapter, DeliveryError
-from bot.audience import Audience, addressed, audience_of, space_from_json
+from bot.audience import Audience, addressed, audience_of, audiences_of, space_from_json
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.events import SpaceKind, SpaceRef
@@ -86,10 +86,11 @@ class Deliverer:
 
     def prefetch(self, session: Session, items: Sequence[OutboxItem]) -> None:
         """Look up the audiences of a claimed batch's messages in the claim's own transaction,
-        saving `deliver` a transaction per message (it looks up itself what is not here)."""
-        self._audiences.update(
-            (item.id, audience_of(session, item.payload)) for item in items if item.kind == SEND
-        )
+        saving `deliver` a transaction per message (it looks up itself what is not here); the
+        readers and the people mentioned are read for the whole batch at once."""
+        sends = [item for item in items if item.kind == SEND]
+        found = audiences_of(session, [item.payload for item in sends])
+        self._audiences.update(zip((item.id for item in sends), found, strict=True))
 
     async def deliver(self, item: OutboxItem) -> None:
         """Render for the audience and send. With a space and no person the message is a post

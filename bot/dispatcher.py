@@ -58,7 +58,8 @@ class Dispatcher:
     their platform's limits side by side instead of one after another; one lane (one person's
     chat, one space) never has more than one action under way, which keeps its order. Urgent
     actions are claimed first, and bulk work may fill at most `BULK_SHARE` of the places, so a
-    reply someone waits for always finds one; bulk messages go before other bulk actions.
+    reply someone waits for always finds one; of the bulk work, jobs go first (one chain at a
+    time), then messages, then other actions.
     Each action runs with its priority set (`bot.pacing.prioritised`): adapters' pacers serve
     urgent calls first.
     """
@@ -67,7 +68,8 @@ class Dispatcher:
     OTHER_PLACES = 4
     """Slow platform actions (not messages, not jobs) under way at once. Jobs, which work on
     the store's one or two threads, go one after another (more at once would only queue
-    there, ahead of the transactions of people's events), in due order."""
+    there, ahead of the transactions of people's events), in due order, claimed together: a
+    backlog of a thousand reminders costs a few claims, not one per job."""
 
     def __init__(
         self,
@@ -191,9 +193,12 @@ class Dispatcher:
                 or loop.time() - claimed_at >= period
             )
 
-    @staticmethod
-    def _in_flight(running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
-        return sum(len(items) for items in running.values())
+    def _in_flight(self, running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
+        """Places taken: each action under way, the chain of jobs as one."""
+        return sum(1 if self._jobs(items) else len(items) for items in running.values())
+
+    def _jobs(self, chain: list[OutboxItem]) -> bool:
+        return chain[0].lane is None and chain[0].kind in self.jobs
 
     async def _claim_more(
         self, running: dict[asyncio.Task[None], list[OutboxItem]], lease: timedelta
@@ -201,15 +206,16 @@ class Dispatcher:
         free = self.places - self._in_flight(running)
         if free <= 0:
             return 0
-        flying = [i for items in running.values() for i in items if i.priority != URGENT]
-        bulk = max(0, self.bulk_places - len(flying))
-        others = max(
-            0,
-            self.OTHER_PLACES
-            - sum(1 for i in flying if i.kind != SEND and i.kind not in self.jobs),
-        )
+        chains = list(running.values())
+        jobs_busy = any(self._jobs(chain) for chain in chains)
+        flying = [
+            i for chain in chains if not self._jobs(chain) for i in chain if i.priority != URGENT
+        ]
+        bulk = max(0, self.bulk_places - len(flying) - jobs_busy)
+        others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
+        jobs = 0 if jobs_busy else self.bulk_places  # one chain of jobs at a time
         now = self.clock.now()
-        items = await self.store.run(self._claim, now, lease, free, bulk, others)
+        items = await self.store.run(self._claim, now, lease, free, bulk, others, jobs)
         self._start(items, running, lease, handed=False)
         return len(items)
 
@@ -278,11 +284,25 @@ class Dispatcher:
                 wipe_after_commit(session)  # a last message to someone erased: now truly gone
 
     def _claim(
-        self, now: datetime, lease: timedelta, limit: int, bulk_limit: int, others_limit: int
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        bulk_limit: int,
+        others_limit: int,
+        jobs_limit: int,
     ) -> list[OutboxItem]:
         with self.store.session() as session:
             items = outbox.claim(
-                session, self.worker, now, lease, limit, bulk_limit, others_limit, self.jobs
+                session,
+                self.worker,
+                now,
+                lease,
+                limit,
+                bulk_limit,
+                others_limit,
+                self.jobs,
+                jobs_limit,
             )
             if items and self.prefetch is not None:
                 self.prefetch(session, items)
@@ -313,8 +333,8 @@ class Dispatcher:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
                 await self.store.run(self._record, item, record)
-            else:
-                await self.store.run(self._run_job, item)
+            elif await self.store.run(self._run_job, item):
+                self.wake()  # its messages go out while the jobs after it run
             crash_point("recorded")
             return True
         except DeliveryError as exc:
@@ -363,7 +383,8 @@ class Dispatcher:
             enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
             outbox.complete(session, item.id, self.worker, now)
 
-    def _run_job(self, item: OutboxItem) -> None:
+    def _run_job(self, item: OutboxItem) -> bool:
+        """Run a job and record it done; True when it wrote work due at once."""
         assert item.id is not None
         job = self.jobs.get(item.kind)
         if job is None:
@@ -374,6 +395,7 @@ class Dispatcher:
             enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
             if not outbox.complete(session, item.id, self.worker, now):
                 raise RuntimeError("claim lost before the job finished")
+            return outbox.wrote_bulk_due(session)
 
     def _put_back(self, item_ids: list[int]) -> None:
         """Release claimed actions untried (an earlier one in their lane failed)."""

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import Insert, and_, bindparam, exists, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
@@ -28,6 +27,7 @@ from bot.pacing import BULK, URGENT
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 _BULK_DUE = "maatje.outbox.bulk_due"
+_NO_JOB = ""  # a kind no action has
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
@@ -137,72 +137,109 @@ def claim(
     bulk_limit: int | None = None,
     others_limit: int | None = None,
     jobs: Iterable[str] = (),
+    jobs_limit: int = 0,
 ) -> list[OutboxItem]:
     """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
     (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
-    bulk actions. Of the bulk work, the `jobs` kinds (work in the store, quick) first: what
-    they write is due after them, and a reminder must not be written late because messages
-    due later went first. Then messages, then the other actions (slow platform work, at most
+    bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
+    in the store, quick; they go one after another, so they count apart from `limit`); while
+    jobs are still due (more than that, or `jobs_limit` is 0: a chain of them is under way),
+    no other bulk work is claimed: a reminder must not be written late because messages went
+    first. Then messages, then the other actions (slow platform work, at most
     `others_limit`). Each kind is found through its own index, so a bulk backlog costs urgent
-    work nothing."""
-    items = _claim(session, worker, now, lease, limit, "urgent")
+    work nothing. One cheap look first tells which kinds have anything due and unclaimed: a
+    claim that would find nothing is not run (most claims, when the dispatcher looks again
+    after each piece of work)."""
+    kinds = sorted(jobs) or [_NO_JOB]  # an empty IN is not negated alike everywhere
+    found = session.connection().execute(_PROBE, {"now": now, "kinds": kinds}).one()
+    urgent, sends, due_jobs, others = found if limit > 0 else (False,) * 4
+    items = _claim(session, worker, now, lease, limit, "urgent") if urgent else []
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
-    kinds = sorted(jobs)
-    if rest > 0 and kinds:
-        done = _claim(session, worker, now, lease, rest, "jobs", kinds)
-        items += done
-        rest -= len(done)
-    if rest > 0:
-        sends = _claim(session, worker, now, lease, rest, "sends")
-        items += sends
-        rest -= len(sends)
+    if due_jobs:
+        claimed = (
+            _claim(session, worker, now, lease, jobs_limit, "jobs", kinds) if jobs_limit else []
+        )
+        items += claimed
+        if jobs_limit == 0 or len(claimed) == jobs_limit:
+            return items  # jobs still due wait for none of the bulk work after them
+    if rest > 0 and sends:
+        claimed = _claim(session, worker, now, lease, rest, "sends")
+        items += claimed
+        rest -= len(claimed)
     if others_limit is not None:
         rest = min(rest, others_limit)
-    if rest > 0:
+    if rest > 0 and others:
         items += _claim(session, worker, now, lease, rest, "others", kinds)
     return items
 
 
-def _claim_statement(which: str):
-    """The claim of `which` actions ("urgent", "sends" or "others" in bulk; "keys": urgent ones
-    by key), built once — constructing it cost more than running it. Parameters: `now`,
-    `until`, `worker`, `limit` (and `keys`)."""
+def _pending(table, now):
+    """Due, unfinished and unclaimed (or its claim ran out)."""
+    return and_(
+        table.c.done_at.is_(None),
+        table.c.failed_at.is_(None),
+        table.c.due_at <= now,
+        or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+    )
+
+
+def _kind(which: str, table):
+    """What sets the actions `which` claims apart (urgent ones: a literal, so that
+    ix_outbox_urgent finds them in due order)."""
+    if which in ("urgent", "keys"):
+        return table.c.priority == literal_column(str(URGENT))
+    is_send = table.c.kind == literal_column(f"'{SEND}'")
+    if which == "sends":
+        return is_send
+    is_job = table.c.kind.in_(bindparam("kinds", expanding=True))
+    return is_job if which == "jobs" else and_(~is_send, ~is_job)
+
+
+def _probe_statement():
+    """Whether anything urgent, any message, any job (parameter `kinds`) and any other action
+    is due and unclaimed (its lane may still hold it back: then the claim finds nothing)."""
     now = bindparam("now", type_=UTCDateTime())
-    older = aliased(OutboxItem)
+    return select(
+        *(
+            exists().where(_pending(_OUTBOX, now), _kind(which, _OUTBOX))
+            for which in ("urgent", "sends", "jobs", "others")
+        )
+    )
+
+
+_PROBE = _probe_statement()
+
+
+def _claim_statement(which: str):
+    """The claim of `which` actions ("urgent"; "jobs", "sends" or "others" in bulk; "keys":
+    urgent ones by key), built once — constructing it cost more than running it — on the
+    table, not the entity: SQLAlchemy's handling of an ORM-enabled UPDATE cost more than the
+    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys`, or the job
+    `kinds`)."""
+    now = bindparam("now", type_=UTCDateTime())
+    older = _OUTBOX.alias("older")
     waits_in_lane = exists().where(
-        older.lane == OutboxItem.lane,
-        older.id < OutboxItem.id,
-        older.done_at.is_(None),
-        older.failed_at.is_(None),
+        older.c.lane == _OUTBOX.c.lane,
+        older.c.id < _OUTBOX.c.id,
+        older.c.done_at.is_(None),
+        older.c.failed_at.is_(None),
     )
     keys = bindparam("keys", expanding=True)
     if which == "keys":  # a reply of several messages: the later ones wait only for the first
-        waits_in_lane = waits_in_lane.where(older.idempotency_key.not_in(keys))
+        waits_in_lane = waits_in_lane.where(older.c.idempotency_key.not_in(keys))
     pending = and_(
-        OutboxItem.done_at.is_(None),
-        OutboxItem.failed_at.is_(None),
-        OutboxItem.due_at <= now,
-        or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
-        or_(OutboxItem.lane.is_(None), ~waits_in_lane),
+        _pending(_OUTBOX, now),
+        or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane),
+        _kind(which, _OUTBOX),
     )
-    if which in ("urgent", "keys"):  # a literal: ix_outbox_urgent finds them in due order
-        pending = and_(pending, OutboxItem.priority == literal_column(str(URGENT)))
     if which == "keys":
-        pending = and_(pending, OutboxItem.idempotency_key.in_(keys))
-    if which in ("sends", "others"):
-        kind = OutboxItem.kind == literal_column(f"'{SEND}'")
-        pending = and_(pending, kind if which == "sends" else ~kind)
-    jobs = OutboxItem.kind.in_(bindparam("kinds", expanding=True))
-    if which == "jobs":
-        pending = and_(pending, jobs)
-    if which == "others":
-        pending = and_(pending, ~jobs)
+        pending = and_(pending, _OUTBOX.c.idempotency_key.in_(keys))
     due = (
-        select(OutboxItem.id)
+        select(_OUTBOX.c.id)
         .where(pending)
-        .order_by(OutboxItem.due_at, OutboxItem.id)
+        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .cte("due")
@@ -210,20 +247,20 @@ def _claim_statement(which: str):
     )
     # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
     # run it again per row, skipping rows this statement already locked: the limit is lost.
-    return (
-        update(OutboxItem)
-        .where(OutboxItem.id == due.c.id)
+    claimed = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == due.c.id)
         .values(
             claimed_by=bindparam("worker"),
             claimed_until=bindparam("until", type_=UTCDateTime()),
-            attempts=OutboxItem.attempts + 1,
+            attempts=_OUTBOX.c.attempts + 1,
         )
-        .returning(OutboxItem)
-        .execution_options(synchronize_session=False)
+        .returning(*_OUTBOX.c)
     )
+    return select(OutboxItem).from_statement(claimed).execution_options(populate_existing=True)
 
 
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "sends", "jobs", "others", "keys")}
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "jobs", "sends", "others", "keys")}
 
 
 def _claim(

@@ -5,15 +5,16 @@ member says so and mentions them; a click on someone else's question says whose 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from bot import spaces
+from bot.audience import audience_of, audiences_of
 from bot.delivery import enqueue_outbound
-from bot.domain import FlowRun, MentorGroup, Pair, RunStatus
+from bot.domain import FlowRun, Identity, MentorGroup, Pair, Person, RunStatus
 from bot.events import SpaceKind
-from bot.i18n import _l
+from bot.i18n import Mention, _l
 from bot.replies import Option, Reply
 from flows.contact import meeting_messages as msg
 from flows.matchmaking import introductions
@@ -132,3 +133,52 @@ async def test_someone_elses_question_elsewhere_names_no_one(app, chat) -> None:
     await chat.click("maarten", "yes", token=token)  # from his own direct chat
     assert chat.last("maarten") == "That button no longer works. Send me a message to continue."
     assert chat.outcome is not None and not chat.outcome.declined
+
+
+def test_a_batch_finds_the_same_audiences_as_one_message_at_a_time(app, clock) -> None:
+    """The dispatcher looks up a claimed batch's readers and mentioned people together
+    (`audiences_of`): the same accounts, languages and names as one message at a time — the
+    account seen most recently, one never seen last, and the platform's for a mention."""
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(session, now, mentee_fields={"language": "en"})
+        mentee = session.get(Person, pair.mentee_id)
+        accounts = [
+            ("console", "old", now - timedelta(days=3)),
+            ("console", "new", now - timedelta(days=1)),
+            ("console", "unseen", None),
+            ("slack", "elsewhere", now),
+        ]
+        for platform, user_id, seen in accounts:
+            session.add(
+                Identity(
+                    person_id=mentee.id,
+                    platform=platform,
+                    workspace="w",
+                    user_id=user_id,
+                    last_seen_at=seen,
+                )
+            )
+        session.commit()
+        space = {"platform": "console", "workspace": "test", "kind": "pair"}
+        reply = Reply(_l("{person}: {message}", person=Mention(pair.mentee_id), message="hi"))
+        payloads = [
+            {"person": pair.mentee_id, "ref": None, "space": None, "reply": reply.to_json()},
+            {
+                "person": pair.mentor_id,
+                "ref": None,
+                "space": {**space, "channel_id": pair.space_channel},
+                "reply": reply.to_json(),
+            },
+            {"person": 999, "ref": None, "space": None, "reply": reply.to_json()},
+        ]
+    with app.store.session() as session:
+        one_by_one = [audience_of(session, payload) for payload in payloads]
+    with app.store.session() as session:
+        together = audiences_of(session, payloads)
+    assert together == one_by_one
+    direct, posted, erased = together
+    assert direct is not None and direct.ref is not None and direct.ref.user_id == "elsewhere"
+    assert direct.languages == ("en",)
+    assert posted is not None and posted.mentions[pair.mentee_id][0].user_id == "new"
+    assert erased is None

@@ -18,10 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-import numpy as np
-from scipy.optimize import linear_sum_assignment
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import Text, _l
 from bot.services.matching import (
@@ -32,6 +29,9 @@ from bot.services.matching import (
     Weights,
     score_all,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NO_MENTORS = _l("there are no mentors to match with")
 NO_MENTEES = _l("there are no mentees to match")
@@ -111,6 +111,9 @@ def assign(
     forbidden: Collection[tuple[int, int]] = (),
 ) -> Proposal:
     """The optimal proposal for already computed scores (see `propose`)."""
+    import numpy as np  # here, not at the top: most processes never match (~65 MB)
+    from scipy.optimize import linear_sum_assignment
+
     _check(group_size, min_fit)
     mentees, mentors = scores.mentees, scores.mentors
     ids = [p.person_id for p in mentees]

@@ -29,12 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-
 from bot.i18n import Text, _l, _n
+
+if TYPE_CHECKING:  # numpy is imported when scores are computed: few processes match
+    import numpy as np
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAYPARTS = {"morning": (8, 12), "afternoon": (12, 17), "evening": (17, 22)}
@@ -200,6 +201,8 @@ class Scores:
         weights: Weights | None = None,
         week: date | None = None,
     ) -> None:
+        import numpy as np  # here, not at the top: most processes never match
+
         self.mentees, self.mentors = list(mentees), list(mentors)
         n, m = len(self.mentees), len(self.mentors)
         weights = weights or Weights()
@@ -246,6 +249,8 @@ class Scores:
         self.matrix: np.ndarray = np.where(self.compatible, total, 0.0)
 
     def _count_slots(self, week: date, own_slots: np.ndarray) -> None:
+        import numpy as np
+
         # Mentor availability as minute masks over two weeks, so mentee slots that run past
         # the end of the week need no special case; prefix sums give overlaps by subtraction.
         avail = np.zeros((len(self.mentors), 2 * WEEK + 1), dtype=np.int32)
