@@ -100,6 +100,9 @@ class Dispatcher:
         self._lost: set[int] = set()
         self._unrecorded: list[tuple[OutboxItem, asyncio.Future[None]]] = []
         self._handed: list[OutboxItem] = []
+        self._running: dict[asyncio.Task[None], list[OutboxItem]] | None = None
+        self._jobs_chain: asyncio.Task[None] | None = None
+        self._taken = 0
         self._waiting_lanes: set[str] = set()
         self._recorder: asyncio.Task[None] | None = None
 
@@ -119,24 +122,27 @@ class Dispatcher:
         their own, which under load waits its turn on the store's thread."""
         if not keys:
             return []
-        lease = timedelta(seconds=self.settings.claim_lease_seconds)
-        items = outbox.claim_keys(session, self.worker, now, lease, keys)
+        items = outbox.claim_keys(session, self.worker, now, self._lease, keys)
         if items and self.prefetch is not None:
             self.prefetch(session, items)
         return items
 
     def hand_over(self, items: list[OutboxItem], waiting: Iterable[str] = ()) -> None:
-        """Carry out these actions, claimed already (`claim_written`), as soon as possible:
-        a run under way starts them; else the next run does, first thing. In `waiting` lanes
-        a message waits for an earlier one: when one under way here is done, claim. A waiting
-        lane none of `items` is in may have finished its earlier message already (after the
-        transaction saw it unfinished): claim at once too."""
+        """Carry out these actions, claimed already (`claim_written`), at once: a run under
+        way starts them now, even while it waits for a claim on the store's busy thread;
+        else the next run does, first thing. In `waiting` lanes a message waits for an
+        earlier one: when one under way here is done, claim. A waiting lane none of `items`
+        is in may have finished its earlier message already (after the transaction saw it
+        unfinished): claim at once too."""
         waiting = set(waiting)
         self._waiting_lanes.update(waiting)
         if waiting - {item.lane for item in items}:
             self._woken = True
-        if items or self._woken:
+        if items and self._running is not None:
+            self._start(items, self._running, handed=True)
+        else:
             self._handed.extend(items)
+        if items or self._woken:
             self._signal.set()
 
     async def run_due(self, claim: bool = True) -> int:
@@ -145,42 +151,42 @@ class Dispatcher:
         new work is written (`wake`) — a run started for handed-over replies."""
         async with self._lock:
             running: dict[asyncio.Task[None], list[OutboxItem]] = {}
+            self._running, self._taken = running, 0
             try:
-                return await self._run(running, claim or self._woken)
+                await self._run(running, claim or self._woken)
+                return self._taken
             finally:
+                self._running = None  # what is handed over from now on waits for a run
                 if running:  # an error claiming: let what is under way finish and be recorded
                     await asyncio.gather(*running, return_exceptions=True)
                 self._held.clear()
 
-    async def _run(self, running: dict[asyncio.Task[None], list[OutboxItem]], claim: bool) -> int:
-        lease = timedelta(seconds=self.settings.claim_lease_seconds)
-        period = min(self.settings.tick_seconds, lease.total_seconds() / 4)
+    async def _run(self, running: dict[asyncio.Task[None], list[OutboxItem]], claim: bool) -> None:
+        period = min(self.settings.tick_seconds, self._lease.total_seconds() / 4)
         loop = asyncio.get_running_loop()
-        taken, claimed_at = 0, loop.time()
+        claimed_at = loop.time()
         while True:
             self._signal.clear()
             if self._handed:
                 handed, self._handed = self._handed, []
-                self._start(handed, running, lease, handed=True)
-                taken += len(handed)
+                self._start(handed, running, handed=True)
             claimed = 0
             if claim:
                 self._woken = self._urgent_done = self._bulk_done = False
                 claimed_at = loop.time()
-                claimed = await self._claim_more(running, lease)
-                taken += claimed
+                claimed = await self._claim_more(running)
             # Work that finished while the claim ran may have freed a lane the claim saw busy.
             finished = self._urgent_done or self._bulk_done
             if not (running or self._handed or claimed or self._woken or finished):
                 self._waiting_lanes.clear()  # nothing here to wait for: claims will find them
-                return taken
+                return
             timed_out = False
             try:
                 async with asyncio.timeout(period):
                     await self._signal.wait()
             except TimeoutError:
                 timed_out = True
-            self._keep_claims(lease)
+            self._keep_claims()
             # Claim again at once when new work was written, or a claimed urgent action is
             # done (its lane may hold the next message of a reply); when claimed bulk work
             # has left half the places free (a backlog goes in large claims, not row by row);
@@ -193,37 +199,38 @@ class Dispatcher:
                 or loop.time() - claimed_at >= period
             )
 
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.claim_lease_seconds)
+
     def _in_flight(self, running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
         """Places taken: each action under way, the chain of jobs as one."""
-        return sum(1 if self._jobs(items) else len(items) for items in running.values())
+        return sum(1 if task is self._jobs_chain else len(chain) for task, chain in running.items())
 
-    def _jobs(self, chain: list[OutboxItem]) -> bool:
-        return chain[0].lane is None and chain[0].kind in self.jobs
-
-    async def _claim_more(
-        self, running: dict[asyncio.Task[None], list[OutboxItem]], lease: timedelta
-    ) -> int:
+    async def _claim_more(self, running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
         free = self.places - self._in_flight(running)
         if free <= 0:
             return 0
-        chains = list(running.values())
-        jobs_busy = any(self._jobs(chain) for chain in chains)
+        jobs_busy = self._jobs_chain is not None
         flying = [
-            i for chain in chains if not self._jobs(chain) for i in chain if i.priority != URGENT
+            item
+            for task, chain in running.items()
+            if task is not self._jobs_chain
+            for item in chain
+            if item.priority != URGENT
         ]
         bulk = max(0, self.bulk_places - len(flying) - jobs_busy)
         others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
         jobs = 0 if jobs_busy else self.bulk_places  # one chain of jobs at a time
         now = self.clock.now()
-        items = await self.store.run(self._claim, now, lease, free, bulk, others, jobs)
-        self._start(items, running, lease, handed=False)
+        items = await self.store.run(self._claim, now, self._lease, free, bulk, others, jobs)
+        self._start(items, running, handed=False)
         return len(items)
 
     def _start(
         self,
         items: list[OutboxItem],
         running: dict[asyncio.Task[None], list[OutboxItem]],
-        lease: timedelta,
         handed: bool,
     ) -> None:
         """One task per lane: a lane's actions (a handed-over reply of several messages) go
@@ -232,18 +239,23 @@ class Dispatcher:
             crash_point("claimed")
             until = min(item.claimed_until or self.clock.now() for item in items)
             self._held_until = min(self._held_until, until) if self._held else until
+            self._taken += len(items)
         chains: dict[object, list[OutboxItem]] = {}
         for item in items:
             assert item.id is not None
             self._held[item.id] = item
             chain = item.lane or (_JOBS if item.kind in self.jobs else item.id)
             chains.setdefault(chain, []).append(item)
-        for chain in chains.values():
-            task = asyncio.create_task(self._carry_out_chain(chain, lease))
+        for key, chain in chains.items():
+            task = asyncio.create_task(self._carry_out_chain(chain))
             running[task] = chain
-            task.add_done_callback(lambda done: self._finished(running.pop(done), handed))
+            if key == _JOBS:
+                self._jobs_chain = task
+            task.add_done_callback(lambda done: self._finished(done, running.pop(done), handed))
 
-    def _finished(self, chain: list[OutboxItem], handed: bool) -> None:
+    def _finished(self, task: asyncio.Task[None], chain: list[OutboxItem], handed: bool) -> None:
+        if task is self._jobs_chain:
+            self._jobs_chain = None
         lane = chain[0].lane
         if lane in self._waiting_lanes:
             self._waiting_lanes.discard(lane)
@@ -255,11 +267,11 @@ class Dispatcher:
                 self._bulk_done = True
         self._signal.set()
 
-    async def _carry_out_chain(self, chain: list[OutboxItem], lease: timedelta) -> None:
+    async def _carry_out_chain(self, chain: list[OutboxItem]) -> None:
         for position, item in enumerate(chain):
             assert item.id is not None
             try:
-                self._keep_claims(lease)
+                self._keep_claims()
                 if item.id in self._lost:
                     log.warning("outbox action %s was taken over; not carrying it out", item.id)
                     done = False
@@ -308,10 +320,10 @@ class Dispatcher:
                 self.prefetch(session, items)
             return items
 
-    def _keep_claims(self, lease: timedelta) -> None:
+    def _keep_claims(self) -> None:
         """Renew the claims under way once half the lease is gone (paced sends take time, a
         busy process may stall); claims another process took over meanwhile go to `_lost`."""
-        now = self.clock.now()
+        now, lease = self.clock.now(), self._lease
         if self._held_until - now > lease / 2:
             return
         ids = [i for i in self._held if i not in self._lost]
