@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from bot.domain import Identity, Person
+from bot.domain import Identity, Person, Programme
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, Mention, Text, _l, mentioned, text_from_json
 from bot.services import people
@@ -49,11 +49,18 @@ def addressed(person_id: int, text: Any) -> Text:
 
 class Accounts:
     """People's platform accounts, each looked up when asked for; or for many people at once
-    (`preloaded`), so that the audiences of a batch of messages cost a few queries in all."""
+    (`preloaded`), so that the audiences of a batch of messages cost a few queries in all. It
+    also remembers, for the batch it serves, each shared space's members and each person's
+    language and zone, so that messages to the same space or person read them once."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._known: dict[int, list[Identity]] | None = None
+        self._held: list[Person] = []
+        """The people read for the batch: the session's identity map holds rows only while
+        something refers to them."""
+        self._spaces: dict[SpaceRef, tuple[list[int], Programme | None] | None] = {}
+        self._readers: dict[int, tuple[str, str]] = {}
 
     @classmethod
     def preloaded(
@@ -63,16 +70,33 @@ class Accounts:
         it holds already are not read again) and the accounts of those with `account_ids`, in
         two queries at most."""
         accounts = cls(session)
-        held = session.identity_map
-        unread = (i for i in set(person_ids) if session.identity_key(Person, i) not in held)
-        if wanted := sorted(unread):
-            session.exec(_PEOPLE, params={"ids": wanted}).all()
+        accounts.hold(person_ids)
         accounts._known = {person_id: [] for person_id in set(account_ids)}
         if accounts._known:
             found = session.exec(_ACCOUNTS, params={"ids": sorted(accounts._known)})
             for identity in found.all():
                 accounts._known[identity.person_id].append(identity)
         return accounts
+
+    def hold(self, person_ids: Iterable[int]) -> None:
+        """Read the people not in the session yet, in one query, and keep them there."""
+        held = self.session.identity_map
+        unread = (i for i in set(person_ids) if self.session.identity_key(Person, i) not in held)
+        if wanted := sorted(unread):
+            self._held += self.session.exec(_PEOPLE, params={"ids": wanted}).all()
+
+    def members(self, space: SpaceRef) -> tuple[list[int], Programme | None] | None:
+        """`bot.spaces.members_of`, read once per space."""
+        if space not in self._spaces:
+            self._spaces[space] = members_of(self.session, space)
+        return self._spaces[space]
+
+    def reader(self, person: Person) -> tuple[str, str]:
+        """`people.reader`, looked up once per person."""
+        key = person.id or 0
+        if key not in self._readers:
+            self._readers[key] = people.reader(self.session, person)
+        return self._readers[key]
 
     def reachable(self, person_id: int) -> PersonRef | None:
         """The account the person used most recently (`people.reachable_ref`)."""
@@ -123,6 +147,15 @@ def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[A
         if not payload.get("ref") or (space and space["kind"] != SpaceKind.DIRECT.value):
             ids.add(payload["person"])
     accounts = Accounts.preloaded(session, readers | ids, ids)
+    shared = {
+        space
+        for payload in payloads
+        if not payload.get("ref")
+        and (space := space_from_json(payload.get("space"))) is not None
+        and space.kind is not SpaceKind.DIRECT
+    }
+    members = [found[0] for space in shared if (found := accounts.members(space)) is not None]
+    accounts.hold(member_id for member_ids in members for member_id in member_ids)
     return [audience_of(session, payload, accounts) for payload in payloads]
 
 
@@ -143,12 +176,12 @@ def audience_of(
     if space is None:
         ref = ref or accounts.reachable(payload["person"])
     is_addressed = shared and ref is not None and not payload["reply"].get("ephemeral")
-    members = members_of(session, space) if shared and ref is None and space else None
+    members = accounts.members(space) if shared and ref is None and space else None
     if members is None:
-        language, timezone = people.reader(session, person)
+        language, timezone = accounts.reader(person)
         languages, timezones = (override or language,), (timezone,)
     else:
-        languages, timezones = _shared(session, *members)
+        languages, timezones = _shared(session, accounts, *members)
     ids = mentioned(text_from_json(payload["reply"]["text"]))
     if is_addressed:
         ids.add(payload["person"])
@@ -163,11 +196,11 @@ def audience_of(
 
 
 def _shared(
-    session: Session, member_ids: list[int], programme: Any
+    session: Session, accounts: Accounts, member_ids: list[int], programme: Any
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The languages and zones of a space's members (in their order, the mentor first)."""
     readers = [
-        people.reader(session, member)
+        accounts.reader(member)
         for member_id in member_ids
         if (member := session.get(Person, member_id)) is not None
     ]

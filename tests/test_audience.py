@@ -182,3 +182,34 @@ def test_a_batch_finds_the_same_audiences_as_one_message_at_a_time(app, clock) -
     assert direct.languages == ("en",)
     assert posted is not None and posted.mentions[pair.mentee_id][0].user_id == "new"
     assert erased is None
+
+
+def test_a_batchs_audiences_read_each_space_and_person_once(app, clock) -> None:
+    """However many of a batch's messages go to one pair's space and its members, their
+    audiences cost the same few statements: the space, its members and their accounts are
+    read once for the batch."""
+    from sqlalchemy import event
+
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(session, now, mentee_fields={"language": "en"})
+        space = {
+            "platform": "console",
+            "workspace": "test",
+            "kind": "pair",
+            "channel_id": pair.space_channel,
+        }
+        reply = Reply(_l("{person}: {message}", person=Mention(pair.mentee_id), message="hi"))
+        post = {"person": pair.mentor_id, "ref": None, "space": space, "reply": reply.to_json()}
+        direct = {"person": pair.mentee_id, "ref": None, "space": None, "reply": reply.to_json()}
+    seen: list[str] = []
+    event.listen(app.store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+
+    def statements(payloads: list[dict]) -> int:
+        seen.clear()
+        with app.store.session() as session:
+            found = audiences_of(session, payloads)
+        assert all(audience is not None for audience in found)
+        return len(seen)
+
+    assert statements([post, direct] * 10) == statements([post, direct])

@@ -280,3 +280,49 @@ def test_a_moved_meeting_keeps_its_uid_and_a_cancellation_says_so() -> None:
     (event,) = cancelled.walk("VEVENT")
     assert cancelled["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
     assert event["SEQUENCE"] == 2
+
+
+def test_an_invite_is_folded_escaped_and_its_zone_changes_at_the_right_moment() -> None:
+    text = 'Thema: "één", twee; drie\\vier\nvijf ' * 4
+    raw = calendar.invite(
+        uid="m1@maatje",
+        sequence=0,
+        starts_at=datetime(2026, 10, 27, 18, 0, tzinfo=UTC),
+        minutes=60,
+        summary="Mentoring",
+        description=text,
+        timezone=AMS,
+        now=datetime(2026, 10, 5, 9, 0, tzinfo=UTC),
+    )
+    lines = raw.split(b"\r\n")
+    assert lines[-1] == b"" and all(b"\n" not in line for line in lines)
+    assert max(len(line) for line in lines) <= 75 and any(len(line) == 75 for line in lines)
+    for line in lines:
+        line.decode()  # no character is split by a fold
+    (event,) = Calendar.from_ical(raw).walk("VEVENT")
+    assert str(event["DESCRIPTION"]) == text
+    # Onsets are local times in the offset before the change (RFC 5545 3.6.5): summer time
+    # begins at 02:00 CET and ends at 03:00 CEST.
+    joined = raw.decode().replace("\r\n ", "")
+    assert (
+        "BEGIN:DAYLIGHT\r\nDTSTART:20250330T020000\r\nRDATE:20260329T020000,20270328T020000\r\n"
+        in joined
+    )
+    assert (
+        "BEGIN:STANDARD\r\nDTSTART:20251026T030000\r\nRDATE:20261025T030000,20271031T030000\r\n"
+        in joined
+    )
+    (zone,) = Calendar.from_ical(raw).walk("VTIMEZONE")
+    as_written = zone.to_tz(lookup_tzid=False)
+    for moment in (
+        datetime(2026, 3, 29, 1, 30),
+        datetime(2026, 3, 29, 3, 30),
+        datetime(2026, 7, 1),
+    ):
+        mine = moment.replace(tzinfo=as_written).utcoffset()
+        assert mine == moment.replace(tzinfo=ZoneInfo(AMS)).utcoffset()
+
+
+def test_an_invite_for_a_zone_always_at_utc_is_written_in_utc() -> None:
+    raw = _ics(timezone="Africa/Abidjan").to_ical().decode()
+    assert "VTIMEZONE" not in raw and "DTSTART:20261027T180000Z" in raw

@@ -172,3 +172,50 @@ async def test_the_weekly_digest_and_a_cancelled_invite(make_app, clock) -> None
     assert "is cancelled" in chat.last("anna")
     with app.store.session() as session:
         assert session.exec(select(Meeting)).one().status == MeetingStatus.CANCELLED
+
+
+def test_the_states_of_a_programmes_pairs_read_together_are_each_pairs_own(app, clock) -> None:
+    """`status` and the digest read all pairs' meetings in one query (`states_of`); each pair's
+    state is the one `state_of` finds for it alone, whatever state it is in."""
+    from bot.domain import Programme
+    from bot.services import meetings as store
+    from tests.meeting_support import make_pair
+
+    now = clock.now()
+    past, future = now - timedelta(days=2), now + timedelta(days=2)
+    plans = {  # mentee → (days since matching, guide complete, meetings as (status, start))
+        "starting": (1, False, []),
+        "proposed": (1, True, [("rescheduled", past), ("proposed", future)]),
+        "planned": (1, True, [("held", past), ("confirmed", future)]),
+        "waiting": (1, True, [("confirmed", past)]),
+        "finished": (60, True, [("held", past - timedelta(days=d)) for d in range(4)]),
+        "unplanned": (1, True, [("cancelled", future)]),
+        "stalled": (40, True, [("missed", past), ("missed", past + timedelta(hours=1))]),
+    }
+    with app.store.session() as session:
+        for mentee, (matched_days, guide, meetings) in plans.items():
+            pair = make_pair(session, now, mentor=f"mentor-{mentee}", mentee=mentee)
+            pair.matched_at = now - timedelta(days=matched_days)
+            if not guide:
+                pair.guide = {}
+            for number, (status, starts_at) in enumerate(meetings, start=1):
+                session.add(
+                    Meeting(
+                        programme_id=pair.programme_id,
+                        pair_id=pair.id,
+                        number=number,
+                        starts_at=starts_at,
+                        status=status,
+                        ics_uid=f"{mentee}-{number}",
+                        created_at=now,
+                    )
+                )
+        session.commit()
+    with app.store.session() as session:
+        programme = session.exec(select(Programme)).one()
+        pairs = store.active_pairs(session, programme.id)
+        one_by_one = {pair.id: store.state_of(session, pair, now) for pair in pairs}
+        meetings = store.meetings_of_pairs(session, [pair.id for pair in pairs])
+        together = store.states_of(programme, pairs, meetings, now)
+    assert together == one_by_one
+    assert sorted(together.values()) == sorted(store.PairState(name) for name in plans)

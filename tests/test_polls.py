@@ -308,3 +308,27 @@ async def test_an_anonymous_poll_hides_one_role_items_below_k(
     header = files["poll-1-relationship-responses.csv"].splitlines()[0]
     assert "mentor_takes_initiative" in header and "initiative_to_meet" not in header
     assert "initiative_to_meet" not in files["poll-1-relationship-summary.csv"]
+
+
+async def test_an_answer_looks_up_the_persons_role_once(app, chat: Conversation) -> None:
+    """A poll sent to all asks each person their role's items: every step and every item it
+    may skip needs the role, which is read once per answer, not once per question."""
+    from sqlalchemy import event
+
+    await chat.send("cora", "hello")
+    enrol(app, "anna")
+    enrol(app, "maarten", Role.MENTOR)
+    for who in ("anna", "maarten"):
+        await chat.send(who, "hi")
+    await chat.command("cora", "poll", "send", "relationship", "to", "all")
+    assert chat.new("maarten")[-1] == "(1/10) I take the initiative to meet my mentee regularly."
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        if "membership.role" in statement and "membership.person_id" in statement:
+            seen.append(statement)
+
+    event.listen(app.store.engine, "before_cursor_execute", record)
+    await chat.send("maarten", "4")
+    assert chat.last("maarten").startswith("(2/10) ")
+    assert len(seen) == 1

@@ -163,17 +163,44 @@ def state_of(session: Session, pair: Pair, now: datetime) -> PairState:
     if pair.status != PairStatus.ACTIVE:
         return PairState.ENDED
     assert pair.id is not None
-    if is_stalled(session, pair, now):
-        return PairState.STALLED
+    programme = session.get(Programme, pair.programme_id)
+    return pair_state(pair, meetings_of(session, pair.id), programme, now)
+
+
+def states_of(
+    programme: Programme, pairs: Sequence[Pair], meetings: dict[int, list[Meeting]], now: datetime
+) -> dict[int, PairState]:
+    """`state_of` for pairs of `programme`, from their meetings (`meetings_of_pairs`)."""
+    settings = MeetingSettings.of(programme)
+    return {
+        pair.id or 0: pair_state(pair, meetings.get(pair.id or 0, []), programme, now, settings)
+        for pair in pairs
+    }
+
+
+def pair_state(
+    pair: Pair,
+    meetings: Sequence[Meeting],
+    programme: Programme | None,
+    now: datetime,
+    settings: MeetingSettings | None = None,
+) -> PairState:
+    """A pair's state from its meetings (all of them, as `meetings_of` reads them)."""
+    if pair.status != PairStatus.ACTIVE:
+        return PairState.ENDED
+    if programme is not None:
+        rules = stalled_rules(pair, meetings, settings or MeetingSettings.of(programme), now)
+        if rules:
+            return PairState.STALLED
     if "mentor" not in pair.guide or "mentee" not in pair.guide:
         return PairState.STARTING
-    meetings = meetings_of(session, pair.id)
-    current = open_meeting(session, pair.id)
+    current = max(
+        (m for m in meetings if m.status in OPEN_MEETING), key=lambda m: m.id or 0, default=None
+    )
     if current is not None and current.status == MeetingStatus.PROPOSED:
         return PairState.PROPOSED
     if current is not None:
         return PairState.PLANNED if current.starts_at > now else PairState.WAITING
-    programme = session.get(Programme, pair.programme_id)
     if programme is not None and held_count(meetings) >= programme.meetings:
         return PairState.FINISHED
     return PairState.UNPLANNED

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.domain import Meeting, MeetingStatus, OutboxItem, Pair, PairStatus, Person, Programme
@@ -61,15 +62,29 @@ def schedule(session: Session, meeting: Meeting, programme: Programme, now: date
     outbox.enqueue_many(session, rows)
 
 
-def _load(session: Session, item: OutboxItem) -> tuple[Meeting, Pair, Programme] | None:
-    meeting = session.get(Meeting, item.payload["meeting"])
-    if meeting is None or meeting.status != MeetingStatus.CONFIRMED or meeting.pair_id is None:
+_LOAD = (
+    select(Meeting, Pair, Programme)
+    .join(Pair, col(Pair.id) == Meeting.pair_id)
+    .join(Programme, col(Programme.id) == Meeting.programme_id)
+    .where(Meeting.id == bindparam("meeting"))
+)
+_MEMBERS = select(Person).where(col(Person.id).in_(bindparam("ids", expanding=True)))
+
+
+def _load(
+    session: Session, item: OutboxItem
+) -> tuple[Meeting, Pair, Programme, dict[int, Person]] | None:
+    """The confirmed meeting of an active pair, its pair and programme (one statement), and
+    the pair's members by id (one more; while the caller holds them, the session finds them
+    for the names)."""
+    row = session.exec(_LOAD, params={"meeting": item.payload["meeting"]}).first()
+    if row is None:
         return None
-    pair = session.get(Pair, meeting.pair_id)
-    programme = session.get(Programme, meeting.programme_id)
-    if pair is None or pair.status != PairStatus.ACTIVE or programme is None:
+    meeting, pair, programme = row
+    if meeting.status != MeetingStatus.CONFIRMED or pair.status != PairStatus.ACTIVE:
         return None
-    return meeting, pair, programme
+    found = session.exec(_MEMBERS, params={"ids": [pair.mentor_id, pair.mentee_id]}).all()
+    return meeting, pair, programme, {person.id or 0: person for person in found}
 
 
 def postponed(session: Session, item: OutboxItem, programme: Programme, now: datetime) -> bool:
@@ -85,8 +100,8 @@ def postponed(session: Session, item: OutboxItem, programme: Programme, now: dat
     return True
 
 
-def _awake(session: Session, person_id: int, now: datetime) -> bool:
-    return not store.is_paused(session.get(Person, person_id), now)
+def _awake(members: dict[int, Person], person_id: int, now: datetime) -> bool:
+    return not store.is_paused(members.get(person_id), now)
 
 
 def _overtaken(meeting: Meeting, programme: Programme, item: OutboxItem, now: datetime) -> bool:
@@ -101,13 +116,13 @@ def nudge(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     loaded = _load(session, item)
     if loaded is None or now >= loaded[0].starts_at:
         return []
-    meeting, pair, programme = loaded
+    meeting, pair, programme, members = loaded
     if postponed(session, item, programme, now) or _overtaken(meeting, programme, item, now):
         return []
     hours = max(1, round((meeting.starts_at - now).total_seconds() / 3600))
     messages = []
     for person_id in (pair.mentor_id, pair.mentee_id):
-        if not _awake(session, person_id, now):
+        if not _awake(members, person_id, now):
             continue
         text = _n(
             "A reminder: meeting {number} with {other} starts in {count} hour, on {when}.",
@@ -126,12 +141,12 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
     loaded = _load(session, item)
     if loaded is None or now >= loaded[0].starts_at:
         return []
-    meeting, pair, programme = loaded
+    meeting, pair, programme, members = loaded
     if postponed(session, item, programme, now):
         return []
     theme, exercise = msg.agenda(programme, meeting.number)
     messages = []
-    if _awake(session, pair.mentor_id, now):
+    if _awake(members, pair.mentor_id, now):
         text = _l(
             "For meeting {number} with {mentee} on {when}, a suggested agenda.\n"
             "Theme: {theme}\nExercise: {exercise}\n"
@@ -143,7 +158,7 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
             when=meeting.starts_at,
         )
         messages.append(Outbound(pair.mentor_id, Reply(text)))
-    if _awake(session, pair.mentee_id, now):
+    if _awake(members, pair.mentee_id, now):
         messages.append(Outbound(pair.mentee_id, Reply(_reflection(session, meeting, pair))))
     return messages
 
@@ -179,7 +194,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     loaded = _load(session, item)
     if loaded is None:
         return []
-    meeting, pair, programme = loaded
+    meeting, pair, programme, members = loaded
     if postponed(session, item, programme, now):
         return []
     answers = store.confirmations(meeting)
@@ -188,7 +203,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     session.add(meeting)
     messages = []
     for person_id in (pair.mentor_id, pair.mentee_id):
-        if not _awake(session, person_id, now):
+        if not _awake(members, person_id, now):
             continue
         text = _l(
             "Did meeting {number} with {other} take place?",

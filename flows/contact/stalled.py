@@ -90,15 +90,15 @@ def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     if programme is None or not programme.settings.get("configured", True):
         return []
     messages: list[Outbound] = []
-    quiet = store.MeetingSettings.of(programme).quiet
-    if scheduling.quiet_at(now, quiet, programme.timezone) is None:
+    settings = store.MeetingSettings.of(programme)
+    if scheduling.quiet_at(now, settings.quiet, programme.timezone) is None:
         pairs = store.active_pairs(session, programme.id or 0)
         meetings = store.meetings_of_pairs(session, [p.id for p in pairs if p.id is not None])
         known = _people(session, sorted({m for p in pairs for m in (p.mentor_id, p.mentee_id)}))
         for pair in pairs:
             members = [known.get(pair.mentor_id), known.get(pair.mentee_id)]
             found = meetings.get(pair.id or 0, [])
-            messages += check(session, pair, programme, now, found, members)
+            messages += check(session, pair, programme, now, found, members, settings)
     messages += _cancel_for_ended_pairs(session, programme, now)
     ensure_daily(session, programme, now)
     return messages
@@ -122,16 +122,17 @@ def check(
     now: datetime,
     meetings: Sequence[Meeting] | None = None,
     members: Sequence[Person | None] | None = None,
+    settings: store.MeetingSettings | None = None,
 ) -> list[Outbound]:
     """Take the next escalation step for `pair` if it is stalled and the last step is old
-    enough. `meetings` and `members` (mentor, mentee): when the caller read them for many pairs
-    at once."""
+    enough. `meetings`, `members` (mentor, mentee) and the programme's `settings`: when the
+    caller read them for many pairs at once."""
     assert pair.id is not None
     if members is None:
         members = [session.get(Person, p) for p in (pair.mentor_id, pair.mentee_id)]
     if any(store.is_paused(p, now) for p in members):
         return []
-    settings = store.MeetingSettings.of(programme)
+    settings = settings or store.MeetingSettings.of(programme)
     if meetings is None:
         meetings = store.meetings_of(session, pair.id)
     rules = store.stalled_rules(pair, meetings, settings, now)

@@ -4,6 +4,7 @@ intake state, pairs by state, meetings held, missed and planned, and stalled pai
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot import Turn, outbox
 from bot.delivery import SEND
-from bot.domain import IntakeState, Membership, PollStatus, Programme, Role
+from bot.domain import IntakeState, Meeting, Membership, Pair, PollStatus, Programme, Role
 from bot.i18n import Lines, Text, _l, _n
 from bot.services import closing, endings, people
 from bot.services import meetings as store
@@ -145,7 +146,8 @@ def work_under_way(turn: Turn) -> None:
 def meeting_lines(session: Session, programme: Programme, now: datetime) -> list[Text]:
     """Pairs by state, meetings of the last and next four weeks, and the stalled pairs."""
     pairs = store.active_pairs(session, programme.id or 0)
-    states = Counter(store.state_of(session, pair, now) for pair in pairs)
+    meetings = store.meetings_of_pairs(session, [pair.id or 0 for pair in pairs])
+    states = Counter(store.states_of(programme, pairs, meetings, now).values())
     counted = [
         replace(text, params={"count": states[state]}, count=states[state])
         for state, text in PAIR_COUNTS.items()
@@ -163,21 +165,31 @@ def meeting_lines(session: Session, programme: Programme, now: datetime) -> list
             missed=numbers.missed,
             planned=numbers.planned,
         ),
-        _l("Stalled pairs: {pairs}", pairs=stalled_lines(session, programme, now) or _l("none")),
+        _l(
+            "Stalled pairs: {pairs}",
+            pairs=stalled_lines(session, programme, now, pairs, meetings) or _l("none"),
+        ),
         *(asked if ending else []),
     ]
 
 
-def stalled_lines(session: Session, programme: Programme, now: datetime) -> list[Text]:
+def stalled_lines(
+    session: Session,
+    programme: Programme,
+    now: datetime,
+    pairs: Sequence[Pair],
+    meetings: dict[int, list[Meeting]],
+) -> list[Text]:
+    """The stalled ones of the programme's active `pairs`, from their `meetings`."""
     settings = store.MeetingSettings.of(programme)
     lines = []
-    for pair in store.active_pairs(session, programme.id or 0):
-        rules = store.is_stalled(session, pair, now)
+    for pair in pairs:
+        of_pair = meetings.get(pair.id or 0, [])
+        rules = store.stalled_rules(pair, of_pair, settings, now)
         if not rules:
             continue
-        meetings = store.meetings_of(session, pair.id or 0)
-        steps = store.open_escalations(session, pair, meetings)
-        days = store.stalled_days(pair, meetings, rules[0], now)
+        steps = store.open_escalations(session, pair, of_pair)
+        days = store.stalled_days(pair, of_pair, rules[0], now)
         lines.append(
             _l(
                 "{mentor} and {mentee}: {reason} (step {level} of 3)",

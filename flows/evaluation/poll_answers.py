@@ -39,6 +39,8 @@ MIX = "poll.mix"
 ANSWER_COMMAND = "questionnaire"
 MIX_WINDOW = timedelta(minutes=10)
 BUSY_RETRY = timedelta(hours=6)
+_ROLE = "poll_answers.role"
+"""Key (with the poll and the person) of the role looked up for a unit of work."""
 
 
 def last_day(poll: Poll, timezone: str):
@@ -73,12 +75,18 @@ class PollAnswers:
 
     @staticmethod
     def role_of(ctx: FlowContext) -> str | None:
-        """As whom the person in this conversation answers its poll: mentee or mentor."""
+        """As whom the person in this conversation answers its poll: mentee or mentor. Asked
+        for every step and every item a step may skip, so it is looked up once per unit of
+        work (kept in the session's `info`)."""
         poll_id = poll_store.poll_of_subject(ctx.run.subject)
-        poll = ctx.session.get(Poll, poll_id) if poll_id else None
-        if poll is None or ctx.person.id is None:
+        if not poll_id or ctx.person.id is None:
             return None
-        return poll_store.role_of(ctx.session, poll, ctx.person.id)
+        key = (_ROLE, poll_id, ctx.person.id)
+        if key not in ctx.session.info:
+            poll = ctx.session.get(Poll, poll_id)
+            found = poll_store.role_of(ctx.session, poll, ctx.person.id) if poll else None
+            ctx.session.info[key] = found
+        return ctx.session.info[key]
 
     @property
     def engine(self) -> Engine:
