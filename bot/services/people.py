@@ -151,8 +151,7 @@ def _programme_language(session: Session, programme: Programme | None) -> str:
     there is (otherwise the default)."""
     if programme:
         return programme.language
-    every = programmes.every(session)
-    return every[0].language if len(every) == 1 else DEFAULT_LANGUAGE
+    return programmes.sole_language(session) or DEFAULT_LANGUAGE
 
 
 def timezone_of(session: Session, person: Person) -> str:
