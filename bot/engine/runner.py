@@ -7,7 +7,8 @@ it caused are stored together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.services import hold
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
+_NONE_ACTIVE = "maatje.engine.none_active"
 _ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
     FlowRun.person_id == bindparam("person"),
     FlowRun.space_platform == bindparam("platform"),
@@ -49,6 +51,10 @@ def _timer_kinds(flow: Flow) -> frozenset[str]:
         )
         if flow_has or any(step_has(step) for step in flow.steps)
     )
+
+
+def _where(person_id: int, space: SpaceRef) -> tuple[int, str, str, str]:
+    return (person_id, space.platform, space.workspace, space.channel_id)
 
 
 def choice_token(run_id: int, step: str) -> str:
@@ -85,12 +91,15 @@ class Engine:
     ) -> list[Outbound]:
         flow = self.flows[flow_name]
         assert person.id is not None
-        for old in self.active_runs(session, person.id, space):
+        idle = session.info.pop(_NONE_ACTIVE, None) == _where(person.id, space)
+        olds = () if idle else self.active_runs(session, person.id, space)
+        for old in olds:
             old.status = RunStatus.CANCELLED
             old.updated_at = now
             session.add(old)
             self._drop_timers(session, old)
-        session.flush()
+        if olds:
+            session.flush()
         run = FlowRun(
             flow=flow.name,
             version=flow.version,
@@ -126,6 +135,16 @@ class Engine:
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:
         runs = self.active_runs(session, person_id, space)
         return runs[0] if runs else None
+
+    @contextmanager
+    def none_active(self, session: Session, person_id: int, space: SpaceRef) -> Iterator[None]:
+        """The caller just found no active run of this person in `space`: the first `start`
+        inside the block need not look again (only `start` makes runs)."""
+        session.info[_NONE_ACTIVE] = _where(person_id, space)
+        try:
+            yield
+        finally:
+            session.info.pop(_NONE_ACTIVE, None)
 
     # -- answers ---------------------------------------------------------------------------
 
