@@ -93,8 +93,9 @@ def write(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def forget(session: Session, platform: str, event_id: str) -> None:
-    """The event is handled (in this transaction): its row goes."""
-    session.execute(_FORGET, {"platform": platform, "event_id": event_id})
+    """The event is handled (in this transaction): its row goes. On the session's connection:
+    nothing of the session's objects is involved, so the ORM's handling is only cost."""
+    session.connection().execute(_FORGET, {"platform": platform, "event_id": event_id})
 
 
 def forget_person(session: Session, accounts: Iterable[PersonRef]) -> int:

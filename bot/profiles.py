@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import inspect
+from sqlalchemy import Engine, event, inspect
 from sqlmodel import Session
 
 from bot import outbox, zones
@@ -36,7 +37,7 @@ from bot.events import Event, PersonRef
 from bot.i18n import normalise_language
 from bot.sanitise import NAME_LENGTH, clean_name
 from bot.services import people
-from bot.store import Store
+from bot.store import FastSession, Store
 
 REFRESH = "profile.refresh"
 STALE_AFTER = timedelta(days=1)
@@ -66,6 +67,13 @@ def note_event(session: Session, person: Person, event: Event) -> None:
     session.add(person)
 
 
+_PLANNED: WeakKeyDictionary[Engine, dict[int, str]] = WeakKeyDictionary()
+"""Per database: the key of the lookup last planned (and committed) per identity. Until a
+lookup succeeds (Slack's Tier 4 takes minutes for a crowd of newcomers) every event would plan
+it again, only to find the key taken."""
+_PLANNING = "maatje.profiles.planning"
+
+
 def plan(session: Session, person: Person, identity: Identity, now: datetime) -> None:
     """Schedule a lookup of `identity`'s profile unless a recent one was stored. The key holds
     the day and whether storing is allowed, so saying yes to consent looks up again at once."""
@@ -76,7 +84,23 @@ def plan(session: Session, person: Person, identity: Identity, now: datetime) ->
     assert person.id is not None and identity.id is not None
     allowed = int(people.may_store_profile(session, person.id))
     key = f"profile:{identity.id}:{allowed}:{now.date().isoformat()}"
+    if _PLANNED.get(session.get_bind(), {}).get(identity.id) == key:
+        return  # planned already by an earlier event
     outbox.enqueue(session, REFRESH, {"identity": identity.id}, key, now, now)
+    session.info.setdefault(_PLANNING, {})[identity.id] = key
+
+
+@event.listens_for(FastSession, "after_commit")
+def _planned(session: Session) -> None:
+    """Remember the lookups a transaction planned once they are committed."""
+    planning = session.info.pop(_PLANNING, None)
+    if planning:
+        _PLANNED.setdefault(session.get_bind(), {}).update(planning)
+
+
+@event.listens_for(FastSession, "after_rollback")
+def _not_planned(session: Session) -> None:
+    session.info.pop(_PLANNING, None)
 
 
 def set_name(person: Person, name: str, source: Source) -> None:

@@ -7,7 +7,8 @@ it caused are stored together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot import outbox
 from bot.domain import FlowRun, Identity, Person, Programme, RunStatus
+from bot.engine import timers
 from bot.engine.flow import CANCEL, STOP, Delay, Flow, FlowContext, Outbound, Step
 from bot.engine.inputs import FormInput, FormInvalid, Invalid, ParseContext
 from bot.events import PersonRef, SpaceKind, SpaceRef
@@ -23,8 +25,9 @@ from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
 
-REMIND = "flow.remind"
-EXPIRE = "flow.expire"
+REMIND = timers.REMIND
+EXPIRE = timers.EXPIRE
+_NONE_ACTIVE = "maatje.engine.none_active"
 _ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
     FlowRun.person_id == bindparam("person"),
     FlowRun.space_platform == bindparam("platform"),
@@ -36,6 +39,22 @@ _ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
     return value(ctx) if callable(value) else value
+
+
+def _timer_kinds(flow: Flow) -> frozenset[str]:
+    """The kinds of timer (reminder, expiry) any question of `flow` can have."""
+    return frozenset(
+        kind
+        for kind, flow_has, step_has in (
+            (REMIND, flow.remind_after, lambda s: s.remind_after),
+            (EXPIRE, flow.expires_after, lambda s: s.expires_after),
+        )
+        if flow_has or any(step_has(step) for step in flow.steps)
+    )
+
+
+def _where(person_id: int, space: SpaceRef) -> tuple[int, str, str, str]:
+    return (person_id, space.platform, space.workspace, space.channel_id)
 
 
 def choice_token(run_id: int, step: str) -> str:
@@ -54,6 +73,7 @@ class Engine:
     def __init__(self, flows: Mapping[str, Flow], translator: Translator) -> None:
         self.flows = dict(flows)
         self.translator = translator
+        self._timers = {name: _timer_kinds(flow) for name, flow in self.flows.items()}
 
     # -- starting and finding runs -------------------------------------------------------
 
@@ -71,11 +91,15 @@ class Engine:
     ) -> list[Outbound]:
         flow = self.flows[flow_name]
         assert person.id is not None
-        for old in self.active_runs(session, person.id, space):
+        idle = session.info.pop(_NONE_ACTIVE, None) == _where(person.id, space)
+        olds = () if idle else self.active_runs(session, person.id, space)
+        for old in olds:
             old.status = RunStatus.CANCELLED
             old.updated_at = now
             session.add(old)
-        session.flush()
+            self._drop_timers(session, old)
+        if olds:
+            session.flush()
         run = FlowRun(
             flow=flow.name,
             version=flow.version,
@@ -111,6 +135,16 @@ class Engine:
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:
         runs = self.active_runs(session, person_id, space)
         return runs[0] if runs else None
+
+    @contextmanager
+    def none_active(self, session: Session, person_id: int, space: SpaceRef) -> Iterator[None]:
+        """The caller just found no active run of this person in `space`: the first `start`
+        inside the block need not look again (only `start` makes runs)."""
+        session.info[_NONE_ACTIVE] = _where(person_id, space)
+        try:
+            yield
+        finally:
+            session.info.pop(_NONE_ACTIVE, None)
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -326,6 +360,7 @@ class Engine:
                 run.status = RunStatus.DONE if name == STOP else RunStatus.CANCELLED
                 run.updated_at = ctx.now
                 ctx.session.add(run)
+                self._drop_timers(ctx.session, run)
                 if name == STOP and flow.on_finish:
                     flow.on_finish(ctx)
                 return
@@ -337,12 +372,13 @@ class Engine:
                 name = self._next(ctx, flow, step)
                 continue
             break
+        previous = (run.step, run.ask_seq) if run.ask_seq else None
         run.step = step.name
         run.ask_seq += 1
         run.updated_at = ctx.now
         ctx.session.add(run)
         self._ask(ctx, flow, step)
-        self._schedule(ctx, flow, step)
+        self._schedule(ctx, flow, step, previous)
 
     def _ask(self, ctx: FlowContext, flow: Flow, step: Step, reminder: Text | None = None) -> None:
         if reminder is not None:
@@ -363,28 +399,24 @@ class Engine:
             multiple=accepts.multiple,
         )
 
-    def _schedule(self, ctx: FlowContext, flow: Flow, step: Step) -> None:
+    def _schedule(
+        self, ctx: FlowContext, flow: Flow, step: Step, previous: tuple[str, int] | None
+    ) -> None:
+        """The question's reminder and expiry, taking over the previous question's rows."""
         run = ctx.run
-        payload = {"run": run.id, "step": step.name, "ask_seq": run.ask_seq}
-        remind_after = step.remind_after or _delay(flow.remind_after, ctx)
-        expires_after = step.expires_after or _delay(flow.expires_after, ctx)
-        outbox.enqueue_many(
-            ctx.session,
-            [
-                {
-                    "kind": kind,
-                    "payload": payload,
-                    "idempotency_key": f"{prefix}:{run.id}:{step.name}:{run.ask_seq}",
-                    "due_at": ctx.now + after,
-                    "created_at": ctx.now,
-                }
-                for kind, prefix, after in (
-                    (REMIND, "remind", remind_after),
-                    (EXPIRE, "expire", expires_after),
-                )
-                if after
-            ],
+        assert run.id is not None
+        delays = (
+            (REMIND, step.remind_after or _delay(flow.remind_after, ctx)),
+            (EXPIRE, step.expires_after or _delay(flow.expires_after, ctx)),
         )
+        due = {kind: after for kind, after in delays if after}
+        kinds = self._timers[flow.name]
+        timers.set_for(ctx.session, run.id, step.name, run.ask_seq, due, ctx.now, previous, kinds)
+
+    def _drop_timers(self, session: Session, run: FlowRun) -> None:
+        possible = self._timers.get(run.flow, frozenset())
+        if run.id is not None and run.ask_seq and possible:
+            timers.drop(session, run.id, run.step, run.ask_seq, possible)
 
     @staticmethod
     def _person_ref(session: Session, run: FlowRun) -> PersonRef | None:

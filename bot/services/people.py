@@ -99,7 +99,11 @@ def resolve(
         identity, person = row
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
         identity.last_seen_at = now
-    if space is not None and space.kind is SpaceKind.DIRECT:
+    if (
+        space is not None
+        and space.kind is SpaceKind.DIRECT
+        and identity.direct_channel != space.channel_id
+    ):  # set only when it changes: an unchanged object is not flushed before every query
         identity.direct_channel = space.channel_id
     if identity.id is None:
         session.add(identity)
@@ -151,8 +155,7 @@ def _programme_language(session: Session, programme: Programme | None) -> str:
     there is (otherwise the default)."""
     if programme:
         return programme.language
-    every = programmes.every(session)
-    return every[0].language if len(every) == 1 else DEFAULT_LANGUAGE
+    return programmes.sole_language(session) or DEFAULT_LANGUAGE
 
 
 def timezone_of(session: Session, person: Person) -> str:

@@ -9,9 +9,12 @@ platform says at each command. Every right that ends is logged.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import ProgrammeConfig
@@ -57,11 +60,47 @@ def sync(session: Session, programmes: tuple[ProgrammeConfig, ...]) -> list[Prog
         session.add(stale)
     session.flush()
     _end_unlisted_coordinators(session, synced)
+    _CONFIGURED.pop(session.get_bind(), None)
     return synced
 
 
 def _listed(programme: Programme, platform: str, user_id: str) -> bool:
     return user_id in programme.settings.get("coordinators", {}).get(platform, [])
+
+
+@dataclass(frozen=True)
+class _Configured:
+    """What only `sync` writes, at start-up, read once per process and database instead of on
+    every event: the accounts some programme's `coordinators` list names, and the language of
+    the only programme when there is just one."""
+
+    listed: frozenset[tuple[str, str]]
+    sole_language: str | None
+
+
+_CONFIGURED: WeakKeyDictionary[Engine, _Configured] = WeakKeyDictionary()
+
+
+def _configured(session: Session) -> _Configured:
+    bind = session.get_bind()
+    known = _CONFIGURED.get(bind)
+    if known is None:
+        rows = every(session)
+        known = _CONFIGURED[bind] = _Configured(
+            listed=frozenset(
+                (platform, account)
+                for programme in rows
+                for platform, accounts in programme.settings.get("coordinators", {}).items()
+                for account in accounts
+            ),
+            sole_language=rows[0].language if len(rows) == 1 else None,
+        )
+    return known
+
+
+def sole_language(session: Session) -> str | None:
+    """The language of the only programme there is (None when there are several, or none)."""
+    return _configured(session).sole_language
 
 
 def _end_unlisted_coordinators(session: Session, configured: list[Programme]) -> None:
@@ -169,9 +208,9 @@ def ensure_coordinator_roles(
     When the platform says the person no longer holds that role (`vouched` False), the rights
     it gave end."""
     assert person.id is not None
-    listed = [p for p in every(session) if _listed(p, ref.platform, ref.user_id)]
-    if not listed and vouched is None:
+    if vouched is None and (ref.platform, ref.user_id) not in _configured(session).listed:
         return  # the common case: a participant, and nothing to check
+    listed = [p for p in every(session) if _listed(p, ref.platform, ref.user_id)]
     held = {
         m.programme_id: m
         for m in session.exec(

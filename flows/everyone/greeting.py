@@ -18,7 +18,7 @@ def greet(turn: Turn) -> None:
         if membership.intake in (IntakeState.NOT_STARTED, IntakeState.IN_PROGRESS):
             turn.start("intake", programme=programme)
             return
-    if commitment.not_committed(turn):
+    if commitment.not_committed(turn, rows):
         commitment.offer(turn)
         return
     if rows:

@@ -23,11 +23,16 @@ BUTTON = (Option("yes", _l("I do commit now")),)
 TOKEN = f"c:{COMMAND}"
 
 
-def not_committed(turn: Turn) -> list[tuple[Membership, Programme]]:
-    """The person's memberships that wait for their commitment, in open programmes."""
+def not_committed(
+    turn: Turn, rows: list[tuple[Membership, Programme]] | None = None
+) -> list[tuple[Membership, Programme]]:
+    """The person's memberships that wait for their commitment, in open programmes (of
+    `rows`, their memberships when the caller has read them already)."""
+    if rows is None:
+        rows = people.memberships(turn.session, turn.person_id)
     return [
         (m, p)
-        for m, p in people.memberships(turn.session, turn.person_id)
+        for m, p in rows
         if m.role != Role.COORDINATOR
         and m.intake == IntakeState.NOT_COMMITTED
         and p.is_open(turn.now.date())
