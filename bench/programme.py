@@ -89,6 +89,8 @@ def show(report: Report, walls: dict[str, float], pairs: int) -> bool:
         f"meetings held by those pairs: min {report.held_min}, median "
         f"{report.held_median}, under 3: {report.under_three}"
     )
+    for line in report.short:
+        print(f"  under 3: {line}")
     print(f"certificates: {report.certificates}; peak memory {peak_mb():.0f} MB")
     print("load average at the end: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     for title, found in (
