@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlmodel import SQLModel, select
 
 from bot.domain import FlowRun, Identity, OutboxItem, Role, RunStatus
@@ -260,13 +260,18 @@ async def test_a_mentor_hears_only_the_topics_their_own_low_answers_point_to(
     assert "Guidance skills" not in told
 
 
-async def test_sent_to_all_mentors_answer_only_mentor_questions(app, chat: Conversation) -> None:
+async def _relationship_poll_to_all(app, chat: Conversation) -> None:
+    """A mentee and a mentor enrolled, and the coordinator sends the relationship poll to all."""
     await chat.send("cora", "hello")
     enrol(app, "anna")
     enrol(app, "maarten", Role.MENTOR)
     for who in ("anna", "maarten"):
         await chat.send(who, "hi")
     await chat.command("cora", "poll", "send", "relationship", "to", "all")
+
+
+async def test_sent_to_all_mentors_answer_only_mentor_questions(app, chat: Conversation) -> None:
+    await _relationship_poll_to_all(app, chat)
     assert "(2 people)" in chat.last("cora")
     maarten, anna = chat.new("maarten"), chat.new("anna")
     assert any("“Evaluation: the contact in your pair” (10 questions)" in t for t in maarten)
@@ -313,14 +318,7 @@ async def test_an_anonymous_poll_hides_one_role_items_below_k(
 async def test_an_answer_looks_up_the_persons_role_once(app, chat: Conversation) -> None:
     """A poll sent to all asks each person their role's items: every step and every item it
     may skip needs the role, which is read once per answer, not once per question."""
-    from sqlalchemy import event
-
-    await chat.send("cora", "hello")
-    enrol(app, "anna")
-    enrol(app, "maarten", Role.MENTOR)
-    for who in ("anna", "maarten"):
-        await chat.send(who, "hi")
-    await chat.command("cora", "poll", "send", "relationship", "to", "all")
+    await _relationship_poll_to_all(app, chat)
     assert chat.new("maarten")[-1] == "(1/10) I take the initiative to meet my mentee regularly."
     seen: list[str] = []
 
