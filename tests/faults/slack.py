@@ -1,5 +1,5 @@
 """A fake Slack that can stay broken for a while: 500s, 429s with Retry-After, requests that
-hang past the client's timeout, or a post that is accepted but whose answer never arrives.
+hang past the client's timeout, or a post that is carried out but whose answer is lost.
 
 `FakeSlack.fail` queues failures for the next call(s); here a *mode* holds until `recover()`,
 which is what an outage looks like. Every chat.postMessage that Slack accepted is kept in
@@ -30,7 +30,9 @@ class Mode:
     status: int = 500  # 500-599: server error; 429: rate limited
     retry_after: int | None = None  # seconds, with 429
     hang: bool = False  # never answer in time (the request is not carried out)
-    lose_answer: bool = False  # carry the request out, then never answer in time
+    # Carry the request out, then answer 504: the gateway gave up on it, so the client cannot
+    # know it was done. Answered at once, so that no test waits on a timeout to see this.
+    lose_answer: bool = False
     times: int | None = None  # lifted by itself after this many calls (None: until recover)
 
 
@@ -98,7 +100,8 @@ class FaultySlack(FakeSlack):
         if mode.lose_answer:
             handler = getattr(self, "_" + method.replace(".", "_"))
             handler(params)  # carried out: the message is in the channel
-        if mode.hang or mode.lose_answer:
+            return web.Response(status=504, text="gateway timeout")
+        if mode.hang:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._release.wait(), HANG_LIMIT)
             return web.Response(status=503, text="too late")
