@@ -200,3 +200,41 @@ async def test_a_pair_stalled_past_the_last_step_goes_into_the_review(make_app, 
     assert "ended your match with Maarten" in chat.new("anna")[-1]
     await chat.command("cora", "pair", "anna")
     assert "put forward for ending (stalled after the last step)" in chat.last("cora")
+
+
+async def test_mentors_whose_pairs_all_stalled_get_no_new_mentees(make_app, clock):
+    """Two mentors go silent: their pairs stall and go into the review. Their mentees must not
+    be handed to one another (both stall again); they wait for a mentor who answers, and the
+    coordinators read why."""
+    app, chat = make_app(
+        group_size=1, stalled_first_meeting_days=2, stalled_silence_days=0, stalled_step_days=1
+    )
+    await chat.send("cora", "hello")
+    silent = {name: enrol(app, name, Role.MENTOR, MENTOR) for name in ("maarten", "mila")}
+    mentees = {name: enrol(app, name, Role.MENTEE, mentee_answers()) for name in ("anna", "bram")}
+    await chat.command("cora", "match")
+    await chat.click("cora", "all")
+    before = {name: active_mentor(app, mentee) for name, mentee in mentees.items()}
+    assert set(before.values()) == set(silent.values())
+    names = {person: name for name, person in silent.items()}
+    for mentee, mentor in before.items():  # the guide is done; then nobody answers any more
+        for who in (names[mentor], mentee):
+            chat.enter(who, f"pair-test-{names[mentor]}-{mentee}")
+            await fill_guide(chat, who, "1", "2")
+
+    await days(app, clock, 5)  # no first meeting: steps 1, 2 and 3, then the review
+    await chat.command("cora", "match")
+    review = chat.last("cora")
+    assert "2 pairs asked to end" in review, review
+    assert "No new mentees for Maarten, Mila: every pair of theirs stalled." in review
+    assert "Group of" not in review
+    await chat.click("cora", "all")
+    assert all(active_mentor(app, m) is None for m in mentees.values())
+
+    await chat.command("cora", "match")  # their pairs have ended: still held back
+    assert "No new mentees for Maarten, Mila" in chat.last("cora")
+    answering = {enrol(app, name, Role.MENTOR, MENTOR) for name in ("noor", "nils")}
+    await chat.command("cora", "match")
+    assert "Group of Noor (already 0 in the group)" in chat.last("cora")
+    await chat.click("cora", "all")
+    assert {active_mentor(app, m) for m in mentees.values()} == answering

@@ -8,7 +8,8 @@ pair instead (`match keep`). A stalled pair's request lapses when the pair meets
 who answers the fit check more hopefully later withdraws theirs.
 
 An ended pair is remembered (the row stays, `ended`): matching never proposes that mentee to
-that mentor again.
+that mentor again. A mentor whose pairs all stalled has gone quiet: matching gives them no new
+mentees (`gone_quiet`), or the mentees they leave would be handed to one another's silence.
 """
 
 from __future__ import annotations
@@ -154,6 +155,44 @@ def end_pair(session: Session, pair: Pair, now: datetime) -> bool:
         session.delete(member)
     resolve(session, pair.id, ENDED, now)
     return True
+
+
+def gone_quiet(
+    session: Session, programme_id: int, ending: Sequence[tuple[Pair, Sequence[EndRequest]]]
+) -> set[int]:
+    """Mentors to give no new mentees: every active pair of theirs asks to end because it
+    stalled (`ending`: the pairs in the review, with their requests), or they have no active
+    pair left and the last of theirs to end ended that way. A coordinator who knows they are
+    back gives them a mentee with `match move`."""
+    stalled = {
+        pair.id for pair, requests in ending if any(r.source == EndSource.STALLED for r in requests)
+    }
+    active: dict[int, list[int | None]] = {}
+    for pair_id, mentor_id in session.exec(
+        select(Pair.id, Pair.mentor_id).where(
+            Pair.programme_id == programme_id, Pair.status == PairStatus.ACTIVE
+        )
+    ):
+        active.setdefault(mentor_id, []).append(pair_id)
+    quiet = {mentor for mentor, pairs in active.items() if all(p in stalled for p in pairs)}
+    last_ending: dict[int, str] = {}
+    for mentor_id, source in session.exec(
+        select(Pair.mentor_id, EndRequest.source)
+        .join(Pair, col(Pair.id) == EndRequest.pair_id)
+        .where(
+            EndRequest.programme_id == programme_id,
+            EndRequest.outcome == ENDED,
+            Pair.status == PairStatus.ENDED,
+        )
+        .order_by(col(EndRequest.resolved_at), col(EndRequest.id))
+    ):
+        last_ending[mentor_id] = source
+    quiet |= {
+        mentor
+        for mentor, source in last_ending.items()
+        if mentor not in active and source == EndSource.STALLED
+    }
+    return quiet
 
 
 def ended_pairs(session: Session, programme_id: int) -> set[tuple[int, int]]:

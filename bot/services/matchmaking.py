@@ -32,7 +32,7 @@ from bot.domain import (
     ProposalStatus,
     Role,
 )
-from bot.i18n import Text
+from bot.i18n import Text, _l
 from bot.services import endings
 from bot.services.assignment import propose
 from bot.services.matching import MenteeProfile, MentorProfile, Weights, fit
@@ -128,9 +128,13 @@ def new_proposal(
     ):
         old.status = ProposalStatus.REPLACED
         session.add(old)
-    ending = [pair for pair, _ in endings.open_requests(session, programme.id, now)]
+    requested = endings.open_requests(session, programme.id, now)
+    ending = [pair for pair, _ in requested]
     existing = existing_groups(session, programme.id, leaving={p.id for p in ending})
     mentees, mentors = profiles(session, programme, existing)
+    quiet = endings.gone_quiet(session, programme.id, requested)
+    held_back = sorted(m.name for m in mentors if m.person_id in quiet)
+    mentors = [m for m in mentors if m.person_id not in quiet]
     forbidden = endings.ended_pairs(session, programme.id)
     forbidden |= {(p.mentee_id, p.mentor_id) for p in ending}
     result = propose(
@@ -145,11 +149,20 @@ def new_proposal(
         forbidden=forbidden,
     )
     data = result.to_json()
+    notes = [data["note"]] if data["note"] else []
+    if held_back:
+        notes.append(
+            _l(
+                "No new mentees for {mentors}: every pair of theirs stalled. If one of them is "
+                "back, 'match move MENTEE MENTOR' gives them a mentee.",
+                mentors=", ".join(held_back),
+            ).to_json()
+        )
     proposal = MatchProposal(
         programme_id=programme.id,
         created_at=now,
         groups=data["groups"],
-        unmatched=data["unmatched"] + ([{"note": data["note"]}] if data["note"] else []),
+        unmatched=data["unmatched"] + [{"note": note} for note in notes],
         endings=[p.id for p in ending],
     )
     session.add(proposal)
