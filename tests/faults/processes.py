@@ -95,7 +95,7 @@ class BotProcess:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return f"--- {self.name} (last {lines} lines) ---\n" + "\n".join(text.splitlines()[-lines:])
 
-    async def wait_healthy(self, timeout: float = 30.0) -> None:
+    async def wait_healthy(self, timeout: float = 120.0) -> None:
         """Poll /healthz until it answers `ok` (the process may still be migrating)."""
         assert self.process is not None
         deadline = time.monotonic() + timeout

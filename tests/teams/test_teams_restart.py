@@ -55,6 +55,10 @@ meetings = 4
 coordinators = {{ teams = ["{coordinator}"] }}
 """
 
+# Seconds a started bot may take to answer /healthz: only a failing run waits this long, and
+# on a machine running several suites at once a start-up has taken more than 30 s.
+STARTUP_TIMEOUT = 120.0
+
 
 class Bot:
     def __init__(self, tmp: Path, fake: FakeCloud) -> None:
@@ -89,7 +93,7 @@ class Bot:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_TIMEOUT
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 assert self.process.poll() is None, self.log.read_text()
