@@ -245,8 +245,8 @@ class Core:
             case Message():
                 run = self.engine.active_run(turn.session, turn.person_id, turn.space)
                 if run is None:
-                    with self.engine.none_active(turn.session, turn.person_id, turn.space):
-                        self.behaviour.greet(turn)
+                    turn.none_active = True
+                    self.behaviour.greet(turn)
                 else:
                     turn.outbound.extend(
                         self.engine.answer_text(

@@ -7,8 +7,7 @@ it caused are stored together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,6 @@ from bot.services import hold
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
-_NONE_ACTIVE = "maatje.engine.none_active"
 _ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
     FlowRun.person_id == bindparam("person"),
     FlowRun.space_platform == bindparam("platform"),
@@ -51,10 +49,6 @@ def _timer_kinds(flow: Flow) -> frozenset[str]:
         )
         if flow_has or any(step_has(step) for step in flow.steps)
     )
-
-
-def _where(person_id: int, space: SpaceRef) -> tuple[int, str, str, str]:
-    return (person_id, space.platform, space.workspace, space.channel_id)
 
 
 def choice_token(run_id: int, step: str) -> str:
@@ -88,11 +82,14 @@ class Engine:
         programme: Programme | None = None,
         answers: dict[str, Any] | None = None,
         subject: str | None = None,
+        none_active: bool = False,
     ) -> list[Outbound]:
+        """Start `flow_name` for `person` in `space`, cancelling the run they had going there.
+        `none_active`: the caller has just found that there is none (it need not be looked
+        up again)."""
         flow = self.flows[flow_name]
         assert person.id is not None
-        idle = session.info.pop(_NONE_ACTIVE, None) == _where(person.id, space)
-        olds = () if idle else self.active_runs(session, person.id, space)
+        olds = () if none_active else self.active_runs(session, person.id, space)
         for old in olds:
             old.status = RunStatus.CANCELLED
             old.updated_at = now
@@ -135,16 +132,6 @@ class Engine:
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:
         runs = self.active_runs(session, person_id, space)
         return runs[0] if runs else None
-
-    @contextmanager
-    def none_active(self, session: Session, person_id: int, space: SpaceRef) -> Iterator[None]:
-        """The caller just found no active run of this person in `space`: the first `start`
-        inside the block need not look again (only `start` makes runs)."""
-        session.info[_NONE_ACTIVE] = _where(person_id, space)
-        try:
-            yield
-        finally:
-            session.info.pop(_NONE_ACTIVE, None)
 
     # -- answers ---------------------------------------------------------------------------
 
