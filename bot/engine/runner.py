@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.domain import FlowRun, Identity, Person, Programme, RunStatus
@@ -23,16 +23,23 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
+from bot.store import keep
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
-_ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
+# Built once: every message, click and form looks a run up. Each comes with its programme,
+# which the step reads next (one statement instead of two).
+_RUN_AND_PROGRAMME = select(FlowRun, Programme).outerjoin(
+    Programme, col(Programme.id) == FlowRun.programme_id
+)
+_ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
     FlowRun.person_id == bindparam("person"),
     FlowRun.space_platform == bindparam("platform"),
     FlowRun.space_workspace == bindparam("workspace"),
     FlowRun.space_channel == bindparam("channel"),
     FlowRun.status == RunStatus.ACTIVE,
 )
+_RUN = _RUN_AND_PROGRAMME.where(FlowRun.id == bindparam("run"))
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -119,7 +126,7 @@ class Engine:
         return ctx.outbound
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[FlowRun]:
-        return session.exec(
+        rows = session.exec(
             _ACTIVE_RUNS,
             params={
                 "person": person_id,
@@ -128,6 +135,19 @@ class Engine:
                 "channel": space.channel_id,
             },
         ).all()
+        keep(session, *(programme for _, programme in rows if programme is not None))
+        return [run for run, _ in rows]
+
+    def run(self, session: Session, run_id: int) -> FlowRun | None:
+        """The run `run_id` (a button's or form's), with its programme read in passing."""
+        if (FlowRun, (run_id,), None) in session.identity_map:
+            return session.get(FlowRun, run_id)
+        row = session.exec(_RUN, params={"run": run_id}).first()
+        if row is None:
+            return None
+        run, programme = row
+        keep(session, run, *([programme] if programme is not None else []))
+        return run
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:
         runs = self.active_runs(session, person_id, space)
