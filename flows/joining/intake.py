@@ -48,13 +48,19 @@ _MEMBERSHIP = select(Membership).where(  # built once: most intake steps look it
     Membership.person_id == bindparam("person"),
     Membership.role != Role.COORDINATOR,
 )
+_MEMBERSHIP_KEY = "intake.membership"
 
 
 def _membership(ctx: FlowContext) -> Membership | None:
+    """The person's membership of the programme, looked up once per turn (every step's skip
+    predicate asks for the role); `_after_role` makes it."""
     assert ctx.programme is not None
-    return ctx.session.exec(
-        _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
-    ).first()
+    return ctx.remember(
+        _MEMBERSHIP_KEY,
+        lambda: ctx.session.exec(
+            _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
+        ).first(),
+    )
 
 
 def _role(ctx: FlowContext) -> str | None:
@@ -120,16 +126,16 @@ def _after_consent(ctx: FlowContext) -> None:
 
 def _after_role(ctx: FlowContext) -> None:
     assert ctx.programme is not None and ctx.programme.id is not None and ctx.person.id
-    ctx.session.add(
-        Membership(
-            programme_id=ctx.programme.id,
-            person_id=ctx.person.id,
-            role=Role(ctx.answer),
-            intake=IntakeState.IN_PROGRESS,
-            joined_at=ctx.now,
-        )
+    membership = Membership(
+        programme_id=ctx.programme.id,
+        person_id=ctx.person.id,
+        role=Role(ctx.answer),
+        intake=IntakeState.IN_PROGRESS,
+        joined_at=ctx.now,
     )
+    ctx.session.add(membership)
     ctx.session.flush()
+    ctx.memo[_MEMBERSHIP_KEY] = membership
 
 
 # -- support check and commitment ------------------------------------------------------------
