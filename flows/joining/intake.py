@@ -49,6 +49,10 @@ _MEMBERSHIP = select(Membership).where(  # built once: most intake steps look it
     Membership.role != Role.COORDINATOR,
 )
 _MEMBERSHIP_KEY = "intake.membership"
+_ANSWERS = select(IntakeAnswer).where(
+    IntakeAnswer.person_id == bindparam("person"),
+    IntakeAnswer.programme_id == bindparam("programme"),
+)
 
 
 def _membership(ctx: FlowContext) -> Membership | None:
@@ -206,17 +210,16 @@ def _commitment_prompt(ctx: FlowContext):
 def _finish(ctx: FlowContext) -> None:
     assert ctx.programme is not None and ctx.programme.id is not None and ctx.person.id
     role = _role(ctx) or Role.MENTEE
+    stored = {  # the answers of an earlier intake for this programme are updated
+        row.key: row
+        for row in ctx.session.exec(
+            _ANSWERS, params={"person": ctx.person.id, "programme": ctx.programme.id}
+        )
+    }
     for key, value in ctx.answers.items():
         if key in ("consent", "role", "timezone"):  # not intake answers: kept elsewhere
             continue
-        existing = ctx.session.exec(
-            select(IntakeAnswer).where(
-                IntakeAnswer.person_id == ctx.person.id,
-                IntakeAnswer.programme_id == ctx.programme.id,
-                IntakeAnswer.key == key,
-            )
-        ).first()
-        row = existing or IntakeAnswer(
+        row = stored.get(key) or IntakeAnswer(
             person_id=ctx.person.id, programme_id=ctx.programme.id, role=role, key=key, value=value
         )
         row.value = value
