@@ -101,7 +101,8 @@ class FastSession(Session):
     SQLAlchemy's own when the row is not in the session yet: SQLAlchemy builds and annotates a
     new statement (and its cache key) for every such load; here each table's statement is
     built once. Anything else (a row in the identity map, options, composite keys) takes
-    SQLAlchemy's own path, so the behaviour is the same."""
+    SQLAlchemy's own path, so the behaviour is the same. What `get` read stays in the session
+    (`keep`), and a query flushes only changes it could see (`_autoflush`)."""
 
     _by_key: ClassVar[dict[type, Select | None]] = {}
 
@@ -111,11 +112,11 @@ class FastSession(Session):
         self._statement: Any = None
 
     def _execute_internal(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        self._statement = statement  # for `_autoflush`, which SQLAlchemy calls without it
+        outer, self._statement = self._statement, statement  # `_autoflush` is called without it
         try:
             return super()._execute_internal(statement, *args, **kwargs)
         finally:
-            self._statement = None
+            self._statement = outer
 
     def _autoflush(self) -> None:
         """Flush before a query only when the query could see what is pending. A turn changes
