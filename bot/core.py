@@ -291,7 +291,7 @@ class Core:
             self._command(turn, name, (*args, *event.values))
             return False
         parsed = parse_token(event.token)
-        run = self.engine.run(turn.session, parsed[0]) if parsed else None
+        run = self.engine.find_run(turn.session, parsed[0]) if parsed else None
         if run is not None and self._someone_elses(turn, run):
             return True
         if parsed is None or run is None or run.person_id != turn.person_id:
@@ -309,7 +309,7 @@ class Core:
 
     def _form(self, turn: Turn, event: FormSubmitted) -> tuple[dict[str, Text] | None, bool]:
         parsed = parse_token(event.form_id)
-        run = self.engine.run(turn.session, parsed[0]) if parsed else None
+        run = self.engine.find_run(turn.session, parsed[0]) if parsed else None
         if run is not None and self._someone_elses(turn, run):
             return None, True
         if parsed is None or run is None or run.person_id != turn.person_id:

@@ -138,7 +138,7 @@ class Engine:
         keep(session, *(programme for _, programme in rows if programme is not None))
         return [run for run, _ in rows]
 
-    def run(self, session: Session, run_id: int) -> FlowRun | None:
+    def find_run(self, session: Session, run_id: int) -> FlowRun | None:
         """The run `run_id` (a button's or form's), with its programme read in passing."""
         if (FlowRun, (run_id,), None) in session.identity_map:
             return session.get(FlowRun, run_id)
