@@ -38,6 +38,9 @@ class Turn:
     outbound: list[Outbound] = field(default_factory=list)
     private: bool = False
     """Replies to commands outside a direct space are shown to this person only."""
+    none_active: bool = False
+    """The core has just found no conversation of this person going in `space`: the first
+    `start` need not look again (only a start makes one)."""
 
     @property
     def person_id(self) -> int:
@@ -76,8 +79,10 @@ class Turn:
                 self.now,
                 programme=programme,
                 answers=answers,
+                none_active=self.none_active,
             )
         )
+        self.none_active = False
 
 
 CommandHandler = Callable[[Turn, tuple[str, ...]], None]

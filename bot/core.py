@@ -245,8 +245,8 @@ class Core:
             case Message():
                 run = self.engine.active_run(turn.session, turn.person_id, turn.space)
                 if run is None:
-                    with self.engine.none_active(turn.session, turn.person_id, turn.space):
-                        self.behaviour.greet(turn)
+                    turn.none_active = True
+                    self.behaviour.greet(turn)
                 else:
                     turn.outbound.extend(
                         self.engine.answer_text(
@@ -272,14 +272,12 @@ class Core:
         before = len(turn.outbound)
         spec.run(turn, args)
         turn.private = False
-        asks = any(m.reply.choices or m.reply.form for m in turn.outbound[before:])
+        if not spec.keeps_conversation or turn.space.kind is not SpaceKind.DIRECT:
+            return
+        if any(m.reply.choices or m.reply.form for m in turn.outbound[before:]):
+            return  # the command asks something itself
         run = self.engine.active_run(turn.session, turn.person_id, turn.space)
-        if (
-            spec.keeps_conversation
-            and not asks
-            and run is not None
-            and turn.space.kind is SpaceKind.DIRECT
-        ):
+        if run is not None:
             turn.outbound.extend(
                 self.engine.reask(
                     turn.session, run, turn.now, turn.person_ref, _l("Back to where we were:")
@@ -293,7 +291,7 @@ class Core:
             self._command(turn, name, (*args, *event.values))
             return False
         parsed = parse_token(event.token)
-        run = turn.session.get(FlowRun, parsed[0]) if parsed else None
+        run = self.engine.find_run(turn.session, parsed[0]) if parsed else None
         if run is not None and self._someone_elses(turn, run):
             return True
         if parsed is None or run is None or run.person_id != turn.person_id:
@@ -311,7 +309,7 @@ class Core:
 
     def _form(self, turn: Turn, event: FormSubmitted) -> tuple[dict[str, Text] | None, bool]:
         parsed = parse_token(event.form_id)
-        run = turn.session.get(FlowRun, parsed[0]) if parsed else None
+        run = self.engine.find_run(turn.session, parsed[0]) if parsed else None
         if run is not None and self._someone_elses(turn, run):
             return None, True
         if parsed is None or run is None or run.person_id != turn.person_id:

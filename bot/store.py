@@ -9,11 +9,14 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Select, bindparam, event, inspect, text
+from sqlalchemy import Engine, Join, Select, Table, bindparam, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, create_engine, select
 
 from bot.threads import PriorityWorker
@@ -64,14 +67,79 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_size=5, max_overflow=5)
 
 
+_TABLES_READ: WeakKeyDictionary[Any, frozenset[Table] | None] = WeakKeyDictionary()
+
+
+def _tables_read(statement: Any) -> frozenset[Table] | None:
+    """The tables a SELECT or DML statement reads or writes, anywhere in it (None: unknown,
+    e.g. text or an alias). Kept per statement object: most are built once and reused."""
+    if not isinstance(statement, Select | UpdateBase):
+        return None
+    if statement in _TABLES_READ:
+        return _TABLES_READ[statement]
+    tables: set[Table] | None = set()
+    for found in find_tables(
+        statement,
+        check_columns=True,
+        include_aliases=True,
+        include_joins=True,
+        include_selects=True,
+        include_crud=True,
+    ):
+        if isinstance(found, Table):
+            tables.add(found)
+        elif found is not None and not isinstance(found, Select | Join):
+            tables = None  # an alias, a function: take no chances
+            break
+    result = frozenset(tables) if tables is not None else None
+    _TABLES_READ[statement] = result
+    return result
+
+
 class FastSession(Session):
     """A session whose `get` by a single-column primary key costs less than half of
     SQLAlchemy's own when the row is not in the session yet: SQLAlchemy builds and annotates a
     new statement (and its cache key) for every such load; here each table's statement is
     built once. Anything else (a row in the identity map, options, composite keys) takes
-    SQLAlchemy's own path, so the behaviour is the same."""
+    SQLAlchemy's own path, so the behaviour is the same. What `get` read stays in the session
+    (`keep`), and a query flushes only changes it could see (`_autoflush`)."""
 
     _by_key: ClassVar[dict[type, Select | None]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: list[Any] = []
+        self._statement: Any = None
+
+    def _execute_internal(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        outer, self._statement = self._statement, statement  # `_autoflush` is called without it
+        try:
+            return super()._execute_internal(statement, *args, **kwargs)
+        finally:
+            self._statement = outer
+
+    def _autoflush(self) -> None:
+        """Flush before a query only when the query could see what is pending. A turn changes
+        its conversation's run (answers, then step) and meanwhile reads memberships, goals,
+        pairs: those reads cannot see the run, and flushing it for them cost an UPDATE of the
+        run for each (the run written twice per answer). So when the only changes pending are
+        to rows already in the database (nothing added or deleted) and the statement reads
+        none of their tables, nothing is flushed now; the commit, or the first query that
+        does read those tables, writes them."""
+        if self._new or self._deleted or not self.identity_map._modified:
+            return super()._autoflush()  # new rows may need their ids: the usual flush
+        tables = _tables_read(self._statement)
+        if tables is None or any(
+            not tables.isdisjoint(state.mapper.tables) for state in self.identity_map._modified
+        ):
+            super()._autoflush()
+
+    def keep(self, *instances: Any) -> None:
+        """Hold `instances` for the rest of the unit of work. The session's identity map is
+        weak: a row read once and let go is read from the database again by the next `get`
+        (a step's predicate, then its prompt, then its callback each asking for the same
+        goal or person). Units of work are short, so holding what they read costs little."""
+        self._kept.extend(instances)
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if kwargs or not isinstance(ident, int | str) or not isinstance(entity, type):
@@ -84,7 +152,16 @@ class FastSession(Session):
         statement = self._by_key[entity]
         if statement is None or (entity, (ident,), None) in self.identity_map:
             return super().get(entity, ident)
-        return self.exec(statement, params={"key": ident}).first()
+        found = self.exec(statement, params={"key": ident}).first()
+        if found is not None:
+            self._kept.append(found)
+        return found
+
+
+def keep(session: Session, *instances: Any) -> None:
+    """Hold `instances` in the session for its unit of work (`FastSession.keep`)."""
+    if isinstance(session, FastSession):
+        session.keep(*instances)
 
 
 class Store:

@@ -70,3 +70,77 @@ def test_get_by_key_reads_a_row_once_per_unit_of_work(database_url: str) -> None
         again = session.get(Person, key)
         assert again is not None and again.display_name == "Anna B."
     store.dispose()
+
+
+def _people(store: Store, *names: str) -> list[int]:
+    from datetime import UTC, datetime
+
+    from bot.domain import Person
+
+    with store.session() as session:
+        people = [Person(display_name=name, created_at=datetime.now(UTC)) for name in names]
+        session.add_all(people)
+        session.flush()
+        return [p.id or 0 for p in people]
+
+
+def test_a_row_read_by_key_is_not_read_again_after_it_was_let_go(database_url: str) -> None:
+    """The session's identity map holds rows weakly; what `get` read stays for the unit of
+    work, so a predicate, a prompt and a callback asking for the same row read it once."""
+    import gc
+
+    from sqlalchemy import event
+
+    from bot.domain import Person
+
+    store = Store(database_url)
+    store.upgrade()
+    (key,) = _people(store, "Anna")
+    seen: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with store.session() as session:
+        assert session.get(Person, key).display_name == "Anna"
+        gc.collect()
+        assert session.get(Person, key).display_name == "Anna"
+    assert len([s for s in seen if s.lstrip().startswith("SELECT")]) == 1
+    store.dispose()
+
+
+def test_a_query_flushes_only_what_it_could_see(database_url: str) -> None:
+    """A change to a stored row is written before a query that reads its table (which sees
+    it), not before one that reads other tables; a new row is written before any query (its
+    id may be needed); everything is written by the commit, each change once."""
+    from sqlalchemy import event
+    from sqlmodel import select
+
+    from bot.domain import Identity, Person
+
+    store = Store(database_url)
+    store.upgrade()
+    anna, bea = _people(store, "Anna", "Bea")
+    seen: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+
+    def updates() -> int:
+        return len([s for s in seen if s.lstrip().startswith("UPDATE person")])
+
+    with store.session() as session:
+        first = session.get(Person, anna)
+        first.display_name = "Anna B."
+        session.exec(select(Identity)).all()  # another table: nothing to see
+        assert updates() == 0
+        first.language = "nl"
+        renamed = session.exec(select(Person).where(Person.display_name == "Anna B.")).all()
+        assert [p.id for p in renamed] == [anna] and updates() == 1
+        second = session.get(Person, bea)
+        second.display_name = "Bea C."
+        session.add(Identity(person_id=anna, platform="console", workspace="", user_id="anna"))
+        session.exec(select(Identity)).all()  # a new row: everything is flushed first
+        assert updates() == 2
+        second.language = "en"
+    assert updates() == 3
+    with store.session() as session:
+        assert session.get(Person, anna).language == "nl"
+        assert session.get(Person, bea).display_name == "Bea C."
+        assert session.get(Person, bea).language == "en"
+    store.dispose()

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from tests.meeting_support import answer, planned_pair
 from tests.test_profiles import start
 
 
@@ -65,3 +66,43 @@ async def test_a_first_message_looks_for_a_conversation_once(database_url, clock
         assert len(reads(seen, "flow_run")) == 1
     finally:
         app.store.dispose()
+
+
+def writes(seen: list[tuple[str, str]], table: str) -> list[str]:
+    return [s for s, _ in seen if s.startswith(f"UPDATE {table} ")]
+
+
+async def test_an_intake_answer_reads_the_membership_once_and_writes_the_run_once(
+    database_url, clock
+):
+    """Answering the mentee's last topic question passes three mentor questions, whose skip
+    predicates each ask the role: the membership is read once for the turn, the run (its
+    answers, then its next step) is written once, and the click's run comes with its
+    programme (no separate read of the programme)."""
+    app, _, chat = start(database_url, clock)
+    try:
+        await chat.send("anna", "hello")
+        await chat.send("anna", "yes")
+        await chat.click("anna", "mentee")
+        await chat.submit("anna", {"programme": "Law", "year": "2"})
+        await chat.send("anna", "A mentor who knows the ropes")
+        topic = chat.last_message("anna").choices[0].value
+        with statements(app) as seen:
+            await chat.click("anna", topic)
+        assert "On which days" in chat.last("anna")  # background, expertise, capacity skipped
+        assert len([s for s in reads(seen, "membership") if "membership.role !=" in s]) == 1
+        assert len(writes(seen, "flow_run")) == 1
+        assert [s for s in reads(seen, "programme") if "WHERE programme.id =" in s] == []
+    finally:
+        app.store.dispose()
+
+
+async def test_a_meeting_button_reads_meeting_pair_and_programme_in_one_statement(app, chat, clock):
+    await chat.send("cora", "hello")
+    await planned_pair(app, clock.now())
+    with statements(app) as seen:
+        await answer(chat, "anna", "yes", "meet")
+    assert chat.last("anna") == "Thanks! Now waiting for Maarten to confirm."
+    assert len(reads(seen, "meeting")) == 1  # with its pair and programme, joined
+    assert reads(seen, "pair") == []
+    assert [s for s in reads(seen, "programme") if "WHERE programme.id =" in s] == []

@@ -66,10 +66,20 @@ class FlowContext:
     person_ref: PersonRef
     answer: Any = None
     outbound: list[Outbound] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What the step's callbacks looked up once for this turn (`remember`)."""
 
     @property
     def answers(self) -> dict[str, Any]:
         return self.run.answers
+
+    def remember(self, key: str, load: Callable[[], Any]) -> Any:
+        """`load()`, called once per turn: a flow's skip predicates and prompts often read
+        the same row for every step they pass. Whoever changes what `load` reads within
+        the turn sets `memo[key]` to the new value (or pops it)."""
+        if key not in self.memo:
+            self.memo[key] = load()
+        return self.memo[key]
 
     def say(self, text: Text | str, **reply: Any) -> None:
         """Say something to the person in this conversation."""

@@ -7,13 +7,12 @@ it caused are stored together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.domain import FlowRun, Identity, Person, Programme, RunStatus
@@ -24,17 +23,23 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
+from bot.store import keep
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
-_NONE_ACTIVE = "maatje.engine.none_active"
-_ACTIVE_RUNS = select(FlowRun).where(  # built once: every message looks it up
+# Built once: every message, click and form looks a run up. Each comes with its programme,
+# which the step reads next (one statement instead of two).
+_RUN_AND_PROGRAMME = select(FlowRun, Programme).outerjoin(
+    Programme, col(Programme.id) == FlowRun.programme_id
+)
+_ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
     FlowRun.person_id == bindparam("person"),
     FlowRun.space_platform == bindparam("platform"),
     FlowRun.space_workspace == bindparam("workspace"),
     FlowRun.space_channel == bindparam("channel"),
     FlowRun.status == RunStatus.ACTIVE,
 )
+_RUN = _RUN_AND_PROGRAMME.where(FlowRun.id == bindparam("run"))
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -51,10 +56,6 @@ def _timer_kinds(flow: Flow) -> frozenset[str]:
         )
         if flow_has or any(step_has(step) for step in flow.steps)
     )
-
-
-def _where(person_id: int, space: SpaceRef) -> tuple[int, str, str, str]:
-    return (person_id, space.platform, space.workspace, space.channel_id)
 
 
 def choice_token(run_id: int, step: str) -> str:
@@ -88,11 +89,14 @@ class Engine:
         programme: Programme | None = None,
         answers: dict[str, Any] | None = None,
         subject: str | None = None,
+        none_active: bool = False,
     ) -> list[Outbound]:
+        """Start `flow_name` for `person` in `space`, cancelling the run they had going there.
+        `none_active`: the caller has just found that there is none (it need not be looked
+        up again)."""
         flow = self.flows[flow_name]
         assert person.id is not None
-        idle = session.info.pop(_NONE_ACTIVE, None) == _where(person.id, space)
-        olds = () if idle else self.active_runs(session, person.id, space)
+        olds = () if none_active else self.active_runs(session, person.id, space)
         for old in olds:
             old.status = RunStatus.CANCELLED
             old.updated_at = now
@@ -122,7 +126,7 @@ class Engine:
         return ctx.outbound
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[FlowRun]:
-        return session.exec(
+        rows = session.exec(
             _ACTIVE_RUNS,
             params={
                 "person": person_id,
@@ -131,20 +135,23 @@ class Engine:
                 "channel": space.channel_id,
             },
         ).all()
+        keep(session, *(programme for _, programme in rows if programme is not None))
+        return [run for run, _ in rows]
+
+    def find_run(self, session: Session, run_id: int) -> FlowRun | None:
+        """The run `run_id` (a button's or form's), with its programme read in passing."""
+        if (FlowRun, (run_id,), None) in session.identity_map:
+            return session.get(FlowRun, run_id)
+        row = session.exec(_RUN, params={"run": run_id}).first()
+        if row is None:
+            return None
+        run, programme = row
+        keep(session, run, *([programme] if programme is not None else []))
+        return run
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:
         runs = self.active_runs(session, person_id, space)
         return runs[0] if runs else None
-
-    @contextmanager
-    def none_active(self, session: Session, person_id: int, space: SpaceRef) -> Iterator[None]:
-        """The caller just found no active run of this person in `space`: the first `start`
-        inside the block need not look again (only `start` makes runs)."""
-        session.info[_NONE_ACTIVE] = _where(person_id, space)
-        try:
-            yield
-        finally:
-            session.info.pop(_NONE_ACTIVE, None)
 
     # -- answers ---------------------------------------------------------------------------
 

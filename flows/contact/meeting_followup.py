@@ -39,17 +39,12 @@ def on_meeting_held(work: Turn | Work, meeting: Meeting) -> None:
 
 def met(turn: Turn, args: tuple[str, ...]) -> None:
     """`met <meeting> yes|no`: the buttons under "did you meet?"."""
-    meeting = turn.session.get(Meeting, int(args[0])) if args and args[0].isdigit() else None
-    pair = turn.session.get(Pair, meeting.pair_id) if meeting and meeting.pair_id else None
+    found = meetings.of_button(turn, args)
     answer = args[1] if len(args) > 1 else ""
-    if (
-        meeting is None
-        or pair is None
-        or store.side_of(pair, turn.person_id) is None
-        or answer not in ("yes", "no")
-    ):
+    if found is None or answer not in ("yes", "no"):
         turn.say(_l("That button no longer works. Send me a message to continue."))
         return
+    meeting, pair, programme = found
     answers = store.confirmations(meeting)
     answers["met"][str(turn.person_id)] = answer == "yes"
     meeting.confirmations = answers
@@ -61,8 +56,6 @@ def met(turn: Turn, args: tuple[str, ...]) -> None:
         meeting.status = MeetingStatus.HELD if answer == "yes" else MeetingStatus.MISSED
         turn.say(_l("Thank you, I've noted that."))
         return
-    programme = turn.session.get(Programme, meeting.programme_id)
-    assert programme is not None
     if answer == "yes":
         _held(turn, meeting, pair, programme)
     else:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from bot import Turn
 from bot.domain import OPEN_MEETING, Meeting, MeetingStatus, Pair, PairStatus, Person, Programme
@@ -209,22 +210,33 @@ def reschedule(
 # -- the buttons -------------------------------------------------------------------------
 
 
-def _meeting_of(turn: Turn, args: tuple[str, ...]) -> tuple[Meeting, Pair] | None:
-    meeting = turn.session.get(Meeting, int(args[0])) if args and args[0].isdigit() else None
-    pair = turn.session.get(Pair, meeting.pair_id) if meeting and meeting.pair_id else None
-    if meeting is None or pair is None or store.side_of(pair, turn.person_id) is None:
+_OF_BUTTON = (  # built once: nearly every meeting button reads all three
+    select(Meeting, Pair, Programme)
+    .join(Pair, col(Pair.id) == Meeting.pair_id)
+    .join(Programme, col(Programme.id) == Meeting.programme_id)
+    .where(Meeting.id == bindparam("meeting"))
+)
+
+
+def of_button(turn: Turn, args: tuple[str, ...]) -> tuple[Meeting, Pair, Programme] | None:
+    """The meeting a button names (its first argument), its pair and programme, read in one
+    statement; None when there is none or the one clicking is not in its pair."""
+    if not args or not args[0].isdigit():
         return None
-    return meeting, pair
+    row = turn.session.exec(_OF_BUTTON, params={"meeting": int(args[0])}).first()
+    if row is None or store.side_of(row[1], turn.person_id) is None:
+        return None
+    return row
 
 
 def meet(turn: Turn, args: tuple[str, ...]) -> None:
     """`meet <meeting> yes|other`: the buttons under a proposal (and under `meeting`)."""
-    found = _meeting_of(turn, args)
+    found = of_button(turn, args)
     answer = args[1] if len(args) > 1 else ""
     if found is None or answer not in ("yes", "other"):
         turn.say(_l("That button no longer works. Send me a message to continue."))
         return
-    meeting, pair = found
+    meeting, pair, programme = found
     if meeting.status not in OPEN_MEETING:
         turn.say(
             _l(
@@ -233,8 +245,6 @@ def meet(turn: Turn, args: tuple[str, ...]) -> None:
             )
         )
         return
-    programme = turn.session.get(Programme, meeting.programme_id)
-    assert programme is not None
     if answer == "other":
         turn.start("meeting_time", programme=programme, answers={"meeting": meeting.id})
         return

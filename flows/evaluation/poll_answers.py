@@ -199,6 +199,7 @@ class PollAnswers:
                 now,
                 programme=programme,
                 subject=poll_store.subject(poll.id),
+                none_active=True,  # looked up above
             ),
         ]
 
@@ -387,5 +388,6 @@ class PollAnswers:
                 turn.now,
                 programme=programme,
                 subject=poll_store.subject(poll.id or 0),
+                none_active=True,  # looked up above
             )
         )

@@ -275,6 +275,7 @@ def start_for_mentee(work: Any, pair: Pair, flow: str, answers: dict[str, Any]) 
             programme=programme,
             answers=answers,
             subject=f"pair:{pair.id}",
+            none_active=True,  # looked up above
         )
     )
     return True

@@ -48,13 +48,23 @@ _MEMBERSHIP = select(Membership).where(  # built once: most intake steps look it
     Membership.person_id == bindparam("person"),
     Membership.role != Role.COORDINATOR,
 )
+_MEMBERSHIP_KEY = "intake.membership"
+_ANSWERS = select(IntakeAnswer).where(
+    IntakeAnswer.person_id == bindparam("person"),
+    IntakeAnswer.programme_id == bindparam("programme"),
+)
 
 
 def _membership(ctx: FlowContext) -> Membership | None:
+    """The person's membership of the programme, looked up once per turn (every step's skip
+    predicate asks for the role); `_after_role` makes it."""
     assert ctx.programme is not None
-    return ctx.session.exec(
-        _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
-    ).first()
+    return ctx.remember(
+        _MEMBERSHIP_KEY,
+        lambda: ctx.session.exec(
+            _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
+        ).first(),
+    )
 
 
 def _role(ctx: FlowContext) -> str | None:
@@ -120,16 +130,16 @@ def _after_consent(ctx: FlowContext) -> None:
 
 def _after_role(ctx: FlowContext) -> None:
     assert ctx.programme is not None and ctx.programme.id is not None and ctx.person.id
-    ctx.session.add(
-        Membership(
-            programme_id=ctx.programme.id,
-            person_id=ctx.person.id,
-            role=Role(ctx.answer),
-            intake=IntakeState.IN_PROGRESS,
-            joined_at=ctx.now,
-        )
+    membership = Membership(
+        programme_id=ctx.programme.id,
+        person_id=ctx.person.id,
+        role=Role(ctx.answer),
+        intake=IntakeState.IN_PROGRESS,
+        joined_at=ctx.now,
     )
+    ctx.session.add(membership)
     ctx.session.flush()
+    ctx.memo[_MEMBERSHIP_KEY] = membership
 
 
 # -- support check and commitment ------------------------------------------------------------
@@ -200,17 +210,16 @@ def _commitment_prompt(ctx: FlowContext):
 def _finish(ctx: FlowContext) -> None:
     assert ctx.programme is not None and ctx.programme.id is not None and ctx.person.id
     role = _role(ctx) or Role.MENTEE
+    stored = {  # the answers of an earlier intake for this programme are updated
+        row.key: row
+        for row in ctx.session.exec(
+            _ANSWERS, params={"person": ctx.person.id, "programme": ctx.programme.id}
+        )
+    }
     for key, value in ctx.answers.items():
         if key in ("consent", "role", "timezone"):  # not intake answers: kept elsewhere
             continue
-        existing = ctx.session.exec(
-            select(IntakeAnswer).where(
-                IntakeAnswer.person_id == ctx.person.id,
-                IntakeAnswer.programme_id == ctx.programme.id,
-                IntakeAnswer.key == key,
-            )
-        ).first()
-        row = existing or IntakeAnswer(
+        row = stored.get(key) or IntakeAnswer(
             person_id=ctx.person.id, programme_id=ctx.programme.id, role=role, key=key, value=value
         )
         row.value = value
