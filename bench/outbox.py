@@ -405,16 +405,17 @@ def main(argv: list[str]) -> None:
     cases = set(args.cases.split(","))
 
     print_machine("outbox: plan and dispatch the reminders of pairs")
-    print(
-        f"pairs {args.pairs:,} × {args.actions} actions = {args.pairs * args.actions:,} rows; "
-        f"one by one measured on {min(args.one_by_one_pairs, args.pairs) * args.actions:,} rows;"
-        " dispatch after the bulk plan; send: "
-        + (
-            "a coroutine that does nothing"
-            if args.send == "noop"
-            else "Deliverer + console adapter writing to /dev/null"
+    if "plan" in cases:
+        print(
+            f"pairs {args.pairs:,} × {args.actions} actions = {args.pairs * args.actions:,} rows;"
+            f" one by one measured on {min(args.one_by_one_pairs, args.pairs) * args.actions:,}"
+            " rows; dispatch after the bulk plan; send: "
+            + (
+                "a coroutine that does nothing"
+                if args.send == "noop"
+                else "Deliverer + console adapter writing to /dev/null"
+            )
         )
-    )
     started = time.perf_counter()
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="maatje-bench-") as tmp:

@@ -11,14 +11,26 @@ a platform event is handled once, however often it is delivered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, exists, func, literal_column, or_, update
+from sqlalchemy import (
+    Insert,
+    and_,
+    bindparam,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    null,
+    or_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
@@ -27,11 +39,12 @@ from bot.pacing import BULK, URGENT
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 _BULK_DUE = "maatje.outbox.bulk_due"
-_NO_JOB = ""  # a kind no action has
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
-# per row, which cost more than the database work itself.
+# per row, which cost more than the database work itself. They are executed on the session's
+# connection: no ORM object is involved, and the session's own execution (events, autoflush,
+# ORM result handling) cost as much again as the statement.
 _OUTBOX = OutboxItem.__table__
 _EVENTS = ProcessedEvent.__table__
 _PROMOTE = (
@@ -109,7 +122,7 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
         values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
-        session.execute(statement, values)
+        session.connection().execute(statement, values)
         if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
             session.info[_BULK_DUE] = True
 
@@ -125,7 +138,7 @@ def first_sight(session: Session, platform: str, event_id: str, now: datetime) -
     same event delivered to another process)."""
     statement = _FIRST_SIGHT[session.get_bind().dialect.name]
     row = {"platform": platform, "event_id": event_id, "at": now}
-    return session.execute(statement, row).first() is not None
+    return session.connection().execute(statement, row).first() is not None
 
 
 def claim(
@@ -146,32 +159,32 @@ def claim(
     jobs are still due (more than that, or `jobs_limit` is 0: a chain of them is under way),
     no other bulk work is claimed: a reminder must not be written late because messages went
     first. Then messages, then the other actions (slow platform work, at most
-    `others_limit`). Each kind is found through its own index, so a bulk backlog costs urgent
-    work nothing. One cheap look first tells which kinds have anything due and unclaimed: a
-    claim that would find nothing is not run (most claims, when the dispatcher looks again
-    after each piece of work)."""
-    kinds = sorted(jobs) or [_NO_JOB]  # an empty IN is not negated alike everywhere
-    found = session.connection().execute(_PROBE, {"now": now, "kinds": kinds}).one()
-    urgent, sends, due_jobs, others = found if limit > 0 else (False,) * 4
-    items = _claim(session, worker, now, lease, limit, "urgent") if urgent else []
+    `others_limit`). One cheap look first (`claimable`) tells whether anything urgent and
+    which kinds have anything due and unclaimed: only the claims that can find something run
+    (most claims find nothing, when the dispatcher looks again after each piece of work), and
+    each claims only the kinds found, through the index that leads with the kind."""
+    if limit <= 0:
+        return []
+    urgent, kinds = claimable(session, now)
+    job_kinds = kinds & set(jobs)
+    items = _claim(session, worker, now, lease, limit) if urgent else []
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
-    if due_jobs:
-        claimed = (
-            _claim(session, worker, now, lease, jobs_limit, "jobs", kinds) if jobs_limit else []
-        )
+    if job_kinds:
+        claimed = _claim(session, worker, now, lease, jobs_limit, job_kinds) if jobs_limit else []
         items += claimed
         if jobs_limit == 0 or len(claimed) == jobs_limit:
             return items  # jobs still due wait for none of the bulk work after them
-    if rest > 0 and sends:
-        claimed = _claim(session, worker, now, lease, rest, "sends")
+    if rest > 0 and SEND in kinds:
+        claimed = _claim(session, worker, now, lease, rest, {SEND})
         items += claimed
         rest -= len(claimed)
     if others_limit is not None:
         rest = min(rest, others_limit)
+    others = kinds - job_kinds - {SEND}
     if rest > 0 and others:
-        items += _claim(session, worker, now, lease, rest, "others", kinds)
+        items += _claim(session, worker, now, lease, rest, others)
     return items
 
 
@@ -185,39 +198,61 @@ def _pending(table, now):
     )
 
 
-def _kind(which: str, table):
-    """What sets the actions `which` claims apart (urgent ones: a literal, so that
-    ix_outbox_urgent finds them in due order)."""
-    if which in ("urgent", "keys"):
-        return table.c.priority == literal_column(str(URGENT))
-    is_send = table.c.kind == literal_column(f"'{SEND}'")
-    if which == "sends":
-        return is_send
-    is_job = table.c.kind.in_(bindparam("kinds", expanding=True))
-    return is_job if which == "jobs" else and_(~is_send, ~is_job)
+def _is_urgent(table):
+    """A literal, so that ix_outbox_urgent (partial on nothing else) finds them in due order."""
+    return table.c.priority == literal_column(str(URGENT))
 
 
 def _probe_statement():
-    """Whether anything urgent, any message, any job (parameter `kinds`) and any other action
-    is due and unclaimed (its lane may still hold it back: then the claim finds nothing)."""
+    """Rows: each kind with an action due and unclaimed, and NULL when an urgent one is
+    (its lane may still hold it back: then the claim finds nothing).
+
+    The kinds of unfinished actions are walked one by one (each the next after the last,
+    one step through `ix_outbox_claimable` each), and each kind is asked whether it has
+    anything claimable (one step more, in the same index, which carries `claimed_until`): the
+    cost grows with the number of kinds, not with the rows due or claimed. An index scan of
+    the due rows instead walked every one of them, the claimed ones included, once per
+    probe, and the dispatcher probes after every piece of work."""
     now = bindparam("now", type_=UTCDateTime())
-    return select(
-        *(
-            exists().where(_pending(_OUTBOX, now), _kind(which, _OUTBOX))
-            for which in ("urgent", "sends", "jobs", "others")
-        )
+    unfinished = and_(_OUTBOX.c.done_at.is_(None), _OUTBOX.c.failed_at.is_(None))
+    first = select(_OUTBOX.c.kind).where(unfinished).order_by(_OUTBOX.c.kind).limit(1)
+    kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
+    after = _OUTBOX.alias("after")
+    following = (
+        select(after.c.kind)
+        .where(after.c.done_at.is_(None), after.c.failed_at.is_(None))
+        .where(after.c.kind > kinds.c.kind)
+        .order_by(after.c.kind)
+        .limit(1)
     )
+    kinds = kinds.union_all(select(following.scalar_subquery()).where(kinds.c.kind.is_not(None)))
+    due = _OUTBOX.alias("due")
+    with_due = select(kinds.c.kind).where(
+        kinds.c.kind.is_not(None),
+        select(due.c.id).where(due.c.kind == kinds.c.kind, _pending(due, now)).exists(),
+    )
+    urgent = select(null()).where(
+        select(_OUTBOX.c.id).where(_pending(_OUTBOX, now), _is_urgent(_OUTBOX)).exists()
+    )
+    return with_due.union_all(urgent)
 
 
 _PROBE = _probe_statement()
 
 
+def claimable(session: Session, now: datetime) -> tuple[bool, set[str]]:
+    """Whether anything urgent is due and unclaimed, and the kinds of which anything is."""
+    kinds = set(session.connection().execute(_PROBE, {"now": now}).scalars())
+    urgent = None in kinds
+    kinds.discard(None)
+    return urgent, kinds
+
+
 def _claim_statement(which: str):
-    """The claim of `which` actions ("urgent"; "jobs", "sends" or "others" in bulk; "keys":
-    urgent ones by key), built once — constructing it cost more than running it — on the
-    table, not the entity: SQLAlchemy's handling of an ORM-enabled UPDATE cost more than the
-    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys`, or the job
-    `kinds`)."""
+    """The claim of "urgent" actions, of the actions of some "kinds", or of urgent ones by
+    "keys", built once — constructing it cost more than running it — on the table, executed
+    on the session's connection: SQLAlchemy's ORM handling of a statement cost more than the
+    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys` or `kinds`)."""
     now = bindparam("now", type_=UTCDateTime())
     older = _OUTBOX.alias("older")
     waits_in_lane = exists().where(
@@ -229,11 +264,12 @@ def _claim_statement(which: str):
     keys = bindparam("keys", expanding=True)
     if which == "keys":  # a reply of several messages: the later ones wait only for the first
         waits_in_lane = waits_in_lane.where(older.c.idempotency_key.not_in(keys))
-    pending = and_(
-        _pending(_OUTBOX, now),
-        or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane),
-        _kind(which, _OUTBOX),
+    chosen = (
+        _OUTBOX.c.kind.in_(bindparam("kinds", expanding=True))
+        if which == "kinds"
+        else _is_urgent(_OUTBOX)
     )
+    pending = and_(_pending(_OUTBOX, now), or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane), chosen)
     if which == "keys":
         pending = and_(pending, _OUTBOX.c.idempotency_key.in_(keys))
     due = (
@@ -247,7 +283,7 @@ def _claim_statement(which: str):
     )
     # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
     # run it again per row, skipping rows this statement already locked: the limit is lost.
-    claimed = (
+    return (
         update(_OUTBOX)
         .where(_OUTBOX.c.id == due.c.id)
         .values(
@@ -257,10 +293,25 @@ def _claim_statement(which: str):
         )
         .returning(*_OUTBOX.c)
     )
-    return select(OutboxItem).from_statement(claimed).execution_options(populate_existing=True)
 
 
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "jobs", "sends", "others", "keys")}
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds", "keys")}
+_COLUMNS = tuple(column.key for column in _OUTBOX.c)
+_MAPPER = inspect(OutboxItem)
+
+
+def _items(rows: Iterable[Sequence[Any]]) -> list[OutboxItem]:
+    """OutboxItems of claimed rows, made as the ORM makes a loaded object (its attributes set
+    directly) without the ORM's result machinery, which cost more than the claim itself.
+    They belong to no session: the dispatcher only reads them."""
+    if not _MAPPER.configured:
+        configure_mappers()  # what a first query through the ORM would do
+    new, items = _MAPPER.class_manager.new_instance, []
+    for row in rows:
+        item = new()
+        item.__dict__.update(zip(_COLUMNS, row, strict=True))
+        items.append(item)
+    return items
 
 
 def _claim(
@@ -269,14 +320,16 @@ def _claim(
     now: datetime,
     lease: timedelta,
     limit: int,
-    which: str,
-    kinds: list[str] | None = None,
+    kinds: set[str] | None = None,
 ) -> list[OutboxItem]:
-    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": limit}
-    if which in ("jobs", "others"):
-        parameters["kinds"] = kinds or []
-    items = session.execute(_CLAIM[which], parameters).scalars().all()
-    return sorted(items, key=lambda item: (item.due_at, item.id))
+    """Claim urgent actions (`kinds` None) or those of `kinds`, in due order."""
+    parameters: dict[str, Any] = {"now": now, "until": now + lease, "worker": worker}
+    parameters["limit"] = limit
+    if kinds is None:
+        rows = session.connection().execute(_CLAIM["urgent"], parameters)
+    else:
+        rows = session.connection().execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
+    return sorted(_items(rows), key=lambda item: (item.due_at, item.id))
 
 
 def claim_keys(
@@ -286,8 +339,8 @@ def claim_keys(
     their lane): the replies the session's transaction wrote, carried out right after its
     commit instead of waiting for a claim of their own."""
     parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
-    items = session.execute(_CLAIM["keys"], {**parameters, "keys": keys}).scalars().all()
-    return sorted(items, key=lambda item: item.id or 0)
+    rows = session.connection().execute(_CLAIM["keys"], {**parameters, "keys": keys})
+    return sorted(_items(rows), key=lambda item: item.id or 0)
 
 
 def promote(session: Session, lanes: Iterable[str]) -> None:
@@ -295,7 +348,7 @@ def promote(session: Session, lanes: Iterable[str]) -> None:
     older in its lane, so what is older goes first at the reply's priority."""
     wanted = sorted(set(lanes))
     if wanted:
-        session.execute(_PROMOTE, {"lanes": wanted})
+        session.connection().execute(_PROMOTE, {"lanes": wanted})
 
 
 def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
@@ -339,7 +392,8 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
-    result = session.execute(_COMPLETE, {"item_id": item_id, "worker": worker, "now": now})
+    parameters = {"item_id": item_id, "worker": worker, "now": now}
+    result = session.connection().execute(_COMPLETE, parameters)
     return result.rowcount == 1
 
 
@@ -347,7 +401,8 @@ def complete_sent(session: Session, item_ids: list[int], worker: str, now: datet
     """Mark sent messages done and forget their content, recipient and lane: only the key that
     stops each being sent twice is kept. One statement for all (messages sent side by side are
     recorded together); returns how many were still held."""
-    result = session.execute(_COMPLETE_SENT, {"item_ids": item_ids, "worker": worker, "now": now})
+    parameters = {"item_ids": item_ids, "worker": worker, "now": now}
+    result = session.connection().execute(_COMPLETE_SENT, parameters)
     return result.rowcount
 
 

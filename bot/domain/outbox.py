@@ -27,19 +27,29 @@ class OutboxItem(SQLModel, table=True):
             postgresql_where=text(PENDING),
             sqlite_where=text(PENDING),
         ),
-        Index(
-            "ix_outbox_due",
-            "due_at",
-            "id",
-            postgresql_where=text(PENDING),
-            sqlite_where=text(PENDING),
-        ),
+        # The claims' indexes carry `claimed_until`, so that rows claimed already are passed
+        # over in the index, and `id` after `due_at`, so that they are read in claim order.
+        # They lead with `done_at` and `failed_at` (NULL in every row) so that SQLite, which
+        # has no statistics, prefers them to ix_outbox_pending.
         Index(
             "ix_outbox_urgent",
             "done_at",
             "failed_at",
             "priority",
             "due_at",
+            "id",
+            "claimed_until",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
+        Index(
+            "ix_outbox_claimable",
+            "done_at",
+            "failed_at",
+            "kind",
+            "due_at",
+            "id",
+            "claimed_until",
             postgresql_where=text(PENDING),
             sqlite_where=text(PENDING),
         ),
