@@ -18,8 +18,11 @@ from typing import Any
 
 from sqlalchemy import (
     Insert,
+    Update,
     and_,
     bindparam,
+    case,
+    delete,
     exists,
     func,
     inspect,
@@ -349,6 +352,68 @@ def promote(session: Session, lanes: Iterable[str]) -> None:
     wanted = sorted(set(lanes))
     if wanted:
         session.connection().execute(_PROMOTE, {"lanes": wanted})
+
+
+# Waiting: not done, not dead, not claimed — nobody is carrying it out, so it may be changed.
+_WAITING = and_(
+    _OUTBOX.c.idempotency_key.in_(bindparam("old", expanding=True)),
+    _OUTBOX.c.done_at.is_(None),
+    _OUTBOX.c.failed_at.is_(None),
+    _OUTBOX.c.claimed_by.is_(None),
+)
+_CANCEL = delete(_OUTBOX).where(_WAITING)
+_MOVES: dict[int, Update] = {}
+
+
+def _move_statement(count: int) -> Update:
+    """The move of `count` keys (parameters `old`, `old_0`…, `key_0`…, `due_0`…, `payload`,
+    `now`), built once per count."""
+    if count not in _MOVES:
+        by_key = [_OUTBOX.c.idempotency_key == bindparam(f"old_{i}") for i in range(count)]
+        _MOVES[count] = (
+            update(_OUTBOX)
+            .where(_WAITING)
+            .values(
+                idempotency_key=case(
+                    *((old, bindparam(f"key_{i}")) for i, old in enumerate(by_key))
+                ),
+                due_at=case(
+                    *(
+                        (old, bindparam(f"due_{i}", type_=UTCDateTime()))
+                        for i, old in enumerate(by_key)
+                    )
+                ),
+                payload=bindparam("payload", type_=_OUTBOX.c.payload.type),
+                created_at=bindparam("now", type_=UTCDateTime()),
+                attempts=0,
+                last_error=None,
+            )
+        )
+    return _MOVES[count]
+
+
+def move(
+    session: Session,
+    moves: Mapping[str, tuple[str, datetime]],
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Re-aim waiting actions (unfinished, unclaimed): each whose key is in `moves` takes the
+    new key and due time it maps to, and `payload`, as if written `now`; one statement.
+    Returns how many moved (an action claimed or done meanwhile stays as it is)."""
+    if not moves:
+        return 0
+    parameters: dict[str, Any] = {"old": list(moves), "payload": payload, "now": now}
+    for i, (old, (key, due_at)) in enumerate(moves.items()):
+        parameters.update({f"old_{i}": old, f"key_{i}": key, f"due_{i}": due_at})
+    return session.connection().execute(_move_statement(len(moves)), parameters).rowcount
+
+
+def cancel(session: Session, keys: list[str]) -> None:
+    """Delete the waiting actions (unfinished, unclaimed) with these keys; one claimed
+    already is left to the job, which finds it has nothing to do."""
+    if keys:
+        session.connection().execute(_CANCEL, {"old": keys})
 
 
 def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
