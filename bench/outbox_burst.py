@@ -93,16 +93,16 @@ def seed(store: Any, sends: int, jobs: int, future: int) -> None:
 
 
 def _chain_running(session: Any) -> int:
-    from bot import outbox
+    from bot import claims
 
-    found = outbox.claim(session, "bench", NOW, LEASE, 12, 0, 0, JOB_KINDS, 0)
+    found = claims.claim(session, "bench", NOW, LEASE, 12, 0, 0, JOB_KINDS, 0)
     return len(found)
 
 
 def _claim_round(session: Any) -> int:
-    from bot import outbox
+    from bot import claims
 
-    found = outbox.claim(
+    found = claims.claim(
         session, "bench", NOW, LEASE, PLACES, BULK_PLACES, OTHER_PLACES, JOB_KINDS, BULK_PLACES
     )
     return len(found)

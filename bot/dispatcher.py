@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot import outbox
+from bot import claims, outbox
 from bot.adapter import DeliveryError
 from bot.clock import Clock
 from bot.config import SchedulerConfig
@@ -122,7 +122,7 @@ class Dispatcher:
         their own, which under load waits its turn on the store's thread."""
         if not keys:
             return []
-        items = outbox.claim_keys(session, self.worker, now, self._lease, keys)
+        items = claims.claim_keys(session, self.worker, now, self._lease, keys)
         if items and self.prefetch is not None:
             self.prefetch(session, items)
         return items
@@ -305,7 +305,7 @@ class Dispatcher:
         jobs_limit: int,
     ) -> list[OutboxItem]:
         with self.store.session() as session:
-            items = outbox.claim(
+            items = claims.claim(
                 session,
                 self.worker,
                 now,

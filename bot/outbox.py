@@ -1,39 +1,23 @@
-"""The outbox: durable actions, claimed atomically, retried with backoff.
+"""The outbox: durable actions, claimed atomically (`bot.claims`), retried with backoff.
 
 `enqueue` inserts an action unless one with the same idempotency key exists (so doing the same
-work twice schedules it once). `claim` takes due, unclaimed actions — urgent ones (a reply
-someone waits for) before bulk work — each kind in one statement: on PostgreSQL with `FOR
-UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the single UPDATE is atomic
-on its own. A claim is a lease: if its process dies, the lease runs
-out and another claim takes the action again. `first_sight` is the same guard for what comes in:
-a platform event is handled once, however often it is delivered.
+work twice schedules it once). A claim is a lease: if its process dies, the lease runs out and
+another claim takes the action again; `renew` extends it, `complete` ends it, `release` gives
+a failed action back for a retry. `move` and `cancel` change actions nobody has claimed.
+`first_sight` is the same guard for what comes in: a platform event is handled once, however
+often it is delivered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import (
-    Insert,
-    Update,
-    and_,
-    bindparam,
-    case,
-    delete,
-    exists,
-    func,
-    inspect,
-    literal_column,
-    null,
-    or_,
-    update,
-)
+from sqlalchemy import Insert, Update, and_, bindparam, case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
@@ -142,208 +126,6 @@ def first_sight(session: Session, platform: str, event_id: str, now: datetime) -
     statement = _FIRST_SIGHT[session.get_bind().dialect.name]
     row = {"platform": platform, "event_id": event_id, "at": now}
     return session.connection().execute(statement, row).first() is not None
-
-
-def claim(
-    session: Session,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    bulk_limit: int | None = None,
-    others_limit: int | None = None,
-    jobs: Iterable[str] = (),
-    jobs_limit: int = 0,
-) -> list[OutboxItem]:
-    """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
-    (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
-    bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
-    in the store, quick; they go one after another, so they count apart from `limit`); while
-    jobs are still due (more than that, or `jobs_limit` is 0: a chain of them is under way),
-    no other bulk work is claimed: a reminder must not be written late because messages went
-    first. Then messages, then the other actions (slow platform work, at most
-    `others_limit`). One cheap look first (`claimable`) tells whether anything urgent and
-    which kinds have anything due and unclaimed: only the claims that can find something run
-    (most claims find nothing, when the dispatcher looks again after each piece of work), and
-    each claims only the kinds found, through the index that leads with the kind."""
-    if limit <= 0:
-        return []
-    urgent, kinds = claimable(session, now)
-    job_kinds = kinds & set(jobs)
-    items = _claim(session, worker, now, lease, limit) if urgent else []
-    rest = limit - len(items)
-    if bulk_limit is not None:
-        rest = min(rest, bulk_limit)
-    if job_kinds:
-        claimed = _claim(session, worker, now, lease, jobs_limit, job_kinds) if jobs_limit else []
-        items += claimed
-        if jobs_limit == 0 or len(claimed) == jobs_limit:
-            return items  # jobs still due wait for none of the bulk work after them
-    if rest > 0 and SEND in kinds:
-        claimed = _claim(session, worker, now, lease, rest, {SEND})
-        items += claimed
-        rest -= len(claimed)
-    if others_limit is not None:
-        rest = min(rest, others_limit)
-    others = kinds - job_kinds - {SEND}
-    if rest > 0 and others:
-        items += _claim(session, worker, now, lease, rest, others)
-    return items
-
-
-def _pending(table, now):
-    """Due, unfinished and unclaimed (or its claim ran out)."""
-    return and_(
-        table.c.done_at.is_(None),
-        table.c.failed_at.is_(None),
-        table.c.due_at <= now,
-        or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
-    )
-
-
-def _is_urgent(table):
-    """A literal, so that ix_outbox_urgent (partial on nothing else) finds them in due order."""
-    return table.c.priority == literal_column(str(URGENT))
-
-
-def _probe_statement():
-    """Rows: each kind with an action due and unclaimed, and NULL when an urgent one is
-    (its lane may still hold it back: then the claim finds nothing).
-
-    The kinds of unfinished actions are walked one by one (each the next after the last,
-    one step through `ix_outbox_claimable` each), and each kind is asked whether it has
-    anything claimable (one step more, in the same index, which carries `claimed_until`): the
-    cost grows with the number of kinds, not with the rows due or claimed. An index scan of
-    the due rows instead walked every one of them, the claimed ones included, once per
-    probe, and the dispatcher probes after every piece of work."""
-    now = bindparam("now", type_=UTCDateTime())
-    unfinished = and_(_OUTBOX.c.done_at.is_(None), _OUTBOX.c.failed_at.is_(None))
-    first = select(_OUTBOX.c.kind).where(unfinished).order_by(_OUTBOX.c.kind).limit(1)
-    kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
-    after = _OUTBOX.alias("after")
-    following = (
-        select(after.c.kind)
-        .where(after.c.done_at.is_(None), after.c.failed_at.is_(None))
-        .where(after.c.kind > kinds.c.kind)
-        .order_by(after.c.kind)
-        .limit(1)
-    )
-    kinds = kinds.union_all(select(following.scalar_subquery()).where(kinds.c.kind.is_not(None)))
-    due = _OUTBOX.alias("due")
-    with_due = select(kinds.c.kind).where(
-        kinds.c.kind.is_not(None),
-        select(due.c.id).where(due.c.kind == kinds.c.kind, _pending(due, now)).exists(),
-    )
-    urgent = select(null()).where(
-        select(_OUTBOX.c.id).where(_pending(_OUTBOX, now), _is_urgent(_OUTBOX)).exists()
-    )
-    return with_due.union_all(urgent)
-
-
-_PROBE = _probe_statement()
-
-
-def claimable(session: Session, now: datetime) -> tuple[bool, set[str]]:
-    """Whether anything urgent is due and unclaimed, and the kinds of which anything is."""
-    kinds = set(session.connection().execute(_PROBE, {"now": now}).scalars())
-    urgent = None in kinds
-    kinds.discard(None)
-    return urgent, kinds
-
-
-def _claim_statement(which: str):
-    """The claim of "urgent" actions, of the actions of some "kinds", or of urgent ones by
-    "keys", built once — constructing it cost more than running it — on the table, executed
-    on the session's connection: SQLAlchemy's ORM handling of a statement cost more than the
-    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys` or `kinds`)."""
-    now = bindparam("now", type_=UTCDateTime())
-    older = _OUTBOX.alias("older")
-    waits_in_lane = exists().where(
-        older.c.lane == _OUTBOX.c.lane,
-        older.c.id < _OUTBOX.c.id,
-        older.c.done_at.is_(None),
-        older.c.failed_at.is_(None),
-    )
-    keys = bindparam("keys", expanding=True)
-    if which == "keys":  # a reply of several messages: the later ones wait only for the first
-        waits_in_lane = waits_in_lane.where(older.c.idempotency_key.not_in(keys))
-    chosen = (
-        _OUTBOX.c.kind.in_(bindparam("kinds", expanding=True))
-        if which == "kinds"
-        else _is_urgent(_OUTBOX)
-    )
-    pending = and_(_pending(_OUTBOX, now), or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane), chosen)
-    if which == "keys":
-        pending = and_(pending, _OUTBOX.c.idempotency_key.in_(keys))
-    due = (
-        select(_OUTBOX.c.id)
-        .where(pending)
-        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-        .cte("due")
-        .prefix_with("MATERIALIZED")
-    )
-    # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
-    # run it again per row, skipping rows this statement already locked: the limit is lost.
-    return (
-        update(_OUTBOX)
-        .where(_OUTBOX.c.id == due.c.id)
-        .values(
-            claimed_by=bindparam("worker"),
-            claimed_until=bindparam("until", type_=UTCDateTime()),
-            attempts=_OUTBOX.c.attempts + 1,
-        )
-        .returning(*_OUTBOX.c)
-    )
-
-
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds", "keys")}
-_COLUMNS = tuple(column.key for column in _OUTBOX.c)
-_MAPPER = inspect(OutboxItem)
-
-
-def _items(rows: Iterable[Sequence[Any]]) -> list[OutboxItem]:
-    """OutboxItems of claimed rows, made as the ORM makes a loaded object (its attributes set
-    directly) without the ORM's result machinery, which cost more than the claim itself.
-    They belong to no session: the dispatcher only reads them."""
-    if not _MAPPER.configured:
-        configure_mappers()  # what a first query through the ORM would do
-    new, items = _MAPPER.class_manager.new_instance, []
-    for row in rows:
-        item = new()
-        item.__dict__.update(zip(_COLUMNS, row, strict=True))
-        items.append(item)
-    return items
-
-
-def _claim(
-    session: Session,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    kinds: set[str] | None = None,
-) -> list[OutboxItem]:
-    """Claim urgent actions (`kinds` None) or those of `kinds`, in due order."""
-    parameters: dict[str, Any] = {"now": now, "until": now + lease, "worker": worker}
-    parameters["limit"] = limit
-    if kinds is None:
-        rows = session.connection().execute(_CLAIM["urgent"], parameters)
-    else:
-        rows = session.connection().execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
-    return sorted(_items(rows), key=lambda item: (item.due_at, item.id))
-
-
-def claim_keys(
-    session: Session, worker: str, now: datetime, lease: timedelta, keys: list[str]
-) -> list[OutboxItem]:
-    """Claim the urgent actions with these keys that may go now (nothing older unfinished in
-    their lane): the replies the session's transaction wrote, carried out right after its
-    commit instead of waiting for a claim of their own."""
-    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
-    rows = session.connection().execute(_CLAIM["keys"], {**parameters, "keys": keys})
-    return sorted(_items(rows), key=lambda item: item.id or 0)
 
 
 def promote(session: Session, lanes: Iterable[str]) -> None:

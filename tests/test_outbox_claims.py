@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, update
 from sqlmodel import select
 
-from bot import outbox
+from bot import claims, outbox
 from bot.domain import OutboxItem
 from bot.pacing import URGENT
 from bot.store import Store
@@ -51,11 +51,11 @@ def test_the_look_names_the_kinds_with_work_due_and_unclaimed(store: Store) -> N
     add(store, "done", "job.d", done_at=EARLIER)
     add(store, "dead", "job.e", failed_at=EARLIER)
     with store.session() as session:
-        assert outbox.claimable(session, NOW) == (False, {"send", "job.b"})
+        assert claims.claimable(session, NOW) == (False, {"send", "job.b"})
     add(store, "urgent", "send", priority=URGENT)
     add(store, "urgent, held", "job.f", priority=URGENT, claimed_until=NOW + LEASE)
     with store.session() as session:
-        assert outbox.claimable(session, NOW) == (True, {"send", "job.b"})
+        assert claims.claimable(session, NOW) == (True, {"send", "job.b"})
 
 
 def test_an_action_of_a_kind_nobody_handles_is_claimed_as_other_work(store: Store) -> None:
@@ -63,7 +63,7 @@ def test_an_action_of_a_kind_nobody_handles_is_claimed_as_other_work(store: Stor
     add(store, "unknown", "mystery")
     add(store, "message", "send")
     with store.session() as session:
-        taken = outbox.claim(session, "w", NOW, LEASE, 10, jobs=["job.a"], jobs_limit=5)
+        taken = claims.claim(session, "w", NOW, LEASE, 10, jobs=["job.a"], jobs_limit=5)
     assert [i.idempotency_key for i in taken] == ["job", "message", "unknown"]
     claimed = item(store, "unknown")
     assert claimed is not None and claimed.claimed_by == "w" and claimed.attempts == 1
@@ -72,7 +72,7 @@ def test_an_action_of_a_kind_nobody_handles_is_claimed_as_other_work(store: Stor
 def test_claimed_items_read_like_loaded_ones(store: Store) -> None:
     add(store, "message", "send")
     with store.session() as session:
-        (taken,) = outbox.claim(session, "w", NOW, LEASE, 10)
+        (taken,) = claims.claim(session, "w", NOW, LEASE, 10)
     stored = item(store, "message")
     assert stored is not None
     assert taken.model_dump() == stored.model_dump()
@@ -139,7 +139,7 @@ def test_the_look_and_the_claims_walk_the_claim_indexes_on_sqlite(tmp_path) -> N
     store.upgrade()
     timed = {"now": NOW, "until": NOW + LEASE, "worker": "w", "limit": 5}
     try:
-        look = _plan(store, outbox._PROBE, {"now": NOW})
+        look = _plan(store, claims._PROBE, {"now": NOW})
         searches = [  # the steps that read the table (not the list of kinds being walked)
             step
             for step in look
@@ -148,12 +148,12 @@ def test_the_look_and_the_claims_walk_the_claim_indexes_on_sqlite(tmp_path) -> N
         ]
         assert searches and all("USING COVERING INDEX ix_outbox_" in s for s in searches), look
         assert all("ix_outbox_pending" not in s for s in searches), look
-        kinds = _plan(store, outbox._CLAIM["kinds"], {**timed, "kinds": ["send"]})
+        kinds = _plan(store, claims._CLAIM["kinds"], {**timed, "kinds": ["send"]})
         assert any(
             "USING INDEX ix_outbox_claimable (done_at=? AND failed_at=? AND kind=?" in s
             for s in kinds
         ), kinds
-        urgent = _plan(store, outbox._CLAIM["urgent"], timed)
+        urgent = _plan(store, claims._CLAIM["urgent"], timed)
         assert any(
             "ix_outbox_urgent (done_at=? AND failed_at=? AND priority=?" in s for s in urgent
         ), urgent

@@ -2,7 +2,7 @@
 
 `ix_outbox_claimable` leads with the kind (after `done_at` and `failed_at`, NULL in every row, so
 that SQLite, without statistics, prefers it to ix_outbox_pending): the claims' look
-(`bot.outbox.claimable`) walks the
+(`bot.claims.claimable`) walks the
 kinds of unfinished actions and asks each for one claimable row, and a claim takes the rows of
 the kinds it wants in due order. Both indexes carry `claimed_until`, so rows claimed already
 are passed over without reading them (at a burst, half of what is due is claimed).
