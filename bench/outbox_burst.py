@@ -13,7 +13,9 @@ transactions rolled back after each round so that every round sees the same tabl
 - the claim of messages once no job is due.
 
 Each figure is the process's CPU time per round (min and median of `--rounds` loops of
-`--reps` rounds). `--explain` prints the database's plan of each statement.
+`--reps` rounds); on PostgreSQL the server's CPU per round beside it (the average, including
+giving back what the round claimed). `--explain` prints the database's plan of each
+statement.
 """
 
 from __future__ import annotations
@@ -145,13 +147,17 @@ def _reset(store: Any) -> None:
         )
 
 
-def measure(store: Any, rounds: int, reps: int) -> dict[str, Any]:
-    """CPU µs per round of each case; what a round claimed is given back after it."""
+def measure(store: Any, rounds: int, reps: int, pg_pid: int | None) -> dict[str, Any]:
+    """CPU µs per round of each case (and PostgreSQL's, when `pg_pid` is its server); what a
+    round claimed is given back after it."""
     from sqlmodel import Session
+
+    from bench.common import process_tree_cpu
 
     figures: dict[str, Any] = {}
     for name, (_title, work, prepare) in CASES.items():
         loops, taken = [], 0
+        server = process_tree_cpu(pg_pid) if pg_pid else 0.0
         for _ in range(rounds):
             spent = 0.0
             for _ in range(reps):
@@ -165,6 +171,9 @@ def measure(store: Any, rounds: int, reps: int) -> dict[str, Any]:
                 _reset(store)
             loops.append(spent / reps * 1e6)
         figures[name] = {"min": min(loops), "median": statistics.median(loops), "taken": taken}
+        if pg_pid:  # the server's CPU for the rounds and the resets between them
+            spent = process_tree_cpu(pg_pid) - server
+            figures[name]["server"] = spent / (rounds * reps) * 1e6
     return figures
 
 
@@ -209,7 +218,7 @@ def child(args: argparse.Namespace) -> None:
     seed(store, args.burst_sends, args.burst_jobs, args.burst_future)
     if args.explain:
         explain(store)
-    figures = measure(store, args.rounds, args.reps)
+    figures = measure(store, args.rounds, args.reps, args.pg_pid)
     store.dispose()
     print("RESULT " + json.dumps(figures))
 
@@ -218,4 +227,5 @@ def report(database: str, figures: dict[str, Any]) -> None:
     print(f"\n[{database}] burst: CPU per claim round (min / median of the loops)")
     for name, (title, _work, _prepare) in CASES.items():
         f = figures[name]
-        print(f"  {title}: {f['min']:,.0f} / {f['median']:,.0f} µs, {f['taken']} claimed")
+        server = f" (+ PostgreSQL {f['server']:,.0f} µs)" if "server" in f else ""
+        print(f"  {title}: {f['min']:,.0f} / {f['median']:,.0f} µs{server}, {f['taken']} claimed")

@@ -38,14 +38,15 @@ def claim(
     """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
     (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
     bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
-    in the store, quick; they go one after another, so they count apart from `limit`); while
-    jobs are still due (more than that, or `jobs_limit` is 0: a chain of them is under way),
-    no other bulk work is claimed: a reminder must not be written late because messages went
-    first. Then messages, then the other actions (slow platform work, at most
-    `others_limit`). One cheap look first (`claimable`) tells whether anything urgent and
-    which kinds have anything due and unclaimed: only the claims that can find something run
-    (most claims find nothing, when the dispatcher looks again after each piece of work), and
-    each claims only the kinds found, through the index that leads with the kind."""
+    in the store, quick; they go one after another, so they count apart from `limit`). Jobs
+    go before all other bulk work: while any is still due and unclaimed after that (more
+    were due than `jobs_limit`; a `jobs_limit` of 0 takes none), no other bulk work is
+    claimed, so that a reminder is not written late because messages went first. Then
+    messages, then the other actions (slow platform work, at most `others_limit`). One cheap
+    look first (`claimable`) tells whether anything urgent and which kinds have anything due
+    and unclaimed: only the claims that can find something run (most claims find nothing,
+    when the dispatcher looks again after each piece of work), and each claims only the
+    kinds found, through the index that leads with the kind."""
     if limit <= 0:
         return []
     urgent, kinds = claimable(session, now)
@@ -86,26 +87,36 @@ def _is_urgent(table):
     return table.c.priority == literal_column(str(URGENT))
 
 
+def _in_order(table, *columns: str) -> list:
+    """An ORDER BY of `columns` for unfinished rows, spelt as the claim indexes are sorted:
+    `done_at` and `failed_at` (NULL in every such row, so they change nothing) first, so
+    that PostgreSQL, which does not take `IS NULL` for equality when matching an index's
+    order, reads the rows in order from the index instead of sorting them all."""
+    return [table.c.done_at, table.c.failed_at, *(table.c[column] for column in columns)]
+
+
 def _probe_statement():
     """Rows: each kind with an action due and unclaimed, and NULL when an urgent one is
     (its lane may still hold it back: then the claim finds nothing).
 
     The kinds of unfinished actions are walked one by one (each the next after the last,
     one step through `ix_outbox_claimable` each), and each kind is asked whether it has
-    anything claimable (one step more, in the same index, which carries `claimed_until`): the
-    cost grows with the number of kinds, not with the rows due or claimed. An index scan of
-    the due rows instead walked every one of them, the claimed ones included, once per
-    probe, and the dispatcher probes after every piece of work."""
+    anything claimable (in the same index, which carries `claimed_until`, so a row claimed
+    already is passed over without being read): the cost grows with the number of kinds and
+    with the rows of a kind under way, not with the rows due. A scan of the due rows
+    instead read every one of them, of every kind, once per look, and the dispatcher looks
+    after every piece of work."""
     now = bindparam("now", type_=UTCDateTime())
     unfinished = and_(_OUTBOX.c.done_at.is_(None), _OUTBOX.c.failed_at.is_(None))
-    first = select(_OUTBOX.c.kind).where(unfinished).order_by(_OUTBOX.c.kind).limit(1)
+    first = select(_OUTBOX.c.kind).where(unfinished).order_by(*_in_order(_OUTBOX, "kind"))
+    first = first.limit(1)
     kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
     after = _OUTBOX.alias("after")
     following = (
         select(after.c.kind)
         .where(after.c.done_at.is_(None), after.c.failed_at.is_(None))
         .where(after.c.kind > kinds.c.kind)
-        .order_by(after.c.kind)
+        .order_by(*_in_order(after, "kind"))
         .limit(1)
     )
     kinds = kinds.union_all(select(following.scalar_subquery()).where(kinds.c.kind.is_not(None)))
@@ -158,7 +169,7 @@ def _claim_statement(which: str):
     due = (
         select(_OUTBOX.c.id)
         .where(pending)
-        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
+        .order_by(*_in_order(_OUTBOX, "due_at", "id"))
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .cte("due")

@@ -221,7 +221,9 @@ class Dispatcher:
         ]
         bulk = max(0, self.bulk_places - len(flying) - jobs_busy)
         others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
-        jobs = 0 if jobs_busy else self.bulk_places  # one chain of jobs at a time
+        # One chain of jobs at a time: while one runs, jobs due wait for it, and the other
+        # bulk work waits for them (claims.claim); urgent work is claimed all the same.
+        jobs = 0 if jobs_busy else self.bulk_places
         now = self.clock.now()
         items = await self.store.run(self._claim, now, self._lease, free, bulk, others, jobs)
         self._start(items, running, handed=False)
