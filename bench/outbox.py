@@ -273,10 +273,8 @@ def _run_child(
     return json.loads(line.removeprefix("RESULT "))
 
 
-def _run_burst(args: argparse.Namespace, url: str, pg_pid: int | None = None) -> dict:
+def _run_burst(args: argparse.Namespace, url: str) -> dict:
     command = [sys.executable, "-m", "bench.outbox", "--burst-child", "--url", url]
-    if pg_pid:
-        command += ["--pg-pid", str(pg_pid)]
     for option in ("burst_sends", "burst_jobs", "burst_future", "rounds", "reps"):
         command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     if url.startswith("sqlite"):
@@ -434,8 +432,7 @@ def main(argv: list[str]) -> None:
                     args, "PostgreSQL 15", lambda _plan: fresh(), postmaster_pid(server)
                 )
             if "burst" in cases:
-                figures = _run_burst(args, fresh(), postmaster_pid(server))
-                outbox_burst.report("PostgreSQL 15", figures)
+                outbox_burst.report("PostgreSQL 15", _run_burst(args, fresh()))
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
 
 

@@ -13,19 +13,21 @@ transactions rolled back after each round so that every round sees the same tabl
 - the claim of messages once no job is due.
 
 Each figure is the process's CPU time per round (min and median of `--rounds` loops of
-`--reps` rounds); on PostgreSQL the server's CPU per round beside it (the average, including
-giving back what the round claimed). `--explain` prints the database's plan of each
-statement.
+`--reps` rounds); on PostgreSQL the CPU of the server's backend for the round's statements
+beside it (the average over all rounds: /proc counts in clock ticks). The session has its
+connection before the round starts. `--explain` prints the database's plan of each statement.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 NOW = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
@@ -147,33 +149,43 @@ def _reset(store: Any) -> None:
         )
 
 
-def measure(store: Any, rounds: int, reps: int, pg_pid: int | None) -> dict[str, Any]:
-    """CPU µs per round of each case (and PostgreSQL's, when `pg_pid` is its server); what a
-    round claimed is given back after it."""
+def _backend_cpu(session: Any) -> float:
+    """CPU seconds so far of the PostgreSQL backend serving `session` (from /proc; the
+    server runs on this machine)."""
+    pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(store: Any, rounds: int, reps: int) -> dict[str, Any]:
+    """CPU µs per round of each case (on PostgreSQL also its backend's, for the statements
+    of the round alone); what a round claimed is given back after it."""
     from sqlmodel import Session
 
-    from bench.common import process_tree_cpu
-
+    postgres = store.dialect == "postgresql"
     figures: dict[str, Any] = {}
     for name, (_title, work, prepare) in CASES.items():
-        loops, taken = [], 0
-        server = process_tree_cpu(pg_pid) if pg_pid else 0.0
+        loops, taken, server = [], 0, 0.0
         for _ in range(rounds):
             spent = 0.0
             for _ in range(reps):
                 with Session(store.engine) as session:
                     if prepare is not None:
                         prepare(session)
+                    session.connection()
+                    backend = _backend_cpu(session) if postgres else 0.0
                     before = time.process_time()
                     taken = work(session)
                     spent += time.process_time() - before
+                    if postgres:
+                        server += _backend_cpu(session) - backend
                     session.rollback()
                 _reset(store)
             loops.append(spent / reps * 1e6)
         figures[name] = {"min": min(loops), "median": statistics.median(loops), "taken": taken}
-        if pg_pid:  # the server's CPU for the rounds and the resets between them
-            spent = process_tree_cpu(pg_pid) - server
-            figures[name]["server"] = spent / (rounds * reps) * 1e6
+        if postgres:  # /proc counts in clock ticks: only the average over every round
+            figures[name]["server"] = server / (rounds * reps) * 1e6
     return figures
 
 
@@ -218,7 +230,7 @@ def child(args: argparse.Namespace) -> None:
     seed(store, args.burst_sends, args.burst_jobs, args.burst_future)
     if args.explain:
         explain(store)
-    figures = measure(store, args.rounds, args.reps, args.pg_pid)
+    figures = measure(store, args.rounds, args.reps)
     store.dispose()
     print("RESULT " + json.dumps(figures))
 
