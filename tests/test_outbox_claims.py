@@ -158,5 +158,7 @@ def test_the_look_and_the_claims_walk_the_claim_indexes_on_sqlite(tmp_path) -> N
             "ix_outbox_urgent (done_at=? AND failed_at=? AND priority=?" in s for s in urgent
         ), urgent
         assert not any(s.startswith("SCAN outbox") for s in kinds + urgent), kinds + urgent
+        sorted_apart = [s for s in look + kinds + urgent if "TEMP B-TREE" in s]
+        assert not sorted_apart, "rows sorted instead of read in order from the index"
     finally:
         store.dispose()
