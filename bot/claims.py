@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, inspect, literal_column, null, or_, update
+from sqlalchemy import and_, bindparam, exists, func, inspect, literal_column, null, or_, update
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
@@ -72,11 +72,18 @@ def claim(
     return items
 
 
+def _unfinished(table):
+    """Neither done nor dead, spelt as the claim indexes' own condition (`UNFINISHED`): so
+    SQLite, which has no statistics, cannot take `done_at IS NULL` for a cheap equality on
+    ix_outbox_pending and walk every unfinished row with it; and PostgreSQL, which drops from
+    an index's search what its condition implies, seeks by the claim indexes' first column."""
+    return func.coalesce(table.c.done_at, table.c.failed_at).is_(None)
+
+
 def _pending(table, now):
     """Due, unfinished and unclaimed (or its claim ran out)."""
     return and_(
-        table.c.done_at.is_(None),
-        table.c.failed_at.is_(None),
+        _unfinished(table),
         table.c.due_at <= now,
         or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
     )
@@ -87,12 +94,12 @@ def _is_urgent(table):
     return table.c.priority == literal_column(str(URGENT))
 
 
-def _in_order(table, *columns: str) -> list:
-    """An ORDER BY of `columns` for unfinished rows, spelt as the claim indexes are sorted:
-    `done_at` and `failed_at` (NULL in every such row, so they change nothing) first, so
-    that PostgreSQL, which does not take `IS NULL` for equality when matching an index's
-    order, reads the rows in order from the index instead of sorting them all."""
-    return [table.c.done_at, table.c.failed_at, *(table.c[column] for column in columns)]
+def _first(query, table, now, leading):
+    """Whether `query` finds a pending row: its first in the claim index's order (`leading`,
+    then `due_at`), which PostgreSQL then reads from that index rather than from another
+    whose order it would have to walk."""
+    first = query.where(_pending(table, now)).order_by(leading, table.c.due_at).limit(1)
+    return first.scalar_subquery().is_not(None)
 
 
 def _probe_statement():
@@ -107,26 +114,23 @@ def _probe_statement():
     instead read every one of them, of every kind, once per look, and the dispatcher looks
     after every piece of work."""
     now = bindparam("now", type_=UTCDateTime())
-    unfinished = and_(_OUTBOX.c.done_at.is_(None), _OUTBOX.c.failed_at.is_(None))
-    first = select(_OUTBOX.c.kind).where(unfinished).order_by(*_in_order(_OUTBOX, "kind"))
-    first = first.limit(1)
+    first = select(_OUTBOX.c.kind).where(_unfinished(_OUTBOX)).order_by(_OUTBOX.c.kind).limit(1)
     kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
     after = _OUTBOX.alias("after")
     following = (
         select(after.c.kind)
-        .where(after.c.done_at.is_(None), after.c.failed_at.is_(None))
-        .where(after.c.kind > kinds.c.kind)
-        .order_by(*_in_order(after, "kind"))
+        .where(_unfinished(after), after.c.kind > kinds.c.kind)
+        .order_by(after.c.kind)
         .limit(1)
     )
     kinds = kinds.union_all(select(following.scalar_subquery()).where(kinds.c.kind.is_not(None)))
     due = _OUTBOX.alias("due")
     with_due = select(kinds.c.kind).where(
         kinds.c.kind.is_not(None),
-        select(due.c.id).where(due.c.kind == kinds.c.kind, _pending(due, now)).exists(),
+        _first(select(due.c.id).where(due.c.kind == kinds.c.kind), due, now, due.c.kind),
     )
     urgent = select(null()).where(
-        select(_OUTBOX.c.id).where(_pending(_OUTBOX, now), _is_urgent(_OUTBOX)).exists()
+        _first(select(_OUTBOX.c.id).where(_is_urgent(_OUTBOX)), _OUTBOX, now, _OUTBOX.c.priority)
     )
     return with_due.union_all(urgent)
 
@@ -169,7 +173,7 @@ def _claim_statement(which: str):
     due = (
         select(_OUTBOX.c.id)
         .where(pending)
-        .order_by(*_in_order(_OUTBOX, "due_at", "id"))
+        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .cte("due")

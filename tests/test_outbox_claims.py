@@ -150,12 +150,12 @@ def test_the_look_and_the_claims_walk_the_claim_indexes_on_sqlite(tmp_path) -> N
         assert all("ix_outbox_pending" not in s for s in searches), look
         kinds = _plan(store, claims._CLAIM["kinds"], {**timed, "kinds": ["send"]})
         assert any(
-            "USING INDEX ix_outbox_claimable (done_at=? AND failed_at=? AND kind=?" in s
+            "USING INDEX ix_outbox_claimable (kind=? AND due_at<?)" in s
             for s in kinds
         ), kinds
         urgent = _plan(store, claims._CLAIM["urgent"], timed)
         assert any(
-            "ix_outbox_urgent (done_at=? AND failed_at=? AND priority=?" in s for s in urgent
+            "ix_outbox_urgent (priority=? AND due_at<?)" in s for s in urgent
         ), urgent
         assert not any(s.startswith("SCAN outbox") for s in kinds + urgent), kinds + urgent
         sorted_apart = [s for s in look + kinds + urgent if "TEMP B-TREE" in s]

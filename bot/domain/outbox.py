@@ -12,6 +12,9 @@ from bot.domain.types import UTCDateTime
 from bot.pacing import BULK
 
 PENDING = "done_at IS NULL AND failed_at IS NULL"
+UNFINISHED = "coalesce(done_at, failed_at) IS NULL"
+"""The same as PENDING, for the claim indexes: the claims spell it so (`bot.claims`), which
+keeps planners from walking every unfinished row through ix_outbox_pending instead."""
 
 
 class OutboxItem(SQLModel, table=True):
@@ -28,30 +31,29 @@ class OutboxItem(SQLModel, table=True):
             sqlite_where=text(PENDING),
         ),
         # The claims' indexes carry `claimed_until`, so that rows claimed already are passed
-        # over in the index, and `id` after `due_at`, so that they are read in claim order.
-        # They lead with `done_at` and `failed_at` (NULL in every row) so that SQLite, which
-        # has no statistics, prefers them to ix_outbox_pending.
+        # over in the index, and `id` after `due_at`, so that they are read in claim order;
+        # `done_at` and `failed_at` (NULL) so that SQLite checks its condition in the index.
         Index(
             "ix_outbox_urgent",
-            "done_at",
-            "failed_at",
             "priority",
             "due_at",
             "id",
             "claimed_until",
-            postgresql_where=text(PENDING),
-            sqlite_where=text(PENDING),
+            "done_at",
+            "failed_at",
+            postgresql_where=text(UNFINISHED),
+            sqlite_where=text(UNFINISHED),
         ),
         Index(
             "ix_outbox_claimable",
-            "done_at",
-            "failed_at",
             "kind",
             "due_at",
             "id",
             "claimed_until",
-            postgresql_where=text(PENDING),
-            sqlite_where=text(PENDING),
+            "done_at",
+            "failed_at",
+            postgresql_where=text(UNFINISHED),
+            sqlite_where=text(UNFINISHED),
         ),
     )
 
