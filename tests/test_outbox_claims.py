@@ -149,14 +149,11 @@ def test_the_look_and_the_claims_walk_the_claim_indexes_on_sqlite(tmp_path) -> N
         assert searches and all("USING COVERING INDEX ix_outbox_" in s for s in searches), look
         assert all("ix_outbox_pending" not in s for s in searches), look
         kinds = _plan(store, claims._CLAIM["kinds"], {**timed, "kinds": ["send"]})
-        assert any(
-            "USING INDEX ix_outbox_claimable (kind=? AND due_at<?)" in s
-            for s in kinds
-        ), kinds
+        assert any("USING INDEX ix_outbox_claimable (kind=? AND due_at<?)" in s for s in kinds), (
+            kinds
+        )
         urgent = _plan(store, claims._CLAIM["urgent"], timed)
-        assert any(
-            "ix_outbox_urgent (priority=? AND due_at<?)" in s for s in urgent
-        ), urgent
+        assert any("ix_outbox_urgent (priority=? AND due_at<?)" in s for s in urgent), urgent
         assert not any(s.startswith("SCAN outbox") for s in kinds + urgent), kinds + urgent
         sorted_apart = [s for s in look + kinds + urgent if "TEMP B-TREE" in s]
         assert not sorted_apart, "rows sorted instead of read in order from the index"
