@@ -2,6 +2,8 @@
 
     python -m bench.outbox [--pairs 10000] [--actions 10] [--one-by-one-pairs 2000]
                            [--postgres] [--no-sqlite] [--send noop|console] [--profile PHASE]
+                           [--cases plan,burst] [--burst-sends 1000] [--burst-jobs 500]
+                           [--burst-future 20000] [--rounds 5] [--reps 40] [--explain]
 
 Each action is a `send` row addressed to the pair's space (a localised reminder with the
 meeting's date), due over the programme's weeks, as `bot.delivery.enqueue_outbound` writes them.
@@ -17,6 +19,9 @@ meeting's date), due over the programme's weeks, as `bot.delivery.enqueue_outbou
   coroutine that does nothing (`noop`, the default: the dispatcher and the store alone), or
   `console`: the real `Deliverer` rendering each message for its reader (one Person row per pair
   as the reader) and the console adapter writing it to /dev/null.
+
+- burst (`bench/outbox_burst.py`): the cost of a claim round at a burst, when many messages
+  and jobs are due at once and half of them are claimed already.
 
 Each database runs in its own child process, so peak memory (ru_maxrss) is that run's alone.
 On PostgreSQL the server's own CPU (all its processes, from /proc) is printed beside ours.
@@ -42,6 +47,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from bench import outbox_burst
 from bench.common import (
     postgres_server,
     postmaster_pid,
@@ -267,6 +273,25 @@ def _run_child(
     return json.loads(line.removeprefix("RESULT "))
 
 
+def _run_burst(args: argparse.Namespace, url: str) -> dict:
+    command = [sys.executable, "-m", "bench.outbox", "--burst-child", "--url", url]
+    for option in ("burst_sends", "burst_jobs", "burst_future", "rounds", "reps"):
+        command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    if url.startswith("sqlite"):
+        command.append("--migrate")
+    if args.explain:
+        command.append("--explain")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    for line in result.stdout.splitlines():
+        if not line.startswith("RESULT "):
+            print(line)
+    if result.returncode != 0:
+        print(result.stderr, file=sys.stderr)
+        raise SystemExit(f"burst child for {url} failed")
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
+
+
 PLANS = {
     "one": "plan one by one: bot.outbox.enqueue per row, 1 transaction per pair",
     "pair": "plan per pair: 1 transaction and 1 bot.outbox.enqueue_many call per pair",
@@ -354,7 +379,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL 15 too")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--profile", choices=("plan", "dispatch"), help="cProfile one phase")
+    parser.add_argument(
+        "--cases", default="plan,burst", help="plan (plan and dispatch), burst, or both"
+    )
+    parser.add_argument("--burst-sends", type=int, default=1000, help="messages due at once")
+    parser.add_argument("--burst-jobs", type=int, default=500, help="jobs due at once")
+    parser.add_argument("--burst-future", type=int, default=20_000, help="actions due later")
+    parser.add_argument("--rounds", type=int, default=5, help="burst: loops measured")
+    parser.add_argument("--reps", type=int, default=40, help="burst: claim rounds per loop")
+    parser.add_argument("--explain", action="store_true", help="burst: print query plans")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--burst-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--plan", choices=("one", "pair", "bulk"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
@@ -364,32 +399,40 @@ def main(argv: list[str]) -> None:
     if args.child:
         child(args)
         return
+    if args.burst_child:
+        outbox_burst.child(args)
+        return
+    cases = set(args.cases.split(","))
 
     print_machine("outbox: plan and dispatch the reminders of pairs")
-    print(
-        f"pairs {args.pairs:,} × {args.actions} actions = {args.pairs * args.actions:,} rows; "
-        f"one by one measured on {min(args.one_by_one_pairs, args.pairs) * args.actions:,} rows;"
-        " dispatch after the bulk plan; send: "
-        + (
-            "a coroutine that does nothing"
-            if args.send == "noop"
-            else "Deliverer + console adapter writing to /dev/null"
+    if "plan" in cases:
+        print(
+            f"pairs {args.pairs:,} × {args.actions} actions = {args.pairs * args.actions:,} rows;"
+            f" one by one measured on {min(args.one_by_one_pairs, args.pairs) * args.actions:,}"
+            " rows; dispatch after the bulk plan; send: "
+            + (
+                "a coroutine that does nothing"
+                if args.send == "noop"
+                else "Deliverer + console adapter writing to /dev/null"
+            )
         )
-    )
     started = time.perf_counter()
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="maatje-bench-") as tmp:
-            _measure_database(
-                args, "SQLite", lambda plan: f"sqlite:///{Path(tmp) / f'outbox-{plan}.db'}", None
-            )
+            url_for = lambda plan: f"sqlite:///{Path(tmp) / f'outbox-{plan}.db'}"  # noqa: E731
+            if "plan" in cases:
+                _measure_database(args, "SQLite", url_for, None)
+            if "burst" in cases:
+                outbox_burst.report("SQLite", _run_burst(args, url_for("burst")))
     if args.postgres:
         with postgres_server() as server:
-            _measure_database(
-                args,
-                "PostgreSQL 15",
-                lambda _plan: server.fresh_database(),  # type: ignore[attr-defined]
-                postmaster_pid(server),
-            )
+            fresh = server.fresh_database  # type: ignore[attr-defined]
+            if "plan" in cases:
+                _measure_database(
+                    args, "PostgreSQL 15", lambda _plan: fresh(), postmaster_pid(server)
+                )
+            if "burst" in cases:
+                outbox_burst.report("PostgreSQL 15", _run_burst(args, fresh()))
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
 
 

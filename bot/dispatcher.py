@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot import outbox
+from bot import claims, outbox
 from bot.adapter import DeliveryError
 from bot.clock import Clock
 from bot.config import SchedulerConfig
@@ -122,7 +122,7 @@ class Dispatcher:
         their own, which under load waits its turn on the store's thread."""
         if not keys:
             return []
-        items = outbox.claim_keys(session, self.worker, now, self._lease, keys)
+        items = claims.claim_keys(session, self.worker, now, self._lease, keys)
         if items and self.prefetch is not None:
             self.prefetch(session, items)
         return items
@@ -221,7 +221,9 @@ class Dispatcher:
         ]
         bulk = max(0, self.bulk_places - len(flying) - jobs_busy)
         others = max(0, self.OTHER_PLACES - sum(1 for i in flying if i.kind != SEND))
-        jobs = 0 if jobs_busy else self.bulk_places  # one chain of jobs at a time
+        # One chain of jobs at a time: while one runs, jobs due wait for it, and the other
+        # bulk work waits for them (claims.claim); urgent work is claimed all the same.
+        jobs = 0 if jobs_busy else self.bulk_places
         now = self.clock.now()
         items = await self.store.run(self._claim, now, self._lease, free, bulk, others, jobs)
         self._start(items, running, handed=False)
@@ -305,7 +307,7 @@ class Dispatcher:
         jobs_limit: int,
     ) -> list[OutboxItem]:
         with self.store.session() as session:
-            items = outbox.claim(
+            items = claims.claim(
                 session,
                 self.worker,
                 now,

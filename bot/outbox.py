@@ -1,22 +1,21 @@
-"""The outbox: durable actions, claimed atomically, retried with backoff.
+"""The outbox: durable actions, claimed atomically (`bot.claims`), retried with backoff.
 
 `enqueue` inserts an action unless one with the same idempotency key exists (so doing the same
-work twice schedules it once). `claim` takes due, unclaimed actions — urgent ones (a reply
-someone waits for) before bulk work — each kind in one statement: on PostgreSQL with `FOR
-UPDATE SKIP LOCKED`, so several processes share the work; on SQLite the single UPDATE is atomic
-on its own. A claim is a lease: if its process dies, the lease runs
-out and another claim takes the action again. `first_sight` is the same guard for what comes in:
-a platform event is handled once, however often it is delivered.
+work twice schedules it once). A claim is a lease: if its process dies, the lease runs out and
+another claim takes the action again; `renew` extends it, `complete` ends it, `release` gives
+a failed action back for a retry. `move` and `cancel` change actions nobody has claimed.
+`first_sight` is the same guard for what comes in: a platform event is handled once, however
+often it is delivered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, exists, func, literal_column, or_, update
+from sqlalchemy import Insert, Update, and_, bindparam, case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -27,11 +26,12 @@ from bot.pacing import BULK, URGENT
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 _BULK_DUE = "maatje.outbox.bulk_due"
-_NO_JOB = ""  # a kind no action has
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
 # built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
-# per row, which cost more than the database work itself.
+# per row, which cost more than the database work itself. They are executed on the session's
+# connection: no ORM object is involved, and the session's own execution (events, autoflush,
+# ORM result handling) cost as much again as the statement.
 _OUTBOX = OutboxItem.__table__
 _EVENTS = ProcessedEvent.__table__
 _PROMOTE = (
@@ -109,7 +109,7 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
         values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
-        session.execute(statement, values)
+        session.connection().execute(statement, values)
         if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
             session.info[_BULK_DUE] = True
 
@@ -125,169 +125,7 @@ def first_sight(session: Session, platform: str, event_id: str, now: datetime) -
     same event delivered to another process)."""
     statement = _FIRST_SIGHT[session.get_bind().dialect.name]
     row = {"platform": platform, "event_id": event_id, "at": now}
-    return session.execute(statement, row).first() is not None
-
-
-def claim(
-    session: Session,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    bulk_limit: int | None = None,
-    others_limit: int | None = None,
-    jobs: Iterable[str] = (),
-    jobs_limit: int = 0,
-) -> list[OutboxItem]:
-    """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
-    (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
-    bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
-    in the store, quick; they go one after another, so they count apart from `limit`); while
-    jobs are still due (more than that, or `jobs_limit` is 0: a chain of them is under way),
-    no other bulk work is claimed: a reminder must not be written late because messages went
-    first. Then messages, then the other actions (slow platform work, at most
-    `others_limit`). Each kind is found through its own index, so a bulk backlog costs urgent
-    work nothing. One cheap look first tells which kinds have anything due and unclaimed: a
-    claim that would find nothing is not run (most claims, when the dispatcher looks again
-    after each piece of work)."""
-    kinds = sorted(jobs) or [_NO_JOB]  # an empty IN is not negated alike everywhere
-    found = session.connection().execute(_PROBE, {"now": now, "kinds": kinds}).one()
-    urgent, sends, due_jobs, others = found if limit > 0 else (False,) * 4
-    items = _claim(session, worker, now, lease, limit, "urgent") if urgent else []
-    rest = limit - len(items)
-    if bulk_limit is not None:
-        rest = min(rest, bulk_limit)
-    if due_jobs:
-        claimed = (
-            _claim(session, worker, now, lease, jobs_limit, "jobs", kinds) if jobs_limit else []
-        )
-        items += claimed
-        if jobs_limit == 0 or len(claimed) == jobs_limit:
-            return items  # jobs still due wait for none of the bulk work after them
-    if rest > 0 and sends:
-        claimed = _claim(session, worker, now, lease, rest, "sends")
-        items += claimed
-        rest -= len(claimed)
-    if others_limit is not None:
-        rest = min(rest, others_limit)
-    if rest > 0 and others:
-        items += _claim(session, worker, now, lease, rest, "others", kinds)
-    return items
-
-
-def _pending(table, now):
-    """Due, unfinished and unclaimed (or its claim ran out)."""
-    return and_(
-        table.c.done_at.is_(None),
-        table.c.failed_at.is_(None),
-        table.c.due_at <= now,
-        or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
-    )
-
-
-def _kind(which: str, table):
-    """What sets the actions `which` claims apart (urgent ones: a literal, so that
-    ix_outbox_urgent finds them in due order)."""
-    if which in ("urgent", "keys"):
-        return table.c.priority == literal_column(str(URGENT))
-    is_send = table.c.kind == literal_column(f"'{SEND}'")
-    if which == "sends":
-        return is_send
-    is_job = table.c.kind.in_(bindparam("kinds", expanding=True))
-    return is_job if which == "jobs" else and_(~is_send, ~is_job)
-
-
-def _probe_statement():
-    """Whether anything urgent, any message, any job (parameter `kinds`) and any other action
-    is due and unclaimed (its lane may still hold it back: then the claim finds nothing)."""
-    now = bindparam("now", type_=UTCDateTime())
-    return select(
-        *(
-            exists().where(_pending(_OUTBOX, now), _kind(which, _OUTBOX))
-            for which in ("urgent", "sends", "jobs", "others")
-        )
-    )
-
-
-_PROBE = _probe_statement()
-
-
-def _claim_statement(which: str):
-    """The claim of `which` actions ("urgent"; "jobs", "sends" or "others" in bulk; "keys":
-    urgent ones by key), built once — constructing it cost more than running it — on the
-    table, not the entity: SQLAlchemy's handling of an ORM-enabled UPDATE cost more than the
-    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys`, or the job
-    `kinds`)."""
-    now = bindparam("now", type_=UTCDateTime())
-    older = _OUTBOX.alias("older")
-    waits_in_lane = exists().where(
-        older.c.lane == _OUTBOX.c.lane,
-        older.c.id < _OUTBOX.c.id,
-        older.c.done_at.is_(None),
-        older.c.failed_at.is_(None),
-    )
-    keys = bindparam("keys", expanding=True)
-    if which == "keys":  # a reply of several messages: the later ones wait only for the first
-        waits_in_lane = waits_in_lane.where(older.c.idempotency_key.not_in(keys))
-    pending = and_(
-        _pending(_OUTBOX, now),
-        or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane),
-        _kind(which, _OUTBOX),
-    )
-    if which == "keys":
-        pending = and_(pending, _OUTBOX.c.idempotency_key.in_(keys))
-    due = (
-        select(_OUTBOX.c.id)
-        .where(pending)
-        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-        .cte("due")
-        .prefix_with("MATERIALIZED")
-    )
-    # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
-    # run it again per row, skipping rows this statement already locked: the limit is lost.
-    claimed = (
-        update(_OUTBOX)
-        .where(_OUTBOX.c.id == due.c.id)
-        .values(
-            claimed_by=bindparam("worker"),
-            claimed_until=bindparam("until", type_=UTCDateTime()),
-            attempts=_OUTBOX.c.attempts + 1,
-        )
-        .returning(*_OUTBOX.c)
-    )
-    return select(OutboxItem).from_statement(claimed).execution_options(populate_existing=True)
-
-
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "jobs", "sends", "others", "keys")}
-
-
-def _claim(
-    session: Session,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    which: str,
-    kinds: list[str] | None = None,
-) -> list[OutboxItem]:
-    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": limit}
-    if which in ("jobs", "others"):
-        parameters["kinds"] = kinds or []
-    items = session.execute(_CLAIM[which], parameters).scalars().all()
-    return sorted(items, key=lambda item: (item.due_at, item.id))
-
-
-def claim_keys(
-    session: Session, worker: str, now: datetime, lease: timedelta, keys: list[str]
-) -> list[OutboxItem]:
-    """Claim the urgent actions with these keys that may go now (nothing older unfinished in
-    their lane): the replies the session's transaction wrote, carried out right after its
-    commit instead of waiting for a claim of their own."""
-    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
-    items = session.execute(_CLAIM["keys"], {**parameters, "keys": keys}).scalars().all()
-    return sorted(items, key=lambda item: item.id or 0)
+    return session.connection().execute(statement, row).first() is not None
 
 
 def promote(session: Session, lanes: Iterable[str]) -> None:
@@ -295,7 +133,69 @@ def promote(session: Session, lanes: Iterable[str]) -> None:
     older in its lane, so what is older goes first at the reply's priority."""
     wanted = sorted(set(lanes))
     if wanted:
-        session.execute(_PROMOTE, {"lanes": wanted})
+        session.connection().execute(_PROMOTE, {"lanes": wanted})
+
+
+# Waiting: not done, not dead, not claimed — nobody is carrying it out, so it may be changed.
+_WAITING = and_(
+    _OUTBOX.c.idempotency_key.in_(bindparam("old", expanding=True)),
+    _OUTBOX.c.done_at.is_(None),
+    _OUTBOX.c.failed_at.is_(None),
+    _OUTBOX.c.claimed_by.is_(None),
+)
+_CANCEL = delete(_OUTBOX).where(_WAITING)
+_MOVES: dict[int, Update] = {}
+
+
+def _move_statement(count: int) -> Update:
+    """The move of `count` keys (parameters `old`, `old_0`…, `key_0`…, `due_0`…, `payload`,
+    `now`), built once per count."""
+    if count not in _MOVES:
+        by_key = [_OUTBOX.c.idempotency_key == bindparam(f"old_{i}") for i in range(count)]
+        _MOVES[count] = (
+            update(_OUTBOX)
+            .where(_WAITING)
+            .values(
+                idempotency_key=case(
+                    *((old, bindparam(f"key_{i}")) for i, old in enumerate(by_key))
+                ),
+                due_at=case(
+                    *(
+                        (old, bindparam(f"due_{i}", type_=UTCDateTime()))
+                        for i, old in enumerate(by_key)
+                    )
+                ),
+                payload=bindparam("payload", type_=_OUTBOX.c.payload.type),
+                created_at=bindparam("now", type_=UTCDateTime()),
+                attempts=0,
+                last_error=None,
+            )
+        )
+    return _MOVES[count]
+
+
+def move(
+    session: Session,
+    moves: Mapping[str, tuple[str, datetime]],
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Re-aim waiting actions (unfinished, unclaimed): each whose key is in `moves` takes the
+    new key and due time it maps to, and `payload`, as if written `now`; one statement.
+    Returns how many moved (an action claimed or done meanwhile stays as it is)."""
+    if not moves:
+        return 0
+    parameters: dict[str, Any] = {"old": list(moves), "payload": payload, "now": now}
+    for i, (old, (key, due_at)) in enumerate(moves.items()):
+        parameters.update({f"old_{i}": old, f"key_{i}": key, f"due_{i}": due_at})
+    return session.connection().execute(_move_statement(len(moves)), parameters).rowcount
+
+
+def cancel(session: Session, keys: list[str]) -> None:
+    """Delete the waiting actions (unfinished, unclaimed) with these keys; one claimed
+    already is left to the job, which finds it has nothing to do."""
+    if keys:
+        session.connection().execute(_CANCEL, {"old": keys})
 
 
 def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
@@ -339,7 +239,8 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
-    result = session.execute(_COMPLETE, {"item_id": item_id, "worker": worker, "now": now})
+    parameters = {"item_id": item_id, "worker": worker, "now": now}
+    result = session.connection().execute(_COMPLETE, parameters)
     return result.rowcount == 1
 
 
@@ -347,7 +248,8 @@ def complete_sent(session: Session, item_ids: list[int], worker: str, now: datet
     """Mark sent messages done and forget their content, recipient and lane: only the key that
     stops each being sent twice is kept. One statement for all (messages sent side by side are
     recorded together); returns how many were still held."""
-    result = session.execute(_COMPLETE_SENT, {"item_ids": item_ids, "worker": worker, "now": now})
+    parameters = {"item_ids": item_ids, "worker": worker, "now": now}
+    result = session.connection().execute(_COMPLETE_SENT, parameters)
     return result.rowcount
 
 

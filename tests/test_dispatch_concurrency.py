@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot import outbox
+from bot import claims
 from bot.clock import FrozenClock
 from bot.config import SchedulerConfig
 from bot.delivery import enqueue_outbound
@@ -54,7 +54,7 @@ def write(
 
 def keys_claimed(store: Store, clock: FrozenClock, limit: int, bulk: int | None) -> list[str]:
     with store.session() as session:
-        items = outbox.claim(session, "w", clock.now(), LEASE, limit, bulk)
+        items = claims.claim(session, "w", clock.now(), LEASE, limit, bulk)
         return [i.payload["reply"]["text"] for i in items]
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot import outbox
+from bot import claims
 from bot.domain import FlowRun, OutboxItem
 from bot.engine import EXPIRE, REMIND
 from bot.testing import Conversation
@@ -59,7 +59,7 @@ async def test_a_reminder_already_taken_is_left_and_the_next_question_gets_its_o
     run = the_run(app)
     with app.store.session() as session:  # the dispatcher has just claimed the reminder
         later = clock.now() + timedelta(days=2)
-        (taken,) = outbox.claim(
+        (taken,) = claims.claim(
             session, "other", later, timedelta(minutes=5), 10, jobs=[REMIND], jobs_limit=1
         )
     assert taken.idempotency_key == f"remind:{run.id}:consent:1"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot import outbox
+from bot import claims, outbox
 from bot.adapter import DeliveryError
 from bot.clock import FrozenClock
 from bot.config import SchedulerConfig
@@ -52,7 +52,7 @@ def rows(store: Store) -> list[OutboxItem]:
 
 def claim(store: Store, worker: str, now: datetime, limit: int = 10) -> list[str]:
     with store.session() as session:
-        items = outbox.claim(session, worker, now, LEASE, limit)
+        items = claims.claim(session, worker, now, LEASE, limit)
     assert len(items) <= limit, f"claimed {len(items)} actions with a limit of {limit}"
     return [item.idempotency_key for item in items]
 
@@ -195,7 +195,7 @@ def test_two_workers_claiming_at_once_never_get_the_same_action(store: Store, cl
         with Session(store.engine, expire_on_commit=False) as session:
             start.wait(timeout=10)
             while True:
-                items = outbox.claim(session, name, now, LEASE, 7)
+                items = claims.claim(session, name, now, LEASE, 7)
                 session.commit()
                 if not items:
                     return claimed, batch_sizes

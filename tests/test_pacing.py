@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot import outbox
+from bot import claims, outbox
 from bot.config import SchedulerConfig
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem
@@ -163,7 +163,7 @@ async def test_a_slow_batch_renews_its_claims_so_no_one_else_takes_them(database
     async def slow_send(item: OutboxItem) -> None:
         clock.advance(timedelta(seconds=40))  # a paced platform: 40 s per message
         with store.session() as session:  # meanwhile, another process tries to claim
-            other = outbox.claim(session, "other", clock.now(), timedelta(seconds=60), 10)
+            other = claims.claim(session, "other", clock.now(), timedelta(seconds=60), 10)
             taken_by_other.extend(i.idempotency_key for i in other)
 
     settings = SchedulerConfig(claim_lease_seconds=60, batch_size=8)  # 6 places for bulk work

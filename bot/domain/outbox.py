@@ -12,6 +12,9 @@ from bot.domain.types import UTCDateTime
 from bot.pacing import BULK
 
 PENDING = "done_at IS NULL AND failed_at IS NULL"
+UNFINISHED = "coalesce(done_at, failed_at) IS NULL"
+"""The same as PENDING, for the claim indexes: the claims spell it so (`bot.claims`), which
+keeps planners from walking every unfinished row through ix_outbox_pending instead."""
 
 
 class OutboxItem(SQLModel, table=True):
@@ -27,21 +30,30 @@ class OutboxItem(SQLModel, table=True):
             postgresql_where=text(PENDING),
             sqlite_where=text(PENDING),
         ),
-        Index(
-            "ix_outbox_due",
-            "due_at",
-            "id",
-            postgresql_where=text(PENDING),
-            sqlite_where=text(PENDING),
-        ),
+        # The claims' indexes carry `claimed_until`, so that rows claimed already are passed
+        # over in the index, and `id` after `due_at`, so that they are read in claim order;
+        # `done_at` and `failed_at` (NULL) so that SQLite checks its condition in the index.
         Index(
             "ix_outbox_urgent",
-            "done_at",
-            "failed_at",
             "priority",
             "due_at",
-            postgresql_where=text(PENDING),
-            sqlite_where=text(PENDING),
+            "id",
+            "claimed_until",
+            "done_at",
+            "failed_at",
+            postgresql_where=text(UNFINISHED),
+            sqlite_where=text(UNFINISHED),
+        ),
+        Index(
+            "ix_outbox_claimable",
+            "kind",
+            "due_at",
+            "id",
+            "claimed_until",
+            "done_at",
+            "failed_at",
+            postgresql_where=text(UNFINISHED),
+            sqlite_where=text(UNFINISHED),
         ),
     )
 

@@ -17,42 +17,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, literal_column, update
 from sqlmodel import Session
 
 from bot import outbox
-from bot.domain import OutboxItem
-from bot.domain.types import UTCDateTime
 
 REMIND = "flow.remind"
 EXPIRE = "flow.expire"
 KINDS = (REMIND, EXPIRE)
 _PREFIX = {REMIND: "remind", EXPIRE: "expire"}
-
-_OUTBOX = OutboxItem.__table__
-_WAITING = and_(  # not done, not dead, not claimed: nobody is carrying it out
-    _OUTBOX.c.idempotency_key.in_(bindparam("old", expanding=True)),
-    _OUTBOX.c.done_at.is_(None),
-    _OUTBOX.c.failed_at.is_(None),
-    _OUTBOX.c.claimed_by.is_(None),
-)
-_IS_REMIND = _OUTBOX.c.kind == literal_column(f"'{REMIND}'")
-_REAIM = (  # built once, on the table: it runs for nearly every answer
-    update(_OUTBOX)
-    .where(_WAITING)
-    .values(
-        idempotency_key=case((_IS_REMIND, bindparam("remind_key")), else_=bindparam("expire_key")),
-        due_at=case(
-            (_IS_REMIND, bindparam("remind_due", type_=UTCDateTime())),
-            else_=bindparam("expire_due", type_=UTCDateTime()),
-        ),
-        payload=bindparam("payload", type_=_OUTBOX.c.payload.type),
-        created_at=bindparam("now", type_=UTCDateTime()),
-        attempts=0,
-        last_error=None,
-    )
-)
-_DROP = delete(_OUTBOX).where(_WAITING)
 
 
 def key(kind: str, run_id: int, step: str, ask_seq: int) -> str:
@@ -78,20 +50,13 @@ def set_for(
     taken = 0
     if previous is not None:
         old_step, old_seq = previous
-        if wanted:
-            reaim = {
-                "old": [key(kind, run_id, old_step, old_seq) for kind in wanted],
-                "remind_key": key(REMIND, run_id, step, ask_seq),
-                "expire_key": key(EXPIRE, run_id, step, ask_seq),
-                "remind_due": wanted.get(REMIND, now),
-                "expire_due": wanted.get(EXPIRE, now),
-                "payload": payload,
-                "now": now,
-            }
-            taken = session.connection().execute(_REAIM, reaim).rowcount
+        moves = {
+            key(kind, run_id, old_step, old_seq): (key(kind, run_id, step, ask_seq), due_at)
+            for kind, due_at in wanted.items()
+        }
+        taken = outbox.move(session, moves, payload, now)
         unwanted = [key(k, run_id, old_step, old_seq) for k in possible if k not in wanted]
-        if unwanted:
-            session.connection().execute(_DROP, {"old": unwanted})
+        outbox.cancel(session, unwanted)
     if taken < len(wanted):  # the first question, or rows claimed or done meanwhile
         outbox.enqueue_many(
             session,
@@ -110,6 +75,4 @@ def set_for(
 
 def drop(session: Session, run_id: int, step: str, ask_seq: int, possible: frozenset[str]) -> None:
     """The run ended at question (`step`, `ask_seq`): its waiting rows go."""
-    if possible:
-        old = [key(kind, run_id, step, ask_seq) for kind in KINDS if kind in possible]
-        session.connection().execute(_DROP, {"old": old})
+    outbox.cancel(session, [key(kind, run_id, step, ask_seq) for kind in KINDS if kind in possible])

@@ -1,0 +1,241 @@
+"""Taking due actions from the outbox: a look at what is due, then claims.
+
+`claim` takes due, unclaimed actions — urgent ones (a reply someone waits for) before bulk work
+— each group in one statement: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several
+processes share the work; on SQLite the single UPDATE is atomic on its own. A claim is a lease
+(`bot.outbox`). `claim_keys` takes a turn's own replies by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, func, inspect, literal_column, null, or_, update
+from sqlalchemy.orm import configure_mappers
+from sqlmodel import Session, select
+
+from bot.domain import OutboxItem
+from bot.domain.types import UTCDateTime
+from bot.outbox import SEND
+from bot.pacing import URGENT
+
+_OUTBOX = OutboxItem.__table__
+
+
+def claim(
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    bulk_limit: int | None = None,
+    others_limit: int | None = None,
+    jobs: Iterable[str] = (),
+    jobs_limit: int = 0,
+) -> list[OutboxItem]:
+    """Claim up to `limit` due actions for `worker` until `now + lease`: the urgent ones first
+    (someone is waiting for them), then bulk work, each in due order; at most `bulk_limit`
+    bulk actions. Of the bulk work first up to `jobs_limit` actions of the `jobs` kinds (work
+    in the store, quick; they go one after another, so they count apart from `limit`). Jobs
+    go before all other bulk work: while any is still due and unclaimed after that (more
+    were due than `jobs_limit`; a `jobs_limit` of 0 takes none), no other bulk work is
+    claimed, so that a reminder is not written late because messages went first. Then
+    messages, then the other actions (slow platform work, at most `others_limit`). One cheap
+    look first (`claimable`) tells whether anything urgent and which kinds have anything due
+    and unclaimed: only the claims that can find something run (most claims find nothing,
+    when the dispatcher looks again after each piece of work), and each claims only the
+    kinds found, through the index that leads with the kind."""
+    if limit <= 0:
+        return []
+    urgent, kinds = claimable(session, now)
+    job_kinds = kinds & set(jobs)
+    items = _claim(session, worker, now, lease, limit) if urgent else []
+    rest = limit - len(items)
+    if bulk_limit is not None:
+        rest = min(rest, bulk_limit)
+    if job_kinds:
+        claimed = _claim(session, worker, now, lease, jobs_limit, job_kinds) if jobs_limit else []
+        items += claimed
+        if jobs_limit == 0 or len(claimed) == jobs_limit:
+            return items  # jobs still due wait for none of the bulk work after them
+    if rest > 0 and SEND in kinds:
+        claimed = _claim(session, worker, now, lease, rest, {SEND})
+        items += claimed
+        rest -= len(claimed)
+    if others_limit is not None:
+        rest = min(rest, others_limit)
+    others = kinds - job_kinds - {SEND}
+    if rest > 0 and others:
+        items += _claim(session, worker, now, lease, rest, others)
+    return items
+
+
+def _unfinished(table):
+    """Neither done nor dead, spelt as the claim indexes' own condition (`UNFINISHED`): so
+    SQLite, which has no statistics, cannot take `done_at IS NULL` for a cheap equality on
+    ix_outbox_pending and walk every unfinished row with it; and PostgreSQL, which drops from
+    an index's search what its condition implies, seeks by the claim indexes' first column."""
+    return func.coalesce(table.c.done_at, table.c.failed_at).is_(None)
+
+
+def _pending(table, now):
+    """Due, unfinished and unclaimed (or its claim ran out)."""
+    return and_(
+        _unfinished(table),
+        table.c.due_at <= now,
+        or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+    )
+
+
+def _is_urgent(table):
+    """A literal, so that ix_outbox_urgent (partial on nothing else) finds them in due order."""
+    return table.c.priority == literal_column(str(URGENT))
+
+
+def _first(query, table, now, leading):
+    """Whether `query` finds a pending row: its first in the claim index's order (`leading`,
+    then `due_at`), which PostgreSQL then reads from that index rather than from another
+    whose order it would have to walk."""
+    first = query.where(_pending(table, now)).order_by(leading, table.c.due_at).limit(1)
+    return first.scalar_subquery().is_not(None)
+
+
+def _probe_statement():
+    """Rows: each kind with an action due and unclaimed, and NULL when an urgent one is
+    (its lane may still hold it back: then the claim finds nothing).
+
+    The kinds of unfinished actions are walked one by one (each the next after the last,
+    one step through `ix_outbox_claimable` each), and each kind is asked whether it has
+    anything claimable (in the same index, which carries `claimed_until`, so a row claimed
+    already is passed over without being read): the cost grows with the number of kinds and
+    with the rows of a kind under way, not with the rows due. A scan of the due rows
+    instead read every one of them, of every kind, once per look, and the dispatcher looks
+    after every piece of work."""
+    now = bindparam("now", type_=UTCDateTime())
+    first = select(_OUTBOX.c.kind).where(_unfinished(_OUTBOX)).order_by(_OUTBOX.c.kind).limit(1)
+    kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
+    after = _OUTBOX.alias("after")
+    following = (
+        select(after.c.kind)
+        .where(_unfinished(after), after.c.kind > kinds.c.kind)
+        .order_by(after.c.kind)
+        .limit(1)
+    )
+    kinds = kinds.union_all(select(following.scalar_subquery()).where(kinds.c.kind.is_not(None)))
+    due = _OUTBOX.alias("due")
+    with_due = select(kinds.c.kind).where(
+        kinds.c.kind.is_not(None),
+        _first(select(due.c.id).where(due.c.kind == kinds.c.kind), due, now, due.c.kind),
+    )
+    urgent = select(null()).where(
+        _first(select(_OUTBOX.c.id).where(_is_urgent(_OUTBOX)), _OUTBOX, now, _OUTBOX.c.priority)
+    )
+    return with_due.union_all(urgent)
+
+
+_PROBE = _probe_statement()
+
+
+def claimable(session: Session, now: datetime) -> tuple[bool, set[str]]:
+    """Whether anything urgent is due and unclaimed, and the kinds of which anything is."""
+    kinds = set(session.connection().execute(_PROBE, {"now": now}).scalars())
+    urgent = None in kinds
+    kinds.discard(None)
+    return urgent, kinds
+
+
+def _claim_statement(which: str):
+    """The claim of "urgent" actions, of the actions of some "kinds", or of urgent ones by
+    "keys", built once — constructing it cost more than running it — on the table, executed
+    on the session's connection: SQLAlchemy's ORM handling of a statement cost more than the
+    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys` or `kinds`)."""
+    now = bindparam("now", type_=UTCDateTime())
+    older = _OUTBOX.alias("older")
+    waits_in_lane = exists().where(
+        older.c.lane == _OUTBOX.c.lane,
+        older.c.id < _OUTBOX.c.id,
+        older.c.done_at.is_(None),
+        older.c.failed_at.is_(None),
+    )
+    keys = bindparam("keys", expanding=True)
+    if which == "keys":  # a reply of several messages: the later ones wait only for the first
+        waits_in_lane = waits_in_lane.where(older.c.idempotency_key.not_in(keys))
+    chosen = (
+        _OUTBOX.c.kind.in_(bindparam("kinds", expanding=True))
+        if which == "kinds"
+        else _is_urgent(_OUTBOX)
+    )
+    pending = and_(_pending(_OUTBOX, now), or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane), chosen)
+    if which == "keys":
+        pending = and_(pending, _OUTBOX.c.idempotency_key.in_(keys))
+    due = (
+        select(_OUTBOX.c.id)
+        .where(pending)
+        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED")
+    )
+    # A materialized CTE runs the locking SELECT once. As an `IN (subquery)` PostgreSQL may
+    # run it again per row, skipping rows this statement already locked: the limit is lost.
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == due.c.id)
+        .values(
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until", type_=UTCDateTime()),
+            attempts=_OUTBOX.c.attempts + 1,
+        )
+        .returning(*_OUTBOX.c)
+    )
+
+
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds", "keys")}
+_COLUMNS = tuple(column.key for column in _OUTBOX.c)
+_MAPPER = inspect(OutboxItem)
+
+
+def _items(rows: Iterable[Sequence[Any]]) -> list[OutboxItem]:
+    """OutboxItems of claimed rows, made as the ORM makes a loaded object (its attributes set
+    directly) without the ORM's result machinery, which cost more than the claim itself.
+    They belong to no session: the dispatcher only reads them."""
+    if not _MAPPER.configured:
+        configure_mappers()  # what a first query through the ORM would do
+    new, items = _MAPPER.class_manager.new_instance, []
+    for row in rows:
+        item = new()
+        item.__dict__.update(zip(_COLUMNS, row, strict=True))
+        items.append(item)
+    return items
+
+
+def _claim(
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kinds: set[str] | None = None,
+) -> list[OutboxItem]:
+    """Claim urgent actions (`kinds` None) or those of `kinds`, in due order."""
+    parameters: dict[str, Any] = {"now": now, "until": now + lease, "worker": worker}
+    parameters["limit"] = limit
+    if kinds is None:
+        rows = session.connection().execute(_CLAIM["urgent"], parameters)
+    else:
+        rows = session.connection().execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
+    return sorted(_items(rows), key=lambda item: (item.due_at, item.id))
+
+
+def claim_keys(
+    session: Session, worker: str, now: datetime, lease: timedelta, keys: list[str]
+) -> list[OutboxItem]:
+    """Claim the urgent actions with these keys that may go now (nothing older unfinished in
+    their lane): the replies the session's transaction wrote, carried out right after its
+    commit instead of waiting for a claim of their own."""
+    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
+    rows = session.connection().execute(_CLAIM["keys"], {**parameters, "keys": keys})
+    return sorted(_items(rows), key=lambda item: item.id or 0)
