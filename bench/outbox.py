@@ -262,15 +262,7 @@ def _run_child(
         command += ["--pg-pid", str(pg_pid)]
     if args.profile:
         command += ["--profile", args.profile]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    for line in result.stdout.splitlines():
-        if not line.startswith("RESULT "):
-            print(line)
-    if result.returncode != 0:
-        print(result.stderr, file=sys.stderr)
-        raise SystemExit(f"child for {url} ({plan}) failed")
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT "))
+    return _run_child(command, f"child for {url} ({plan})")
 
 
 def _run_burst(args: argparse.Namespace, url: str) -> dict:
@@ -281,13 +273,18 @@ def _run_burst(args: argparse.Namespace, url: str) -> dict:
         command.append("--migrate")
     if args.explain:
         command.append("--explain")
+    return _run_child(command, f"burst child for {url}")
+
+
+def _run_child(command: list[str], label: str) -> dict:
+    """Run a measuring child process, pass its report through, return its `RESULT` line."""
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     for line in result.stdout.splitlines():
         if not line.startswith("RESULT "):
             print(line)
     if result.returncode != 0:
         print(result.stderr, file=sys.stderr)
-        raise SystemExit(f"burst child for {url} failed")
+        raise SystemExit(f"{label} failed")
     line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
 
