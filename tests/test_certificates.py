@@ -126,3 +126,30 @@ async def test_preview_then_send_once(app, chat: Conversation, programme) -> Non
 
     await chat.command("anna", "certificates")
     assert "only the programme's coordinators" in chat.last("anna")
+
+
+def test_names_in_latin_greek_and_cyrillic_are_drawn() -> None:
+    """The fonts are cut down to the scripts names are written in here; a name in any of them
+    is drawn as itself (a glyph missing from the font would come out as a box)."""
+    name = "Łukasz Şahin-Ørsted, Ἀθηνᾶ Παπαδοπούλου, Юлия Кузнецова, Nguyễn Đức"
+    content = certificates.Certificate(
+        name=name,
+        programme="Mentoraat Test",
+        institution="Hogeschool Voorbeeld",
+        start=date(2026, 9, 1),
+        end=date(2027, 6, 30),
+        comprised=("IJsselmeer – ‘training’ €0",),
+        signer="Dr. Jansen",
+        signer_role="coördinator",
+        issued=date(2027, 7, 1),
+    )
+    pdf = certificates.render_pdf(content, lambda text: Translator().render(text, "nl"))
+    fonts = [
+        font.get_object()
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in page["/Resources"]["/Font"].values()
+    ]
+    assert fonts and all("DejaVu" in str(font["/BaseFont"]) for font in fonts)
+    extracted = " ".join(pdf_text(pdf).split())
+    for expected in (*name.split(", "), "IJsselmeer – ‘training’ €0", "coördinator"):
+        assert expected in extracted, (expected, extracted)
