@@ -238,8 +238,8 @@ def _fonts() -> tuple[Path, Path]:
     """DejaVu Sans (matplotlib's copy) and its bold, cut down once per process to
     `_CERTIFICATE_SCRIPTS`: fpdf reads the whole font file for every PDF (and embeds only the
     glyphs used), and the whole file has 6,000 glyphs, so each certificate took ~2.5 times as
-    long and 25 MB more memory. A character outside these scripts was not drawn before either
-    (DejaVu has no CJK) and shows as a box."""
+    long and 25 MB more memory. A character outside these scripts shows as a box (it was not
+    drawn legibly before either: docs/decisions.md)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
