@@ -11,21 +11,30 @@ marked held; bot/services/certificates.py). A certificate is dated in the progra
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
-from bot import CommandSpec, Turn
+from bot import CommandSpec, Turn, outbox
 from bot.delivery import enqueue_outbound
 from bot.domain import OutboxItem, Person, Programme
 from bot.engine import Outbound
 from bot.i18n import Lines, _l, _n
 from bot.replies import Attachment, Reply
 from bot.services import certificates, people
+from bot.spaces import Work
+
+ONE = "certificates.one"
+"""The job that renders and sends one mentor's certificate."""
 
 
 def _key(programme: Programme, person_id: int) -> str:
     return f"certificate:{programme.id}:{person_id}"
+
+
+def _job_key(programme: Programme, person_id: int) -> str:
+    return f"{ONE}:{programme.id}:{person_id}"
 
 
 class CertificatesCommand:
@@ -84,34 +93,60 @@ class CertificatesCommand:
         )
 
     def send(self, turn: Turn, programme: Programme, ready: list[int]) -> None:
-        sent_before = set(
-            turn.session.exec(
-                select(OutboxItem.idempotency_key).where(
-                    OutboxItem.idempotency_key.in_(  # type: ignore[attr-defined]
-                        [f"{_key(programme, pid)}:0" for pid in ready]
-                    )
-                )
-            ).all()
-        )
-        new = [pid for pid in ready if f"{_key(programme, pid)}:0" not in sent_before]
-        for person_id in new:
-            message = Reply(
-                _l(
-                    "Thank you for being a mentor in {programme}! Here is your certificate.",
-                    programme=programme.name,
-                ),
-                files=(self.pdf(turn, programme, person_id),),
-            )
-            enqueue_outbound(
-                turn.session, [Outbound(person_id, message)], _key(programme, person_id), turn.now
-            )
+        new, before = self.queue(turn.session, programme, ready, turn.now)
         turn.say(
             _n(
                 "I'm sending {count} certificate ({before} sent earlier).",
                 "I'm sending {count} certificates ({before} sent earlier).",
                 len(new),
-                before=len(ready) - len(new),
+                before=before,
             )
+        )
+
+    def queue(
+        self, session: Session, programme: Programme, ready: list[int], now: datetime
+    ) -> tuple[list[int], int]:
+        """One job per mentor in `ready` whose certificate was neither sent nor queued before:
+        each renders one PDF in its own transaction (~0.1 s), so sending two hundred does not
+        hold everyone else's answers up for half a minute. Returns the mentors queued now and
+        how many were sent or queued before."""
+        assert programme.id is not None
+        message_keys = {f"{_key(programme, pid)}:0": pid for pid in ready}
+        job_keys = {_job_key(programme, pid): pid for pid in ready}
+        seen = session.exec(
+            select(OutboxItem.idempotency_key).where(
+                col(OutboxItem.idempotency_key).in_([*message_keys, *job_keys])
+            )
+        ).all()
+        earlier = {message_keys.get(key) or job_keys[key] for key in seen}
+        new = [pid for pid in ready if pid not in earlier]
+        for person_id in new:
+            outbox.enqueue(
+                session,
+                ONE,
+                {"programme": programme.id, "person": person_id},
+                _job_key(programme, person_id),
+                now,
+                now,
+            )
+        return new, len(ready) - len(new)
+
+    def send_one(self, work: Work, item: OutboxItem) -> None:
+        """The job `queue` wrote: the mentor's certificate, with a thank-you, once."""
+        programme = work.session.get(Programme, item.payload["programme"])
+        person_id = item.payload["person"]
+        if programme is None or work.session.get(Person, person_id) is None:
+            return  # the programme or the person was erased meanwhile
+        message = Reply(
+            _l(
+                "Thank you for being a mentor in {programme}! Here is your certificate.",
+                programme=programme.name,
+            ),
+            # a Work has the session, engine and clock the certificate needs from a Turn
+            files=(self.pdf(work, programme, person_id),),  # type: ignore[arg-type]
+        )
+        enqueue_outbound(
+            work.session, [Outbound(person_id, message)], _key(programme, person_id), work.now
         )
 
     @staticmethod

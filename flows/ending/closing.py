@@ -28,10 +28,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import CommandSpec, Turn, outbox
-from bot.delivery import enqueue_outbound
 from bot.domain import OutboxItem, Pair, PairStatus, Programme
 from bot.engine import Outbound
 from bot.i18n import Text, _l, _n
@@ -41,8 +40,7 @@ from bot.services import closing as closing_store
 from bot.services import meetings as meeting_store
 from bot.services import polls as poll_store
 from bot.spaces import Work
-from flows.ending.certificates import CertificatesCommand
-from flows.ending.certificates import _key as certificate_key
+from flows.ending.certificates import ONE, CertificatesCommand
 from flows.evaluation.poll_answers import PollAnswers
 
 DUE = "closing.due"
@@ -112,7 +110,7 @@ class Closing:
         return {DUE: self.due}
 
     def work_jobs(self) -> dict:
-        return {CERTIFICATES: self.send_certificates}
+        return {CERTIFICATES: self.send_certificates, ONE: self.certificate_command.send_one}
 
     # -- close -----------------------------------------------------------------------------
 
@@ -314,30 +312,7 @@ class Closing:
             self.certificate_command.meetings_held,
         )
         ready = [v.person_id for v in verdicts if v.eligible]
-        keys = [f"{certificate_key(programme, pid)}:0" for pid in ready]
-        sent_before = set(
-            session.exec(
-                select(OutboxItem.idempotency_key).where(
-                    OutboxItem.idempotency_key.in_(keys)  # type: ignore[attr-defined]
-                )
-            ).all()
-        )
-        new = [pid for pid, key in zip(ready, keys, strict=True) if key not in sent_before]
-        for person_id in new:
-            message = Reply(
-                _l(
-                    "Thank you for being a mentor in {programme}! Here is your certificate.",
-                    programme=programme.name,
-                ),
-                # a Work has the session, engine and clock the certificate needs from a Turn
-                files=(self.certificate_command.pdf(work, programme, person_id),),  # type: ignore[arg-type]
-            )
-            enqueue_outbound(
-                session,
-                [Outbound(person_id, message)],
-                certificate_key(programme, person_id),
-                work.now,
-            )
+        new, _ = self.certificate_command.queue(session, programme, ready, work.now)
         summary = _l(
             "The final evaluation of {programme} has closed. {sent} {waiting}",
             programme=programme.name,
