@@ -192,7 +192,8 @@ class Core:
                 session,
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
-            inbox.forget(session, event.person.platform, event.event_id)
+            if self.inbox.holds(event):
+                inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Handled(Outcome(duplicate=True))
             person, identity = people.resolve(session, event.person, now, event.space)
@@ -352,7 +353,8 @@ class Core:
         try:
             now = self.clock.now()
             with self.store.session() as session:
-                inbox.forget(session, event.person.platform, event.event_id)  # answered now
+                if self.inbox.holds(event):
+                    inbox.forget(session, event.person.platform, event.event_id)  # answered now
                 person, _ = people.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)
