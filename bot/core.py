@@ -25,6 +25,7 @@ from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
 from bot.engine import Engine, parse_token
+from bot.engine.runs import Run
 from bot.events import (
     Choice,
     Command,
@@ -323,7 +324,7 @@ class Core:
         return errors, False
 
     @staticmethod
-    def _someone_elses(turn: Turn, run: FlowRun) -> bool:
+    def _someone_elses(turn: Turn, run: Run) -> bool:
         """A button or form of another member's question, clicked in the shared space where
         it was asked: say whose it is, to the one who clicked only (True). Anywhere else the
         question's owner is not named (False)."""

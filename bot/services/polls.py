@@ -13,7 +13,6 @@ from sqlmodel import Session, col, delete, select
 
 from bot.config import MIN_POLL_RESPONSES
 from bot.domain import (
-    FlowRun,
     GroupMember,
     IntakeState,
     Membership,
@@ -24,6 +23,7 @@ from bot.domain import (
     RunStatus,
 )
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus, random_response_id
+from bot.engine import runs
 from bot.store import wipe_after_commit
 
 SUBJECT = "poll:"
@@ -208,8 +208,7 @@ def mix(session: Session, poll_id: int) -> int:
 
 def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
     """End the conversations of people still answering, and drop their partial answers."""
-    runs = session.exec(select(FlowRun).where(FlowRun.subject == subject(poll_id))).all()
-    for run in runs:
+    for run in runs.select_where(session, runs.TABLE.c.subject == subject(poll_id)):
         if run.status == RunStatus.DONE:
             continue  # finished: an anonymous run's answers were dropped when it finished
         if run.status == RunStatus.ACTIVE:
@@ -218,7 +217,6 @@ def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
         if run.answers:
             run.answers = {}
             wipe_after_commit(session)
-        session.add(run)
 
 
 def close(session: Session, poll: Poll, now: datetime) -> bool:
