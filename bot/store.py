@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Select, bindparam, event, text
+from sqlalchemy import Engine, Executable, Select, bindparam, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapper
 from sqlmodel import Session, create_engine, select
@@ -109,6 +109,16 @@ class FastSession(Session):
         if found is not None:
             self._kept.append(found)
         return found
+
+
+def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
+    """Run `statement` on the session's connection and return its result as plain rows: for
+    reads (and writes) that need no objects of the session, where the ORM's execution costs
+    more than the database's own work. Changes pending in the session are flushed first, as
+    the ORM's autoflush would (`Session.flush` returns at once when there are none)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)
 
 
 def keep(session: Session, *instances: Any) -> None:

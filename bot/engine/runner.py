@@ -24,7 +24,7 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
-from bot.store import keep
+from bot.store import keep, read
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
@@ -44,6 +44,11 @@ _ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
     TABLE.c.status == RunStatus.ACTIVE,
 )
 _RUN = _RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run"))
+_ACCOUNT = select(Identity.user_id).where(  # the run's person's account on its platform
+    Identity.person_id == bindparam("person"),
+    Identity.platform == bindparam("platform"),
+    Identity.workspace == bindparam("workspace"),
+)
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -427,13 +432,13 @@ class Engine:
 
     @staticmethod
     def _person_ref(session: Session, run: Run) -> PersonRef | None:
-        identity = session.exec(
-            select(Identity).where(
-                Identity.person_id == run.person_id,
-                Identity.platform == run.space_platform,
-                Identity.workspace == run.space_workspace,
-            )
+        row = read(
+            session,
+            _ACCOUNT,
+            {
+                "person": run.person_id,
+                "platform": run.space_platform,
+                "workspace": run.space_workspace,
+            },
         ).first()
-        if identity is None:
-            return None
-        return PersonRef(identity.platform, identity.workspace, identity.user_id)
+        return PersonRef(run.space_platform, run.space_workspace, row[0]) if row else None

@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from bot.config import MIN_POLL_RESPONSES
@@ -24,7 +25,7 @@ from bot.domain import (
 )
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus, random_response_id
 from bot.engine import runs
-from bot.store import wipe_after_commit
+from bot.store import read, wipe_after_commit
 
 SUBJECT = "poll:"
 MIN_RESPONSES = MIN_POLL_RESPONSES
@@ -120,20 +121,21 @@ def create(
     return poll, invited
 
 
+_ROLES_IN = select(Membership.role).where(  # a participant's role in a programme: every answer
+    Membership.programme_id == bindparam("programme"),
+    Membership.person_id == bindparam("person"),
+    col(Membership.role).in_(ROLES),
+)
+
+
 def role_of(session: Session, poll: Poll, person_id: int) -> str | None:
     """Whether the person answers this poll as a mentee or as a mentor."""
     if poll.audience in ROLES:
         return poll.audience
     if poll.audience.startswith("group:"):
         return Role.MENTEE.value
-    roles = session.exec(
-        select(Membership.role).where(
-            Membership.programme_id == poll.programme_id,
-            Membership.person_id == person_id,
-            col(Membership.role).in_(ROLES),
-        )
-    ).all()
-    return roles[0] if len(roles) == 1 else None
+    roles = read(session, _ROLES_IN, {"programme": poll.programme_id, "person": person_id}).all()
+    return roles[0][0] if len(roles) == 1 else None
 
 
 def invite(session: Session, poll_id: int, person_id: int) -> PollInvite | None:
