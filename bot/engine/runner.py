@@ -158,8 +158,8 @@ class Engine:
         return runs.adopt(session, row[:-1])
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> Run | None:
-        runs = self.active_runs(session, person_id, space)
-        return runs[0] if runs else None
+        found = self.active_runs(session, person_id, space)
+        return found[0] if found else None
 
     # -- answers ---------------------------------------------------------------------------
 
