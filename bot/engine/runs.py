@@ -27,7 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.util import find_tables
 
-from bot.domain import FlowRun
+from bot.domain import FlowRun, RunStatus
 
 TABLE: Table = FlowRun.__table__  # type: ignore[attr-defined]
 _HELD = "maatje.runs"
@@ -107,7 +107,7 @@ def create(session: Session, **values: Any) -> Run:
     database any more) and hold it."""
     write(session)
     values.setdefault("ask_seq", 0)
-    values.setdefault("status", "active")
+    values.setdefault("status", RunStatus.ACTIVE)
     result = session.connection().execute(insert(TABLE).values(**values))
     run = Run(id=result.inserted_primary_key[0], **values)
     run.mark_saved()
