@@ -25,6 +25,7 @@ from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
 from bot.engine import Engine, parse_token
+from bot.engine.runs import Run
 from bot.events import (
     Choice,
     Command,
@@ -192,7 +193,8 @@ class Core:
                 session,
                 f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
             )
-            inbox.forget(session, event.person.platform, event.event_id)
+            if self.inbox.holds(event):
+                inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Handled(Outcome(duplicate=True))
             person, identity = people.resolve(session, event.person, now, event.space)
@@ -322,7 +324,7 @@ class Core:
         return errors, False
 
     @staticmethod
-    def _someone_elses(turn: Turn, run: FlowRun) -> bool:
+    def _someone_elses(turn: Turn, run: Run) -> bool:
         """A button or form of another member's question, clicked in the shared space where
         it was asked: say whose it is, to the one who clicked only (True). Anywhere else the
         question's owner is not named (False)."""
@@ -352,7 +354,8 @@ class Core:
         try:
             now = self.clock.now()
             with self.store.session() as session:
-                inbox.forget(session, event.person.platform, event.event_id)  # answered now
+                if self.inbox.holds(event):
+                    inbox.forget(session, event.person.platform, event.event_id)  # answered now
                 person, _ = people.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)

@@ -94,7 +94,8 @@ def write(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
 
 def forget(session: Session, platform: str, event_id: str) -> None:
     """The event is handled (in this transaction): its row goes. On the session's connection:
-    nothing of the session's objects is involved, so the ORM's handling is only cost."""
+    nothing of the session's objects is involved, so the ORM's handling is only cost. Called
+    only for events that have a row (`Inbox.holds`)."""
     session.connection().execute(_FORGET, {"platform": platform, "event_id": event_id})
 
 
@@ -186,6 +187,7 @@ class Inbox:
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._handling: set[tuple[str, str]] = set()
+        self._held: set[tuple[str, str]] = set()
         self._renewed_at: datetime | None = None
         self._redriving: asyncio.Task[int] | None = None
         self._stopping = False
@@ -220,6 +222,7 @@ class Inbox:
                             done.set_exception(exc)
                             done.exception()  # read here: nobody may be waiting any more
                 else:
+                    self._held.update((row["platform"], row["event_id"]) for row, _ in batch)
                     for _, done in batch:
                         if not done.done():
                             done.set_result(None)
@@ -237,7 +240,18 @@ class Inbox:
         self._handling.add((event.person.platform, event.event_id))
 
     def handled(self, event: Event) -> None:
-        self._handling.discard((event.person.platform, event.event_id))
+        key = (event.person.platform, event.event_id)
+        self._handling.discard(key)
+        self._held.discard(key)
+
+    def holds(self, event: Event) -> bool:
+        """Whether `event` may have a row to delete when it is handled: this process recorded
+        it or handed it out again (a row another process left behind, found by `redrive`).
+        An event that never came through the inbox (the console, a simulation, a test) has
+        none, and its transaction needs no DELETE. A platform's retry that arrives while the
+        first delivery is being handled may find the key gone and leave its row; that row is
+        handed out after its lease and found to be a duplicate (`outbox.first_sight`)."""
+        return (event.person.platform, event.event_id) in self._held
 
     # -- handling again what was never handled ------------------------------------------
 
@@ -294,4 +308,5 @@ class Inbox:
                     row.received_at.isoformat(timespec="seconds"),
                 )
                 found.append(from_json(row.event))
+                self._held.add((row.platform, row.event_id))
         return found

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
-from weakref import WeakKeyDictionary
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Join, Select, Table, bindparam, event, inspect, text
+from sqlalchemy import Engine, Executable, Select, bindparam, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.util import find_tables
+from sqlalchemy.orm import Mapper
 from sqlmodel import Session, create_engine, select
+from sqlmodel.main import default_registry
 
+import bot.domain  # noqa: F401  (every mapped class, for `key_lookups`)
 from bot.threads import PriorityWorker
 
 T = TypeVar("T")
@@ -67,72 +67,28 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_size=5, max_overflow=5)
 
 
-_TABLES_READ: WeakKeyDictionary[Any, frozenset[Table] | None] = WeakKeyDictionary()
-
-
-def _tables_read(statement: Any) -> frozenset[Table] | None:
-    """The tables a SELECT or DML statement reads or writes, anywhere in it (None: unknown,
-    e.g. text or an alias). Kept per statement object: most are built once and reused."""
-    if not isinstance(statement, Select | UpdateBase):
-        return None
-    if statement in _TABLES_READ:
-        return _TABLES_READ[statement]
-    tables: set[Table] | None = set()
-    for found in find_tables(
-        statement,
-        check_columns=True,
-        include_aliases=True,
-        include_joins=True,
-        include_selects=True,
-        include_crud=True,
-    ):
-        if isinstance(found, Table):
-            tables.add(found)
-        elif found is not None and not isinstance(found, Select | Join):
-            tables = None  # an alias, a function: take no chances
-            break
-    result = frozenset(tables) if tables is not None else None
-    _TABLES_READ[statement] = result
-    return result
+def key_lookups(mappers: Iterable[Mapper[Any]]) -> dict[type, Select]:
+    """For each mapped class with a single-column primary key, the statement that reads one
+    row by that key (`FastSession.get`)."""
+    return {
+        mapper.class_: select(mapper.class_).where(mapper.primary_key[0] == bindparam("key"))
+        for mapper in mappers
+        if len(mapper.primary_key) == 1
+    }
 
 
 class FastSession(Session):
     """A session whose `get` by a single-column primary key costs less than half of
     SQLAlchemy's own when the row is not in the session yet: SQLAlchemy builds and annotates a
-    new statement (and its cache key) for every such load; here each table's statement is
-    built once. Anything else (a row in the identity map, options, composite keys) takes
-    SQLAlchemy's own path, so the behaviour is the same. What `get` read stays in the session
-    (`keep`), and a query flushes only changes it could see (`_autoflush`)."""
+    new statement (and its cache key) for every such load; here each class's statement is
+    built once, by the store (`key_lookups`). Anything else (a row in the identity map,
+    options, a class without a statement) takes SQLAlchemy's own path, so the behaviour is the
+    same. What `get` read stays in the session (`keep`)."""
 
-    _by_key: ClassVar[dict[type, Select | None]] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lookups: Mapping[type, Select], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: list[Any] = []
-        self._statement: Any = None
-
-    def _execute_internal(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        outer, self._statement = self._statement, statement  # `_autoflush` is called without it
-        try:
-            return super()._execute_internal(statement, *args, **kwargs)
-        finally:
-            self._statement = outer
-
-    def _autoflush(self) -> None:
-        """Flush before a query only when the query could see what is pending. A turn changes
-        its conversation's run (answers, then step) and meanwhile reads memberships, goals,
-        pairs: those reads cannot see the run, and flushing it for them cost an UPDATE of the
-        run for each (the run written twice per answer). So when the only changes pending are
-        to rows already in the database (nothing added or deleted) and the statement reads
-        none of their tables, nothing is flushed now; the commit, or the first query that
-        does read those tables, writes them."""
-        if self._new or self._deleted or not self.identity_map._modified:
-            return super()._autoflush()  # new rows may need their ids: the usual flush
-        tables = _tables_read(self._statement)
-        if tables is None or any(
-            not tables.isdisjoint(state.mapper.tables) for state in self.identity_map._modified
-        ):
-            super()._autoflush()
+        self._lookups = lookups
 
     def keep(self, *instances: Any) -> None:
         """Hold `instances` for the rest of the unit of work. The session's identity map is
@@ -142,20 +98,27 @@ class FastSession(Session):
         self._kept.extend(instances)
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs or not isinstance(ident, int | str) or not isinstance(entity, type):
+        statement = self._lookups.get(entity) if not kwargs else None
+        if (
+            statement is None
+            or not isinstance(ident, int | str)
+            or (entity, (ident,), None) in self.identity_map
+        ):
             return super().get(entity, ident, **kwargs)
-        if entity not in self._by_key:
-            keys = inspect(entity).primary_key
-            self._by_key[entity] = (
-                select(entity).where(keys[0] == bindparam("key")) if len(keys) == 1 else None
-            )
-        statement = self._by_key[entity]
-        if statement is None or (entity, (ident,), None) in self.identity_map:
-            return super().get(entity, ident)
         found = self.exec(statement, params={"key": ident}).first()
         if found is not None:
             self._kept.append(found)
         return found
+
+
+def read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
+    """Run `statement` on the session's connection and return its result as plain rows: for
+    reads (and writes) that need no objects of the session, where the ORM's execution costs
+    more than the database's own work. Changes pending in the session are flushed first, as
+    the ORM's autoflush would (`Session.flush` returns at once when there are none)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)
 
 
 def keep(session: Session, *instances: Any) -> None:
@@ -170,6 +133,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
+        self._lookups = key_lookups(default_registry.mappers)
         self._threads: Executor
         self._intake: ThreadPoolExecutor | None = None
         if self.dialect == "postgresql":
@@ -206,7 +170,7 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back when it raises."""
-        with FastSession(self.engine, expire_on_commit=False) as session:
+        with FastSession(self.engine, expire_on_commit=False, lookups=self._lookups) as session:
             try:
                 yield session
                 session.commit()

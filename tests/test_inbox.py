@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot import inbox
@@ -83,3 +84,38 @@ async def test_an_event_this_process_is_still_handling_is_not_handed_out(chat, c
     chat.core.inbox.handled(event)  # say the process gave up on it (and lives on)
     clock.advance(LEASE + timedelta(seconds=1))
     assert await chat.core.redrive() == 1
+
+
+async def test_a_recorded_event_leaves_no_row_once_handled(chat) -> None:
+    event = hello("anna", "ev-2")
+    await chat.core.accept(event)
+    await chat.event(event)
+    assert "May I store" in chat.last("anna")
+    assert rows(chat) == []
+
+
+async def test_after_a_restart_a_redriven_event_leaves_no_row(chat, clock) -> None:
+    await chat.core.accept(hello("anna", "ev-3"))
+    # The process dies before handling it; a new one knows nothing of what was recorded.
+    chat.core.inbox = inbox.Inbox(chat.core.store, clock, LEASE)
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert await chat.core.redrive() == 1
+    await chat.core.dispatcher.run_due()
+    assert "May I store" in chat.last("anna")
+    assert rows(chat) == []
+
+
+async def test_an_event_that_never_came_through_the_inbox_deletes_nothing_there(chat) -> None:
+    deletes: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("DELETE FROM inbox"):
+            deletes.append(statement)
+
+    event.listen(chat.core.store.engine, "before_cursor_execute", note)
+    try:
+        await chat.send("anna", "hello")
+    finally:
+        event.remove(chat.core.store.engine, "before_cursor_execute", note)
+    assert "May I store" in chat.last("anna")
+    assert deletes == []

@@ -28,7 +28,8 @@ from bot.replies import Reply
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from bot.domain import FlowRun, Person, Programme
+    from bot.domain import Person, Programme
+    from bot.engine.runs import Run
 
 STOP = "__stop__"
 """Returned by a step's `next` to end the run (its `on_finish` runs)."""
@@ -58,7 +59,7 @@ class FlowContext:
     """What a step's callbacks see. Callbacks add messages with `say` and `tell`."""
 
     session: Session
-    run: FlowRun
+    run: Run
     person: Person
     programme: Programme | None
     now: datetime

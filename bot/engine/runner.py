@@ -15,31 +15,40 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot import outbox
-from bot.domain import FlowRun, Identity, Person, Programme, RunStatus
-from bot.engine import timers
+from bot.domain import Identity, Person, Programme, RunStatus
+from bot.engine import runs, timers
 from bot.engine.flow import CANCEL, STOP, Delay, Flow, FlowContext, Outbound, Step
 from bot.engine.inputs import FormInput, FormInvalid, Invalid, ParseContext
+from bot.engine.runs import TABLE, Run
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
-from bot.store import keep
+from bot.store import keep, read
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
 # Built once: every message, click and form looks a run up. Each comes with its programme,
-# which the step reads next (one statement instead of two).
-_RUN_AND_PROGRAMME = select(FlowRun, Programme).outerjoin(
-    Programme, col(Programme.id) == FlowRun.programme_id
+# which the step reads next (one statement instead of two). The run's columns are read as
+# values (`bot.engine.runs`), the programme as the session's object.
+_RUN_AND_PROGRAMME = (
+    select(*runs.SELECTED, Programme)
+    .outerjoin(Programme, col(Programme.id) == TABLE.c.programme_id)
+    .execution_options(**{runs.MERGED: True})
 )
 _ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
-    FlowRun.person_id == bindparam("person"),
-    FlowRun.space_platform == bindparam("platform"),
-    FlowRun.space_workspace == bindparam("workspace"),
-    FlowRun.space_channel == bindparam("channel"),
-    FlowRun.status == RunStatus.ACTIVE,
+    TABLE.c.person_id == bindparam("person"),
+    TABLE.c.space_platform == bindparam("platform"),
+    TABLE.c.space_workspace == bindparam("workspace"),
+    TABLE.c.space_channel == bindparam("channel"),
+    TABLE.c.status == RunStatus.ACTIVE,
 )
-_RUN = _RUN_AND_PROGRAMME.where(FlowRun.id == bindparam("run"))
+_RUN = _RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run"))
+_ACCOUNT = select(Identity.user_id).where(  # the run's person's account on its platform
+    Identity.person_id == bindparam("person"),
+    Identity.platform == bindparam("platform"),
+    Identity.workspace == bindparam("workspace"),
+)
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -100,11 +109,9 @@ class Engine:
         for old in olds:
             old.status = RunStatus.CANCELLED
             old.updated_at = now
-            session.add(old)
             self._drop_timers(session, old)
-        if olds:
-            session.flush()
-        run = FlowRun(
+        run = runs.create(  # the old ones written first
+            session,
             flow=flow.name,
             version=flow.version,
             subject=subject or f"person:{person.id}",
@@ -119,13 +126,12 @@ class Engine:
             started_at=now,
             updated_at=now,
         )
-        session.add(run)
-        session.flush()
         ctx = self._context(session, run, person, programme, now, person_ref)
         self._enter(ctx, flow, flow.steps[0].name)
         return ctx.outbound
 
-    def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[FlowRun]:
+    def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[Run]:
+        """The person's active runs in `space` (at most one), as this unit of work left them."""
         rows = session.exec(
             _ACTIVE_RUNS,
             params={
@@ -135,28 +141,30 @@ class Engine:
                 "channel": space.channel_id,
             },
         ).all()
-        keep(session, *(programme for _, programme in rows if programme is not None))
-        return [run for run, _ in rows]
+        keep(session, *(row[-1] for row in rows if row[-1] is not None))
+        found = [runs.adopt(session, row[:-1]) for row in rows]
+        return [run for run in found if run.status == RunStatus.ACTIVE]
 
-    def find_run(self, session: Session, run_id: int) -> FlowRun | None:
+    def find_run(self, session: Session, run_id: int) -> Run | None:
         """The run `run_id` (a button's or form's), with its programme read in passing."""
-        if (FlowRun, (run_id,), None) in session.identity_map:
-            return session.get(FlowRun, run_id)
+        run = runs.held(session).get(run_id)
+        if run is not None:
+            return run
         row = session.exec(_RUN, params={"run": run_id}).first()
         if row is None:
             return None
-        run, programme = row
-        keep(session, run, *([programme] if programme is not None else []))
-        return run
+        if row[-1] is not None:
+            keep(session, row[-1])
+        return runs.adopt(session, row[:-1])
 
-    def active_run(self, session: Session, person_id: int, space: SpaceRef) -> FlowRun | None:
-        runs = self.active_runs(session, person_id, space)
-        return runs[0] if runs else None
+    def active_run(self, session: Session, person_id: int, space: SpaceRef) -> Run | None:
+        found = self.active_runs(session, person_id, space)
+        return found[0] if found else None
 
     # -- answers ---------------------------------------------------------------------------
 
     def answer_text(
-        self, session: Session, run: FlowRun, text: str, now: datetime, person_ref: PersonRef
+        self, session: Session, run: Run, text: str, now: datetime, person_ref: PersonRef
     ) -> list[Outbound]:
         ctx, flow, step = self._load(session, run, now, person_ref)
         if step is None:
@@ -170,7 +178,7 @@ class Engine:
     def answer_choice(
         self,
         session: Session,
-        run: FlowRun,
+        run: Run,
         step_name: str,
         values: Sequence[str],
         now: datetime,
@@ -190,7 +198,7 @@ class Engine:
     def answer_form(
         self,
         session: Session,
-        run: FlowRun,
+        run: Run,
         step_name: str,
         values: dict[str, str],
         now: datetime,
@@ -217,7 +225,7 @@ class Engine:
     def reask(
         self,
         session: Session,
-        run: FlowRun,
+        run: Run,
         now: datetime,
         person_ref: PersonRef,
         reminder: Text | None = None,
@@ -232,7 +240,7 @@ class Engine:
     def remind(
         self, session: Session, run_id: int, step_name: str, ask_seq: int, now: datetime
     ) -> list[Outbound]:
-        run = session.get(FlowRun, run_id)
+        run = self.find_run(session, run_id)
         if not self._still_waiting(run, step_name, ask_seq):
             return []
         assert run is not None
@@ -257,7 +265,7 @@ class Engine:
     def expire(
         self, session: Session, run_id: int, step_name: str, ask_seq: int, now: datetime
     ) -> list[Outbound]:
-        run = session.get(FlowRun, run_id)
+        run = self.find_run(session, run_id)
         if not self._still_waiting(run, step_name, ask_seq):
             return []
         assert run is not None
@@ -267,7 +275,6 @@ class Engine:
         ctx, flow, _ = self._load(session, run, now, person_ref)
         run.status = RunStatus.EXPIRED
         run.updated_at = now
-        session.add(run)
         if flow.on_expire:
             flow.on_expire(ctx)
         else:
@@ -280,7 +287,7 @@ class Engine:
         return ctx.outbound
 
     @staticmethod
-    def _still_waiting(run: FlowRun | None, step_name: str, ask_seq: int) -> bool:
+    def _still_waiting(run: Run | None, step_name: str, ask_seq: int) -> bool:
         return (
             run is not None
             and run.status == RunStatus.ACTIVE
@@ -291,7 +298,7 @@ class Engine:
     # -- internals ---------------------------------------------------------------------------
 
     def _load(
-        self, session: Session, run: FlowRun, now: datetime, person_ref: PersonRef
+        self, session: Session, run: Run, now: datetime, person_ref: PersonRef
     ) -> tuple[FlowContext, Flow, Step | None]:
         flow = self.flows[run.flow]
         person = session.get(Person, run.person_id)
@@ -304,7 +311,7 @@ class Engine:
         return ctx, flow, step
 
     @staticmethod
-    def _migrate(run: FlowRun, flow: Flow) -> None:
+    def _migrate(run: Run, flow: Flow) -> None:
         """A run of an older version continues at its step if the step still exists, otherwise
         at the first step (in the new order) it has no answer for."""
         if flow.step(run.step) is None:
@@ -316,7 +323,7 @@ class Engine:
     def _context(
         self,
         session: Session,
-        run: FlowRun,
+        run: Run,
         person: Person,
         programme: Programme | None,
         now: datetime,
@@ -366,7 +373,6 @@ class Engine:
             if name in (STOP, CANCEL):
                 run.status = RunStatus.DONE if name == STOP else RunStatus.CANCELLED
                 run.updated_at = ctx.now
-                ctx.session.add(run)
                 self._drop_timers(ctx.session, run)
                 if name == STOP and flow.on_finish:
                     flow.on_finish(ctx)
@@ -383,7 +389,6 @@ class Engine:
         run.step = step.name
         run.ask_seq += 1
         run.updated_at = ctx.now
-        ctx.session.add(run)
         self._ask(ctx, flow, step)
         self._schedule(ctx, flow, step, previous)
 
@@ -420,20 +425,20 @@ class Engine:
         kinds = self._timers[flow.name]
         timers.set_for(ctx.session, run.id, step.name, run.ask_seq, due, ctx.now, previous, kinds)
 
-    def _drop_timers(self, session: Session, run: FlowRun) -> None:
+    def _drop_timers(self, session: Session, run: Run) -> None:
         possible = self._timers.get(run.flow, frozenset())
         if run.id is not None and run.ask_seq and possible:
             timers.drop(session, run.id, run.step, run.ask_seq, possible)
 
     @staticmethod
-    def _person_ref(session: Session, run: FlowRun) -> PersonRef | None:
-        identity = session.exec(
-            select(Identity).where(
-                Identity.person_id == run.person_id,
-                Identity.platform == run.space_platform,
-                Identity.workspace == run.space_workspace,
-            )
+    def _person_ref(session: Session, run: Run) -> PersonRef | None:
+        row = read(
+            session,
+            _ACCOUNT,
+            {
+                "person": run.person_id,
+                "platform": run.space_platform,
+                "workspace": run.space_workspace,
+            },
         ).first()
-        if identity is None:
-            return None
-        return PersonRef(identity.platform, identity.workspace, identity.user_id)
+        return PersonRef(run.space_platform, run.space_workspace, row[0]) if row else None

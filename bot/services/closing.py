@@ -15,9 +15,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, or_, select
 
-from bot.domain import FlowRun, OutboxItem, Pair, Programme, RunStatus
+from bot.domain import OutboxItem, Pair, Programme, RunStatus
+from bot.engine import runs
 from bot.events import SpaceKind
 
 CERTIFICATES = "closing.certificates"
@@ -63,20 +64,19 @@ def end_conversations(session: Session, pairs: Sequence[Pair], now: datetime) ->
     channels = [pair.space_channel for pair in pairs if pair.space_channel]
     if not subjects:
         return 0
-    in_pair_space = col(FlowRun.space_channel).in_(channels) & (
-        FlowRun.space_kind == SpaceKind.PAIR.value
+    table = runs.TABLE
+    in_pair_space = table.c.space_channel.in_(channels) & (
+        table.c.space_kind == SpaceKind.PAIR.value
     )
-    runs = session.exec(
-        select(FlowRun).where(
-            FlowRun.status == RunStatus.ACTIVE,
-            or_(col(FlowRun.subject).in_(subjects), in_pair_space),
-        )
-    ).all()
-    for run in runs:
+    found = runs.select_where(
+        session,
+        table.c.status == RunStatus.ACTIVE,
+        or_(table.c.subject.in_(subjects), in_pair_space),
+    )
+    for run in found:
         run.status = RunStatus.CANCELLED
         run.updated_at = now
-        session.add(run)
-    return len(runs)
+    return len(found)
 
 
 def mark_closed(session: Session, programme: Programme, now: datetime) -> None:

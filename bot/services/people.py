@@ -23,6 +23,7 @@ from bot.domain import (
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
+from bot.store import read
 
 SEEN_PRECISION = timedelta(minutes=1)
 """`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
@@ -42,13 +43,14 @@ _IDENTITY_AND_PERSON = (
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
 )
+_ACCOUNT = (Identity.platform, Identity.workspace, Identity.user_id)
 _LATEST_IDENTITY = (
-    select(Identity)
+    select(*_ACCOUNT)
     .where(Identity.person_id == bindparam("person"))
     .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
 )
 _IDENTITY_ON = (
-    select(Identity)
+    select(*_ACCOUNT)
     .where(Identity.person_id == bindparam("person"), Identity.platform == bindparam("platform"))
     .order_by(col(Identity.last_seen_at).desc().nulls_last())
 )
@@ -118,20 +120,14 @@ def has_consented(session: Session, person_id: int) -> bool:
 
 def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
     """The account the person used most recently."""
-    identity = session.exec(_LATEST_IDENTITY, params={"person": person_id}).first()
-    if identity is None:
-        return None
-    return PersonRef(identity.platform, identity.workspace, identity.user_id)
+    row = read(session, _LATEST_IDENTITY, {"person": person_id}).first()
+    return PersonRef(*row) if row is not None else None
 
 
 def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
     """The person's account on `platform`, if they have one."""
-    identity = session.exec(
-        _IDENTITY_ON, params={"person": person_id, "platform": platform}
-    ).first()
-    if identity is None:
-        return None
-    return PersonRef(identity.platform, identity.workspace, identity.user_id)
+    row = read(session, _IDENTITY_ON, {"person": person_id, "platform": platform}).first()
+    return PersonRef(*row) if row is not None else None
 
 
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
@@ -178,13 +174,13 @@ def reader(session: Session, person: Person) -> tuple[str, str]:
 def may_store_profile(session: Session, person_id: int) -> bool:
     """Whether the platform's name and time zone may be stored: after consent, or for a
     coordinator (their role comes from the configuration, not from an intake)."""
-    given, coordinator = session.exec(_MAY_STORE, params={"person": person_id}).one()
+    given, coordinator = read(session, _MAY_STORE, {"person": person_id}).one()
     return bool(given) or bool(coordinator)
 
 
 def is_coordinator(session: Session, person_id: int, programme_id: int | None = None) -> bool:
     if programme_id is None:
-        return session.exec(_COORDINATOR, params={"person": person_id}).first() is not None
+        return read(session, _COORDINATOR, {"person": person_id}).first() is not None
     query = _COORDINATOR.where(Membership.programme_id == programme_id)
     return session.exec(query, params={"person": person_id}).first() is not None
 

@@ -9,11 +9,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from bot.config import MIN_POLL_RESPONSES
 from bot.domain import (
-    FlowRun,
     GroupMember,
     IntakeState,
     Membership,
@@ -24,7 +24,8 @@ from bot.domain import (
     RunStatus,
 )
 from bot.domain.polls import Poll, PollInvite, PollResponse, PollStatus, random_response_id
-from bot.store import wipe_after_commit
+from bot.engine import runs
+from bot.store import read, wipe_after_commit
 
 SUBJECT = "poll:"
 MIN_RESPONSES = MIN_POLL_RESPONSES
@@ -120,20 +121,21 @@ def create(
     return poll, invited
 
 
+_ROLES_IN = select(Membership.role).where(  # a participant's role in a programme: every answer
+    Membership.programme_id == bindparam("programme"),
+    Membership.person_id == bindparam("person"),
+    col(Membership.role).in_(ROLES),
+)
+
+
 def role_of(session: Session, poll: Poll, person_id: int) -> str | None:
     """Whether the person answers this poll as a mentee or as a mentor."""
     if poll.audience in ROLES:
         return poll.audience
     if poll.audience.startswith("group:"):
         return Role.MENTEE.value
-    roles = session.exec(
-        select(Membership.role).where(
-            Membership.programme_id == poll.programme_id,
-            Membership.person_id == person_id,
-            col(Membership.role).in_(ROLES),
-        )
-    ).all()
-    return roles[0] if len(roles) == 1 else None
+    roles = read(session, _ROLES_IN, {"programme": poll.programme_id, "person": person_id}).all()
+    return roles[0][0] if len(roles) == 1 else None
 
 
 def invite(session: Session, poll_id: int, person_id: int) -> PollInvite | None:
@@ -208,8 +210,7 @@ def mix(session: Session, poll_id: int) -> int:
 
 def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
     """End the conversations of people still answering, and drop their partial answers."""
-    runs = session.exec(select(FlowRun).where(FlowRun.subject == subject(poll_id))).all()
-    for run in runs:
+    for run in runs.select_where(session, runs.TABLE.c.subject == subject(poll_id)):
         if run.status == RunStatus.DONE:
             continue  # finished: an anonymous run's answers were dropped when it finished
         if run.status == RunStatus.ACTIVE:
@@ -218,7 +219,6 @@ def forget_unfinished(session: Session, poll_id: int, now: datetime) -> None:
         if run.answers:
             run.answers = {}
             wipe_after_commit(session)
-        session.add(run)
 
 
 def close(session: Session, poll: Poll, now: datetime) -> bool:

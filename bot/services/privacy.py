@@ -50,6 +50,7 @@ from bot.domain import (
     Role,
     RunStatus,
 )
+from bot.engine import runs
 from bot.events import PersonRef
 from bot.services import safeguarding
 from bot.store import wipe_after_commit
@@ -191,8 +192,8 @@ def erase(session: Session, person_id: int, now: datetime) -> list[EndedPair]:
         for p in pairs
         if p.status == PairStatus.ACTIVE
     ]
-    runs = _end_dependent_runs(session, person_id, pairs, now)
-    _forget_in_outbox(session, person_id, pairs, runs, markers, person, now)
+    run_ids = _end_dependent_runs(session, person_id, pairs, now)
+    _forget_in_outbox(session, person_id, pairs, run_ids, markers, person, now)
     _forget_events(session, markers)
     inbox.forget_person(
         session, (PersonRef(i.platform, i.workspace, i.user_id) for i in identities)
@@ -235,18 +236,17 @@ def _end_dependent_runs(
     own = list(session.exec(select(FlowRun.id).where(FlowRun.person_id == person_id)).all())
     subjects = [f"pair:{p.id}" for p in pairs]
     channels = [p.space_channel for p in pairs if p.space_channel]
-    dependent = session.exec(
-        select(FlowRun).where(
-            FlowRun.person_id != person_id,
-            or_(col(FlowRun.subject).in_(subjects), col(FlowRun.space_channel).in_(channels)),
-        )
-    ).all()
+    table = runs.TABLE
+    dependent = runs.select_where(
+        session,
+        table.c.person_id != person_id,
+        or_(table.c.subject.in_(subjects), table.c.space_channel.in_(channels)),
+    )
     for run in dependent:
         if run.status == RunStatus.ACTIVE:
             run.status = RunStatus.CANCELLED
         run.answers = {}
         run.updated_at = now
-        session.add(run)
     return [*own, *(r.id for r in dependent if r.id is not None)]
 
 

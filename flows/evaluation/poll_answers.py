@@ -325,7 +325,6 @@ class PollAnswers:
         counted = poll_store.submit(ctx.session, poll, ctx.person.id, answers, ctx.now)
         if poll.anonymous or not counted:
             ctx.run.answers = {}  # the response holds them now, without a name
-            ctx.session.add(ctx.run)
         if not counted:
             ctx.say(
                 _l(

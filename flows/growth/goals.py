@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from bot import Turn
@@ -31,6 +31,7 @@ from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Lines, _l
 from bot.replies import Option, Reply
 from bot.services import people
+from bot.store import read
 from flows.growth.smart import Measure, Specific
 
 MAX_OPEN = 3
@@ -132,21 +133,24 @@ def _room_left(ctx: FlowContext) -> bool:
     return pair is None or len(open_goals(ctx.session, pair.id or 0)) >= MAX_OPEN
 
 
+_HURRY = (  # every goals conversation's end: built once, run on the session's connection
+    update(OutboxItem)
+    .where(
+        col(OutboxItem.kind) == bindparam("of_kind"),
+        col(OutboxItem.idempotency_key).startswith(bindparam("prefix")),
+        col(OutboxItem.done_at).is_(None),
+        col(OutboxItem.failed_at).is_(None),
+        col(OutboxItem.due_at) > bindparam("now"),  # (pending rows only: the partial due index)
+        col(OutboxItem.claimed_by).is_(None),
+    )
+    .values(due_at=bindparam("now"))
+)
+
+
 def hurry_waiting(session: Session, kind: str, key_prefix: str, now: datetime) -> None:
     """A conversation in the pair space ended: what waited for it (rows of `kind` whose key
     starts with `key_prefix`) is due now."""
-    session.exec(
-        update(OutboxItem)
-        .where(
-            col(OutboxItem.kind) == kind,
-            col(OutboxItem.idempotency_key).startswith(key_prefix),
-            col(OutboxItem.done_at).is_(None),
-            col(OutboxItem.failed_at).is_(None),
-            col(OutboxItem.due_at) > now,  # (pending rows only: the partial due index)
-            col(OutboxItem.claimed_by).is_(None),
-        )
-        .values(due_at=now)
-    )
+    read(session, _HURRY, {"of_kind": kind, "prefix": key_prefix, "now": now})
 
 
 def _done(ctx: FlowContext) -> None:

@@ -20,7 +20,6 @@ from bot import Turn
 from bot.behaviour import CommandHandler
 from bot.domain import (
     AlertReason,
-    FlowRun,
     Membership,
     Programme,
     Role,
@@ -29,6 +28,7 @@ from bot.domain import (
 from bot.domain.polls import Poll
 from bot.engine import Invalid, YesNo
 from bot.engine.inputs import ParseContext
+from bot.engine.runs import Run
 from bot.events import Command, Message, SpaceKind
 from bot.i18n import Lines, Text, _l
 from bot.replies import Option, Reply
@@ -59,7 +59,7 @@ def is_request(text: str) -> bool:
     return "".join(words(text)) in REQUESTS
 
 
-def anonymous(session: Session, run: FlowRun | None) -> bool:
+def anonymous(session: Session, run: Run | None) -> bool:
     """Is this run answering an anonymous poll? Then nothing may link the person to it."""
     poll_id = poll_store.poll_of_subject(run.subject) if run else None
     poll = session.get(Poll, poll_id) if poll_id else None
@@ -121,9 +121,7 @@ class SafetyNet:
 
     # -- raising an alert ------------------------------------------------------------------
 
-    def _raise(
-        self, turn: Turn, reason: AlertReason, run: FlowRun | None, text: str | None
-    ) -> None:
+    def _raise(self, turn: Turn, reason: AlertReason, run: Run | None, text: str | None) -> None:
         session = turn.session
         hidden = anonymous(session, run)
         programme = _programme(turn, run)
@@ -235,7 +233,7 @@ class SafetyNet:
             ),
         )
 
-    def _reask_in_shared_space(self, turn: Turn, run: FlowRun | None) -> None:
+    def _reask_in_shared_space(self, turn: Turn, run: Run | None) -> None:
         """In a pair or group space the question stays where it was: ask it again there (the
         buttons about contact went to the person's direct chat)."""
         if run is not None and turn.space.kind is not SpaceKind.DIRECT:
@@ -367,7 +365,7 @@ class SafetyNet:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _programme(turn: Turn, run: FlowRun | None) -> Programme | None:
+def _programme(turn: Turn, run: Run | None) -> Programme | None:
     """The programme whose coordinators and help lines apply: the conversation's, else the
     one the person takes part in, else the one they coordinate, else the first open one."""
     session = turn.session

@@ -1,0 +1,199 @@
+"""A conversation's run as the engine holds it during a unit of work.
+
+Nearly every event reads one run and changes it (its answers, then its step). Through the ORM
+that cost a load into the session, the unit of work's bookkeeping and a flush — and a flush
+before every later query of the turn, or one UPDATE per query that happened to follow a change.
+So a run is a plain object here (`Run`): read with the statement that finds it, held in memory
+for the unit of work (one object per run, as an identity map would give), and written with one
+UPDATE of the columns that changed, when the session commits.
+
+Whatever else reads the flow_run table in the same unit of work sees what the turn did: the
+held runs are written first when an ORM statement about to run reads or writes that table (the
+session's `do_orm_execute` event), when `select` looks for runs (closing a programme, closing a
+poll, erasing a person) and before a new run is inserted (the unique index of active runs).
+A rollback forgets the held runs, as the ORM forgets what it had not committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import ColumnElement, Join, Select, Table, bindparam, event, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.util import find_tables
+
+from bot.domain import FlowRun, RunStatus
+
+TABLE: Table = FlowRun.__table__  # type: ignore[attr-defined]
+_HELD = "maatje.runs"
+MERGED = "maatje_runs_merged"
+"""Execution option of the engine's own reads: they merge held runs themselves (`adopt`), so
+the held runs need not be written before them."""
+
+
+@dataclass(eq=False)
+class Run:
+    """One run's columns (`FlowRun`), and what was last read or written of those that change."""
+
+    id: int
+    flow: str
+    version: int
+    subject: str
+    person_id: int
+    programme_id: int | None
+    space_platform: str
+    space_workspace: str
+    space_channel: str
+    space_kind: str
+    step: str
+    ask_seq: int
+    answers: dict[str, Any]
+    status: str
+    started_at: datetime
+    updated_at: datetime
+    saved: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def changes(self) -> dict[str, Any]:
+        """The changing columns whose value differs from what the database has."""
+        return {
+            name: value
+            for name in CHANGING
+            if (value := getattr(self, name)) != self.saved.get(name)
+        }
+
+    def mark_saved(self) -> None:
+        self.saved = {name: getattr(self, name) for name in CHANGING}
+        self.saved["answers"] = dict(self.answers)  # a step may change the dict in place
+
+
+COLUMNS = tuple(f.name for f in fields(Run) if f.name != "saved")
+CHANGING = ("version", "step", "ask_seq", "answers", "status", "updated_at")
+SELECTED = tuple(TABLE.c[name] for name in COLUMNS)
+"""The columns to select for `adopt`, in `Run`'s order."""
+
+
+def held(session: Session) -> dict[int, Run]:
+    """The runs this unit of work holds, by id."""
+    return session.info.setdefault(_HELD, {})
+
+
+def adopt(session: Session, row: Iterable[Any]) -> Run:
+    """The run of a row of `SELECTED` columns: the one already held, or a new one held now."""
+    values = tuple(row)
+    runs = held(session)
+    run = runs.get(values[0])
+    if run is None:
+        run = Run(*values)
+        run.mark_saved()
+        runs[run.id] = run
+    return run
+
+
+def select_where(session: Session, *where: ColumnElement[bool]) -> list[Run]:
+    """The runs matching `where`, held runs written first (so the database's answer is right)
+    and returned as the objects held."""
+    write(session)
+    rows = session.connection().execute(select(*SELECTED).where(*where).order_by(TABLE.c.id))
+    return [adopt(session, row) for row in rows]
+
+
+def create(session: Session, **values: Any) -> Run:
+    """Insert a new run (held runs written first: the one it replaces must not be active in the
+    database any more) and hold it."""
+    write(session)
+    values.setdefault("ask_seq", 0)
+    values.setdefault("status", RunStatus.ACTIVE)
+    result = session.connection().execute(insert(TABLE).values(**values))
+    run = Run(id=result.inserted_primary_key[0], **values)
+    run.mark_saved()
+    held(session)[run.id] = run
+    return run
+
+
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _update(columns: tuple[str, ...]) -> Any:
+    """The UPDATE of these columns by id (a handful of combinations: built once each)."""
+    statement = _UPDATES.get(columns)
+    if statement is None:
+        statement = (
+            update(TABLE)
+            .where(TABLE.c.id == bindparam("run_id"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        _UPDATES[columns] = statement
+    return statement
+
+
+def dirty(session: Session) -> bool:
+    return any(run.changes() for run in session.info.get(_HELD, {}).values())
+
+
+def write(session: Session) -> None:
+    """Write what changed in the held runs, one UPDATE per run that changed."""
+    for run in session.info.get(_HELD, {}).values():
+        changes = run.changes()
+        if changes:
+            session.connection().execute(_update(tuple(changes)), {"run_id": run.id, **changes})
+            run.mark_saved()
+
+
+# -- the session's events --------------------------------------------------------------------
+
+_TABLES: WeakKeyDictionary[Any, frozenset[Table] | None] = WeakKeyDictionary()
+
+
+def _tables(statement: Any) -> frozenset[Table] | None:
+    """The tables a SELECT or DML statement reads or writes, anywhere in it (None: unknown,
+    e.g. text or an alias). Kept per statement object: many are built once and reused."""
+    if not isinstance(statement, Select | UpdateBase):
+        return None
+    if statement in _TABLES:
+        return _TABLES[statement]
+    tables: set[Table] | None = set()
+    for found in find_tables(
+        statement,
+        check_columns=True,
+        include_aliases=True,
+        include_joins=True,
+        include_selects=True,
+        include_crud=True,
+    ):
+        if isinstance(found, Table):
+            tables.add(found)
+        elif found is not None and not isinstance(found, Select | Join):
+            tables = None  # an alias, a function: take no chances
+            break
+    result = frozenset(tables) if tables is not None else None
+    _TABLES[statement] = result
+    return result
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_orm_statement(state: ORMExecuteState) -> None:
+    """An ORM statement that reads or writes flow_run sees the held runs' changes."""
+    session = state.session
+    if not session.info.get(_HELD) or state.execution_options.get(MERGED):
+        return
+    if not dirty(session):
+        return
+    tables = _tables(state.statement)
+    if tables is None or TABLE in tables:
+        write(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_HELD):
+        write(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_HELD, None)
