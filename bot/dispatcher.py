@@ -16,9 +16,11 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -31,7 +33,7 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.pacing import URGENT, prioritised
-from bot.store import Store, wipe_after_commit
+from bot.store import FastSession, Store
 
 log = logging.getLogger(__name__)
 _JOBS = "jobs"  # the chain of the jobs claimed together
@@ -105,6 +107,7 @@ class Dispatcher:
         self._taken = 0
         self._waiting_lanes: set[str] = set()
         self._recorder: asyncio.Task[None] | None = None
+        self._wipe = False  # the transaction under way recorded a farewell (`_transaction`)
 
     @property
     def busy(self) -> bool:
@@ -312,16 +315,27 @@ class Dispatcher:
                 return
 
     def _complete_sent(self, items: list[OutboxItem]) -> None:
-        with self.store.session() as session:
-            self._mark_sent(session, items)
+        with self._transaction() as connection:
+            self._mark_sent(connection, items)
 
-    def _mark_sent(self, session: Session, items: Sequence[OutboxItem]) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction of the dispatcher's own (claims, sent messages recorded): Core
+        statements on a connection, without an ORM session, whose set-up and commit cost
+        more than a claim that finds nothing. Once it commits, a farewell it recorded as sent
+        has the database files wiped (`bot.store.wipe_after_commit`)."""
+        self._wipe = False
+        with self.store.engine.begin() as connection:
+            yield connection
+        if self._wipe:
+            self.store.checkpoint()  # a last message to someone erased: now truly gone
+
+    def _mark_sent(self, connection: Connection, items: Sequence[OutboxItem]) -> None:
         if not items:
             return
         ids = [item.id for item in items if item.id is not None]
-        outbox.complete_sent(session, ids, self.worker, self.clock.now())
-        if any(item.payload.get(WIPE_AFTER) for item in items):
-            wipe_after_commit(session)  # a last message to someone erased: now truly gone
+        outbox.complete_sent(connection, ids, self.worker, self.clock.now())
+        self._wipe = self._wipe or any(item.payload.get(WIPE_AFTER) for item in items)
 
     def _claim(
         self,
@@ -333,11 +347,12 @@ class Dispatcher:
         jobs_limit: int,
         sent: Sequence[OutboxItem] = (),
     ) -> list[OutboxItem]:
-        """Record `sent` messages done, then claim: one transaction."""
-        with self.store.session() as session:
-            self._mark_sent(session, sent)
+        """Record `sent` messages done, then claim (and read what the claimed messages need):
+        one transaction."""
+        with self._transaction() as connection:
+            self._mark_sent(connection, sent)
             items = claims.claim(
-                session,
+                connection,
                 self.worker,
                 now,
                 lease,
@@ -348,7 +363,8 @@ class Dispatcher:
                 jobs_limit,
             )
             if items and self.prefetch is not None:
-                self.prefetch(session, items)
+                with FastSession(bind=connection, expire_on_commit=False) as session:
+                    self.prefetch(session, items)  # in the claim's transaction
             return items
 
     def _keep_claims(self) -> None:
