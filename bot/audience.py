@@ -83,31 +83,41 @@ class Accounts:
         self._readers: dict[int, tuple[str, str]] = {}
 
     @classmethod
-    def preloaded(cls, session: Session, person_ids: Iterable[int]) -> Accounts:
-        """The people with `person_ids` and their accounts, in one query."""
+    def preloaded(
+        cls, session: Session, person_ids: Iterable[int], account_ids: Iterable[int]
+    ) -> Accounts:
+        """The people with `person_ids` and the accounts of those with `account_ids`, in one
+        query at most (`hold`)."""
         accounts = cls(session)
         accounts._known = {}
-        accounts.hold(person_ids)
+        accounts.hold(person_ids, account_ids)
         return accounts
 
-    def hold(self, person_ids: Iterable[int]) -> None:
-        """Read the people not held yet, with their accounts, in one Core query on the
-        session's connection (the ORM's loading cost more than the query). A person the
-        session holds already is taken from it: it may carry changes of the transaction not
-        flushed yet (a language just chosen); their accounts are read after a flush of any
-        account the transaction changed."""
-        wanted = sorted(set(person_ids) - self._people.keys())
+    def hold(self, person_ids: Iterable[int], account_ids: Iterable[int] = ()) -> None:
+        """Hold the people with `person_ids` and, when preloaded, the accounts of those with
+        `account_ids`: one Core query on the session's connection for what is not held yet
+        (the ORM's loading cost more than the query), none when there is nothing to read. A
+        person the session holds already is taken from it: it may carry changes of the
+        transaction not flushed yet (a language just chosen; a turn's reader always is), and
+        what the transaction changed of people and accounts is flushed before reading."""
+        session, held = self.session, self.session.identity_map
+        wanted = set(account_ids) - self._known.keys() if self._known is not None else set()
+        for person_id in set(person_ids) - self._people.keys():
+            found = held.get(session.identity_key(Person, person_id))
+            if found is None:
+                wanted.add(person_id)
+            else:
+                self._people[person_id] = found
         if not wanted:
             return
-        session = self.session
-        if any(isinstance(row, Identity | Person) for row in (*session.new, *session.dirty)):
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(row, Identity | Person) for row in changed):
             session.flush()
-        held = session.identity_map
         for person_id in wanted:
-            self._people[person_id] = held.get(session.identity_key(Person, person_id))
+            self._people.setdefault(person_id, None)  # None: erased
             if self._known is not None:
                 self._known[person_id] = []
-        rows = session.connection().execute(_PEOPLE_AND_ACCOUNTS, {"ids": wanted})
+        rows = session.connection().execute(_PEOPLE_AND_ACCOUNTS, {"ids": sorted(wanted)})
         for row in rows:
             if self._people[row.id] is None:
                 self._people[row.id] = Reader(row.id, row.display_name, row.language, row.timezone)
@@ -189,13 +199,17 @@ def _ref(identity: Account | None) -> PersonRef | None:
 
 def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[Audience | None]:
     """`audience_of` for many `send` payloads, their readers and the people they mention
-    looked up together: the readers and the people mentioned, with their accounts, then the
-    members of the shared spaces posted to."""
-    ids = set()
+    looked up together: the readers, and the accounts of those mentioned and of readers
+    whose message names no account or goes to a shared space (one query), then the members
+    of the shared spaces posted to."""
+    readers, ids = set(), set()
     for payload in payloads:
-        ids.add(payload["person"])
+        readers.add(payload["person"])
         ids.update(mentioned(text_from_json(payload["reply"]["text"])))
-    accounts = Accounts.preloaded(session, ids)
+        space = payload.get("space")
+        if not payload.get("ref") or (space and space["kind"] != SpaceKind.DIRECT.value):
+            ids.add(payload["person"])
+    accounts = Accounts.preloaded(session, readers | ids, ids)
     shared = {
         space
         for payload in payloads
