@@ -257,3 +257,27 @@ def test_a_language_chosen_in_the_transaction_renders_its_replies(app, clock) ->
         )
         session.rollback()
     assert found is not None and found.languages == ("nl",)
+
+
+def test_a_reply_to_the_person_the_transaction_holds_reads_nothing(app, clock) -> None:
+    """A turn's reply in its writer's direct chat names their account, and the turn holds
+    the writer: its audience costs no statement."""
+    from sqlalchemy import event
+
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(
+            session,
+            now,
+            mentee_fields={"language": "en", "timezone": "Europe/Amsterdam"},
+        )
+    ref = {"platform": "console", "workspace": "test", "user_id": "anna"}
+    payload = {"person": pair.mentee_id, "ref": ref, "space": None, "reply": Reply("hi").to_json()}
+    seen: list[str] = []
+    with app.store.session() as session:
+        writer = session.get(Person, pair.mentee_id)
+        event.listen(app.store.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+        (found,) = audiences_of(session, [payload])
+        assert writer is not None
+    assert found is not None and found.languages == ("en",) and found.ref.user_id == "anna"
+    assert seen == []
