@@ -15,7 +15,8 @@ meeting's date), due over the programme's weeks, as `bot.delivery.enqueue_outbou
   call, the way the core writes a turn's replies and a confirmed meeting's reminders;
 - plan, bulk: `bot.outbox.enqueue_many`, one statement per 1,000 rows;
 - dispatch: the clock moves past the last due date and the real `Dispatcher.run_due()` takes
-  everything (claims of 50, every action recorded in its own transaction). Its `send` is a
+  everything (claims of 50; the messages sent are recorded in the transaction of the claim
+  after them, or in one of their own when no claim follows). Its `send` is a
   coroutine that does nothing (`noop`, the default: the dispatcher and the store alone), or
   `console`: the real `Deliverer` rendering each message for its reader (one Person row per pair
   as the reader) and the console adapter writing it to /dev/null.
