@@ -236,9 +236,10 @@ def child(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(figures))
 
 
-def _run_child(
+def _run_plan(
     args: argparse.Namespace, url: str, plan: str, pairs: int, pg_pid: int | None
 ) -> dict:
+    """Run the child that plans `pairs` pairs' actions one way (and dispatches them)."""
     command = [
         sys.executable,
         "-m",
@@ -351,11 +352,11 @@ def _measure_database(
     sample = min(args.one_by_one_pairs, args.pairs)
     total, pg = args.pairs * args.actions, pg_pid is not None
     if sample > 0:
-        figures = _run_child(args, url_for("one"), "one", sample, pg_pid)
+        figures = _run_plan(args, url_for("one"), "one", sample, pg_pid)
         _report_plan(name, "one", figures, total, pg)
-    figures = _run_child(args, url_for("pair"), "pair", args.pairs, pg_pid)
+    figures = _run_plan(args, url_for("pair"), "pair", args.pairs, pg_pid)
     _report_plan(name, "pair", figures, total, pg)
-    figures = _run_child(args, url_for("bulk"), "bulk", args.pairs, pg_pid)
+    figures = _run_plan(args, url_for("bulk"), "bulk", args.pairs, pg_pid)
     _report_bulk(name, figures, pg_pid is not None)
 
 
