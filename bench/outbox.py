@@ -15,7 +15,8 @@ meeting's date), due over the programme's weeks, as `bot.delivery.enqueue_outbou
   call, the way the core writes a turn's replies and a confirmed meeting's reminders;
 - plan, bulk: `bot.outbox.enqueue_many`, one statement per 1,000 rows;
 - dispatch: the clock moves past the last due date and the real `Dispatcher.run_due()` takes
-  everything (claims of 50, every action recorded in its own transaction). Its `send` is a
+  everything (claims of 50; the messages sent are recorded in the transaction of the claim
+  after them, or in one of their own when no claim follows). Its `send` is a
   coroutine that does nothing (`noop`, the default: the dispatcher and the store alone), or
   `console`: the real `Deliverer` rendering each message for its reader (one Person row per pair
   as the reader) and the console adapter writing it to /dev/null.
@@ -235,9 +236,10 @@ def child(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(figures))
 
 
-def _run_child(
+def _run_plan(
     args: argparse.Namespace, url: str, plan: str, pairs: int, pg_pid: int | None
 ) -> dict:
+    """Run the child that plans `pairs` pairs' actions one way (and dispatches them)."""
     command = [
         sys.executable,
         "-m",
@@ -350,11 +352,11 @@ def _measure_database(
     sample = min(args.one_by_one_pairs, args.pairs)
     total, pg = args.pairs * args.actions, pg_pid is not None
     if sample > 0:
-        figures = _run_child(args, url_for("one"), "one", sample, pg_pid)
+        figures = _run_plan(args, url_for("one"), "one", sample, pg_pid)
         _report_plan(name, "one", figures, total, pg)
-    figures = _run_child(args, url_for("pair"), "pair", args.pairs, pg_pid)
+    figures = _run_plan(args, url_for("pair"), "pair", args.pairs, pg_pid)
     _report_plan(name, "pair", figures, total, pg)
-    figures = _run_child(args, url_for("bulk"), "bulk", args.pairs, pg_pid)
+    figures = _run_plan(args, url_for("bulk"), "bulk", args.pairs, pg_pid)
     _report_bulk(name, figures, pg_pid is not None)
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.domain import Identity, Person, Programme
 from bot.events import PersonRef, SpaceKind, SpaceRef
@@ -47,18 +47,38 @@ def addressed(person_id: int, text: Any) -> Text:
     return _l("{person}: {message}", person=Mention(person_id), message=text)
 
 
+@dataclass(frozen=True)
+class Reader:
+    """What rendering needs of a person, read without the ORM (`Accounts.hold`)."""
+
+    id: int
+    display_name: str | None
+    language: str | None
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class Account:
+    """What choosing and naming a person's platform account needs of an `Identity`."""
+
+    id: int
+    platform: str
+    workspace: str
+    user_id: str
+    last_seen_at: datetime | None
+
+
 class Accounts:
     """People's platform accounts, each looked up when asked for; or for many people at once
-    (`preloaded`), so that the audiences of a batch of messages cost a few queries in all. It
-    also remembers, for the batch it serves, each shared space's members and each person's
-    language and zone, so that messages to the same space or person read them once."""
+    (`preloaded`), so that the audiences of a batch of messages cost one query, or a few.
+    It also remembers, for the batch it serves, each shared space's members and each
+    person's language and zone, so that messages to the same space or person read them
+    once."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._known: dict[int, list[Identity]] | None = None
-        self._held: list[Person] = []
-        """The people read for the batch: the session's identity map holds rows only while
-        something refers to them."""
+        self._known: dict[int, list[Account]] | None = None
+        self._people: dict[int, Person | Reader | None] = {}
         self._spaces: dict[SpaceRef, tuple[list[int], Programme | None] | None] = {}
         self._readers: dict[int, tuple[str, str]] = {}
 
@@ -66,24 +86,52 @@ class Accounts:
     def preloaded(
         cls, session: Session, person_ids: Iterable[int], account_ids: Iterable[int]
     ) -> Accounts:
-        """The people with `person_ids` (into the session, so `session.get` finds them; those
-        it holds already are not read again) and the accounts of those with `account_ids`, in
-        two queries at most."""
+        """The people with `person_ids` and the accounts of those with `account_ids`, in one
+        query at most (`hold`)."""
         accounts = cls(session)
-        accounts.hold(person_ids)
-        accounts._known = {person_id: [] for person_id in set(account_ids)}
-        if accounts._known:
-            found = session.exec(_ACCOUNTS, params={"ids": sorted(accounts._known)})
-            for identity in found.all():
-                accounts._known[identity.person_id].append(identity)
+        accounts._known = {}
+        accounts.hold(person_ids, account_ids)
         return accounts
 
-    def hold(self, person_ids: Iterable[int]) -> None:
-        """Read the people not in the session yet, in one query, and keep them there."""
-        held = self.session.identity_map
-        unread = (i for i in set(person_ids) if self.session.identity_key(Person, i) not in held)
-        if wanted := sorted(unread):
-            self._held += self.session.exec(_PEOPLE, params={"ids": wanted}).all()
+    def hold(self, person_ids: Iterable[int], account_ids: Iterable[int] = ()) -> None:
+        """Hold the people with `person_ids` and, when preloaded, the accounts of those with
+        `account_ids`: one Core query on the session's connection for what is not held yet
+        (the ORM's loading cost more than the query), none when there is nothing to read. A
+        person the session holds already is taken from it: it may carry changes of the
+        transaction not flushed yet (a language just chosen; a turn's reader always is), and
+        what the transaction changed of people and accounts is flushed before reading."""
+        session, held = self.session, self.session.identity_map
+        wanted = set(account_ids) - self._known.keys() if self._known is not None else set()
+        for person_id in set(person_ids) - self._people.keys():
+            found = held.get(session.identity_key(Person, person_id))
+            if found is None:
+                wanted.add(person_id)
+            else:
+                self._people[person_id] = found
+        if not wanted:
+            return
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(row, Identity | Person) for row in changed):
+            session.flush()
+        for person_id in wanted:
+            self._people.setdefault(person_id, None)  # None: erased
+            if self._known is not None:
+                self._known[person_id] = []
+        rows = session.connection().execute(_PEOPLE_AND_ACCOUNTS, {"ids": sorted(wanted)})
+        for row in rows:
+            if self._people[row.id] is None:
+                self._people[row.id] = Reader(row.id, row.display_name, row.language, row.timezone)
+            if row.account_id is not None and self._known is not None:
+                account = Account(
+                    row.account_id, row.platform, row.workspace, row.user_id, row.last_seen_at
+                )
+                self._known[row.id].append(account)
+
+    def person(self, person_id: int) -> Person | Reader | None:
+        """The person as held (`hold`), or as the session finds them."""
+        if person_id in self._people:
+            return self._people[person_id]
+        return self.session.get(Person, person_id)
 
     def members(self, space: SpaceRef) -> tuple[list[int], Programme | None] | None:
         """`bot.spaces.members_of`, read once per space."""
@@ -91,11 +139,11 @@ class Accounts:
             self._spaces[space] = members_of(self.session, space)
         return self._spaces[space]
 
-    def reader(self, person: Person) -> tuple[str, str]:
+    def reader(self, person: Person | Reader) -> tuple[str, str]:
         """`people.reader`, looked up once per person."""
         key = person.id or 0
         if key not in self._readers:
-            self._readers[key] = people.reader(self.session, person)
+            self._readers[key] = people.reader(self.session, person)  # type: ignore[arg-type]
         return self._readers[key]
 
     def reachable(self, person_id: int) -> PersonRef | None:
@@ -113,23 +161,37 @@ class Accounts:
         there = (identity for identity in found if identity.platform == platform)
         return _ref(max(there, key=_recency, default=None))
 
-    def _identities(self, person_id: int) -> list[Identity] | None:
+    def _identities(self, person_id: int) -> list[Account] | None:
         return None if self._known is None else self._known.get(person_id)
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
-_PEOPLE = select(Person).where(col(Person.id).in_(bindparam("ids", expanding=True)))
-_ACCOUNTS = select(Identity).where(col(Identity.person_id).in_(bindparam("ids", expanding=True)))
+_PERSON, _IDENTITY = Person.__table__, Identity.__table__
+_PEOPLE_AND_ACCOUNTS = (
+    select(
+        _PERSON.c.id,
+        _PERSON.c.display_name,
+        _PERSON.c.language,
+        _PERSON.c.timezone,
+        _IDENTITY.c.id.label("account_id"),
+        _IDENTITY.c.platform,
+        _IDENTITY.c.workspace,
+        _IDENTITY.c.user_id,
+        _IDENTITY.c.last_seen_at,
+    )
+    .select_from(_PERSON.outerjoin(_IDENTITY, _IDENTITY.c.person_id == _PERSON.c.id))
+    .where(_PERSON.c.id.in_(bindparam("ids", expanding=True)))
+)
 
 
-def _recency(identity: Identity) -> tuple[bool, datetime, int]:
+def _recency(identity: Account) -> tuple[bool, datetime, int]:
     """Ordered as `people.reachable_ref` orders: the most recently seen account, one never
     seen last; the newest account among equals."""
     seen = identity.last_seen_at
     return (seen is not None, seen or _NEVER, identity.id or 0)
 
 
-def _ref(identity: Identity | None) -> PersonRef | None:
+def _ref(identity: Account | None) -> PersonRef | None:
     if identity is None:
         return None
     return PersonRef(identity.platform, identity.workspace, identity.user_id)
@@ -138,7 +200,8 @@ def _ref(identity: Identity | None) -> PersonRef | None:
 def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[Audience | None]:
     """`audience_of` for many `send` payloads, their readers and the people they mention
     looked up together: the readers, and the accounts of those mentioned and of readers
-    whose message names no account or goes to a shared space."""
+    whose message names no account or goes to a shared space (one query), then the members
+    of the shared spaces posted to."""
     readers, ids = set(), set()
     for payload in payloads:
         readers.add(payload["person"])
@@ -167,7 +230,7 @@ def audience_of(
     ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
     space = space_from_json(payload.get("space"))
     override = payload.get("language")
-    person = session.get(Person, payload["person"])
+    person = accounts.person(payload["person"])
     if person is None:
         if ref is None or not override:
             return None
@@ -202,7 +265,7 @@ def _shared(
     readers = [
         accounts.reader(member)
         for member_id in member_ids
-        if (member := session.get(Person, member_id)) is not None
+        if (member := accounts.person(member_id)) is not None
     ]
     languages = list(dict.fromkeys(language for language, _ in readers))
     if programme is not None and programme.language in languages:
@@ -218,7 +281,7 @@ def _mentions(
 ) -> dict[int, tuple[PersonRef | None, str]]:
     found: dict[int, tuple[PersonRef | None, str]] = {}
     for person_id in sorted(ids):
-        person = session.get(Person, person_id)
+        person = accounts.person(person_id)
         name = (person.display_name if person else None) or "?"
         account = accounts.on(person_id, platform) if platform and person else None
         found[person_id] = (account, name)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, inspect, literal_column, null, or_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
@@ -22,10 +23,16 @@ from bot.outbox import SEND
 from bot.pacing import URGENT
 
 _OUTBOX = OutboxItem.__table__
+Database = Session | Connection
+"""Where the claims run: a session's transaction (its connection), or a connection's own."""
+
+
+def connection_of(db: Database) -> Connection:
+    return db.connection() if isinstance(db, Session) else db
 
 
 def claim(
-    session: Session,
+    db: Database,
     worker: str,
     now: datetime,
     lease: timedelta,
@@ -49,26 +56,27 @@ def claim(
     kinds found, through the index that leads with the kind."""
     if limit <= 0:
         return []
-    urgent, kinds = claimable(session, now)
+    conn = connection_of(db)
+    urgent, kinds = claimable(conn, now)
     job_kinds = kinds & set(jobs)
-    items = _claim(session, worker, now, lease, limit) if urgent else []
+    items = _claim(conn, worker, now, lease, limit) if urgent else []
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
     if job_kinds:
-        claimed = _claim(session, worker, now, lease, jobs_limit, job_kinds) if jobs_limit else []
+        claimed = _claim(conn, worker, now, lease, jobs_limit, job_kinds) if jobs_limit else []
         items += claimed
         if jobs_limit == 0 or len(claimed) == jobs_limit:
             return items  # jobs still due wait for none of the bulk work after them
     if rest > 0 and SEND in kinds:
-        claimed = _claim(session, worker, now, lease, rest, {SEND})
+        claimed = _claim(conn, worker, now, lease, rest, {SEND})
         items += claimed
         rest -= len(claimed)
     if others_limit is not None:
         rest = min(rest, others_limit)
     others = kinds - job_kinds - {SEND}
     if rest > 0 and others:
-        items += _claim(session, worker, now, lease, rest, others)
+        items += _claim(conn, worker, now, lease, rest, others)
     return items
 
 
@@ -138,9 +146,9 @@ def _probe_statement():
 _PROBE = _probe_statement()
 
 
-def claimable(session: Session, now: datetime) -> tuple[bool, set[str]]:
+def claimable(db: Database, now: datetime) -> tuple[bool, set[str]]:
     """Whether anything urgent is due and unclaimed, and the kinds of which anything is."""
-    kinds = set(session.connection().execute(_PROBE, {"now": now}).scalars())
+    kinds = set(connection_of(db).execute(_PROBE, {"now": now}).scalars())
     urgent = None in kinds
     kinds.discard(None)
     return urgent, kinds
@@ -213,7 +221,7 @@ def _items(rows: Iterable[Sequence[Any]]) -> list[OutboxItem]:
 
 
 def _claim(
-    session: Session,
+    connection: Connection,
     worker: str,
     now: datetime,
     lease: timedelta,
@@ -224,18 +232,18 @@ def _claim(
     parameters: dict[str, Any] = {"now": now, "until": now + lease, "worker": worker}
     parameters["limit"] = limit
     if kinds is None:
-        rows = session.connection().execute(_CLAIM["urgent"], parameters)
+        rows = connection.execute(_CLAIM["urgent"], parameters)
     else:
-        rows = session.connection().execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
+        rows = connection.execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
     return sorted(_items(rows), key=lambda item: (item.due_at, item.id))
 
 
 def claim_keys(
-    session: Session, worker: str, now: datetime, lease: timedelta, keys: list[str]
+    db: Database, worker: str, now: datetime, lease: timedelta, keys: list[str]
 ) -> list[OutboxItem]:
     """Claim the urgent actions with these keys that may go now (nothing older unfinished in
     their lane): the replies the session's transaction wrote, carried out right after its
     commit instead of waiting for a claim of their own."""
     parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
-    rows = session.connection().execute(_CLAIM["keys"], {**parameters, "keys": keys})
+    rows = connection_of(db).execute(_CLAIM["keys"], {**parameters, "keys": keys})
     return sorted(_items(rows), key=lambda item: item.id or 0)

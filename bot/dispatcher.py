@@ -16,9 +16,11 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -31,7 +33,7 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.pacing import URGENT, prioritised
-from bot.store import Store, wipe_after_commit
+from bot.store import FastSession, Store
 
 log = logging.getLogger(__name__)
 _JOBS = "jobs"  # the chain of the jobs claimed together
@@ -105,6 +107,7 @@ class Dispatcher:
         self._taken = 0
         self._waiting_lanes: set[str] = set()
         self._recorder: asyncio.Task[None] | None = None
+        self._wipe = False  # the transaction under way recorded a farewell (`_transaction`)
 
     @property
     def busy(self) -> bool:
@@ -159,6 +162,7 @@ class Dispatcher:
                 self._running = None  # what is handed over from now on waits for a run
                 if running:  # an error claiming: let what is under way finish and be recorded
                     await asyncio.gather(*running, return_exceptions=True)
+                await self._record_rest()
                 self._held.clear()
 
     async def _run(self, running: dict[asyncio.Task[None], list[OutboxItem]], claim: bool) -> None:
@@ -175,9 +179,15 @@ class Dispatcher:
                 self._woken = self._urgent_done = self._bulk_done = False
                 claimed_at = loop.time()
                 claimed = await self._claim_more(running)
+            elif self._unrecorded:
+                self._start_recorder()  # no claim due: record them on their own
             # Work that finished while the claim ran may have freed a lane the claim saw busy.
             finished = self._urgent_done or self._bulk_done
             if not (running or self._handed or claimed or self._woken or finished):
+                if self._unrecorded or self._recording:
+                    await self._record_rest()
+                    claim = self._woken
+                    continue  # look again: work may have come meanwhile
                 self._waiting_lanes.clear()  # nothing here to wait for: claims will find them
                 return
             timed_out = False
@@ -208,8 +218,12 @@ class Dispatcher:
         return sum(1 if task is self._jobs_chain else len(chain) for task, chain in running.items())
 
     async def _claim_more(self, running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
+        """Claim what the free places allow, in a transaction that first records the messages
+        sent since the last one (`_record_sent`): the lanes they free are claimed at once."""
         free = self.places - self._in_flight(running)
         if free <= 0:
+            if self._unrecorded:
+                self._start_recorder()
             return 0
         jobs_busy = self._jobs_chain is not None
         flying = [
@@ -225,7 +239,17 @@ class Dispatcher:
         # bulk work waits for them (claims.claim); urgent work is claimed all the same.
         jobs = 0 if jobs_busy else self.bulk_places
         now = self.clock.now()
-        items = await self.store.run(self._claim, now, self._lease, free, bulk, others, jobs)
+        batch, self._unrecorded = self._unrecorded, []
+        sent = [item for item, _ in batch]
+        try:
+            items = await self.store.run(
+                self._claim, now, self._lease, free, bulk, others, jobs, sent
+            )
+        except Exception:
+            self._unrecorded[:0] = batch  # recorded on their own, retried (`_record_all`)
+            self._start_recorder()
+            raise
+        self._recorded(batch)
         self._start(items, running, handed=False)
         return len(items)
 
@@ -279,7 +303,7 @@ class Dispatcher:
                     done = False
                 else:
                     with prioritised(item.priority):
-                        done = await self._carry_out(item)
+                        done = await self._carry_out(item, last=position + 1 == len(chain))
             finally:
                 self._held.pop(item.id, None)
                 self._lost.discard(item.id)
@@ -291,11 +315,27 @@ class Dispatcher:
                 return
 
     def _complete_sent(self, items: list[OutboxItem]) -> None:
-        with self.store.session() as session:
-            ids = [item.id for item in items if item.id is not None]
-            outbox.complete_sent(session, ids, self.worker, self.clock.now())
-            if any(item.payload.get(WIPE_AFTER) for item in items):
-                wipe_after_commit(session)  # a last message to someone erased: now truly gone
+        with self._transaction() as connection:
+            self._mark_sent(connection, items)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction of the dispatcher's own (claims, sent messages recorded): Core
+        statements on a connection, without an ORM session, whose set-up and commit cost
+        more than a claim that finds nothing. Once it commits, a farewell it recorded as sent
+        has the database files wiped (`bot.store.wipe_after_commit`)."""
+        self._wipe = False
+        with self.store.engine.begin() as connection:
+            yield connection
+        if self._wipe:
+            self.store.checkpoint()  # a last message to someone erased: now truly gone
+
+    def _mark_sent(self, connection: Connection, items: Sequence[OutboxItem]) -> None:
+        if not items:
+            return
+        ids = [item.id for item in items if item.id is not None]
+        outbox.complete_sent(connection, ids, self.worker, self.clock.now())
+        self._wipe = self._wipe or any(item.payload.get(WIPE_AFTER) for item in items)
 
     def _claim(
         self,
@@ -305,10 +345,14 @@ class Dispatcher:
         bulk_limit: int,
         others_limit: int,
         jobs_limit: int,
+        sent: Sequence[OutboxItem] = (),
     ) -> list[OutboxItem]:
-        with self.store.session() as session:
+        """Record `sent` messages done, then claim (and read what the claimed messages need):
+        one transaction."""
+        with self._transaction() as connection:
+            self._mark_sent(connection, sent)
             items = claims.claim(
-                session,
+                connection,
                 self.worker,
                 now,
                 lease,
@@ -319,7 +363,8 @@ class Dispatcher:
                 jobs_limit,
             )
             if items and self.prefetch is not None:
-                self.prefetch(session, items)
+                with FastSession(bind=connection, expire_on_commit=False) as session:
+                    self.prefetch(session, items)  # in the claim's transaction
             return items
 
     def _keep_claims(self) -> None:
@@ -335,21 +380,23 @@ class Dispatcher:
             self._lost.update(set(ids) - held)
         self._held_until = now + lease
 
-    async def _carry_out(self, item: OutboxItem) -> bool:
-        """Carry out one action; False when it was given back (it failed)."""
+    async def _carry_out(self, item: OutboxItem, last: bool = True) -> bool:
+        """Carry out one action; False when it was given back (it failed). A message that is
+        not the `last` of its chain is recorded before the next one in its lane goes out."""
         assert item.id is not None
         try:
             if item.kind == SEND:
                 await self.send(item)
                 crash_point("sent")
-                await self._record_sent(item)
+                await self._record_sent(item, wait=not last)
             elif item.kind in self.actions:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
                 await self.store.run(self._record, item, record)
             elif await self.store.run(self._run_job, item):
                 self.wake()  # its messages go out while the jobs after it run
-            crash_point("recorded")
+            if item.kind != SEND:  # a message's is passed when it is recorded (`_recorded`)
+                crash_point("recorded")
             return True
         except DeliveryError as exc:
             await self.store.run(self._give_back, item, str(exc), exc.retry_after, exc.permanent)
@@ -358,16 +405,43 @@ class Dispatcher:
             await self.store.run(self._give_back, item, f"{type(exc).__name__}: {exc}", None, False)
         return False
 
-    async def _record_sent(self, item: OutboxItem) -> None:
-        """Mark a sent message done. Messages sent side by side are recorded together, in one
-        transaction, as soon as the store is free: under load that is sooner than one
-        transaction each, queued behind one another."""
+    async def _record_sent(self, item: OutboxItem, wait: bool) -> None:
+        """Mark a sent message done: in the run's next claim, which the end of the message's
+        chain brings at once (`_finished`), or on its own when no claim is due. Messages sent
+        side by side are recorded together, in one transaction: under load that is sooner
+        than one transaction each, queued behind one another. `wait`: until it is recorded
+        (a later message in its lane waits for that, so a crash repeats at most one message
+        per lane)."""
         assert item.id is not None
         recorded = asyncio.get_running_loop().create_future()
         self._unrecorded.append((item, recorded))
+        if self._running is None:
+            self._start_recorder()  # no run to take it (one ending after an error)
+        elif wait:
+            self._signal.set()
+            await recorded
+        # else the end of its chain wakes the run (`_finished`), deciding first whether to claim
+
+    def _recorded(self, batch: list[tuple[OutboxItem, asyncio.Future[None]]]) -> None:
+        for _, recorded in batch:
+            crash_point("recorded")
+            if not recorded.done():
+                recorded.set_result(None)
+
+    def _start_recorder(self) -> None:
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._record_all())
-        await recorded
+
+    @property
+    def _recording(self) -> bool:
+        return self._recorder is not None and not self._recorder.done()
+
+    async def _record_rest(self) -> None:
+        """Record what was sent and not recorded yet, before a run ends."""
+        while self._unrecorded or self._recording:
+            self._start_recorder()
+            assert self._recorder is not None
+            await asyncio.shield(self._recorder)
 
     async def _record_all(self) -> None:
         """The platform has these messages already, so a failing database is retried here
@@ -385,9 +459,7 @@ class Dispatcher:
                     await asyncio.sleep(0.2 * 2**attempt)
             else:
                 log.error("sent actions %s could not be recorded; they may be sent again", ids)
-            for _, recorded in batch:
-                if not recorded.done():
-                    recorded.set_result(None)
+            self._recorded(batch)
 
     def _record(self, item: OutboxItem, record: Record | None) -> None:
         assert item.id is not None

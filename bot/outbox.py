@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Insert, Update, and_, bindparam, case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
@@ -244,12 +245,13 @@ def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool
     return result.rowcount == 1
 
 
-def complete_sent(session: Session, item_ids: list[int], worker: str, now: datetime) -> int:
+def complete_sent(db: Session | Connection, item_ids: list[int], worker: str, now: datetime) -> int:
     """Mark sent messages done and forget their content, recipient and lane: only the key that
     stops each being sent twice is kept. One statement for all (messages sent side by side are
     recorded together); returns how many were still held."""
     parameters = {"item_ids": item_ids, "worker": worker, "now": now}
-    result = session.connection().execute(_COMPLETE_SENT, parameters)
+    connection = db.connection() if isinstance(db, Session) else db
+    result = connection.execute(_COMPLETE_SENT, parameters)
     return result.rowcount
 
 

@@ -213,3 +213,71 @@ def test_a_batchs_audiences_read_each_space_and_person_once(app, clock) -> None:
         return len(seen)
 
     assert statements([post, direct] * 10) == statements([post, direct])
+
+
+def test_a_batchs_readers_and_their_accounts_are_one_statement(app, clock) -> None:
+    """The audiences of messages to several people, none naming an account, cost one
+    statement: the people and their accounts read together."""
+    from sqlalchemy import event
+
+    now = clock.now()
+    with app.store.session() as session:
+        zone = {"timezone": "Europe/Amsterdam"}  # else `people.reader` looks for a programme
+        pair = make_pair(
+            session,
+            now,
+            mentor_fields={"language": "nl", **zone},
+            mentee_fields={"language": "en", **zone},
+        )
+        people = [pair.mentor_id, pair.mentee_id]
+    reply = Reply("hi").to_json()
+    payloads = [{"person": p, "ref": None, "space": None, "reply": reply} for p in people]
+    seen: list[str] = []
+    event.listen(app.store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with app.store.session() as session:
+        found = audiences_of(session, payloads)
+    assert [a.ref.user_id for a in found if a and a.ref] == ["maarten", "anna"]
+    assert [a.languages for a in found if a] == [("nl",), ("en",)]
+    assert len(seen) == 1
+
+
+def test_a_language_chosen_in_the_transaction_renders_its_replies(app, clock) -> None:
+    """Replies claimed in the turn that wrote them (`Dispatcher.claim_written`) are rendered
+    for the person as the turn left them, before anything is flushed: a language chosen in
+    that turn is the reply's language."""
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(session, now, mentee_fields={"language": "en"})
+    reply = Reply("hi").to_json()
+    with app.store.session() as session:
+        mentee = session.get(Person, pair.mentee_id)
+        mentee.language = "nl"
+        (found,) = audiences_of(
+            session, [{"person": pair.mentee_id, "ref": None, "space": None, "reply": reply}]
+        )
+        session.rollback()
+    assert found is not None and found.languages == ("nl",)
+
+
+def test_a_reply_to_the_person_the_transaction_holds_reads_nothing(app, clock) -> None:
+    """A turn's reply in its writer's direct chat names their account, and the turn holds
+    the writer: its audience costs no statement."""
+    from sqlalchemy import event
+
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(
+            session,
+            now,
+            mentee_fields={"language": "en", "timezone": "Europe/Amsterdam"},
+        )
+    ref = {"platform": "console", "workspace": "test", "user_id": "anna"}
+    payload = {"person": pair.mentee_id, "ref": ref, "space": None, "reply": Reply("hi").to_json()}
+    seen: list[str] = []
+    with app.store.session() as session:
+        writer = session.get(Person, pair.mentee_id)
+        event.listen(app.store.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+        (found,) = audiences_of(session, [payload])
+        assert writer is not None
+    assert found is not None and found.languages == ("en",) and found.ref.user_id == "anna"
+    assert seen == []
