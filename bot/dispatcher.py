@@ -33,7 +33,7 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.pacing import URGENT, prioritised
-from bot.store import FastSession, Store
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 _JOBS = "jobs"  # the chain of the jobs claimed together
@@ -363,7 +363,7 @@ class Dispatcher:
                 jobs_limit,
             )
             if items and self.prefetch is not None:
-                with FastSession(bind=connection, expire_on_commit=False) as session:
+                with self.store.session_on(connection) as session:
                     self.prefetch(session, items)  # in the claim's transaction
             return items
 

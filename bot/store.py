@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Executable, Select, bindparam, event, text
+from sqlalchemy import Connection, Engine, Executable, Select, bindparam, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapper
 from sqlmodel import Session, create_engine, select
@@ -166,6 +166,11 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def session_on(self, connection: Connection) -> Session:
+        """A session inside `connection`'s transaction, which its owner commits (the
+        dispatcher reads what claimed messages need in the claim's own transaction)."""
+        return FastSession(bind=connection, expire_on_commit=False, lookups=self._lookups)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
