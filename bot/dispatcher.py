@@ -16,8 +16,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -98,6 +97,7 @@ class Dispatcher:
         self._signal = asyncio.Event()  # new work, an action done: the run looks again
         self._woken = self._urgent_done = self._bulk_done = False
         self._held: dict[int, OutboxItem] = {}
+        self._sent: set[int] = set()  # sent, not recorded yet: still held (and renewed)
         self._held_until = datetime.min.replace(tzinfo=UTC)
         self._lost: set[int] = set()
         self._unrecorded: list[tuple[OutboxItem, asyncio.Future[None]]] = []
@@ -107,7 +107,6 @@ class Dispatcher:
         self._taken = 0
         self._waiting_lanes: set[str] = set()
         self._recorder: asyncio.Task[None] | None = None
-        self._wipe = False  # the transaction under way recorded a farewell (`_transaction`)
 
     @property
     def busy(self) -> bool:
@@ -164,6 +163,7 @@ class Dispatcher:
                     await asyncio.gather(*running, return_exceptions=True)
                 await self._record_rest()
                 self._held.clear()
+                self._sent.clear()
 
     async def _run(self, running: dict[asyncio.Task[None], list[OutboxItem]], claim: bool) -> None:
         period = min(self.settings.tick_seconds, self._lease.total_seconds() / 4)
@@ -238,6 +238,10 @@ class Dispatcher:
         # One chain of jobs at a time: while one runs, jobs due wait for it, and the other
         # bulk work waits for them (claims.claim); urgent work is claimed all the same.
         jobs = 0 if jobs_busy else self.bulk_places
+        if self._recorder is not None and not self._recorder.done():
+            # Messages being recorded on their own may free lanes this claim is to find: on
+            # PostgreSQL the two transactions would otherwise run side by side.
+            await asyncio.wait({self._recorder})
         now = self.clock.now()
         batch, self._unrecorded = self._unrecorded, []
         sent = [item for item, _ in batch]
@@ -305,7 +309,8 @@ class Dispatcher:
                     with prioritised(item.priority):
                         done = await self._carry_out(item, last=position + 1 == len(chain))
             finally:
-                self._held.pop(item.id, None)
+                if item.id not in self._sent:
+                    self._held.pop(item.id, None)
                 self._lost.discard(item.id)
             if not done and item.lane and position + 1 < len(chain):  # the rest waits for it
                 later = chain[position + 1 :]
@@ -314,28 +319,24 @@ class Dispatcher:
                     self._held.pop(other.id or 0, None)
                 return
 
-    def _complete_sent(self, items: list[OutboxItem]) -> None:
-        with self._transaction() as connection:
-            self._mark_sent(connection, items)
+    # The dispatcher's own transactions (claims, sent messages recorded) are Core statements
+    # on a connection (`engine.begin()`), without an ORM session: its set-up and commit cost
+    # more than a claim that finds nothing.
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """A transaction of the dispatcher's own (claims, sent messages recorded): Core
-        statements on a connection, without an ORM session, whose set-up and commit cost
-        more than a claim that finds nothing. Once it commits, a farewell it recorded as sent
-        has the database files wiped (`bot.store.wipe_after_commit`)."""
-        self._wipe = False
+    def _complete_sent(self, items: list[OutboxItem]) -> None:
         with self.store.engine.begin() as connection:
-            yield connection
-        if self._wipe:
+            farewell = self._mark_sent(connection, items)
+        if farewell:
             self.store.checkpoint()  # a last message to someone erased: now truly gone
 
-    def _mark_sent(self, connection: Connection, items: Sequence[OutboxItem]) -> None:
+    def _mark_sent(self, connection: Connection, items: Sequence[OutboxItem]) -> bool:
+        """Record sent messages done; True when one was a farewell, whose commit must be
+        followed by a checkpoint (as `bot.store.wipe_after_commit` asks of a session)."""
         if not items:
-            return
+            return False
         ids = [item.id for item in items if item.id is not None]
         outbox.complete_sent(connection, ids, self.worker, self.clock.now())
-        self._wipe = self._wipe or any(item.payload.get(WIPE_AFTER) for item in items)
+        return any(item.payload.get(WIPE_AFTER) for item in items)
 
     def _claim(
         self,
@@ -349,8 +350,8 @@ class Dispatcher:
     ) -> list[OutboxItem]:
         """Record `sent` messages done, then claim (and read what the claimed messages need):
         one transaction."""
-        with self._transaction() as connection:
-            self._mark_sent(connection, sent)
+        with self.store.engine.begin() as connection:
+            farewell = self._mark_sent(connection, sent)
             items = claims.claim(
                 connection,
                 self.worker,
@@ -365,7 +366,9 @@ class Dispatcher:
             if items and self.prefetch is not None:
                 with self.store.session_on(connection) as session:
                     self.prefetch(session, items)  # in the claim's transaction
-            return items
+        if farewell:
+            self.store.checkpoint()
+        return items
 
     def _keep_claims(self) -> None:
         """Renew the claims under way once half the lease is gone (paced sends take time, a
@@ -415,6 +418,7 @@ class Dispatcher:
         assert item.id is not None
         recorded = asyncio.get_running_loop().create_future()
         self._unrecorded.append((item, recorded))
+        self._sent.add(item.id)  # its claim is kept (`_keep_claims`) until it is recorded
         if self._running is None:
             self._start_recorder()  # no run to take it (one ending after an error)
         elif wait:
@@ -423,7 +427,9 @@ class Dispatcher:
         # else the end of its chain wakes the run (`_finished`), deciding first whether to claim
 
     def _recorded(self, batch: list[tuple[OutboxItem, asyncio.Future[None]]]) -> None:
-        for _, recorded in batch:
+        for item, recorded in batch:
+            self._sent.discard(item.id or 0)
+            self._held.pop(item.id or 0, None)
             crash_point("recorded")
             if not recorded.done():
                 recorded.set_result(None)

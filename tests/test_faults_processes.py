@@ -527,12 +527,15 @@ async def test_sigkill_at_random_moments_of_two_workers_loses_nothing(
         workers += slots
         for _ in range(KILLS):
             slot = rng.randrange(2)
-            if not slots[slot].lines() and slots[1 - slot].lines():
-                slot = 1 - slot  # that one is still starting up: take the one at work
             victim = slots[slot]
             deliveries = rng.randint(1, 20)
             deadline = time.monotonic() + 30
             while len(victim.lines()) < deliveries and victim.process.poll() is None:
+                if not victim.lines() and slots[1 - slot].lines():
+                    # That one is starting up, or the other holds the one lane (a worker
+                    # records a message in the claim of the next): take the one at work.
+                    slot = 1 - slot
+                    victim = slots[slot]
                 assert time.monotonic() < deadline, "worker delivered nothing for 30 s"
                 await asyncio.sleep(0.005)
             if victim.process.poll() is not None:
