@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import FrozenClock
+from bot.store import Store
 from bot.testing import Conversation, build_app, console_adapter, programme_config
 from tests.pg_server import PostgresServer
 
@@ -63,6 +64,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'maatje.db'}"
     return request.getfixturevalue("postgres").fresh_database()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A migrated store without an app (store and dispatcher tests)."""
+    store = Store(database_url)
+    store.upgrade()
+    yield store
+    store.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 from sqlmodel import col, select
 
 from bot import claims
@@ -23,14 +22,6 @@ from bot.replies import Reply
 from bot.store import Store
 
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def store(database_url: str):
-    store = Store(database_url)
-    store.upgrade()
-    yield store
-    store.dispose()
 
 
 def people(store: Store, clock: FrozenClock, count: int) -> list[int]:

@@ -21,14 +21,6 @@ from bot.store import Store
 from tests.test_dispatch_concurrency import dispatcher, people, write
 
 
-@pytest.fixture
-def store(database_url: str):
-    store = Store(database_url)
-    store.upgrade()
-    yield store
-    store.dispose()
-
-
 @contextmanager
 def commits(store: Store) -> Iterator[list[None]]:
     """The transactions committed on the store's engine during the block."""

@@ -17,14 +17,6 @@ from bot.store import Store
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(database_url: str):
-    store = Store(database_url)
-    store.upgrade()
-    yield store
-    store.dispose()
-
-
 def _new_run(store: Store) -> int:
     with store.session() as session:
         person = Person(created_at=NOW)

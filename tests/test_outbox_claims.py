@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import event, update
 from sqlmodel import select
 
@@ -17,14 +16,6 @@ from bot.store import Store
 NOW = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
 EARLIER = NOW - timedelta(minutes=5)
-
-
-@pytest.fixture
-def store(database_url: str):
-    store = Store(database_url)
-    store.upgrade()
-    yield store
-    store.dispose()
 
 
 def add(store: Store, key: str, kind: str, due_at: datetime = EARLIER, **values) -> None:
