@@ -238,7 +238,7 @@ class Dispatcher:
         # One chain of jobs at a time: while one runs, jobs due wait for it, and the other
         # bulk work waits for them (claims.claim); urgent work is claimed all the same.
         jobs = 0 if jobs_busy else self.bulk_places
-        if self._recorder is not None and not self._recorder.done():
+        if self._recording:
             # Messages being recorded on their own may free lanes this claim is to find: on
             # PostgreSQL the two transactions would otherwise run side by side.
             await asyncio.wait({self._recorder})
