@@ -157,6 +157,29 @@ async def test_each_certificate_is_made_in_its_own_transaction(
         assert mentor.capitalize() in pdf_text(received.files[0].content)
 
 
+async def test_the_preview_attaches_the_first_few(app, chat: Conversation, programme) -> None:
+    """Each PDF takes ~0.1 s of the coordinator's turn, while everyone else waits: the preview
+    attaches the first three and says what the others are."""
+    for mentor in ("mees", "milan"):
+        enrol(app, mentor, Role.MENTOR)
+    with app.store.session() as session:
+        row = session.exec(select(Programme)).one()
+        row.settings = {**row.settings, "certificate_criteria": {"mentees": 0, "meetings": 0}}
+        session.add(row)
+
+    await chat.command("cora", "certificates")
+    preview = chat.last_message("cora")
+    assert "Ready: Maarten, Mila, Mees, and Milan" in preview.text
+    assert (
+        "Attached are the certificates of Maarten, Mila, and Mees as they will receive them; "
+        "the other 1 is made the same way, with the mentor's own name and figures."
+    ) in preview.text
+    texts = [pdf_text(attached.content) for attached in preview.files]
+    assert len(texts) == 3
+    for text, name in zip(texts, ("Maarten", "Mila", "Mees"), strict=True):
+        assert name in text and "Milan" not in text
+
+
 def test_names_in_latin_greek_and_cyrillic_are_drawn() -> None:
     """The fonts are cut down to the scripts names are written in here; a name in any of them
     is drawn as itself (a glyph missing from the font would come out as a box)."""
