@@ -10,12 +10,24 @@ often it is delivered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Insert, Update, and_, bindparam, case, delete, func, update
+from sqlalchemy import (
+    Insert,
+    Update,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -297,3 +309,95 @@ def next_due(session: Session) -> datetime | None:
         .order_by(col(OutboxItem.due_at))
         .limit(1)
     ).first()
+
+
+# -- a turn's replies, written claimed --------------------------------------------------------
+
+_WRITTEN = ("kind", "payload", "idempotency_key", "lane", "priority", "due_at", "created_at")
+_WRITE_CLAIMED: dict[tuple[str, tuple[bool, ...]], Insert] = {}
+
+
+def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Insert:
+    """The insert of `len(claimable)` rows (parameters `<column>_<i>`, `worker`, `until`),
+    built once per shape: row i, when `claimable[i]`, is written claimed by `worker` unless
+    its lane holds an unfinished action other than this statement's own rows (which are left
+    out by key, so the answer is the same whether the database shows a statement its own
+    earlier rows or not)."""
+    shape = (dialect, claimable)
+    if shape not in _WRITE_CLAIMED:
+        keys = [bindparam(f"idempotency_key_{i}") for i in range(len(claimable))]
+        older = _OUTBOX.alias("older")
+        values = []
+        for i, claim in enumerate(claimable):
+            row: dict[str, Any] = {
+                name: bindparam(f"{name}_{i}", type_=_OUTBOX.c[name].type) for name in _WRITTEN
+            }
+            if claim:
+                free = ~exists().where(
+                    older.c.lane == bindparam(f"lane_{i}"),
+                    older.c.done_at.is_(None),
+                    older.c.failed_at.is_(None),
+                    older.c.idempotency_key.not_in(keys),
+                )
+                row["claimed_by"] = case((free, bindparam("worker")), else_=null())
+                until = bindparam("until", type_=UTCDateTime())
+                row["claimed_until"] = case((free, until), else_=null())
+                row["attempts"] = case((free, literal(1)), else_=literal(0))
+            else:
+                row.update(claimed_by=null(), claimed_until=null(), attempts=literal(0))
+            values.append(row)
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        _WRITE_CLAIMED[shape] = (
+            insert(_OUTBOX)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key, _OUTBOX.c.claimed_by)
+        )
+    return _WRITE_CLAIMED[shape]
+
+
+def enqueue_claimed(
+    session: Session, rows: Sequence[Mapping[str, Any]], worker: str, until: datetime
+) -> list[OutboxItem]:
+    """`enqueue_many` for a turn's replies (the same keys, `lane` and `priority` given), in one
+    statement that also claims for `worker` until `until` each urgent one that may go now:
+    nothing older is unfinished in its lane — what `bot.claims.claim_keys` would take right
+    after, without a statement of its own. An urgent row that has to wait behind something
+    older in its lane makes that lane's waiting actions urgent (`promote`): the only case in
+    which promoting changes anything, and so the only one that costs a statement. Returns the
+    claimed actions in the order written (a row whose key existed is neither written nor
+    claimed)."""
+    if not rows:
+        return []
+    claimable = tuple(row["priority"] == URGENT for row in rows)
+    statement = _write_claimed_statement(session.get_bind().dialect.name, claimable)
+    parameters: dict[str, Any] = {"worker": worker, "until": until}
+    for i, row in enumerate(rows):
+        parameters.update({f"{name}_{i}": row[name] for name in _WRITTEN})
+    written = session.connection().execute(statement, parameters).all()
+    if any(
+        not urgent and row["due_at"] <= row["created_at"]
+        for row, urgent in zip(rows, claimable, strict=True)
+    ):
+        session.info[_BULK_DUE] = True
+    claimed = {key: item_id for item_id, key, by in written if by is not None}
+    waiting = {
+        row["lane"]
+        for row, urgent in zip(rows, claimable, strict=True)
+        if urgent and row["idempotency_key"] not in claimed
+    }
+    promote(session, waiting)
+    return sorted(
+        (
+            OutboxItem(
+                **{name: row[name] for name in _WRITTEN},
+                id=claimed[row["idempotency_key"]],
+                attempts=1,
+                claimed_by=worker,
+                claimed_until=until,
+            )
+            for row in rows
+            if row["idempotency_key"] in claimed
+        ),
+        key=lambda item: item.id or 0,
+    )
