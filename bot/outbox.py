@@ -24,13 +24,16 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    inspect,
     literal,
     null,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from bot.domain import OutboxItem, ProcessedEvent
@@ -315,6 +318,8 @@ def next_due(session: Session) -> datetime | None:
 
 _WRITTEN = ("kind", "payload", "idempotency_key", "lane", "priority", "due_at", "created_at")
 _WRITE_CLAIMED: dict[tuple[str, tuple[bool, ...]], Insert] = {}
+_COLUMNS = tuple(column.key for column in _OUTBOX.c)
+_MAPPER = inspect(OutboxItem)
 
 
 def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Insert:
@@ -322,16 +327,18 @@ def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Inser
     built once per shape: row i, when `claimable[i]`, is written claimed by `worker` unless
     its lane holds an unfinished action other than this statement's own rows (which are left
     out by key, so the answer is the same whether the database shows a statement its own
-    earlier rows or not)."""
+    earlier rows or not). The rows come from a `SELECT … UNION ALL SELECT …` of parameters,
+    not a multi-row `VALUES`: SQLAlchemy caches the compiled form of the one, and compiles
+    the other again for every execution."""
     shape = (dialect, claimable)
     if shape not in _WRITE_CLAIMED:
         keys = [bindparam(f"idempotency_key_{i}") for i in range(len(claimable))]
         older = _OUTBOX.alias("older")
-        values = []
+        selects = []
         for i, claim in enumerate(claimable):
-            row: dict[str, Any] = {
-                name: bindparam(f"{name}_{i}", type_=_OUTBOX.c[name].type) for name in _WRITTEN
-            }
+            row: list[Any] = [
+                bindparam(f"{name}_{i}", type_=_OUTBOX.c[name].type) for name in _WRITTEN
+            ]
             if claim:
                 free = ~exists().where(
                     older.c.lane == bindparam(f"lane_{i}"),
@@ -339,17 +346,22 @@ def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Inser
                     older.c.failed_at.is_(None),
                     older.c.idempotency_key.not_in(keys),
                 )
-                row["claimed_by"] = case((free, bindparam("worker")), else_=null())
                 until = bindparam("until", type_=UTCDateTime())
-                row["claimed_until"] = case((free, until), else_=null())
-                row["attempts"] = case((free, literal(1)), else_=literal(0))
+                worker = bindparam("worker", type_=_OUTBOX.c.claimed_by.type)
+                row += [
+                    case((free, worker), else_=null()),
+                    case((free, until), else_=null()),
+                    case((free, literal(1)), else_=literal(0)),
+                ]
             else:
-                row.update(claimed_by=null(), claimed_until=null(), attempts=literal(0))
-            values.append(row)
+                row += [null(), null(), literal(0)]
+            selects.append(select(*row))
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        rows = union_all(*selects) if len(selects) > 1 else selects[0]
+        columns = [*_WRITTEN, "claimed_by", "claimed_until", "attempts"]
         _WRITE_CLAIMED[shape] = (
             insert(_OUTBOX)
-            .values(values)
+            .from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key, _OUTBOX.c.claimed_by)
         )
@@ -387,17 +399,21 @@ def enqueue_claimed(
         if urgent and row["idempotency_key"] not in claimed
     }
     promote(session, waiting)
-    return sorted(
-        (
-            OutboxItem(
-                **{name: row[name] for name in _WRITTEN},
-                id=claimed[row["idempotency_key"]],
-                attempts=1,
-                claimed_by=worker,
-                claimed_until=until,
-            )
-            for row in rows
-            if row["idempotency_key"] in claimed
-        ),
-        key=lambda item: item.id or 0,
-    )
+    values = {"attempts": 1, "claimed_by": worker, "claimed_until": until}
+    items = [
+        _item({**row, **values, "id": claimed[row["idempotency_key"]]})
+        for row in rows
+        if row["idempotency_key"] in claimed
+    ]
+    return sorted(items, key=lambda item: item.id or 0)
+
+
+def _item(values: Mapping[str, Any]) -> OutboxItem:
+    """An OutboxItem of a row just written, made as the ORM makes a loaded object (its
+    attributes set directly; `bot.claims` makes claimed ones so): SQLModel's constructor
+    cost more than the insert. It belongs to no session: the dispatcher only reads it."""
+    if not _MAPPER.configured:
+        configure_mappers()
+    item = _MAPPER.class_manager.new_instance()
+    item.__dict__.update({name: values.get(name) for name in _COLUMNS})
+    return item

@@ -8,6 +8,7 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
@@ -140,7 +141,21 @@ def main_programme(session: Session, person_id: int) -> Programme | None:
     return session.exec(_MAIN_PROGRAMME, params={"person": person_id}).first()
 
 
-def language_of(session: Session, person: Person) -> str:
+class PersonLike(Protocol):
+    """What choosing a person's language and zone needs of them: a `Person`, or the same
+    values read without the ORM (`bot.audience.Reader`)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def timezone(self) -> str | None: ...
+
+
+def language_of(session: Session, person: PersonLike) -> str:
     if person.language:
         return person.language
     return _programme_language(session, main_programme(session, person.id) if person.id else None)
@@ -154,14 +169,14 @@ def _programme_language(session: Session, programme: Programme | None) -> str:
     return programmes.sole_language(session) or DEFAULT_LANGUAGE
 
 
-def timezone_of(session: Session, person: Person) -> str:
+def timezone_of(session: Session, person: PersonLike) -> str:
     if person.timezone:
         return person.timezone
     programme = main_programme(session, person.id) if person.id else None
     return programme.timezone if programme else "UTC"
 
 
-def reader(session: Session, person: Person) -> tuple[str, str]:
+def reader(session: Session, person: PersonLike) -> tuple[str, str]:
     """(language, time zone) to render for this person, looking up their programme once."""
     if person.language and person.timezone:
         return person.language, person.timezone
