@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
@@ -318,6 +319,7 @@ def next_due(session: Session) -> datetime | None:
 
 _WRITTEN = ("kind", "payload", "idempotency_key", "lane", "priority", "due_at", "created_at")
 _WRITE_CLAIMED: dict[tuple[str, tuple[bool, ...]], Insert] = {}
+_CLAIM_COLUMNS = ("claimed_by", "claimed_until")
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 _MAPPER = inspect(OutboxItem)
 
@@ -354,11 +356,13 @@ def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Inser
                     case((free, literal(1)), else_=literal(0)),
                 ]
             else:
-                row += [null(), null(), literal(0)]
+                # typed: PostgreSQL's UNION matches each column's types across the rows
+                unclaimed = (cast(null(), _OUTBOX.c[name].type) for name in _CLAIM_COLUMNS)
+                row += [*unclaimed, literal(0)]
             selects.append(select(*row))
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         rows = union_all(*selects) if len(selects) > 1 else selects[0]
-        columns = [*_WRITTEN, "claimed_by", "claimed_until", "attempts"]
+        columns = [*_WRITTEN, *_CLAIM_COLUMNS, "attempts"]
         _WRITE_CLAIMED[shape] = (
             insert(_OUTBOX)
             .from_select(columns, rows)

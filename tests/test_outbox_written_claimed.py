@@ -60,14 +60,15 @@ def rows(store: Store) -> list[OutboxItem]:
 def test_replies_in_a_free_lane_are_written_claimed_in_one_statement(
     store: Store, clock: FrozenClock
 ):
-    """Two messages to the person waiting, one to someone else: one INSERT, no claim and no
+    """Two messages to the person waiting, after two to others: one INSERT, no claim and no
     promotion of its own; both of the waiting person's messages claimed (the second waits
     only for the first, in the dispatcher's chain), the other's left to a claim."""
-    anna, bert = people(store, clock, 2)
+    anna, bert, cleo = people(store, clock, 3)
     messages = [
+        Outbound(bert, Reply("news for bert")),
+        Outbound(cleo, Reply("news for cleo")),
         Outbound(anna, Reply("one")),
         Outbound(anna, Reply("two")),
-        Outbound(bert, Reply("news for bert")),
     ]
     claimed, seen = reply(store, clock, anna, messages)
     assert len(seen) == 1 and seen[0].startswith("INSERT INTO outbox")
@@ -77,8 +78,9 @@ def test_replies_in_a_free_lane_are_written_claimed_in_one_statement(
     for text in ("one", "two"):
         assert (stored[text].claimed_by, stored[text].attempts) == ("w", 1)
         assert stored[text].claimed_until == clock.now() + LEASE
-    bert_row = stored["news for bert"]
-    assert (bert_row.claimed_by, bert_row.claimed_until, bert_row.attempts) == (None, None, 0)
+    for text in ("news for bert", "news for cleo"):
+        row = stored[text]
+        assert (row.claimed_by, row.claimed_until, row.attempts) == (None, None, 0)
 
 
 def test_a_reply_behind_older_work_in_its_lane_waits_and_makes_that_work_urgent(

@@ -8,7 +8,7 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
@@ -24,7 +24,7 @@ from bot.domain import (
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
-from bot.store import read
+from bot.store import loaded, read
 
 SEEN_PRECISION = timedelta(minutes=1)
 """`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
@@ -32,9 +32,11 @@ when it is older than this, not on every event (a write less for nearly every ev
 
 # The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
 # cache key again for every new statement object, at several times SQLite's own cost.
+_IDENTITY_COLUMNS = tuple(Identity.__table__.c)
+_PERSON_COLUMNS = tuple(Person.__table__.c)
 _IDENTITY_AND_PERSON = (
-    select(Identity, Person)
-    .join(Person, col(Person.id) == Identity.person_id)
+    select(*_IDENTITY_COLUMNS, *_PERSON_COLUMNS)
+    .join_from(Identity, Person, col(Person.id) == Identity.person_id)
     .where(
         Identity.platform == bindparam("platform"),
         Identity.workspace == bindparam("workspace"),
@@ -86,10 +88,8 @@ def resolve(
     space: SpaceRef | None = None,
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact."""
-    row = session.exec(
-        _IDENTITY_AND_PERSON,
-        params={"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id},
-    ).first()
+    account = {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
+    row = read(session, _IDENTITY_AND_PERSON, account).first()
     if row is None:
         person = Person(created_at=now)
         session.add(person)
@@ -98,8 +98,10 @@ def resolve(
         identity = Identity(
             person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
         )
-    else:
-        identity, person = row
+    else:  # one Core statement, its values made into the session's objects (`loaded`)
+        split = len(_IDENTITY_COLUMNS)
+        identity = loaded(session, Identity, _values(_IDENTITY_COLUMNS, row[:split]))
+        person = loaded(session, Person, _values(_PERSON_COLUMNS, row[split:]))
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
         identity.last_seen_at = now
     if (
@@ -112,6 +114,10 @@ def resolve(
         session.add(identity)
         session.flush()
     return person, identity
+
+
+def _values(columns: tuple[Any, ...], row: Any) -> dict[str, Any]:
+    return {column.key: value for column, value in zip(columns, row, strict=True)}
 
 
 def has_consented(session: Session, person_id: int) -> bool:
