@@ -377,14 +377,18 @@ def enqueue_claimed(
 ) -> list[OutboxItem]:
     """`enqueue_many` for a turn's replies (the same keys, `lane` and `priority` given), in one
     statement that also claims for `worker` until `until` each urgent one that may go now:
-    nothing older is unfinished in its lane — what `bot.claims.claim_keys` would take right
-    after, without a statement of its own. An urgent row that has to wait behind something
-    older in its lane makes that lane's waiting actions urgent (`promote`): the only case in
-    which promoting changes anything, and so the only one that costs a statement. Returns the
-    claimed actions in the order written (a row whose key existed is neither written nor
-    claimed)."""
+    nothing older is unfinished in its lane (but rows of this statement) — what a claim by
+    key right after would take, without a statement of its own. The rows in the lane of an
+    urgent one are urgent too, and so claimed with it, in their order: `promote` would have
+    made them urgent (a post for the pair written before the reply to the member waiting,
+    in the pair's space). An urgent row that has to wait behind something older in its lane
+    makes that lane's waiting actions urgent (`promote`): the only case in which promoting
+    changes anything, and so the only one that costs a statement. Returns the claimed
+    actions in the order written (a row whose key existed is neither written nor claimed)."""
     if not rows:
         return []
+    lanes = {row["lane"] for row in rows if row["priority"] == URGENT and row["lane"]}
+    rows = [{**row, "priority": URGENT} if row["lane"] in lanes else row for row in rows]
     claimable = tuple(row["priority"] == URGENT for row in rows)
     statement = _write_claimed_statement(session.get_bind().dialect.name, claimable)
     parameters: dict[str, Any] = {"worker": worker, "until": until}
@@ -400,7 +404,7 @@ def enqueue_claimed(
     waiting = {
         row["lane"]
         for row, urgent in zip(rows, claimable, strict=True)
-        if urgent and row["idempotency_key"] not in claimed
+        if urgent and row["lane"] and row["idempotency_key"] not in claimed
     }
     promote(session, waiting)
     values = {"attempts": 1, "claimed_by": worker, "claimed_until": until}

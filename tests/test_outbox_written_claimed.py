@@ -18,6 +18,7 @@ from bot.clock import FrozenClock
 from bot.delivery import enqueue_claimed
 from bot.domain import OutboxItem
 from bot.engine import Outbound
+from bot.events import SpaceKind, SpaceRef
 from bot.pacing import URGENT
 from bot.replies import Reply
 from bot.store import Store
@@ -139,3 +140,18 @@ async def test_replies_written_claimed_by_a_process_that_died_are_sent_once_afte
     assert await asyncio.wait_for(run.run_due(), timeout=30) == 0
     assert sent == ["one", "two"]
     assert all(row.done_at is not None for row in rows(store))
+
+
+def test_a_post_for_the_pair_before_the_reply_in_its_space_goes_with_the_reply(
+    store: Store, clock: FrozenClock
+):
+    """A turn posts to the pair's space for the other member, then replies there to the one
+    waiting: one lane, both urgent (as `promote` made them), both claimed, in their order —
+    the reply never claimed ahead of the post written before it."""
+    anna, bert = people(store, clock, 2)
+    space = SpaceRef("console", "test", "pair-1", SpaceKind.PAIR)
+    messages = [Outbound(bert, Reply("post"), space), Outbound(anna, Reply("reply"), space)]
+    claimed, seen = reply(store, clock, anna, messages)
+    assert len(seen) == 1
+    assert [item.payload["reply"]["text"] for item in claimed] == ["post", "reply"]
+    assert [(row.priority, row.claimed_by) for row in rows(store)] == [(URGENT, "w")] * 2
