@@ -21,7 +21,7 @@ from bot import inbox, outbox, profiles, spaces
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
-from bot.delivery import enqueue_outbound
+from bot.delivery import Written, enqueue_claimed, enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
 from bot.engine import Engine, parse_token
@@ -204,16 +204,19 @@ class Core:
             profiles.note_event(session, person, event)
             turn = self._turn(session, person, event, now)
             errors, declined = self._dispatch(turn, event)
-            written = enqueue_outbound(
-                session,
-                turn.outbound,
-                f"msg:{event.person.platform}:{event.event_id}",
-                now,
-                waiting=person.id,
-            )
+            key_prefix = f"msg:{event.person.platform}:{event.event_id}"
+            written: Written = []
+
+            def write(worker: str, until: datetime) -> list[OutboxItem]:
+                nonlocal written
+                assert person.id is not None
+                written, claimed = enqueue_claimed(
+                    session, turn.outbound, key_prefix, now, person.id, worker, until
+                )
+                return claimed
+
+            replies = self.dispatcher.claim_written(session, write, now)
             profiles.plan(session, person, identity, now)  # after the replies: they go first
-            urgent = [key for key, _, is_urgent in written if is_urgent]
-            replies = self.dispatcher.claim_written(session, urgent, now)
             # Lanes where a message of this turn waits for an earlier one (another reply's,
             # or one handed over now): when that is done, the dispatcher claims it.
             handed = {reply.idempotency_key for reply in replies}

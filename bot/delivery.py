@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -26,18 +27,48 @@ WIPE_AFTER = "wipe_after"
 log = logging.getLogger(__name__)
 
 
+Written = list[tuple[str, str, bool]]
+"""Each message's idempotency key, lane and whether it is urgent, as written."""
+
+
 def enqueue_outbound(
     session: Session,
     messages: Iterable[Outbound],
     key_prefix: str,
     now: datetime,
     waiting: int | None = None,
-) -> list[tuple[str, str, bool]]:
+) -> Written:
     """Write messages to the outbox; `key_prefix` + position makes each one's idempotency key.
     Messages to the person `waiting` for an answer are urgent (the rest is bulk), and make the
     rest of their lanes urgent too. Returns each message's key, lane and whether it is urgent
     as written."""
-    rows = [
+    rows = _rows(messages, key_prefix, now, waiting)
+    outbox.enqueue_many(session, rows)
+    outbox.promote(session, (row["lane"] for row in rows if row["priority"] == URGENT))
+    return _written(rows)
+
+
+def enqueue_claimed(
+    session: Session,
+    messages: Iterable[Outbound],
+    key_prefix: str,
+    now: datetime,
+    waiting: int,
+    worker: str,
+    until: datetime,
+) -> tuple[Written, list[OutboxItem]]:
+    """`enqueue_outbound` for a turn's replies, the urgent ones that may go now claimed by
+    `worker` as they are written (`outbox.enqueue_claimed`): what was written, and the
+    actions claimed."""
+    rows = _rows(messages, key_prefix, now, waiting)
+    claimed = outbox.enqueue_claimed(session, rows, worker, until)
+    return _written(rows), claimed
+
+
+def _rows(
+    messages: Iterable[Outbound], key_prefix: str, now: datetime, waiting: int | None
+) -> list[dict[str, Any]]:
+    return [
         {
             "kind": SEND,
             "payload": {
@@ -56,8 +87,9 @@ def enqueue_outbound(
         }
         for index, message in enumerate(messages)
     ]
-    outbox.enqueue_many(session, rows)
-    outbox.promote(session, (row["lane"] for row in rows if row["priority"] == URGENT))
+
+
+def _written(rows: list[dict[str, Any]]) -> Written:
     return [(row["idempotency_key"], row["lane"], row["priority"] == URGENT) for row in rows]
 
 

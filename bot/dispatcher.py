@@ -118,13 +118,15 @@ class Dispatcher:
         self._woken = True
         self._signal.set()
 
-    def claim_written(self, session: Session, keys: list[str], now: datetime) -> list[OutboxItem]:
-        """In the transaction that wrote them: claim the urgent messages with these keys (a
-        turn's replies), so they go out right after its commit (`hand_over`) without a claim of
-        their own, which under load waits its turn on the store's thread."""
-        if not keys:
-            return []
-        items = claims.claim_keys(session, self.worker, now, self._lease, keys)
+    def claim_written(
+        self, session: Session, write: Callable[[str, datetime], list[OutboxItem]], now: datetime
+    ) -> list[OutboxItem]:
+        """In the transaction that writes them: a turn's replies, the urgent ones that may go
+        now written already claimed by this worker (`write(worker, until)`, e.g.
+        `delivery.enqueue_claimed`), so they go out right after its commit (`hand_over`)
+        without a claim of their own, which under load waits its turn on the store's thread;
+        what they need to be sent is read here too (`prefetch`)."""
+        items = write(self.worker, now + self._lease)
         if items and self.prefetch is not None:
             self.prefetch(session, items)
         return items

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 from sqlalchemy import event
@@ -16,7 +17,10 @@ from sqlmodel import select
 
 from bot import claims
 from bot.clock import FrozenClock
+from bot.delivery import enqueue_claimed
 from bot.domain import OutboxItem
+from bot.engine import Outbound
+from bot.replies import Reply
 from bot.store import Store
 from tests.test_dispatch_concurrency import dispatcher, people, write
 
@@ -66,7 +70,6 @@ async def test_a_later_message_in_a_lane_goes_out_only_once_the_earlier_is_recor
     """A turn's reply of three messages, handed over as one chain: each is done in the store
     before the next is sent, so a crash repeats at most the one in flight."""
     (anna,) = people(store, clock, 1)
-    write(store, clock, [anna], ["one", "two", "three"], waiting=True)
     done_before: list[int] = []
 
     async def send(item: OutboxItem) -> None:
@@ -74,8 +77,13 @@ async def test_a_later_message_in_a_lane_goes_out_only_once_the_earlier_is_recor
 
     run = dispatcher(store, clock, send)
     with store.session() as session:
-        keys = [item.idempotency_key for item in everything(store)]
-        handed = run.claim_written(session, keys, clock.now())
+        messages = [Outbound(anna, Reply(text)) for text in ("one", "two", "three")]
+
+        def write_claimed(worker: str, until: datetime) -> list[OutboxItem]:
+            now = clock.now()
+            return enqueue_claimed(session, messages, "turn", now, anna, worker, until)[1]
+
+        handed = run.claim_written(session, write_claimed, clock.now())
     assert len(handed) == 3
     run.hand_over(handed)
     await asyncio.wait_for(run.run_due(claim=False), timeout=30)

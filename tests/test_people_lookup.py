@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event, inspect
+
+from bot.domain import Identity, Person
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.services import people
 from bot.store import Store
@@ -34,4 +37,42 @@ def test_an_account_is_found_again_and_the_last_used_one_is_reached(database_url
         assert identity.last_seen_at == START + timedelta(minutes=2)
     with store.session() as session:
         assert people.reachable_ref(session, person_id) == slack
+    store.dispose()
+
+
+def test_a_known_person_is_read_in_one_statement_as_the_sessions_own_objects(
+    database_url: str,
+) -> None:
+    """`resolve` reads the account and the person with one Core statement and makes them the
+    session's objects: found again by the session without a statement, and what a turn
+    changes of them is written, only that, and only once."""
+    store = Store(database_url)
+    store.upgrade()
+    ref = PersonRef("slack", "T1", "U1")
+    with store.session() as session:
+        person, _ = people.resolve(session, ref, START)
+        person.display_name = "Anna"
+        person.language = "en"
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        with store.session() as session:
+            person, identity = people.resolve(session, ref, START + timedelta(seconds=5))
+            assert (person.display_name, person.language, identity.user_id) == ("Anna", "en", "U1")
+            assert inspect(person).persistent and inspect(identity).persistent
+            assert session.get(Person, person.id) is person
+            assert session.get(Identity, identity.id) is identity
+            assert len(seen) == 1 and seen[0].startswith("SELECT")
+            person.language = "nl"
+    finally:
+        event.remove(store.engine, "before_cursor_execute", note)
+    assert len(seen) == 2 and seen[1].startswith("UPDATE person SET language=")
+    assert " WHERE " in seen[1] and "," not in seen[1].split(" WHERE ")[0]
+    with store.session() as session:
+        again, _ = people.resolve(session, ref, START + timedelta(seconds=10))
+        assert (again.display_name, again.language) == ("Anna", "nl")
     store.dispose()

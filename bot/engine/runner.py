@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot import outbox
 from bot.domain import Identity, Person, Programme, RunStatus
@@ -24,18 +24,20 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
-from bot.store import keep, read
+from bot.store import loaded, read
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
 # Built once: every message, click and form looks a run up. Each comes with its programme,
-# which the step reads next (one statement instead of two). The run's columns are read as
-# values (`bot.engine.runs`), the programme as the session's object.
-_RUN_AND_PROGRAMME = (
-    select(*runs.SELECTED, Programme)
-    .outerjoin(Programme, col(Programme.id) == TABLE.c.programme_id)
-    .execution_options(**{runs.MERGED: True})
+# which the step reads next (one statement instead of two). Both are read as values on the
+# session's connection: the run's columns for `bot.engine.runs`, the programme's made into
+# the session's object (`store.loaded`; the ORM's loading cost more than the statement).
+_PROGRAMME = Programme.__table__
+_PROGRAMME_COLUMNS = tuple(_PROGRAMME.c)
+_RUN_AND_PROGRAMME = select(*runs.SELECTED, *_PROGRAMME_COLUMNS).select_from(
+    TABLE.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
 )
+_SPLIT = len(runs.SELECTED)
 _ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
     TABLE.c.person_id == bindparam("person"),
     TABLE.c.space_platform == bindparam("platform"),
@@ -49,6 +51,15 @@ _ACCOUNT = select(Identity.user_id).where(  # the run's person's account on its 
     Identity.platform == bindparam("platform"),
     Identity.workspace == bindparam("workspace"),
 )
+
+
+def _adopt(session: Session, row: Sequence[Any]) -> Run:
+    """The run of a `_RUN_AND_PROGRAMME` row; its programme, if it has one, held by the
+    session as the object the step will read (`session.get`)."""
+    if row[_SPLIT] is not None:
+        values = zip(_PROGRAMME_COLUMNS, row[_SPLIT:], strict=True)
+        loaded(session, Programme, {column.key: value for column, value in values})
+    return runs.adopt(session, row[:_SPLIT])
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -132,17 +143,17 @@ class Engine:
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[Run]:
         """The person's active runs in `space` (at most one), as this unit of work left them."""
-        rows = session.exec(
+        rows = read(
+            session,
             _ACTIVE_RUNS,
-            params={
+            {
                 "person": person_id,
                 "platform": space.platform,
                 "workspace": space.workspace,
                 "channel": space.channel_id,
             },
         ).all()
-        keep(session, *(row[-1] for row in rows if row[-1] is not None))
-        found = [runs.adopt(session, row[:-1]) for row in rows]
+        found = [_adopt(session, row) for row in rows]
         return [run for run in found if run.status == RunStatus.ACTIVE]
 
     def find_run(self, session: Session, run_id: int) -> Run | None:
@@ -150,12 +161,8 @@ class Engine:
         run = runs.held(session).get(run_id)
         if run is not None:
             return run
-        row = session.exec(_RUN, params={"run": run_id}).first()
-        if row is None:
-            return None
-        if row[-1] is not None:
-            keep(session, row[-1])
-        return runs.adopt(session, row[:-1])
+        row = read(session, _RUN, {"run": run_id}).first()
+        return None if row is None else _adopt(session, row)
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> Run | None:
         found = self.active_runs(session, person_id, space)

@@ -31,9 +31,6 @@ from bot.domain import FlowRun, RunStatus
 
 TABLE: Table = FlowRun.__table__  # type: ignore[attr-defined]
 _HELD = "maatje.runs"
-MERGED = "maatje_runs_merged"
-"""Execution option of the engine's own reads: they merge held runs themselves (`adopt`), so
-the held runs need not be written before them."""
 
 
 @dataclass(eq=False)
@@ -179,7 +176,7 @@ def _tables(statement: Any) -> frozenset[Table] | None:
 def _before_orm_statement(state: ORMExecuteState) -> None:
     """An ORM statement that reads or writes flow_run sees the held runs' changes."""
     session = state.session
-    if not session.info.get(_HELD) or state.execution_options.get(MERGED):
+    if not session.info.get(_HELD):
         return
     if not dirty(session):
         return

@@ -8,6 +8,7 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
@@ -23,7 +24,7 @@ from bot.domain import (
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import programmes
-from bot.store import read
+from bot.store import loaded, read
 
 SEEN_PRECISION = timedelta(minutes=1)
 """`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
@@ -31,9 +32,11 @@ when it is older than this, not on every event (a write less for nearly every ev
 
 # The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
 # cache key again for every new statement object, at several times SQLite's own cost.
+_IDENTITY_COLUMNS = tuple(Identity.__table__.c)
+_PERSON_COLUMNS = tuple(Person.__table__.c)
 _IDENTITY_AND_PERSON = (
-    select(Identity, Person)
-    .join(Person, col(Person.id) == Identity.person_id)
+    select(*_IDENTITY_COLUMNS, *_PERSON_COLUMNS)
+    .join_from(Identity, Person, col(Person.id) == Identity.person_id)
     .where(
         Identity.platform == bindparam("platform"),
         Identity.workspace == bindparam("workspace"),
@@ -85,10 +88,8 @@ def resolve(
     space: SpaceRef | None = None,
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact."""
-    row = session.exec(
-        _IDENTITY_AND_PERSON,
-        params={"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id},
-    ).first()
+    account = {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
+    row = read(session, _IDENTITY_AND_PERSON, account).first()
     if row is None:
         person = Person(created_at=now)
         session.add(person)
@@ -97,8 +98,10 @@ def resolve(
         identity = Identity(
             person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
         )
-    else:
-        identity, person = row
+    else:  # one Core statement, its values made into the session's objects (`loaded`)
+        split = len(_IDENTITY_COLUMNS)
+        identity = loaded(session, Identity, _values(_IDENTITY_COLUMNS, row[:split]))
+        person = loaded(session, Person, _values(_PERSON_COLUMNS, row[split:]))
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
         identity.last_seen_at = now
     if (
@@ -111,6 +114,10 @@ def resolve(
         session.add(identity)
         session.flush()
     return person, identity
+
+
+def _values(columns: tuple[Any, ...], row: Any) -> dict[str, Any]:
+    return {column.key: value for column, value in zip(columns, row, strict=True)}
 
 
 def has_consented(session: Session, person_id: int) -> bool:
@@ -140,7 +147,21 @@ def main_programme(session: Session, person_id: int) -> Programme | None:
     return session.exec(_MAIN_PROGRAMME, params={"person": person_id}).first()
 
 
-def language_of(session: Session, person: Person) -> str:
+class PersonLike(Protocol):
+    """What choosing a person's language and zone needs of them: a `Person`, or the same
+    values read without the ORM (`bot.audience.Reader`)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def timezone(self) -> str | None: ...
+
+
+def language_of(session: Session, person: PersonLike) -> str:
     if person.language:
         return person.language
     return _programme_language(session, main_programme(session, person.id) if person.id else None)
@@ -154,14 +175,14 @@ def _programme_language(session: Session, programme: Programme | None) -> str:
     return programmes.sole_language(session) or DEFAULT_LANGUAGE
 
 
-def timezone_of(session: Session, person: Person) -> str:
+def timezone_of(session: Session, person: PersonLike) -> str:
     if person.timezone:
         return person.timezone
     programme = main_programme(session, person.id) if person.id else None
     return programme.timezone if programme else "UTC"
 
 
-def reader(session: Session, person: Person) -> tuple[str, str]:
+def reader(session: Session, person: PersonLike) -> tuple[str, str]:
     """(language, time zone) to render for this person, looking up their programme once."""
     if person.language and person.timezone:
         return person.language, person.timezone
