@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from bot import horizon
 from bot.domain import OutboxItem, ProcessedEvent
 from bot.domain.types import UTCDateTime
 from bot.pacing import BULK, URGENT
@@ -110,7 +111,9 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
         values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
-        session.connection().execute(statement, values)
+        connection = session.connection()
+        connection.execute(statement, values)
+        horizon.wrote(connection, values)
         if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
             session.info[_BULK_DUE] = True
 
@@ -145,6 +148,19 @@ _WAITING = and_(
     _OUTBOX.c.claimed_by.is_(None),
 )
 _CANCEL = delete(_OUTBOX).where(_WAITING)
+_RENEW = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id.in_(bindparam("item_ids", expanding=True)),
+        _OUTBOX.c.claimed_by == bindparam("worker"),
+        _OUTBOX.c.done_at.is_(None),
+    )
+    .values(claimed_until=bindparam("until", type_=UTCDateTime()))
+    .returning(_OUTBOX.c.id)
+)
+# What makes nothing due: not reported to the dispatchers (`bot.horizon`); `enqueue_many`
+# and `move` note what they make due themselves.
+horizon.harmless(*_ENQUEUE.values(), _PROMOTE, _COMPLETE, _COMPLETE_SENT, _CANCEL, _RENEW)
 _MOVES: dict[int, Update] = {}
 
 
@@ -172,6 +188,7 @@ def _move_statement(count: int) -> Update:
                 last_error=None,
             )
         )
+        horizon.harmless(_MOVES[count])  # `move` notes its due times itself
     return _MOVES[count]
 
 
@@ -189,7 +206,9 @@ def move(
     parameters: dict[str, Any] = {"old": list(moves), "payload": payload, "now": now}
     for i, (old, (key, due_at)) in enumerate(moves.items()):
         parameters.update({f"old_{i}": old, f"key_{i}": key, f"due_{i}": due_at})
-    return session.connection().execute(_move_statement(len(moves)), parameters).rowcount
+    connection = session.connection()
+    horizon.moved(connection, min(due_at for _, due_at in moves.values()))
+    return connection.execute(_move_statement(len(moves)), parameters).rowcount
 
 
 def cancel(session: Session, keys: list[str]) -> None:
@@ -225,17 +244,8 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
     may have been taken over by another process)."""
     if not ids:
         return set()
-    held = session.exec(
-        update(OutboxItem)
-        .where(
-            col(OutboxItem.id).in_(ids),
-            OutboxItem.claimed_by == worker,
-            col(OutboxItem.done_at).is_(None),
-        )
-        .values(claimed_until=until)
-        .returning(OutboxItem.id)
-    )
-    return set(held.scalars())
+    parameters = {"item_ids": ids, "worker": worker, "until": until}
+    return set(session.connection().execute(_RENEW, parameters).scalars())
 
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
