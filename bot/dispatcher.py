@@ -31,7 +31,7 @@ from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.horizon import Horizon
 from bot.pacing import URGENT, prioritised
-from bot.recording import Recorder, mark_sent
+from bot.recording import Record, Recorder, mark_sent
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,16 +39,9 @@ _JOBS = "jobs"  # the chain of the jobs claimed together
 
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
 Send = Callable[[OutboxItem], Awaitable[None]]
-Record = Callable[[Session, datetime], list[Outbound]]
 Action = Callable[[OutboxItem], Awaitable[Record | None]]
 Prefetch = Callable[[Session, list[OutboxItem]], None]
 """Reads what `send` will need for a claimed batch, in the claim's transaction."""
-
-
-def backoff(attempts: int, hint: float | None = None) -> timedelta:
-    """5 s, 10 s, 20 s ... capped at an hour; never sooner than the platform's hint."""
-    seconds = min(5 * 2 ** max(attempts - 1, 0), 3600)
-    return timedelta(seconds=max(seconds, hint or 0))
 
 
 class Dispatcher:
@@ -103,7 +96,9 @@ class Dispatcher:
         self._jobs_chain: asyncio.Task[None] | None = None
         self._taken = 0
         self._waiting_lanes: set[str] = set()
-        self.recorder = Recorder(store, clock, self.worker, lambda i: self._held.pop(i, None))
+        self.recorder = Recorder(
+            store, clock, self.worker, settings.max_attempts, lambda i: self._held.pop(i, None)
+        )
         self.horizon = Horizon(store.engine, timedelta(seconds=self._period))
         """When a claim can next find work: claims that cannot are not made."""
 
@@ -253,7 +248,7 @@ class Dispatcher:
                 self._claim, now, self._lease, free, bulk, others, jobs, sent
             )
         except Exception:
-            self.recorder.give_back(batch)  # recorded on their own, retried
+            self.recorder.retry_alone(batch)
             raise
         self.recorder.recorded(batch)
         self._start(items, running, handed=False)
@@ -316,7 +311,9 @@ class Dispatcher:
                 self._lost.discard(item.id)
             if not done and item.lane and position + 1 < len(chain):  # the rest waits for it
                 later = chain[position + 1 :]
-                await self.store.run(self._put_back, [i.id for i in later if i.id is not None])
+                await self.store.run(
+                    self.recorder.put_back, [i.id for i in later if i.id is not None]
+                )
                 for other in later:
                     self._held.pop(other.id or 0, None)
                 return
@@ -386,17 +383,19 @@ class Dispatcher:
             elif item.kind in self.actions:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
-                await self.store.run(self._record, item, record)
+                await self.store.run(self.recorder.record_action, item, record)
             elif await self.store.run(self._run_job, item):
                 self.wake()  # its messages go out while the jobs after it run
             if item.kind != SEND:  # a message's is passed when it is recorded (`_recorded`)
                 crash_point("recorded")
             return True
         except DeliveryError as exc:
-            await self.store.run(self._give_back, item, str(exc), exc.retry_after, exc.permanent)
+            error, hint, permanent = str(exc), exc.retry_after, exc.permanent
+            await self.store.run(self.recorder.give_back, item, error, hint, permanent)
         except Exception as exc:  # a bug in a job must not stop the dispatcher
             log.exception("outbox action %s (%s) failed", item.id, item.kind)
-            await self.store.run(self._give_back, item, f"{type(exc).__name__}: {exc}", None, False)
+            error = f"{type(exc).__name__}: {exc}"
+            await self.store.run(self.recorder.give_back, item, error, None, False)
         return False
 
     async def _record_sent(self, item: OutboxItem, wait: bool) -> None:
@@ -412,14 +411,6 @@ class Dispatcher:
             await recorded
         # else the end of its chain wakes the run (`_finished`), deciding first whether to claim
 
-    def _record(self, item: OutboxItem, record: Record | None) -> None:
-        assert item.id is not None
-        now = self.clock.now()
-        with self.store.session() as session:
-            messages = record(session, now) if record else []
-            enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
-            outbox.complete(session, item.id, self.worker, now)
-
     def _run_job(self, item: OutboxItem) -> bool:
         """Run a job and record it done; True when it wrote work due at once."""
         assert item.id is not None
@@ -433,20 +424,3 @@ class Dispatcher:
             if not outbox.complete(session, item.id, self.worker, now):
                 raise RuntimeError("claim lost before the job finished")
             return outbox.wrote_bulk_due(session)
-
-    def _put_back(self, item_ids: list[int]) -> None:
-        """Release claimed actions untried (an earlier one in their lane failed)."""
-        with self.store.session() as session:
-            outbox.unclaim(session, item_ids, self.worker)
-
-    def _give_back(self, item: OutboxItem, error: str, hint: float | None, permanent: bool) -> None:
-        assert item.id is not None
-        now = self.clock.now()
-        dead = permanent or item.attempts >= self.settings.max_attempts
-        retry_at = None if dead else now + backoff(item.attempts, hint)
-        if dead:
-            log.error("outbox action %s (%s) given up: %s", item.id, item.kind, error)
-        else:
-            log.info("outbox action %s (%s) retried at %s: %s", item.id, item.kind, retry_at, error)
-        with self.store.session() as session:
-            outbox.release(session, item.id, self.worker, error, retry_at, now)

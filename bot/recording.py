@@ -1,4 +1,5 @@
-"""Recording sent messages done, for the dispatcher (`bot.dispatcher`).
+"""Recording how the dispatcher's actions went (`bot.dispatcher`): sent messages done, a
+platform action's record, an action given back for a retry.
 
 A sent message is marked done in the dispatcher's next claim, whose transaction records it
 (`take`, `mark_sent`, then `recorded`), or on its own when no claim is due (`start`).
@@ -14,21 +15,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from bot import outbox
 from bot.clock import Clock
-from bot.delivery import WIPE_AFTER
+from bot.delivery import WIPE_AFTER, enqueue_outbound
 from bot.domain import OutboxItem
+from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 RECORD_ATTEMPTS = 5
 Batch = list[tuple[OutboxItem, asyncio.Future[None]]]
+Record = Callable[[Session, datetime], list[Outbound]]
+"""What a platform action returns to store what the platform answered (`record_action`)."""
+
+
+def backoff(attempts: int, hint: float | None = None) -> timedelta:
+    """5 s, 10 s, 20 s ... capped at an hour; never sooner than the platform's hint."""
+    seconds = min(5 * 2 ** max(attempts - 1, 0), 3600)
+    return timedelta(seconds=max(seconds, hint or 0))
 
 
 def mark_sent(
@@ -46,14 +57,22 @@ def mark_sent(
 
 class Recorder:
     """The sent messages of one dispatcher not recorded yet, and the recording of them on
-    their own. `release(item_id)`: the dispatcher lets go of a recorded message's claim."""
+    their own; the transactions that end other actions (`record_action`, `give_back`,
+    `put_back`, run on the store's thread). `release(item_id)`: the dispatcher lets go of a
+    recorded message's claim."""
 
     def __init__(
-        self, store: Store, clock: Clock, worker: str, release: Callable[[int], None]
+        self,
+        store: Store,
+        clock: Clock,
+        worker: str,
+        max_attempts: int,
+        release: Callable[[int], None],
     ) -> None:
         self.store = store
         self.clock = clock
         self.worker = worker
+        self.max_attempts = max_attempts
         self.release = release
         self.sent: set[int] = set()  # sent, not recorded yet: their claims are kept
         self._unrecorded: Batch = []
@@ -83,7 +102,7 @@ class Recorder:
         batch, self._unrecorded = self._unrecorded, []
         return batch
 
-    def give_back(self, batch: Batch) -> None:
+    def retry_alone(self, batch: Batch) -> None:
         """A claim carrying `batch` failed: record it on its own, with retries."""
         self._unrecorded[:0] = batch
         self.start()
@@ -134,3 +153,32 @@ class Recorder:
             farewell = mark_sent(connection, items, self.worker, self.clock.now())
         if farewell:
             self.store.checkpoint()  # a last message to someone erased: now truly gone
+
+    def record_action(self, item: OutboxItem, record: Record | None) -> None:
+        """A platform action was carried out: store what the platform answered, and the
+        messages that asks for, with its completion."""
+        assert item.id is not None
+        now = self.clock.now()
+        with self.store.session() as session:
+            messages = record(session, now) if record else []
+            enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
+            outbox.complete(session, item.id, self.worker, now)
+
+    def put_back(self, item_ids: list[int]) -> None:
+        """Release claimed actions untried (an earlier one in their lane failed)."""
+        with self.store.session() as session:
+            outbox.unclaim(session, item_ids, self.worker)
+
+    def give_back(self, item: OutboxItem, error: str, hint: float | None, permanent: bool) -> None:
+        """An action failed: due again after its backoff, or dead (`permanent`, or out of
+        attempts)."""
+        assert item.id is not None
+        now = self.clock.now()
+        dead = permanent or item.attempts >= self.max_attempts
+        retry_at = None if dead else now + backoff(item.attempts, hint)
+        if dead:
+            log.error("outbox action %s (%s) given up: %s", item.id, item.kind, error)
+        else:
+            log.info("outbox action %s (%s) retried at %s: %s", item.id, item.kind, retry_at, error)
+        with self.store.session() as session:
+            outbox.release(session, item.id, self.worker, error, retry_at, now)
