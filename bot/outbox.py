@@ -158,9 +158,6 @@ _RENEW = (
     .values(claimed_until=bindparam("until", type_=UTCDateTime()))
     .returning(_OUTBOX.c.id)
 )
-# What makes nothing due: not reported to the dispatchers (`bot.horizon`); `enqueue_many`
-# and `move` note what they make due themselves.
-horizon.harmless(*_ENQUEUE.values(), _PROMOTE, _COMPLETE, _COMPLETE_SENT, _CANCEL, _RENEW)
 _MOVES: dict[int, Update] = {}
 
 
@@ -188,7 +185,6 @@ def _move_statement(count: int) -> Update:
                 last_error=None,
             )
         )
-        horizon.harmless(_MOVES[count])  # `move` notes its due times itself
     return _MOVES[count]
 
 
@@ -207,7 +203,7 @@ def move(
     for i, (old, (key, due_at)) in enumerate(moves.items()):
         parameters.update({f"old_{i}": old, f"key_{i}": key, f"due_{i}": due_at})
     connection = session.connection()
-    horizon.moved(connection, min(due_at for _, due_at in moves.values()))
+    horizon.made_due(connection, min(due_at for _, due_at in moves.values()))
     return connection.execute(_move_statement(len(moves)), parameters).rowcount
 
 
@@ -226,6 +222,7 @@ def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
             .where(col(OutboxItem.id).in_(item_ids), OutboxItem.claimed_by == worker)
             .values(claimed_by=None, claimed_until=None, attempts=OutboxItem.attempts - 1)
         )
+        horizon.made_due(session.connection())
 
 
 def release_all_claims(session: Session) -> int:
@@ -236,6 +233,7 @@ def release_all_claims(session: Session) -> int:
         .where(col(OutboxItem.done_at).is_(None), col(OutboxItem.claimed_until).isnot(None))
         .values(claimed_until=None, claimed_by=None)
     )
+    horizon.made_due(session.connection())
     return result.rowcount
 
 
@@ -284,6 +282,8 @@ def release(
         .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker)
         .values(**values)
     )
+    if retry_at is not None:
+        horizon.made_due(session.connection(), retry_at)
 
 
 def backlog(session: Session, now: datetime) -> dict[str, int]:

@@ -1,7 +1,6 @@
 """The dispatcher claims only when a claim can find work: after a look that found nothing,
-until the next action falls due or something is written to the outbox — by any path: the
-outbox's own functions, an ORM update, a turn's reply its transaction did not claim. On
-SQLite and PostgreSQL."""
+not until the next action falls due or something is written to the outbox (`bot.horizon`),
+and a tick later at the latest. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import event, update
 from sqlmodel import col
 
-from bot import outbox
+from bot import claims, outbox
 from bot.clock import FrozenClock
 from bot.config import SchedulerConfig
 from bot.delivery import enqueue_outbound
@@ -22,7 +21,7 @@ from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.replies import Reply
 from bot.store import Store
-from tests.test_dispatch_concurrency import dispatcher, people, write
+from tests.test_dispatch_concurrency import LEASE, dispatcher, people, write
 
 
 @contextmanager
@@ -93,12 +92,10 @@ async def test_what_a_look_learnt_holds_for_a_tick_at_most(store: Store, clock: 
     assert any("RECURSIVE" in statement for statement in seen)
 
 
-async def test_work_written_meanwhile_is_claimed_whatever_wrote_it(
-    store: Store, clock: FrozenClock
-):
-    """After a look that found nothing, a message written in another transaction, a
-    reminder moved forward by a plain UPDATE (as a flow does) and one made due by `move`
-    are each claimed by the next run."""
+async def test_work_written_meanwhile_is_claimed_by_the_next_run(store: Store, clock: FrozenClock):
+    """After a look that found nothing, a message written in another transaction, a reminder
+    made due by `move` and an action given back untried are each claimed by the next run; a
+    row changed outside `bot.outbox` (a plain UPDATE) a tick later at the latest."""
     sent: list[str] = []
 
     async def send(item: OutboxItem) -> None:
@@ -106,6 +103,7 @@ async def test_work_written_meanwhile_is_claimed_whatever_wrote_it(
 
     remind(store, clock, "tomorrow", timedelta(days=1))
     remind(store, clock, "next week", timedelta(days=7))
+    remind(store, clock, "in a month", timedelta(days=30))
     dispatch = dispatcher(store, clock, send)
     assert await run(dispatch) == 0
 
@@ -113,18 +111,27 @@ async def test_work_written_meanwhile_is_claimed_whatever_wrote_it(
     assert await run(dispatch) == 1
 
     with store.session() as session:
-        session.exec(
-            update(OutboxItem)
-            .where(col(OutboxItem.idempotency_key) == "tomorrow")
-            .values(due_at=clock.now())
-        )
-    assert await run(dispatch) == 1
-
-    with store.session() as session:
         moves = {"next week": ("next week, moved", clock.now())}
         assert outbox.move(session, moves, {"person": 0}, clock.now()) == 1
     assert await run(dispatch) == 1
-    assert sent[1:] == ["tomorrow", "next week, moved"]
+
+    remind(store, clock, "given back", timedelta(0))
+    with store.session() as session:  # claimed elsewhere, then given back untried
+        (taken,) = claims.claim(session, "other", clock.now(), LEASE, 1)
+    assert await run(dispatch) == 0
+    with store.session() as session:
+        outbox.unclaim(session, [taken.id], "other")
+    assert await run(dispatch) == 1
+
+    with store.session() as session:
+        session.exec(
+            update(OutboxItem)
+            .where(col(OutboxItem.idempotency_key) == "in a month")
+            .values(due_at=clock.now())
+        )
+    clock.advance(timedelta(seconds=dispatch.settings.tick_seconds))
+    assert await run(dispatch) == 1
+    assert sent[1:] == ["next week, moved", "given back", "in a month"]
 
 
 async def test_replies_claimed_by_their_own_turn_wake_no_claim(store: Store, clock: FrozenClock):
