@@ -99,6 +99,7 @@ class Horizon:
         self._lock = threading.Lock()
         self._until: datetime | None = None  # None: not known, claim
         self._since: datetime | None = None  # the earliest due reported since `looking`
+        self._looked_at = AT_ONCE
         horizons = _HORIZONS.get(engine)
         if horizons is None:
             horizons = _HORIZONS[engine] = weakref.WeakSet()
@@ -106,9 +107,9 @@ class Horizon:
         horizons.add(self)
 
     def may_find(self, now: datetime) -> bool:
-        """Whether a claim at `now` can find anything."""
+        """Whether a claim at `now` can find anything (a clock set back knows nothing)."""
         until = self._until
-        return until is None or now >= until
+        return until is None or now >= until or now < self._looked_at
 
     def looking(self) -> None:
         """A look begins: what is reported from now on, it may not see."""
@@ -122,16 +123,11 @@ class Horizon:
             if not empty:
                 self._until = None
                 return
-            until = now + self.span
+            self._looked_at, until = now, now + self.span
             for due in (next_due, self._since):
                 if due is not None and due < until:
                     until = due
             self._until = until
-
-    def forget(self) -> None:
-        """Claim next time (the dispatcher changed what is claimable itself)."""
-        with self._lock:
-            self._until = None
 
     def reported(self, due: datetime) -> None:
         with self._lock:
