@@ -5,7 +5,9 @@ work twice schedules it once). A claim is a lease: if its process dies, the leas
 another claim takes the action again; `renew` extends it, `complete` ends it, `release` gives
 a failed action back for a retry. `move` and `cancel` change actions nobody has claimed.
 `first_sight` is the same guard for what comes in: a platform event is handled once, however
-often it is delivered.
+often it is delivered. What these functions make due is noted for the dispatchers
+(`bot.horizon`), which claim only when a claim can find something: a change to the table
+outside this module is found within a tick.
 """
 
 from __future__ import annotations
