@@ -44,8 +44,10 @@ class _Note:
         self.earliest: datetime | None = None
 
     def due(self) -> datetime | None:
-        dues = [*self.claimable.values(), *([self.earliest] if self.earliest else [])]
-        return min(dues, default=None)
+        first = min(self.claimable.values(), default=None)
+        if first is None or (self.earliest is not None and self.earliest < first):
+            return self.earliest
+        return first
 
 
 def _note(connection: Connection) -> _Note:
