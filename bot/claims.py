@@ -9,14 +9,27 @@ processes share the work; on SQLite the single UPDATE is atomic on its own. A cl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, inspect, literal_column, null, or_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    null,
+    or_,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
+from bot import horizon
 from bot.domain import OutboxItem
 from bot.domain.types import UTCDateTime
 from bot.outbox import SEND
@@ -31,8 +44,45 @@ def connection_of(db: Database) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
+@dataclass(frozen=True)
+class Look:
+    """What `look` found: whether anything urgent is due and unclaimed, the kinds of which
+    anything is, and when the first unfinished action not due yet falls due (None: none)."""
+
+    urgent: bool
+    kinds: frozenset[str]
+    next_due: datetime | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.urgent and not self.kinds
+
+
 def claim(
     db: Database,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    bulk_limit: int | None = None,
+    others_limit: int | None = None,
+    jobs: Iterable[str] = (),
+    jobs_limit: int = 0,
+) -> list[OutboxItem]:
+    """`look`, then `claim_found` (the dispatcher runs the two itself: it also keeps what the
+    look says of the next due time)."""
+    if limit <= 0:
+        return []
+    conn = connection_of(db)
+    found = look(conn, now)
+    return claim_found(
+        conn, found, worker, now, lease, limit, bulk_limit, others_limit, jobs, jobs_limit
+    )
+
+
+def claim_found(
+    db: Database,
+    found: Look,
     worker: str,
     now: datetime,
     lease: timedelta,
@@ -49,17 +99,16 @@ def claim(
     go before all other bulk work: while any is still due and unclaimed after that (more
     were due than `jobs_limit`; a `jobs_limit` of 0 takes none), no other bulk work is
     claimed, so that a reminder is not written late because messages went first. Then
-    messages, then the other actions (slow platform work, at most `others_limit`). One cheap
-    look first (`claimable`) tells whether anything urgent and which kinds have anything due
-    and unclaimed: only the claims that can find something run (most claims find nothing,
-    when the dispatcher looks again after each piece of work), and each claims only the
-    kinds found, through the index that leads with the kind."""
-    if limit <= 0:
+    messages, then the other actions (slow platform work, at most `others_limit`). The look
+    (`found`, just before, in the same transaction) tells whether anything urgent and which
+    kinds have anything due and unclaimed: only the claims that can find something run (most
+    claims find nothing, when the dispatcher looks again after each piece of work), and each
+    claims only the kinds found, through the index that leads with the kind."""
+    if limit <= 0 or found.empty:
         return []
-    conn = connection_of(db)
-    urgent, kinds = claimable(conn, now)
+    conn, kinds = connection_of(db), found.kinds
     job_kinds = kinds & set(jobs)
-    items = _claim(conn, worker, now, lease, limit) if urgent else []
+    items = _claim(conn, worker, now, lease, limit) if found.urgent else []
     rest = limit - len(items)
     if bulk_limit is not None:
         rest = min(rest, bulk_limit)
@@ -111,8 +160,9 @@ def _first(query, table, now, leading):
 
 
 def _probe_statement():
-    """Rows: each kind with an action due and unclaimed, and NULL when an urgent one is
-    (its lane may still hold it back: then the claim finds nothing).
+    """Rows: each kind with an action due and unclaimed; NULL when an urgent one is (its lane
+    may still hold it back: then the claim finds nothing); and, in the second column, the due
+    time of the first unfinished action not due yet (`Look.next_due`).
 
     The kinds of unfinished actions are walked one by one (each the next after the last,
     one step through `ix_outbox_claimable` each), and each kind is asked whether it has
@@ -120,7 +170,7 @@ def _probe_statement():
     already is passed over without being read): the cost grows with the number of kinds and
     with the rows of a kind under way, not with the rows due. A scan of the due rows
     instead read every one of them, of every kind, once per look, and the dispatcher looks
-    after every piece of work."""
+    after every piece of work. The next due time is one step into `ix_outbox_pending`."""
     now = bindparam("now", type_=UTCDateTime())
     first = select(_OUTBOX.c.kind).where(_unfinished(_OUTBOX)).order_by(_OUTBOX.c.kind).limit(1)
     kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
@@ -133,25 +183,46 @@ def _probe_statement():
     )
     kinds = kinds.union_all(select(following.scalar_subquery()).where(kinds.c.kind.is_not(None)))
     due = _OUTBOX.alias("due")
-    with_due = select(kinds.c.kind).where(
+    no_time = cast(null(), UTCDateTime()).label("due")  # typed: PostgreSQL unites the types
+    with_due = select(kinds.c.kind, no_time).where(
         kinds.c.kind.is_not(None),
         _first(select(due.c.id).where(due.c.kind == kinds.c.kind), due, now, due.c.kind),
     )
-    urgent = select(null()).where(
+    urgent = select(null(), no_time).where(
         _first(select(_OUTBOX.c.id).where(_is_urgent(_OUTBOX)), _OUTBOX, now, _OUTBOX.c.priority)
     )
-    return with_due.union_all(urgent)
+    later = _OUTBOX.alias("later")
+    first_later = (
+        select(later.c.due_at)
+        .where(later.c.done_at.is_(None), later.c.failed_at.is_(None), later.c.due_at > now)
+        .order_by(later.c.due_at)
+        .limit(1)
+        .subquery()
+    )
+    next_due = select(null(), first_later.c.due_at)
+    return with_due.union_all(urgent, next_due)
 
 
 _PROBE = _probe_statement()
 
 
+def look(db: Database, now: datetime) -> Look:
+    """What is due and unclaimed at `now`, and when the next action falls due: one statement."""
+    urgent, kinds, next_due = False, set(), None
+    for kind, due in connection_of(db).execute(_PROBE, {"now": now}):
+        if kind is not None:
+            kinds.add(kind)
+        elif due is None:
+            urgent = True
+        else:
+            next_due = due
+    return Look(urgent, frozenset(kinds), next_due)
+
+
 def claimable(db: Database, now: datetime) -> tuple[bool, set[str]]:
     """Whether anything urgent is due and unclaimed, and the kinds of which anything is."""
-    kinds = set(connection_of(db).execute(_PROBE, {"now": now}).scalars())
-    urgent = None in kinds
-    kinds.discard(None)
-    return urgent, kinds
+    found = look(db, now)
+    return found.urgent, set(found.kinds)
 
 
 def _claim_statement(which: str):
@@ -245,5 +316,7 @@ def claim_keys(
     their lane): the replies the session's transaction wrote, carried out right after its
     commit instead of waiting for a claim of their own."""
     parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
-    rows = connection_of(db).execute(_CLAIM["keys"], {**parameters, "keys": keys})
-    return sorted(_items(rows), key=lambda item: item.id or 0)
+    connection = connection_of(db)
+    items = _items(connection.execute(_CLAIM["keys"], {**parameters, "keys": keys}))
+    horizon.claimed(connection, (item.idempotency_key for item in items))
+    return sorted(items, key=lambda item: item.id or 0)

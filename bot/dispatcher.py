@@ -19,37 +19,29 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot import claims, outbox
 from bot.adapter import DeliveryError
 from bot.clock import Clock
 from bot.config import SchedulerConfig
-from bot.delivery import SEND, WIPE_AFTER, enqueue_outbound
+from bot.delivery import SEND, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
+from bot.horizon import Horizon
 from bot.pacing import URGENT, prioritised
+from bot.recording import Record, Recorder, mark_sent
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 _JOBS = "jobs"  # the chain of the jobs claimed together
-RECORD_ATTEMPTS = 5
 
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
 Send = Callable[[OutboxItem], Awaitable[None]]
-Record = Callable[[Session, datetime], list[Outbound]]
 Action = Callable[[OutboxItem], Awaitable[Record | None]]
 Prefetch = Callable[[Session, list[OutboxItem]], None]
 """Reads what `send` will need for a claimed batch, in the claim's transaction."""
-
-
-def backoff(attempts: int, hint: float | None = None) -> timedelta:
-    """5 s, 10 s, 20 s ... capped at an hour; never sooner than the platform's hint."""
-    seconds = min(5 * 2 ** max(attempts - 1, 0), 3600)
-    return timedelta(seconds=max(seconds, hint or 0))
 
 
 class Dispatcher:
@@ -97,16 +89,18 @@ class Dispatcher:
         self._signal = asyncio.Event()  # new work, an action done: the run looks again
         self._woken = self._urgent_done = self._bulk_done = False
         self._held: dict[int, OutboxItem] = {}
-        self._sent: set[int] = set()  # sent, not recorded yet: still held (and renewed)
         self._held_until = datetime.min.replace(tzinfo=UTC)
         self._lost: set[int] = set()
-        self._unrecorded: list[tuple[OutboxItem, asyncio.Future[None]]] = []
         self._handed: list[OutboxItem] = []
         self._running: dict[asyncio.Task[None], list[OutboxItem]] | None = None
         self._jobs_chain: asyncio.Task[None] | None = None
         self._taken = 0
         self._waiting_lanes: set[str] = set()
-        self._recorder: asyncio.Task[None] | None = None
+        self.recorder = Recorder(
+            store, clock, self.worker, settings.max_attempts, lambda i: self._held.pop(i, None)
+        )
+        self.horizon = Horizon(store.engine, timedelta(seconds=self._period))
+        """When a claim can next find work: claims that cannot are not made."""
 
     @property
     def busy(self) -> bool:
@@ -163,12 +157,12 @@ class Dispatcher:
                 self._running = None  # what is handed over from now on waits for a run
                 if running:  # an error claiming: let what is under way finish and be recorded
                     await asyncio.gather(*running, return_exceptions=True)
-                await self._record_rest()
+                await self.recorder.finish()
                 self._held.clear()
-                self._sent.clear()
+                self.recorder.sent.clear()
 
     async def _run(self, running: dict[asyncio.Task[None], list[OutboxItem]], claim: bool) -> None:
-        period = min(self.settings.tick_seconds, self._lease.total_seconds() / 4)
+        period = self._period
         loop = asyncio.get_running_loop()
         claimed_at = loop.time()
         while True:
@@ -181,13 +175,13 @@ class Dispatcher:
                 self._woken = self._urgent_done = self._bulk_done = False
                 claimed_at = loop.time()
                 claimed = await self._claim_more(running)
-            elif self._unrecorded:
-                self._start_recorder()  # no claim due: record them on their own
+            elif self.recorder.waiting:
+                self.recorder.start()  # no claim due: record them on their own
             # Work that finished while the claim ran may have freed a lane the claim saw busy.
             finished = self._urgent_done or self._bulk_done
             if not (running or self._handed or claimed or self._woken or finished):
-                if self._unrecorded or self._recording:
-                    await self._record_rest()
+                if self.recorder.waiting or self.recorder.busy:
+                    await self.recorder.finish()
                     claim = self._woken
                     continue  # look again: work may have come meanwhile
                 self._waiting_lanes.clear()  # nothing here to wait for: claims will find them
@@ -215,6 +209,11 @@ class Dispatcher:
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.claim_lease_seconds)
 
+    @property
+    def _period(self) -> float:
+        """Seconds between claims while a run waits: what is due changes with time."""
+        return min(self.settings.tick_seconds, self._lease.total_seconds() / 4)
+
     def _in_flight(self, running: dict[asyncio.Task[None], list[OutboxItem]]) -> int:
         """Places taken: each action under way, the chain of jobs as one."""
         return sum(1 if task is self._jobs_chain else len(chain) for task, chain in running.items())
@@ -223,9 +222,10 @@ class Dispatcher:
         """Claim what the free places allow, in a transaction that first records the messages
         sent since the last one (`_record_sent`): the lanes they free are claimed at once."""
         free = self.places - self._in_flight(running)
-        if free <= 0:
-            if self._unrecorded:
-                self._start_recorder()
+        now = self.clock.now()
+        if free <= 0 or not self.horizon.may_find(now):
+            if self.recorder.waiting:
+                self.recorder.start()
             return 0
         jobs_busy = self._jobs_chain is not None
         flying = [
@@ -240,22 +240,19 @@ class Dispatcher:
         # One chain of jobs at a time: while one runs, jobs due wait for it, and the other
         # bulk work waits for them (claims.claim); urgent work is claimed all the same.
         jobs = 0 if jobs_busy else self.bulk_places
-        if self._recording:
-            # Messages being recorded on their own may free lanes this claim is to find: on
-            # PostgreSQL the two transactions would otherwise run side by side.
-            await asyncio.wait({self._recorder})
-        now = self.clock.now()
-        batch, self._unrecorded = self._unrecorded, []
+        # Messages being recorded on their own may free lanes this claim is to find: on
+        # PostgreSQL the two transactions would otherwise run side by side.
+        await self.recorder.wait()
+        batch = self.recorder.take()
         sent = [item for item, _ in batch]
         try:
             items = await self.store.run(
                 self._claim, now, self._lease, free, bulk, others, jobs, sent
             )
         except Exception:
-            self._unrecorded[:0] = batch  # recorded on their own, retried (`_record_all`)
-            self._start_recorder()
+            self.recorder.retry_alone(batch)
             raise
-        self._recorded(batch)
+        self.recorder.recorded(batch)
         self._start(items, running, handed=False)
         return len(items)
 
@@ -311,12 +308,14 @@ class Dispatcher:
                     with prioritised(item.priority):
                         done = await self._carry_out(item, last=position + 1 == len(chain))
             finally:
-                if item.id not in self._sent:
+                if item.id not in self.recorder.sent:
                     self._held.pop(item.id, None)
                 self._lost.discard(item.id)
             if not done and item.lane and position + 1 < len(chain):  # the rest waits for it
                 later = chain[position + 1 :]
-                await self.store.run(self._put_back, [i.id for i in later if i.id is not None])
+                await self.store.run(
+                    self.recorder.put_back, [i.id for i in later if i.id is not None]
+                )
                 for other in later:
                     self._held.pop(other.id or 0, None)
                 return
@@ -324,21 +323,6 @@ class Dispatcher:
     # The dispatcher's own transactions (claims, sent messages recorded) are Core statements
     # on a connection (`engine.begin()`), without an ORM session: its set-up and commit cost
     # more than a claim that finds nothing.
-
-    def _complete_sent(self, items: list[OutboxItem]) -> None:
-        with self.store.engine.begin() as connection:
-            farewell = self._mark_sent(connection, items)
-        if farewell:
-            self.store.checkpoint()  # a last message to someone erased: now truly gone
-
-    def _mark_sent(self, connection: Connection, items: Sequence[OutboxItem]) -> bool:
-        """Record sent messages done; True when one was a farewell, whose commit must be
-        followed by a checkpoint (as `bot.store.wipe_after_commit` asks of a session)."""
-        if not items:
-            return False
-        ids = [item.id for item in items if item.id is not None]
-        outbox.complete_sent(connection, ids, self.worker, self.clock.now())
-        return any(item.payload.get(WIPE_AFTER) for item in items)
 
     def _claim(
         self,
@@ -350,12 +334,16 @@ class Dispatcher:
         jobs_limit: int,
         sent: Sequence[OutboxItem] = (),
     ) -> list[OutboxItem]:
-        """Record `sent` messages done, then claim (and read what the claimed messages need):
-        one transaction."""
+        """Record `sent` messages done, then look and claim (and read what the claimed
+        messages need): one transaction. What the look finds is kept (`horizon`)."""
         with self.store.engine.begin() as connection:
-            farewell = self._mark_sent(connection, sent)
-            items = claims.claim(
+            farewell = mark_sent(connection, sent, self.worker, self.clock.now())
+            self.horizon.looking()
+            found = claims.look(connection, now)
+            self.horizon.looked(now, found.empty, found.next_due)
+            items = claims.claim_found(
                 connection,
+                found,
                 self.worker,
                 now,
                 lease,
@@ -397,85 +385,33 @@ class Dispatcher:
             elif item.kind in self.actions:
                 record = await self.actions[item.kind](item)
                 crash_point("sent")
-                await self.store.run(self._record, item, record)
+                await self.store.run(self.recorder.record_action, item, record)
             elif await self.store.run(self._run_job, item):
                 self.wake()  # its messages go out while the jobs after it run
             if item.kind != SEND:  # a message's is passed when it is recorded (`_recorded`)
                 crash_point("recorded")
             return True
         except DeliveryError as exc:
-            await self.store.run(self._give_back, item, str(exc), exc.retry_after, exc.permanent)
+            error, hint, permanent = str(exc), exc.retry_after, exc.permanent
+            await self.store.run(self.recorder.give_back, item, error, hint, permanent)
         except Exception as exc:  # a bug in a job must not stop the dispatcher
             log.exception("outbox action %s (%s) failed", item.id, item.kind)
-            await self.store.run(self._give_back, item, f"{type(exc).__name__}: {exc}", None, False)
+            error = f"{type(exc).__name__}: {exc}"
+            await self.store.run(self.recorder.give_back, item, error, None, False)
         return False
 
     async def _record_sent(self, item: OutboxItem, wait: bool) -> None:
-        """Mark a sent message done: in the run's next claim, which the end of the message's
-        chain brings at once (`_finished`), or on its own when no claim is due. Messages sent
-        side by side are recorded together, in one transaction: under load that is sooner
-        than one transaction each, queued behind one another. `wait`: until it is recorded
-        (a later message in its lane waits for that, so a crash repeats at most one message
-        per lane)."""
-        assert item.id is not None
-        recorded = asyncio.get_running_loop().create_future()
-        self._unrecorded.append((item, recorded))
-        self._sent.add(item.id)  # its claim is kept (`_keep_claims`) until it is recorded
+        """Mark a sent message done (`bot.recording`): in the run's next claim, which the end
+        of the message's chain brings at once (`_finished`), or on its own when no claim is
+        due. `wait`: until it is recorded (a later message in its lane waits for that, so a
+        crash repeats at most one message per lane)."""
+        recorded = self.recorder.add(item)
         if self._running is None:
-            self._start_recorder()  # no run to take it (one ending after an error)
+            self.recorder.start()  # no run to take it (one ending after an error)
         elif wait:
             self._signal.set()
             await recorded
         # else the end of its chain wakes the run (`_finished`), deciding first whether to claim
-
-    def _recorded(self, batch: list[tuple[OutboxItem, asyncio.Future[None]]]) -> None:
-        for item, recorded in batch:
-            self._sent.discard(item.id or 0)
-            self._held.pop(item.id or 0, None)
-            crash_point("recorded")
-            if not recorded.done():
-                recorded.set_result(None)
-
-    def _start_recorder(self) -> None:
-        if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record_all())
-
-    @property
-    def _recording(self) -> bool:
-        return self._recorder is not None and not self._recorder.done()
-
-    async def _record_rest(self) -> None:
-        """Record what was sent and not recorded yet, before a run ends."""
-        while self._unrecorded or self._recording:
-            self._start_recorder()
-            assert self._recorder is not None
-            await asyncio.shield(self._recorder)
-
-    async def _record_all(self) -> None:
-        """The platform has these messages already, so a failing database is retried here
-        rather than releasing them (which would send them again)."""
-        while self._unrecorded:
-            batch, self._unrecorded = self._unrecorded, []
-            items = [item for item, _ in batch]
-            ids = [item.id for item in items]
-            for attempt in range(RECORD_ATTEMPTS):
-                try:
-                    await self.store.run(self._complete_sent, items)
-                    break
-                except OperationalError:
-                    log.warning("recording sent actions %s failed (attempt %s)", ids, attempt + 1)
-                    await asyncio.sleep(0.2 * 2**attempt)
-            else:
-                log.error("sent actions %s could not be recorded; they may be sent again", ids)
-            self._recorded(batch)
-
-    def _record(self, item: OutboxItem, record: Record | None) -> None:
-        assert item.id is not None
-        now = self.clock.now()
-        with self.store.session() as session:
-            messages = record(session, now) if record else []
-            enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
-            outbox.complete(session, item.id, self.worker, now)
 
     def _run_job(self, item: OutboxItem) -> bool:
         """Run a job and record it done; True when it wrote work due at once."""
@@ -490,20 +426,3 @@ class Dispatcher:
             if not outbox.complete(session, item.id, self.worker, now):
                 raise RuntimeError("claim lost before the job finished")
             return outbox.wrote_bulk_due(session)
-
-    def _put_back(self, item_ids: list[int]) -> None:
-        """Release claimed actions untried (an earlier one in their lane failed)."""
-        with self.store.session() as session:
-            outbox.unclaim(session, item_ids, self.worker)
-
-    def _give_back(self, item: OutboxItem, error: str, hint: float | None, permanent: bool) -> None:
-        assert item.id is not None
-        now = self.clock.now()
-        dead = permanent or item.attempts >= self.settings.max_attempts
-        retry_at = None if dead else now + backoff(item.attempts, hint)
-        if dead:
-            log.error("outbox action %s (%s) given up: %s", item.id, item.kind, error)
-        else:
-            log.info("outbox action %s (%s) retried at %s: %s", item.id, item.kind, retry_at, error)
-        with self.store.session() as session:
-            outbox.release(session, item.id, self.worker, error, retry_at, now)

@@ -5,7 +5,9 @@ work twice schedules it once). A claim is a lease: if its process dies, the leas
 another claim takes the action again; `renew` extends it, `complete` ends it, `release` gives
 a failed action back for a retry. `move` and `cancel` change actions nobody has claimed.
 `first_sight` is the same guard for what comes in: a platform event is handled once, however
-often it is delivered.
+often it is delivered. What these functions make due is noted for the dispatchers
+(`bot.horizon`), which claim only when a claim can find something: a change to the table
+outside this module is found within a tick.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
+from bot import horizon
 from bot.domain import OutboxItem, ProcessedEvent
 from bot.domain.types import UTCDateTime
 from bot.pacing import BULK, URGENT
@@ -126,7 +129,9 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
         values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
-        session.connection().execute(statement, values)
+        connection = session.connection()
+        connection.execute(statement, values)
+        horizon.wrote(connection, values)
         if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
             session.info[_BULK_DUE] = True
 
@@ -161,6 +166,16 @@ _WAITING = and_(
     _OUTBOX.c.claimed_by.is_(None),
 )
 _CANCEL = delete(_OUTBOX).where(_WAITING)
+_RENEW = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id.in_(bindparam("item_ids", expanding=True)),
+        _OUTBOX.c.claimed_by == bindparam("worker"),
+        _OUTBOX.c.done_at.is_(None),
+    )
+    .values(claimed_until=bindparam("until", type_=UTCDateTime()))
+    .returning(_OUTBOX.c.id)
+)
 _MOVES: dict[int, Update] = {}
 
 
@@ -205,7 +220,9 @@ def move(
     parameters: dict[str, Any] = {"old": list(moves), "payload": payload, "now": now}
     for i, (old, (key, due_at)) in enumerate(moves.items()):
         parameters.update({f"old_{i}": old, f"key_{i}": key, f"due_{i}": due_at})
-    return session.connection().execute(_move_statement(len(moves)), parameters).rowcount
+    connection = session.connection()
+    horizon.made_due(connection, min(due_at for _, due_at in moves.values()))
+    return connection.execute(_move_statement(len(moves)), parameters).rowcount
 
 
 def cancel(session: Session, keys: list[str]) -> None:
@@ -223,6 +240,7 @@ def unclaim(session: Session, item_ids: list[int], worker: str) -> None:
             .where(col(OutboxItem.id).in_(item_ids), OutboxItem.claimed_by == worker)
             .values(claimed_by=None, claimed_until=None, attempts=OutboxItem.attempts - 1)
         )
+        horizon.made_due(session.connection())
 
 
 def release_all_claims(session: Session) -> int:
@@ -233,6 +251,7 @@ def release_all_claims(session: Session) -> int:
         .where(col(OutboxItem.done_at).is_(None), col(OutboxItem.claimed_until).isnot(None))
         .values(claimed_until=None, claimed_by=None)
     )
+    horizon.made_due(session.connection())
     return result.rowcount
 
 
@@ -241,17 +260,8 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
     may have been taken over by another process)."""
     if not ids:
         return set()
-    held = session.exec(
-        update(OutboxItem)
-        .where(
-            col(OutboxItem.id).in_(ids),
-            OutboxItem.claimed_by == worker,
-            col(OutboxItem.done_at).is_(None),
-        )
-        .values(claimed_until=until)
-        .returning(OutboxItem.id)
-    )
-    return set(held.scalars())
+    parameters = {"item_ids": ids, "worker": worker, "until": until}
+    return set(session.connection().execute(_RENEW, parameters).scalars())
 
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
@@ -290,6 +300,8 @@ def release(
         .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker)
         .values(**values)
     )
+    if retry_at is not None:
+        horizon.made_due(session.connection(), retry_at)
 
 
 def backlog(session: Session, now: datetime) -> dict[str, int]:

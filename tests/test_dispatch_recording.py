@@ -107,15 +107,15 @@ async def test_a_claim_failing_after_a_send_still_records_it_and_sends_nothing_t
     async def send(item: OutboxItem) -> None:
         sent.append(item.payload["reply"]["text"])
 
-    real_claim, calls = claims.claim, []
+    real_look, calls = claims.look, []
 
-    def failing_second_claim(*args, **kwargs):
+    def failing_second_look(*args, **kwargs):
         calls.append(None)
         if len(calls) == 2:
             raise OperationalError("claim", {}, Exception("server closed the connection"))
-        return real_claim(*args, **kwargs)
+        return real_look(*args, **kwargs)
 
-    monkeypatch.setattr(claims, "claim", failing_second_claim)
+    monkeypatch.setattr(claims, "look", failing_second_look)
     run = dispatcher(store, clock, send)
     with pytest.raises(OperationalError):
         await asyncio.wait_for(run.run_due(), timeout=30)
