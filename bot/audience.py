@@ -143,7 +143,7 @@ class Accounts:
         """`people.reader`, looked up once per person."""
         key = person.id or 0
         if key not in self._readers:
-            self._readers[key] = people.reader(self.session, person)  # type: ignore[arg-type]
+            self._readers[key] = people.reader(self.session, person)
         return self._readers[key]
 
     def reachable(self, person_id: int) -> PersonRef | None:

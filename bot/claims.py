@@ -3,7 +3,8 @@
 `claim` takes due, unclaimed actions — urgent ones (a reply someone waits for) before bulk work
 — each group in one statement: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several
 processes share the work; on SQLite the single UPDATE is atomic on its own. A claim is a lease
-(`bot.outbox`). `claim_keys` takes a turn's own replies by key.
+(`bot.outbox`). A turn's own replies are claimed as they are written
+(`bot.outbox.enqueue_claimed`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
-from bot import horizon
 from bot.domain import OutboxItem
 from bot.domain.types import UTCDateTime
 from bot.outbox import SEND
@@ -226,10 +226,10 @@ def claimable(db: Database, now: datetime) -> tuple[bool, set[str]]:
 
 
 def _claim_statement(which: str):
-    """The claim of "urgent" actions, of the actions of some "kinds", or of urgent ones by
-    "keys", built once — constructing it cost more than running it — on the table, executed
-    on the session's connection: SQLAlchemy's ORM handling of a statement cost more than the
-    database's work. Parameters: `now`, `until`, `worker`, `limit` (and `keys` or `kinds`)."""
+    """The claim of "urgent" actions or of the actions of some "kinds", built once —
+    constructing it cost more than running it — on the table, executed on the session's
+    connection: SQLAlchemy's ORM handling of a statement cost more than the database's work.
+    Parameters: `now`, `until`, `worker`, `limit` (and `kinds`)."""
     now = bindparam("now", type_=UTCDateTime())
     older = _OUTBOX.alias("older")
     waits_in_lane = exists().where(
@@ -238,17 +238,12 @@ def _claim_statement(which: str):
         older.c.done_at.is_(None),
         older.c.failed_at.is_(None),
     )
-    keys = bindparam("keys", expanding=True)
-    if which == "keys":  # a reply of several messages: the later ones wait only for the first
-        waits_in_lane = waits_in_lane.where(older.c.idempotency_key.not_in(keys))
     chosen = (
         _OUTBOX.c.kind.in_(bindparam("kinds", expanding=True))
         if which == "kinds"
         else _is_urgent(_OUTBOX)
     )
     pending = and_(_pending(_OUTBOX, now), or_(_OUTBOX.c.lane.is_(None), ~waits_in_lane), chosen)
-    if which == "keys":
-        pending = and_(pending, _OUTBOX.c.idempotency_key.in_(keys))
     due = (
         select(_OUTBOX.c.id)
         .where(pending)
@@ -272,7 +267,7 @@ def _claim_statement(which: str):
     )
 
 
-_CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds", "keys")}
+_CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds")}
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 _MAPPER = inspect(OutboxItem)
 
@@ -307,16 +302,3 @@ def _claim(
     else:
         rows = connection.execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
     return sorted(_items(rows), key=lambda item: (item.due_at, item.id))
-
-
-def claim_keys(
-    db: Database, worker: str, now: datetime, lease: timedelta, keys: list[str]
-) -> list[OutboxItem]:
-    """Claim the urgent actions with these keys that may go now (nothing older unfinished in
-    their lane): the replies the session's transaction wrote, carried out right after its
-    commit instead of waiting for a claim of their own."""
-    parameters = {"now": now, "until": now + lease, "worker": worker, "limit": len(keys)}
-    connection = connection_of(db)
-    items = _items(connection.execute(_CLAIM["keys"], {**parameters, "keys": keys}))
-    horizon.claimed(connection, (item.idempotency_key for item in items))
-    return sorted(items, key=lambda item: item.id or 0)

@@ -406,13 +406,16 @@ def enqueue_claimed(
     parameters: dict[str, Any] = {"worker": worker, "until": until}
     for i, row in enumerate(rows):
         parameters.update({f"{name}_{i}": row[name] for name in _WRITTEN})
-    written = session.connection().execute(statement, parameters).all()
+    connection = session.connection()
+    written = connection.execute(statement, parameters).all()
     if any(
         not urgent and row["due_at"] <= row["created_at"]
         for row, urgent in zip(rows, claimable, strict=True)
     ):
         session.info[_BULK_DUE] = True
     claimed = {key: item_id for item_id, key, by in written if by is not None}
+    horizon.wrote(connection, rows)  # what waits in its lane is for a claim to find
+    horizon.claimed(connection, claimed)
     waiting = {
         row["lane"]
         for row, urgent in zip(rows, claimable, strict=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, update
 from sqlmodel import col
@@ -15,7 +15,7 @@ from sqlmodel import col
 from bot import claims, outbox
 from bot.clock import FrozenClock
 from bot.config import SchedulerConfig
-from bot.delivery import enqueue_outbound
+from bot.delivery import enqueue_claimed
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem
 from bot.engine import Outbound
@@ -145,17 +145,30 @@ async def test_replies_claimed_by_their_own_turn_wake_no_claim(store: Store, clo
         sent.append(item.payload["reply"]["text"])
 
     dispatch = dispatcher(store, clock, send)
+
+    def turn(key: str, *messages: Outbound) -> None:
+        now = clock.now()
+        with store.session() as session:
+
+            def write(worker: str, until: datetime) -> list[OutboxItem]:
+                return enqueue_claimed(session, messages, key, now, anna, worker, until)[1]
+
+            handed = dispatch.claim_written(session, write, now)
+        dispatch.hand_over(handed)
+
     assert await run(dispatch) == 0  # nothing due: a look that found nothing
-    with store.session() as session:
-        message = Outbound(anna, Reply("hi"))
-        written = enqueue_outbound(session, [message], "turn", clock.now(), waiting=anna)
-        handed = dispatch.claim_written(session, [key for key, _, _ in written], clock.now())
-    dispatch.hand_over(handed)
+    turn("turn", Outbound(anna, Reply("hi")))
     assert await asyncio.wait_for(dispatch.run_due(claim=False), timeout=30) == 1
     with statements(store) as seen:
         assert await run(dispatch) == 0
     assert seen == []
     assert sent == ["hi"]
+
+    # A turn that also writes to someone else: that message is not the turn's to claim.
+    turn("turn 2", Outbound(anna, Reply("noted")), Outbound(bert, Reply("anna answered")))
+    assert await asyncio.wait_for(dispatch.run_due(claim=False), timeout=30) == 1
+    assert await run(dispatch) == 1
+    assert sent[1:] == ["noted", "anna answered"]
 
     write(store, clock, [bert], ["hello"], waiting=True)  # not claimed by its writer
     assert await run(dispatch) == 1
