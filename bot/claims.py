@@ -273,6 +273,7 @@ def _claim_statement(which: str):
 
 
 _CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds", "keys")}
+horizon.harmless(*_CLAIM.values())
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 _MAPPER = inspect(OutboxItem)
 

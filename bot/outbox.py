@@ -6,8 +6,7 @@ another claim takes the action again; `renew` extends it, `complete` ends it, `r
 a failed action back for a retry. `move` and `cancel` change actions nobody has claimed.
 `first_sight` is the same guard for what comes in: a platform event is handled once, however
 often it is delivered. What these functions make due is noted for the dispatchers
-(`bot.horizon`), which claim only when a claim can find something: a change to the table
-outside this module is found within a tick.
+(`bot.horizon`), which claim only when a claim can find something.
 """
 
 from __future__ import annotations
@@ -150,6 +149,7 @@ _WAITING = and_(
     _OUTBOX.c.claimed_by.is_(None),
 )
 _CANCEL = delete(_OUTBOX).where(_WAITING)
+horizon.harmless(*_ENQUEUE.values(), _PROMOTE, _COMPLETE, _COMPLETE_SENT, _CANCEL)
 _RENEW = (
     update(_OUTBOX)
     .where(
@@ -160,6 +160,7 @@ _RENEW = (
     .values(claimed_until=bindparam("until", type_=UTCDateTime()))
     .returning(_OUTBOX.c.id)
 )
+horizon.harmless(_RENEW)
 _MOVES: dict[int, Update] = {}
 
 
@@ -187,6 +188,7 @@ def _move_statement(count: int) -> Update:
                 last_error=None,
             )
         )
+        horizon.harmless(_MOVES[count])  # `move` notes what it makes due itself
     return _MOVES[count]
 
 
