@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
+from bot import horizon
 from bot.domain import OutboxItem
 from bot.domain.types import UTCDateTime
 from bot.outbox import SEND
@@ -268,6 +269,7 @@ def _claim_statement(which: str):
 
 
 _CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds")}
+horizon.harmless(*_CLAIM.values())
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 _MAPPER = inspect(OutboxItem)
 

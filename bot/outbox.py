@@ -6,8 +6,7 @@ another claim takes the action again; `renew` extends it, `complete` ends it, `r
 a failed action back for a retry. `move` and `cancel` change actions nobody has claimed.
 `first_sight` is the same guard for what comes in: a platform event is handled once, however
 often it is delivered. What these functions make due is noted for the dispatchers
-(`bot.horizon`), which claim only when a claim can find something: a change to the table
-outside this module is found within a tick.
+(`bot.horizon`), which claim only when a claim can find something.
 """
 
 from __future__ import annotations
@@ -166,6 +165,7 @@ _WAITING = and_(
     _OUTBOX.c.claimed_by.is_(None),
 )
 _CANCEL = delete(_OUTBOX).where(_WAITING)
+horizon.harmless(*_ENQUEUE.values(), _PROMOTE, _COMPLETE, _COMPLETE_SENT, _CANCEL)
 _RENEW = (
     update(_OUTBOX)
     .where(
@@ -176,6 +176,7 @@ _RENEW = (
     .values(claimed_until=bindparam("until", type_=UTCDateTime()))
     .returning(_OUTBOX.c.id)
 )
+horizon.harmless(_RENEW)
 _MOVES: dict[int, Update] = {}
 
 
@@ -203,6 +204,7 @@ def _move_statement(count: int) -> Update:
                 last_error=None,
             )
         )
+        horizon.harmless(_MOVES[count])  # `move` notes what it makes due itself
     return _MOVES[count]
 
 
@@ -381,6 +383,7 @@ def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Inser
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key, _OUTBOX.c.claimed_by)
         )
+        horizon.harmless(_WRITE_CLAIMED[shape])  # `enqueue_claimed` notes what it writes
     return _WRITE_CLAIMED[shape]
 
 
