@@ -333,6 +333,10 @@ def next_due(session: Session) -> datetime | None:
 
 _WRITTEN = ("kind", "payload", "idempotency_key", "lane", "priority", "due_at", "created_at")
 _WRITE_CLAIMED: dict[tuple[str, tuple[bool, ...]], Insert] = {}
+CLAIMED_CHUNK = 20
+"""Rows per written-claimed statement: each claimable row's lane check names every key of its
+statement (a size that grows with the square of the rows), and SQLite allows 500 terms in a
+compound SELECT."""
 _CLAIM_COLUMNS = ("claimed_by", "claimed_until")
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 _MAPPER = inspect(OutboxItem)
@@ -399,11 +403,25 @@ def enqueue_claimed(
     in the pair's space). An urgent row that has to wait behind something older in its lane
     makes that lane's waiting actions urgent (`promote`): the only case in which promoting
     changes anything, and so the only one that costs a statement. Returns the claimed
-    actions in the order written (a row whose key existed is neither written nor claimed)."""
+    actions in the order written (a row whose key existed is neither written nor claimed).
+
+    The bulk rows are written first, then the urgent ones, each in their order (no lane holds
+    both), `CLAIMED_CHUNK` rows per statement: a statement's shape is then its two counts."""
     if not rows:
         return []
     lanes = {row["lane"] for row in rows if row["priority"] == URGENT and row["lane"]}
     rows = [{**row, "priority": URGENT} if row["lane"] in lanes else row for row in rows]
+    ordered = [row for row in rows if row["priority"] != URGENT]
+    ordered += [row for row in rows if row["priority"] == URGENT]
+    items: list[OutboxItem] = []
+    for start in range(0, len(ordered), CLAIMED_CHUNK):
+        items += _write_claimed(session, ordered[start : start + CLAIMED_CHUNK], worker, until)
+    return sorted(items, key=lambda item: item.id or 0)
+
+
+def _write_claimed(
+    session: Session, rows: Sequence[Mapping[str, Any]], worker: str, until: datetime
+) -> list[OutboxItem]:
     claimable = tuple(row["priority"] == URGENT for row in rows)
     statement = _write_claimed_statement(session.get_bind().dialect.name, claimable)
     parameters: dict[str, Any] = {"worker": worker, "until": until}

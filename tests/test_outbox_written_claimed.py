@@ -155,3 +155,23 @@ def test_a_post_for_the_pair_before_the_reply_in_its_space_goes_with_the_reply(
     assert len(seen) == 1
     assert [item.payload["reply"]["text"] for item in claimed] == ["post", "reply"]
     assert [(row.priority, row.claimed_by) for row in rows(store)] == [(URGENT, "w")] * 2
+
+
+def test_a_turn_of_six_hundred_messages_is_written_in_statements_of_bounded_size(
+    store: Store, clock: FrozenClock
+):
+    """A coordinator's turn can write hundreds of messages: SQLite allows 500 terms in a
+    compound SELECT, and each claimable row's lane check names every key of its statement.
+    The rows go in statements of `CLAIMED_CHUNK`, the others' first; the waiting person's
+    first messages are claimed, the rest wait in their lane for the dispatcher's chain."""
+    anna, bert, cleo = people(store, clock, 3)
+    others = [Outbound((bert, cleo)[i % 2], Reply(f"news {i}")) for i in range(550)]
+    mine = [Outbound(anna, Reply(f"part {i}")) for i in range(50)]
+    claimed, seen = reply(store, clock, anna, [*mine[:25], *others, *mine[25:]])
+    inserts = [statement for statement in seen if statement.startswith("INSERT INTO outbox")]
+    assert len(inserts) == 30
+    assert len(rows(store)) == 600
+    first = 20 - 550 % 20  # the statement that holds the last of the others' messages
+    assert [item.payload["reply"]["text"] for item in claimed] == [
+        f"part {i}" for i in range(first)
+    ]
