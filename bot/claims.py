@@ -20,14 +20,12 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    inspect,
     literal_column,
     null,
     or_,
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
 from bot import horizon
@@ -35,6 +33,7 @@ from bot.domain import OutboxItem
 from bot.domain.types import UTCDateTime
 from bot.outbox import SEND
 from bot.pacing import URGENT
+from bot.store import made
 
 _OUTBOX = OutboxItem.__table__
 Database = Session | Connection
@@ -60,25 +59,14 @@ class Look:
 
 
 def claim(
-    db: Database,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    bulk_limit: int | None = None,
-    others_limit: int | None = None,
-    jobs: Iterable[str] = (),
-    jobs_limit: int = 0,
+    db: Database, worker: str, now: datetime, lease: timedelta, limit: int, **limits: Any
 ) -> list[OutboxItem]:
-    """`look`, then `claim_found` (the dispatcher runs the two itself: it also keeps what the
-    look says of the next due time)."""
+    """`look`, then `claim_found` with the same `limits` (the dispatcher runs the two itself:
+    it also keeps what the look says of the next due time)."""
     if limit <= 0:
         return []
     conn = connection_of(db)
-    found = look(conn, now)
-    return claim_found(
-        conn, found, worker, now, lease, limit, bulk_limit, others_limit, jobs, jobs_limit
-    )
+    return claim_found(conn, look(conn, now), worker, now, lease, limit, **limits)
 
 
 def claim_found(
@@ -271,21 +259,12 @@ def _claim_statement(which: str):
 _CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds")}
 horizon.harmless(*_CLAIM.values())
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
-_MAPPER = inspect(OutboxItem)
 
 
 def _items(rows: Iterable[Sequence[Any]]) -> list[OutboxItem]:
-    """OutboxItems of claimed rows, made as the ORM makes a loaded object (its attributes set
-    directly) without the ORM's result machinery, which cost more than the claim itself.
-    They belong to no session: the dispatcher only reads them."""
-    if not _MAPPER.configured:
-        configure_mappers()  # what a first query through the ORM would do
-    new, items = _MAPPER.class_manager.new_instance, []
-    for row in rows:
-        item = new()
-        item.__dict__.update(zip(_COLUMNS, row, strict=True))
-        items.append(item)
-    return items
+    """OutboxItems of claimed rows (`store.made`), without the ORM's result machinery, which
+    cost more than the claim itself. The dispatcher only reads them."""
+    return [made(OutboxItem, dict(zip(_COLUMNS, row, strict=True))) for row in rows]
 
 
 def _claim(

@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    inspect,
     literal,
     null,
     union_all,
@@ -35,13 +34,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from bot import horizon
 from bot.domain import OutboxItem, ProcessedEvent
 from bot.domain.types import UTCDateTime
 from bot.pacing import BULK, URGENT
+from bot.store import made
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 _BULK_DUE = "maatje.outbox.bulk_due"
@@ -339,7 +338,6 @@ statement (a size that grows with the square of the rows), and SQLite allows 500
 compound SELECT."""
 _CLAIM_COLUMNS = ("claimed_by", "claimed_until")
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
-_MAPPER = inspect(OutboxItem)
 
 
 def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Insert:
@@ -453,11 +451,6 @@ def _write_claimed(
 
 
 def _item(values: Mapping[str, Any]) -> OutboxItem:
-    """An OutboxItem of a row just written, made as the ORM makes a loaded object (its
-    attributes set directly; `bot.claims` makes claimed ones so): SQLModel's constructor
-    cost more than the insert. It belongs to no session: the dispatcher only reads it."""
-    if not _MAPPER.configured:
-        configure_mappers()
-    item = _MAPPER.class_manager.new_instance()
-    item.__dict__.update({name: values.get(name) for name in _COLUMNS})
-    return item
+    """An OutboxItem of a row just written (`store.made`: SQLModel's constructor cost more
+    than the insert). The dispatcher only reads it."""
+    return made(OutboxItem, {name: values.get(name) for name in _COLUMNS})

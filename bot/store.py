@@ -121,6 +121,19 @@ def read(session: Session, statement: Executable, params: Mapping[str, Any] | No
     return session.connection().execute(statement, params)
 
 
+def made(cls: type[T], values: Mapping[str, Any]) -> T:
+    """An object of mapped class `cls` with these attribute values, made as the ORM makes a
+    loaded one (its attributes set directly, no constructor): for rows read or written with a
+    Core statement, where SQLModel's constructor or the ORM's loading cost more than the
+    statement. It belongs to no session."""
+    mapper = inspect(cls)
+    if not mapper.configured:
+        configure_mappers()  # what a first query through the ORM would do
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
+
+
 def loaded(session: Session, cls: type[T], values: Mapping[str, Any]) -> T:
     """The object of mapped class `cls` with these attribute values (all its columns, read
     with a Core statement), as though the session had loaded it: the one the session holds
@@ -134,10 +147,7 @@ def loaded(session: Session, cls: type[T], values: Mapping[str, Any]) -> T:
     held = session.identity_map.get(key)
     if held is not None:
         return held
-    if not mapper.configured:
-        configure_mappers()
-    instance = mapper.class_manager.new_instance()
-    instance.__dict__.update(values)
+    instance = made(cls, values)
     make_transient_to_detached(instance)
     session.add(instance)
     keep(session, instance)
