@@ -59,14 +59,25 @@ class Look:
 
 
 def claim(
-    db: Database, worker: str, now: datetime, lease: timedelta, limit: int, **limits: Any
+    db: Database,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    bulk_limit: int | None = None,
+    others_limit: int | None = None,
+    jobs: Iterable[str] = (),
+    jobs_limit: int = 0,
 ) -> list[OutboxItem]:
-    """`look`, then `claim_found` with the same `limits` (the dispatcher runs the two itself:
-    it also keeps what the look says of the next due time)."""
+    """`look`, then `claim_found` (the dispatcher runs the two itself: it also keeps what the
+    look says of the next due time)."""
     if limit <= 0:
         return []
     conn = connection_of(db)
-    return claim_found(conn, look(conn, now), worker, now, lease, limit, **limits)
+    found = look(conn, now)
+    return claim_found(
+        conn, found, worker, now, lease, limit, bulk_limit, others_limit, jobs, jobs_limit
+    )
 
 
 def claim_found(
