@@ -103,11 +103,17 @@ class Accounts:
         session, held = self.session, self.session.identity_map
         wanted = set(account_ids) - self._known.keys() if self._known is not None else set()
         for person_id in set(person_ids) - self._people.keys():
-            found = held.get(session.identity_key(Person, person_id))
+            found = held.get((Person, (person_id,), None))
             if found is None:
                 wanted.add(person_id)
             else:
                 self._people[person_id] = found
+        if self._known is not None:
+            for person_id in [p for p in wanted if isinstance(self._people.get(p), Person)]:
+                only = people.only_account(session, person_id)  # the turn's writer, mostly
+                if only is not None:
+                    self._known[person_id] = [_account(only)]
+                    wanted.discard(person_id)
         if not wanted:
             return
         changed = (*session.new, *session.dirty, *session.deleted)
@@ -182,6 +188,12 @@ _PEOPLE_AND_ACCOUNTS = (
     .select_from(_PERSON.outerjoin(_IDENTITY, _IDENTITY.c.person_id == _PERSON.c.id))
     .where(_PERSON.c.id.in_(bindparam("ids", expanding=True)))
 )
+
+
+def _account(identity: Identity) -> Account:
+    assert identity.id is not None
+    platform, workspace, user_id = identity.platform, identity.workspace, identity.user_id
+    return Account(identity.id, platform, workspace, user_id, identity.last_seen_at)
 
 
 def _recency(identity: Account) -> tuple[bool, datetime, int]:

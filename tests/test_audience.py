@@ -281,3 +281,85 @@ def test_a_reply_to_the_person_the_transaction_holds_reads_nothing(app, clock) -
         assert writer is not None
     assert found is not None and found.languages == ("en",) and found.ref.user_id == "anna"
     assert seen == []
+
+
+def test_a_reply_addressed_to_the_writer_in_their_pair_space_reads_no_account(app, clock) -> None:
+    """A turn's reply to its writer in their pair's space mentions them by the account they
+    wrote from: when `people.resolve` found it is their only one, the audience costs no
+    statement, and is the audience a fresh read finds."""
+    from sqlalchemy import event
+
+    from bot.events import PersonRef
+    from bot.services import people
+
+    now = clock.now()
+    with app.store.session() as session:
+        zone = {"language": "en", "timezone": "Europe/Amsterdam"}  # no programme to look up
+        pair = make_pair(session, now, mentee_fields=zone)
+        channel = pair.space_channel
+    space = {"platform": "console", "workspace": "test", "kind": "pair", "channel_id": channel}
+    ref = {"platform": "console", "workspace": "test", "user_id": "anna"}
+    reply = Reply("hi").to_json()
+    with app.store.session() as session:
+        mentee, _ = people.resolve(session, PersonRef(**ref), now + timedelta(hours=1))
+        payload = {"person": mentee.id, "ref": ref, "space": space, "reply": reply}
+        seen: list[str] = []
+        note = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(app.store.engine, "before_cursor_execute", note)
+        try:
+            (found,) = audiences_of(session, [payload])
+        finally:
+            event.remove(app.store.engine, "before_cursor_execute", note)
+    assert seen == []
+    with app.store.session() as session:
+        (fresh,) = audiences_of(session, [payload])
+    assert found == fresh
+    assert found is not None and found.addressed
+    assert found.mentions[mentee.id][0] == PersonRef(**ref)
+
+
+def test_an_account_added_in_the_transaction_is_found(app, clock) -> None:
+    """What `people.resolve` learnt of a person's accounts holds only while the transaction
+    adds, moves or deletes none: a second account written after it is found, by the people
+    service and by an audience."""
+    from bot.events import PersonRef
+    from bot.services import people
+
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(session, now)
+    ref = PersonRef("console", "test", "anna")
+    slack = PersonRef("slack", "T1", "U1")
+    with app.store.session() as session:
+        mentee, _ = people.resolve(session, ref, now)
+        assert people.reachable_ref(session, pair.mentee_id) == ref
+        session.add(
+            Identity(
+                person_id=pair.mentee_id,
+                platform=slack.platform,
+                workspace=slack.workspace,
+                user_id=slack.user_id,
+                last_seen_at=now + timedelta(minutes=5),
+            )
+        )
+        assert people.reachable_ref(session, pair.mentee_id) == slack
+        assert people.ref_on(session, pair.mentee_id, "slack") == slack
+        payload = {"person": mentee.id, "ref": None, "space": None, "reply": Reply("hi").to_json()}
+        (found,) = audiences_of(session, [payload])
+    assert found is not None and found.ref == slack
+
+
+def test_an_account_moved_to_another_person_is_not_theirs_any_more(app, clock) -> None:
+    from bot.events import PersonRef
+    from bot.services import people
+
+    now = clock.now()
+    with app.store.session() as session:
+        pair = make_pair(session, now)
+    with app.store.session() as session:
+        mentee, identity = people.resolve(session, PersonRef("console", "test", "anna"), now)
+        assert people.ref_on(session, mentee.id, "console") is not None
+        identity.person_id = pair.mentor_id
+        assert people.ref_on(session, mentee.id, "console") is None
+        assert people.reachable_ref(session, mentee.id) is None
+        session.rollback()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, exists
+from sqlalchemy import bindparam, event, exists, inspect
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -34,8 +35,15 @@ when it is older than this, not on every event (a write less for nearly every ev
 # cache key again for every new statement object, at several times SQLite's own cost.
 _IDENTITY_COLUMNS = tuple(Identity.__table__.c)
 _PERSON_COLUMNS = tuple(Person.__table__.c)
+_OTHER_ACCOUNT = Identity.__table__.alias("other")
 _IDENTITY_AND_PERSON = (
-    select(*_IDENTITY_COLUMNS, *_PERSON_COLUMNS)
+    select(
+        *_IDENTITY_COLUMNS,
+        *_PERSON_COLUMNS,
+        ~exists().where(  # the person's only account (`only_account`)
+            _OTHER_ACCOUNT.c.person_id == Identity.person_id, _OTHER_ACCOUNT.c.id != Identity.id
+        ),
+    )
     .join_from(Identity, Person, col(Person.id) == Identity.person_id)
     .where(
         Identity.platform == bindparam("platform"),
@@ -81,13 +89,17 @@ _MAY_STORE = select(  # `has_consented` or `is_coordinator`, in one statement
 )
 
 
+_ONLY_ACCOUNTS = "maatje.people.only_accounts"
+
+
 def resolve(
     session: Session,
     ref: PersonRef,
     now: datetime,
     space: SpaceRef | None = None,
 ) -> tuple[Person, Identity]:
-    """The person behind a platform account and that account, created on first contact."""
+    """The person behind a platform account and that account, created on first contact.
+    When it is the person's only account, the session remembers it (`only_account`)."""
     account = {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
     row = read(session, _IDENTITY_AND_PERSON, account).first()
     if row is None:
@@ -98,10 +110,12 @@ def resolve(
         identity = Identity(
             person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
         )
+        only = True
     else:  # one Core statement, its values made into the session's objects (`loaded`)
-        split = len(_IDENTITY_COLUMNS)
+        split, end = len(_IDENTITY_COLUMNS), len(_IDENTITY_COLUMNS) + len(_PERSON_COLUMNS)
         identity = loaded(session, Identity, _values(_IDENTITY_COLUMNS, row[:split]))
-        person = loaded(session, Person, _values(_PERSON_COLUMNS, row[split:]))
+        person = loaded(session, Person, _values(_PERSON_COLUMNS, row[split:end]))
+        only = bool(row[end])
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
         identity.last_seen_at = now
     if (
@@ -113,7 +127,59 @@ def resolve(
     if identity.id is None:
         session.add(identity)
         session.flush()
+    if only:
+        session.info.setdefault(_ONLY_ACCOUNTS, {})[person.id] = identity
     return person, identity
+
+
+def only_account(session: Session, person_id: int) -> Identity | None:
+    """The person's one platform account, without a statement: when `resolve` found, in this
+    session, that they have no other, and the session has added, deleted or moved no account
+    since (`_accounts_kept`). The object carries that account's own changes (the last time
+    it was seen, its direct chat), so it is what a read of the person's accounts would find.
+    None when not known so."""
+    remembered = session.info.get(_ONLY_ACCOUNTS)
+    identity = remembered.get(person_id) if remembered else None
+    if identity is None or not _accounts_kept(session, remembered):
+        return None
+    return identity if inspect(identity).persistent else None
+
+
+def _accounts_kept(session: Session, remembered: dict[int, Identity]) -> bool:
+    """Whether the session's changes leave the accounts `resolve` remembered as they were;
+    else it forgets them. Any account added or deleted counts, or one changed but the
+    remembered ones, or those moved to another person."""
+    owners = {id(identity): person_id for person_id, identity in remembered.items()}
+    if not (
+        any(isinstance(row, Identity) for row in (*session.new, *session.deleted))
+        or any(
+            isinstance(row, Identity) and owners.get(id(row)) != row.person_id
+            for row in session.dirty
+        )
+    ):
+        return True
+    session.info.pop(_ONLY_ACCOUNTS, None)
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _flushing(session: Session, _context: Any, _instances: Any) -> None:
+    """Changes about to be flushed are checked while they can be seen (`_accounts_kept`)."""
+    remembered = session.info.get(_ONLY_ACCOUNTS)
+    if remembered:
+        _accounts_kept(session, remembered)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _writing(state: ORMExecuteState) -> None:
+    """A bulk insert, update or delete of accounts (erasure's) forgets them all."""
+    if (
+        _ONLY_ACCOUNTS in state.session.info
+        and (state.is_insert or state.is_update or state.is_delete)
+        and state.bind_mapper is not None
+        and state.bind_mapper.class_ is Identity
+    ):
+        state.session.info.pop(_ONLY_ACCOUNTS)
 
 
 def _values(columns: tuple[Any, ...], row: Any) -> dict[str, Any]:
@@ -127,12 +193,22 @@ def has_consented(session: Session, person_id: int) -> bool:
 
 def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
     """The account the person used most recently."""
+    only = only_account(session, person_id)
+    if only is not None:
+        return PersonRef(only.platform, only.workspace, only.user_id)
     row = read(session, _LATEST_IDENTITY, {"person": person_id}).first()
     return PersonRef(*row) if row is not None else None
 
 
 def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
     """The person's account on `platform`, if they have one."""
+    only = only_account(session, person_id)
+    if only is not None:
+        return (
+            PersonRef(only.platform, only.workspace, only.user_id)
+            if only.platform == platform
+            else None
+        )
     row = read(session, _IDENTITY_ON, {"person": person_id, "platform": platform}).first()
     return PersonRef(*row) if row is not None else None
 
