@@ -215,9 +215,10 @@ def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[A
     whose message names no account or goes to a shared space (one query), then the members
     of the shared spaces posted to."""
     readers, ids = set(), set()
-    for payload in payloads:
+    named = [mentioned(text_from_json(payload["reply"]["text"])) for payload in payloads]
+    for payload, mentions in zip(payloads, named, strict=True):
         readers.add(payload["person"])
-        ids.update(mentioned(text_from_json(payload["reply"]["text"])))
+        ids.update(mentions)
         space = payload.get("space")
         if not payload.get("ref") or (space and space["kind"] != SpaceKind.DIRECT.value):
             ids.add(payload["person"])
@@ -231,13 +232,20 @@ def audiences_of(session: Session, payloads: Sequence[dict[str, Any]]) -> list[A
     }
     members = [found[0] for space in shared if (found := accounts.members(space)) is not None]
     accounts.hold(member_id for member_ids in members for member_id in member_ids)
-    return [audience_of(session, payload, accounts) for payload in payloads]
+    return [
+        audience_of(session, payload, accounts, mentions)
+        for payload, mentions in zip(payloads, named, strict=True)
+    ]
 
 
 def audience_of(
-    session: Session, payload: dict[str, Any], accounts: Accounts | None = None
+    session: Session,
+    payload: dict[str, Any],
+    accounts: Accounts | None = None,
+    mentions: set[int] | None = None,
 ) -> Audience | None:
-    """The audience of a `send` action's payload; None when its reader was erased."""
+    """The audience of a `send` action's payload; None when its reader was erased.
+    `mentions`: the people its text mentions, when the caller has them already."""
     accounts = accounts or Accounts(session)
     ref = PersonRef(**payload["ref"]) if payload.get("ref") else None
     space = space_from_json(payload.get("space"))
@@ -257,7 +265,9 @@ def audience_of(
         languages, timezones = (override or language,), (timezone,)
     else:
         languages, timezones = _shared(session, accounts, *members)
-    ids = mentioned(text_from_json(payload["reply"]["text"]))
+    if mentions is None:
+        mentions = mentioned(text_from_json(payload["reply"]["text"]))
+    ids = set(mentions)
     if is_addressed:
         ids.add(payload["person"])
     platform = space.platform if space else ref.platform if ref else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from bot.adapter import Adapter, DeliveryError
 from bot.audience import Audience, addressed, audience_of, audiences_of, space_from_json
 from bot.domain import OutboxItem
 from bot.engine import Outbound
-from bot.events import SpaceKind, SpaceRef
+from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Translator, with_mentions
 from bot.pacing import BULK, URGENT
 from bot.replies import Mentioned, Reply, render_for
@@ -73,7 +73,7 @@ def _rows(
             "kind": SEND,
             "payload": {
                 "person": message.person_id,
-                "ref": asdict(message.person_ref) if message.person_ref else None,
+                "ref": _ref_to_json(message.person_ref),
                 "space": _space_to_json(message.space),
                 "reply": message.reply.to_json(),
                 "language": message.language,
@@ -101,10 +101,25 @@ def lane_of(message: Outbound) -> str:
     return f"space:{space.platform}:{space.workspace}:{space.channel_id}"
 
 
+# Spelt out rather than `dataclasses.asdict`, which copies each value deeply: every message
+# written passes here.
+
+
+def _ref_to_json(ref: PersonRef | None) -> dict[str, str] | None:
+    if ref is None:
+        return None
+    return {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
+
+
 def _space_to_json(space: SpaceRef | None) -> dict[str, str] | None:
     if space is None:
         return None
-    return {**asdict(space), "kind": space.kind.value}
+    return {
+        "platform": space.platform,
+        "workspace": space.workspace,
+        "channel_id": space.channel_id,
+        "kind": space.kind.value,
+    }
 
 
 class Deliverer:

@@ -363,3 +363,24 @@ def test_an_account_moved_to_another_person_is_not_theirs_any_more(app, clock) -
         assert people.ref_on(session, mentee.id, "console") is None
         assert people.reachable_ref(session, mentee.id) is None
         session.rollback()
+
+
+def test_a_messages_account_and_space_are_written_whole(app, clock) -> None:
+    """The payload names a message's account and space by every field they have (as
+    `dataclasses.asdict` gives them), so its audience is found from the payload alone."""
+    from dataclasses import asdict
+
+    from bot.audience import space_from_json
+    from bot.domain import OutboxItem
+    from bot.engine import Outbound
+    from bot.events import PersonRef, SpaceRef
+
+    ref = PersonRef("console", "test", "anna")
+    space = SpaceRef("console", "test", "pair-1", SpaceKind.PAIR)
+    with app.store.session() as session:
+        enqueue_outbound(session, [Outbound(1, Reply("hi"), space, ref)], "whole", clock.now())
+    with app.store.session() as session:
+        item = session.exec(select(OutboxItem).where(OutboxItem.idempotency_key == "whole:0")).one()
+    assert item.payload["ref"] == asdict(ref)
+    assert item.payload["space"] == {**asdict(space), "kind": "pair"}
+    assert space_from_json(item.payload["space"]) == space

@@ -78,6 +78,7 @@ _MAIN_PROGRAMME = (
     .order_by(col(Membership.id).desc())
     .limit(1)
 )
+_MAIN_SETTINGS = _MAIN_PROGRAMME.with_only_columns(Programme.language, Programme.timezone)
 _COORDINATOR = select(Membership.id).where(
     Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
 )
@@ -237,34 +238,43 @@ class PersonLike(Protocol):
     def timezone(self) -> str | None: ...
 
 
+def _main_settings(session: Session, person: PersonLike) -> tuple[str, str] | None:
+    """The language and time zone of the programme the person joined last (`main_programme`),
+    read without making the programme an object."""
+    if not person.id:
+        return None
+    row = read(session, _MAIN_SETTINGS, {"person": person.id}).first()
+    return None if row is None else (row.language, row.timezone)
+
+
 def language_of(session: Session, person: PersonLike) -> str:
     if person.language:
         return person.language
-    return _programme_language(session, main_programme(session, person.id) if person.id else None)
+    return _programme_language(session, _main_settings(session, person))
 
 
-def _programme_language(session: Session, programme: Programme | None) -> str:
+def _programme_language(session: Session, settings: tuple[str, str] | None) -> str:
     """The language of the person's programme; before they joined one, of the only programme
     there is (otherwise the default)."""
-    if programme:
-        return programme.language
+    if settings:
+        return settings[0]
     return programmes.sole_language(session) or DEFAULT_LANGUAGE
 
 
 def timezone_of(session: Session, person: PersonLike) -> str:
     if person.timezone:
         return person.timezone
-    programme = main_programme(session, person.id) if person.id else None
-    return programme.timezone if programme else "UTC"
+    settings = _main_settings(session, person)
+    return settings[1] if settings else "UTC"
 
 
 def reader(session: Session, person: PersonLike) -> tuple[str, str]:
     """(language, time zone) to render for this person, looking up their programme once."""
     if person.language and person.timezone:
         return person.language, person.timezone
-    programme = main_programme(session, person.id) if person.id else None
-    language = person.language or _programme_language(session, programme)
-    timezone = person.timezone or (programme.timezone if programme else "UTC")
+    settings = _main_settings(session, person)
+    language = person.language or _programme_language(session, settings)
+    timezone = person.timezone or (settings[1] if settings else "UTC")
     return language, timezone
 
 
