@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -126,12 +127,18 @@ def made(cls: type[T], values: Mapping[str, Any]) -> T:
     loaded one (its attributes set directly, no constructor): for rows read or written with a
     Core statement, where SQLModel's constructor or the ORM's loading cost more than the
     statement. It belongs to no session."""
-    mapper = inspect(cls)
-    if not mapper.configured:
-        configure_mappers()  # what a first query through the ORM would do
-    instance = mapper.class_manager.new_instance()
+    instance = _mapper(cls).class_manager.new_instance()
     instance.__dict__.update(values)
     return instance
+
+
+@cache
+def _mapper(cls: type) -> Mapper[Any]:
+    """The mapper of `cls`, configured (what a first query through the ORM would do)."""
+    mapper = inspect(cls)
+    if not mapper.configured:
+        configure_mappers()
+    return mapper
 
 
 def loaded(session: Session, cls: type[T], values: Mapping[str, Any]) -> T:
@@ -141,8 +148,7 @@ def loaded(session: Session, cls: type[T], values: Mapping[str, Any]) -> T:
     object (its attributes set directly) and added to the session as persistent, so that
     changes to it are flushed as an `UPDATE` of what changed. For rows read on every event,
     where the ORM's loading cost several times the statement."""
-    mapper = inspect(cls)
-    assert isinstance(mapper, Mapper)
+    mapper = _mapper(cls)
     key = mapper.identity_key_from_primary_key([values[p.key] for p in mapper.primary_key])
     held = session.identity_map.get(key)
     if held is not None:
