@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -62,29 +63,32 @@ def schedule(session: Session, meeting: Meeting, programme: Programme, now: date
     outbox.enqueue_many(session, rows)
 
 
+_MENTOR = aliased(Person)
+_MENTEE = aliased(Person)
 _LOAD = (
-    select(Meeting, Pair, Programme)
+    select(Meeting, Pair, Programme, _MENTOR, _MENTEE)
     .join(Pair, col(Pair.id) == Meeting.pair_id)
     .join(Programme, col(Programme.id) == Meeting.programme_id)
+    .outerjoin(_MENTOR, col(_MENTOR.id) == Pair.mentor_id)
+    .outerjoin(_MENTEE, col(_MENTEE.id) == Pair.mentee_id)
     .where(Meeting.id == bindparam("meeting"))
 )
-_MEMBERS = select(Person).where(col(Person.id).in_(bindparam("ids", expanding=True)))
 
 
 def _load(
     session: Session, item: OutboxItem
 ) -> tuple[Meeting, Pair, Programme, dict[int, Person]] | None:
-    """The confirmed meeting of an active pair, its pair and programme (one statement), and
-    the pair's members by id (one more; while the caller holds them, the session finds them
-    for the names)."""
+    """The confirmed meeting of an active pair, its pair and programme, and the pair's
+    members by id, in one statement (while the caller holds the members, the session finds
+    them for the names)."""
     row = session.exec(_LOAD, params={"meeting": item.payload["meeting"]}).first()
     if row is None:
         return None
-    meeting, pair, programme = row
+    meeting, pair, programme, mentor, mentee = row
     if meeting.status != MeetingStatus.CONFIRMED or pair.status != PairStatus.ACTIVE:
         return None
-    found = session.exec(_MEMBERS, params={"ids": [pair.mentor_id, pair.mentee_id]}).all()
-    return meeting, pair, programme, {person.id or 0: person for person in found}
+    members = {person.id or 0: person for person in (mentor, mentee) if person is not None}
+    return meeting, pair, programme, members
 
 
 def postponed(session: Session, item: OutboxItem, programme: Programme, now: datetime) -> bool:
