@@ -268,6 +268,32 @@ def stalled_pairs(
     ]
 
 
+_ACTIVE_PAIR_ROWS = (
+    select(Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.status, Pair.matched_at, Pair.guide)
+    .where(Pair.programme_id == bindparam("programme"), Pair.status == PairStatus.ACTIVE)
+    .order_by(col(Pair.id))
+)
+_ACTIVE_MEETING_ROWS = (
+    select(Meeting.id, Meeting.pair_id, Meeting.status, Meeting.starts_at, Meeting.confirmations)
+    .join(Pair, col(Pair.id) == Meeting.pair_id)
+    .where(Pair.programme_id == bindparam("programme"), Pair.status == PairStatus.ACTIVE)
+    .order_by(col(Meeting.starts_at), col(Meeting.id))
+)
+
+
+def active_pair_rows(session: Session, programme_id: int) -> tuple[list[Any], dict[int, list[Any]]]:
+    """`active_pairs` and their `meetings_of_pairs` as plain rows, for overviews that only
+    read them: each row has the attributes `pair_state`, `stalled_rules`, `open_escalations`
+    and `stalled_days` read (a pair's id, members, status, `matched_at` and guide; a
+    meeting's id, status, `starts_at` and confirmations), without the cost of loading objects."""
+    params = {"programme": programme_id}
+    pairs = list(read(session, _ACTIVE_PAIR_ROWS, params))
+    meetings: dict[int, list[Any]] = {}
+    for meeting in read(session, _ACTIVE_MEETING_ROWS, params):
+        meetings.setdefault(meeting.pair_id, []).append(meeting)
+    return pairs, meetings
+
+
 def pairs_of(session: Session, person_id: int) -> Sequence[Pair]:
     """The active pairs a person is in, as mentor or mentee."""
     return session.exec(
