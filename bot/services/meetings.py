@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, case, type_coerce
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -235,7 +235,11 @@ _STALLED_FACTS = (
         Pair.matched_at,
         Meeting.status,
         Meeting.starts_at,
-        Meeting.confirmations,
+        # only an open meeting's answers count (`_waiting_since`): the others' are not parsed
+        type_coerce(
+            case((col(Meeting.status).in_(OPEN_MEETING), Meeting.confirmations)),
+            Meeting.__table__.c.confirmations.type,  # type: ignore[attr-defined]
+        ).label("confirmations"),
     )
     .select_from(Pair)
     .outerjoin(Meeting, col(Meeting.pair_id) == Pair.id)
@@ -243,7 +247,8 @@ _STALLED_FACTS = (
     .order_by(col(Pair.id), col(Meeting.starts_at), col(Meeting.id))
 )
 """Each active pair of a programme with each of its meetings (one row with no meeting for a
-pair without any), in `meetings_of`'s order: what `stalled_rules` reads, as plain rows."""
+pair without any), in `meetings_of`'s order: what `stalled_rules` reads, as plain rows (the
+answers of open meetings only)."""
 
 
 def stalled_pairs(

@@ -28,6 +28,7 @@ from bot import outbox
 from bot.domain import (
     CheckIn,
     Goal,
+    GoalStatus,
     Meeting,
     MeetingStatus,
     OutboxItem,
@@ -41,12 +42,12 @@ from bot.i18n import Lines, _l
 from bot.replies import Reply
 from bot.services import hold
 from bot.spaces import Work
+from bot.store import read
 from flows.growth.goals import (
     CHECKIN_DUE,
     GOALS_DUE,
     _name,
     hurry_waiting,
-    open_goals,
     pair_space,
     start_for_mentee,
 )
@@ -128,6 +129,13 @@ _CHECKIN = (
     .where(Pair.id == bindparam("pair"))
 )
 
+_OPEN_GOALS = (
+    select(Goal.id)
+    .where(Goal.pair_id == bindparam("pair"), Goal.status == GoalStatus.OPEN)
+    .order_by(col(Goal.id))
+)
+"""The ids of a pair's open goals, in `open_goals`' order."""
+
 
 def checkin_due(work: Work, item: OutboxItem) -> None:
     """Midway between meetings: the mentee's check-in starts in the pair space."""
@@ -140,7 +148,7 @@ def checkin_due(work: Work, item: OutboxItem) -> None:
         return
     if hold.held(work.session, item, programme, [mentee], work.now):
         return
-    goals = [g.id for g in open_goals(work.session, pair.id or 0)]
+    goals = list(read(work.session, _OPEN_GOALS, {"pair": pair.id}).scalars())
     if not start_for_mentee(work, pair, "checkin", {"pair": pair.id, "goals": goals}):
         _retry(work, CHECKIN_DUE, item.payload, f"checkin:{pair.id}")
 
