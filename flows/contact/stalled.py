@@ -26,6 +26,7 @@ from datetime import datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -209,18 +210,22 @@ def _messages(
     ]
 
 
+_OPEN_OF_ENDED = (
+    select(Meeting, Pair)
+    .join(Pair, col(Pair.id) == Meeting.pair_id)
+    .where(
+        Meeting.programme_id == bindparam("programme"),
+        col(Meeting.status).in_((MeetingStatus.CONFIRMED, MeetingStatus.PROPOSED)),
+        Pair.status == PairStatus.ENDED,
+    )
+)
+"""A programme's meetings still open of pairs that ended, with their pairs."""
+
+
 def _cancel_for_ended_pairs(
     session: Session, programme: Programme, now: datetime
 ) -> list[Outbound]:
-    rows = session.exec(
-        select(Meeting, Pair)
-        .join(Pair, col(Pair.id) == Meeting.pair_id)
-        .where(
-            Meeting.programme_id == programme.id,
-            col(Meeting.status).in_((MeetingStatus.CONFIRMED, MeetingStatus.PROPOSED)),
-            Pair.status == PairStatus.ENDED,
-        )
-    ).all()
+    rows = session.exec(_OPEN_OF_ENDED, params={"programme": programme.id}).all()
     # a confirmed meeting that has begun stays: "did you meet?" may still be answered
     rows = [(m, p) for m, p in rows if m.status == MeetingStatus.PROPOSED or m.starts_at > now]
     messages: list[Outbound] = []
