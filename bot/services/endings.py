@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -72,21 +73,24 @@ def requests_of(session: Session, pair_id: int) -> Sequence[EndRequest]:
     ).all()
 
 
+_OPEN_REQUESTS = (
+    select(EndRequest, Pair)
+    .join(Pair, col(Pair.id) == EndRequest.pair_id)
+    .where(
+        EndRequest.programme_id == bindparam("programme"),
+        col(EndRequest.resolved_at).is_(None),
+        Pair.status == PairStatus.ACTIVE,
+    )
+    .order_by(col(Pair.id), col(EndRequest.at))
+)
+
+
 def open_requests(
     session: Session, programme_id: int, now: datetime
 ) -> list[tuple[Pair, list[EndRequest]]]:
     """Active pairs of the programme with open requests, in pair order, with their requests.
     A stalled pair that held a meeting after it was put forward is no longer asked about."""
-    rows = session.exec(
-        select(EndRequest, Pair)
-        .join(Pair, col(Pair.id) == EndRequest.pair_id)
-        .where(
-            EndRequest.programme_id == programme_id,
-            col(EndRequest.resolved_at).is_(None),
-            Pair.status == PairStatus.ACTIVE,
-        )
-        .order_by(col(Pair.id), col(EndRequest.at))
-    ).all()
+    rows = session.exec(_OPEN_REQUESTS, params={"programme": programme_id}).all()
     found: dict[int, tuple[Pair, list[EndRequest]]] = {}
     for row, pair in rows:
         if row.source == EndSource.STALLED and _met_since(session, pair, row.at):

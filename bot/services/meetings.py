@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, case, type_coerce
 from sqlmodel import Session, col, select
 
 from bot.domain import (
@@ -26,6 +27,7 @@ from bot.domain import (
     Programme,
 )
 from bot.services import scheduling
+from bot.store import read
 
 
 @dataclass(frozen=True)
@@ -206,12 +208,95 @@ def pair_state(
     return PairState.UNPLANNED
 
 
+_ANY_ACTIVE = (
+    select(Pair.id)
+    .where(Pair.programme_id == bindparam("programme"), Pair.status == PairStatus.ACTIVE)
+    .limit(1)
+)
+
+
+def has_active_pairs(session: Session, programme_id: int) -> bool:
+    """Whether the programme has an active pair (`active_pairs` without reading them)."""
+    found = read(session, _ANY_ACTIVE, {"programme": programme_id}).first()
+    return found is not None
+
+
 def active_pairs(session: Session, programme_id: int) -> Sequence[Pair]:
     return session.exec(
         select(Pair)
         .where(Pair.programme_id == programme_id, Pair.status == PairStatus.ACTIVE)
         .order_by(col(Pair.id))
     ).all()
+
+
+_STALLED_FACTS = (
+    select(
+        col(Pair.id).label("pair_id"),
+        Pair.matched_at,
+        Meeting.status,
+        Meeting.starts_at,
+        # only an open meeting's answers count (`_waiting_since`): the others' are not parsed
+        type_coerce(
+            case((col(Meeting.status).in_(OPEN_MEETING), Meeting.confirmations)),
+            Meeting.__table__.c.confirmations.type,  # type: ignore[attr-defined]
+        ).label("confirmations"),
+    )
+    .select_from(Pair)
+    .outerjoin(Meeting, col(Meeting.pair_id) == Pair.id)
+    .where(Pair.programme_id == bindparam("programme"), Pair.status == PairStatus.ACTIVE)
+    .order_by(col(Pair.id), col(Meeting.starts_at), col(Meeting.id))
+)
+"""Each active pair of a programme with each of its meetings (one row with no meeting for a
+pair without any), in `meetings_of`'s order: what `stalled_rules` reads, as plain rows (the
+answers of open meetings only)."""
+
+
+def stalled_pairs(
+    session: Session, programme_id: int, settings: MeetingSettings, now: datetime
+) -> list[int]:
+    """The ids (ascending) of the programme's active pairs for which a stalled rule holds now
+    (`stalled_rules`), decided from plain rows read in one statement: the daily check loads
+    only these pairs as objects, instead of every pair, meeting and member every day."""
+    pairs: dict[int, tuple[Any, list[Any]]] = {}
+    for row in read(session, _STALLED_FACTS, {"programme": programme_id}):
+        found = pairs.get(row.pair_id)
+        if found is None:
+            found = pairs[row.pair_id] = (row, [])
+        if row.status is not None:  # the outer join's row of a pair without meetings
+            found[1].append(row)
+    # a row has the attributes `stalled_rules` reads: the pair's `matched_at`, the meeting's
+    # `status`, `starts_at` and `confirmations`
+    return [
+        pair_id
+        for pair_id, (pair, meetings) in pairs.items()
+        if stalled_rules(pair, meetings, settings, now)
+    ]
+
+
+_ACTIVE_PAIR_ROWS = (
+    select(Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.status, Pair.matched_at, Pair.guide)
+    .where(Pair.programme_id == bindparam("programme"), Pair.status == PairStatus.ACTIVE)
+    .order_by(col(Pair.id))
+)
+_ACTIVE_MEETING_ROWS = (
+    select(Meeting.id, Meeting.pair_id, Meeting.status, Meeting.starts_at, Meeting.confirmations)
+    .join(Pair, col(Pair.id) == Meeting.pair_id)
+    .where(Pair.programme_id == bindparam("programme"), Pair.status == PairStatus.ACTIVE)
+    .order_by(col(Meeting.starts_at), col(Meeting.id))
+)
+
+
+def active_pair_rows(session: Session, programme_id: int) -> tuple[list[Any], dict[int, list[Any]]]:
+    """`active_pairs` and their `meetings_of_pairs` as plain rows, for overviews that only
+    read them: each row has the attributes `pair_state`, `stalled_rules`, `open_escalations`
+    and `stalled_days` read (a pair's id, members, status, `matched_at` and guide; a
+    meeting's id, status, `starts_at` and confirmations), without the cost of loading objects."""
+    params = {"programme": programme_id}
+    pairs = list(read(session, _ACTIVE_PAIR_ROWS, params))
+    meetings: dict[int, list[Any]] = {}
+    for meeting in read(session, _ACTIVE_MEETING_ROWS, params):
+        meetings.setdefault(meeting.pair_id, []).append(meeting)
+    return pairs, meetings
 
 
 def pairs_of(session: Session, person_id: int) -> Sequence[Pair]:
@@ -235,12 +320,13 @@ class MeetingCounts:
 
 def counts(session: Session, programme_id: int, now: datetime, days: int = 28) -> MeetingCounts:
     """Meetings held and missed in the last `days` days, and planned (confirmed) in the next."""
-    rows = session.exec(
-        select(Meeting).where(
+    rows = read(
+        session,
+        select(Meeting.starts_at, Meeting.status).where(
             Meeting.programme_id == programme_id,
             col(Meeting.starts_at) >= now - timedelta(days=days),
             col(Meeting.starts_at) <= now + timedelta(days=days),
-        )
+        ),
     ).all()
     past = [m for m in rows if m.starts_at <= now]
     return MeetingCounts(

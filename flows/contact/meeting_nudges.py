@@ -10,9 +10,11 @@ the first day after it). A person who paused gets no reminders until their pause
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -62,29 +64,65 @@ def schedule(session: Session, meeting: Meeting, programme: Programme, now: date
     outbox.enqueue_many(session, rows)
 
 
+_MENTOR = aliased(Person)
+_MENTEE = aliased(Person)
 _LOAD = (
-    select(Meeting, Pair, Programme)
+    select(
+        Meeting,
+        Programme,
+        col(Pair.status).label("pair_status"),
+        Pair.mentor_id,
+        Pair.mentee_id,
+        col(_MENTOR.display_name).label("mentor_name"),
+        col(_MENTOR.paused_until).label("mentor_paused"),
+        col(_MENTEE.display_name).label("mentee_name"),
+        col(_MENTEE.paused_until).label("mentee_paused"),
+    )
     .join(Pair, col(Pair.id) == Meeting.pair_id)
     .join(Programme, col(Programme.id) == Meeting.programme_id)
+    .outerjoin(_MENTOR, col(_MENTOR.id) == Pair.mentor_id)
+    .outerjoin(_MENTEE, col(_MENTEE.id) == Pair.mentee_id)
     .where(Meeting.id == bindparam("meeting"))
 )
-_MEMBERS = select(Person).where(col(Person.id).in_(bindparam("ids", expanding=True)))
 
 
-def _load(
-    session: Session, item: OutboxItem
-) -> tuple[Meeting, Pair, Programme, dict[int, Person]] | None:
-    """The confirmed meeting of an active pair, its pair and programme (one statement), and
-    the pair's members by id (one more; while the caller holds them, the session finds them
-    for the names)."""
+@dataclass(frozen=True)
+class _Pair:
+    """A meeting's pair as its jobs read it: the members' ids (`mentor_id`, `mentee_id`, as on
+    a `Pair`, for `store.other_of`), names and pauses."""
+
+    mentor_id: int
+    mentee_id: int
+    names: dict[int, str | None]
+    paused: dict[int, datetime | None]
+
+    def name(self, person_id: int) -> str:
+        """As `store.name` says it."""
+        return self.names.get(person_id) or f"#{person_id}"
+
+    def awake(self, person_id: int, now: datetime) -> bool:
+        """Not paused (`store.is_paused`)."""
+        until = self.paused.get(person_id)
+        return not (until and until > now)
+
+
+def _load(session: Session, item: OutboxItem) -> tuple[Meeting, _Pair, Programme] | None:
+    """The confirmed meeting of an active pair, its pair and the programme, in one statement
+    (the pair and its members as the few columns the jobs read, not as objects)."""
     row = session.exec(_LOAD, params={"meeting": item.payload["meeting"]}).first()
     if row is None:
         return None
-    meeting, pair, programme = row
-    if meeting.status != MeetingStatus.CONFIRMED or pair.status != PairStatus.ACTIVE:
+    meeting, programme = row[0], row[1]
+    if meeting.status != MeetingStatus.CONFIRMED or row.pair_status != PairStatus.ACTIVE:
         return None
-    found = session.exec(_MEMBERS, params={"ids": [pair.mentor_id, pair.mentee_id]}).all()
-    return meeting, pair, programme, {person.id or 0: person for person in found}
+    ids = (row.mentor_id, row.mentee_id)
+    pair = _Pair(
+        row.mentor_id,
+        row.mentee_id,
+        dict(zip(ids, (row.mentor_name, row.mentee_name), strict=True)),
+        dict(zip(ids, (row.mentor_paused, row.mentee_paused), strict=True)),
+    )
+    return meeting, pair, programme
 
 
 def postponed(session: Session, item: OutboxItem, programme: Programme, now: datetime) -> bool:
@@ -100,10 +138,6 @@ def postponed(session: Session, item: OutboxItem, programme: Programme, now: dat
     return True
 
 
-def _awake(members: dict[int, Person], person_id: int, now: datetime) -> bool:
-    return not store.is_paused(members.get(person_id), now)
-
-
 def _overtaken(meeting: Meeting, programme: Programme, item: OutboxItem, now: datetime) -> bool:
     """A late reminder (the process was down, or the clock jumped) whose shorter successor is
     due as well: only the successor is sent."""
@@ -116,20 +150,20 @@ def nudge(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     loaded = _load(session, item)
     if loaded is None or now >= loaded[0].starts_at:
         return []
-    meeting, pair, programme, members = loaded
+    meeting, pair, programme = loaded
     if postponed(session, item, programme, now) or _overtaken(meeting, programme, item, now):
         return []
     hours = max(1, round((meeting.starts_at - now).total_seconds() / 3600))
     messages = []
     for person_id in (pair.mentor_id, pair.mentee_id):
-        if not _awake(members, person_id, now):
+        if not pair.awake(person_id, now):
             continue
         text = _n(
             "A reminder: meeting {number} with {other} starts in {count} hour, on {when}.",
             "A reminder: meeting {number} with {other} starts in {count} hours, on {when}.",
             hours,
             number=meeting.number,
-            other=store.name(session, store.other_of(pair, person_id)),
+            other=pair.name(store.other_of(pair, person_id)),
             when=meeting.starts_at,
         )
         messages.append(Outbound(person_id, Reply(text)))
@@ -141,33 +175,33 @@ def prepare(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]
     loaded = _load(session, item)
     if loaded is None or now >= loaded[0].starts_at:
         return []
-    meeting, pair, programme, members = loaded
+    meeting, pair, programme = loaded
     if postponed(session, item, programme, now):
         return []
     theme, exercise = msg.agenda(programme, meeting.number)
     messages = []
-    if _awake(members, pair.mentor_id, now):
+    if pair.awake(pair.mentor_id, now):
         text = _l(
             "For meeting {number} with {mentee} on {when}, a suggested agenda.\n"
             "Theme: {theme}\nExercise: {exercise}\n"
             "You know best what fits; use as much of it as helps.",
             number=meeting.number,
-            mentee=store.name(session, pair.mentee_id),
+            mentee=pair.name(pair.mentee_id),
             theme=theme,
             exercise=exercise,
             when=meeting.starts_at,
         )
         messages.append(Outbound(pair.mentor_id, Reply(text)))
-    if _awake(members, pair.mentee_id, now):
-        messages.append(Outbound(pair.mentee_id, Reply(_reflection(session, meeting, pair))))
+    if pair.awake(pair.mentee_id, now):
+        messages.append(Outbound(pair.mentee_id, Reply(_reflection(meeting, pair))))
     return messages
 
 
-def _reflection(session: Session, meeting: Meeting, pair: Pair) -> Text:
+def _reflection(meeting: Meeting, pair: _Pair) -> Text:
     """The mentee's questions the day before; the first meeting has no "last time" yet."""
     params = {
         "number": meeting.number,
-        "mentor": store.name(session, pair.mentor_id),
+        "mentor": pair.name(pair.mentor_id),
         "when": meeting.starts_at,
     }
     if meeting.number == 1:
@@ -194,7 +228,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     loaded = _load(session, item)
     if loaded is None:
         return []
-    meeting, pair, programme, members = loaded
+    meeting, pair, programme = loaded
     if postponed(session, item, programme, now):
         return []
     answers = store.confirmations(meeting)
@@ -203,12 +237,12 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     session.add(meeting)
     messages = []
     for person_id in (pair.mentor_id, pair.mentee_id):
-        if not _awake(members, person_id, now):
+        if not pair.awake(person_id, now):
             continue
         text = _l(
             "Did meeting {number} with {other} take place?",
             number=meeting.number,
-            other=store.name(session, store.other_of(pair, person_id)),
+            other=pair.name(store.other_of(pair, person_id)),
         )
         reply = Reply(text, choices=MET_ANSWERS, choice_token=f"c:met:{meeting.id}")
         messages.append(Outbound(person_id, reply))

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -51,6 +53,7 @@ from flows.evaluation import mentor_reflection
 DAILY = "meetings.daily"
 RUN_AT = time(9, 0)
 TOP_LEVEL = 3
+T = TypeVar("T")
 
 
 def next_run(now: datetime, timezone: str, weekday: int | None = None) -> datetime:
@@ -92,9 +95,12 @@ def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     messages: list[Outbound] = []
     settings = store.MeetingSettings.of(programme)
     if scheduling.quiet_at(now, settings.quiet, programme.timezone) is None:
-        pairs = store.active_pairs(session, programme.id or 0)
-        meetings = store.meetings_of_pairs(session, [p.id for p in pairs if p.id is not None])
-        known = _people(session, sorted({m for p in pairs for m in (p.mentor_id, p.mentee_id)}))
+        # only pairs a rule holds for can take a step (`check`): the others are not loaded
+        stalled = store.stalled_pairs(session, programme.id or 0, settings, now)
+        pairs = _by_id(session, Pair, stalled)
+        meetings = store.meetings_of_pairs(session, stalled)
+        ids = sorted({m for p in pairs for m in (p.mentor_id, p.mentee_id)})
+        known = {person.id: person for person in _by_id(session, Person, ids)}
         for pair in pairs:
             members = [known.get(pair.mentor_id), known.get(pair.mentee_id)]
             found = meetings.get(pair.id or 0, [])
@@ -104,14 +110,13 @@ def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     return messages
 
 
-def _people(session: Session, ids: list[int]) -> dict[int, Person]:
-    """Read many people in a few queries: id → person."""
-    found: dict[int, Person] = {}
+def _by_id(session: Session, model: type[T], ids: list[int]) -> list[T]:
+    """Read many rows of `model` by id in a few queries, in the order of `ids` (ascending)."""
+    found: list[T] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        found.update(
-            (p.id or 0, p) for p in session.exec(select(Person).where(col(Person.id).in_(chunk)))
-        )
+        key = col(model.id)  # type: ignore[attr-defined]
+        found += session.exec(select(model).where(key.in_(chunk)).order_by(key)).all()
     return found
 
 
@@ -205,18 +210,22 @@ def _messages(
     ]
 
 
+_OPEN_OF_ENDED = (
+    select(Meeting, Pair)
+    .join(Pair, col(Pair.id) == Meeting.pair_id)
+    .where(
+        Meeting.programme_id == bindparam("programme"),
+        col(Meeting.status).in_((MeetingStatus.CONFIRMED, MeetingStatus.PROPOSED)),
+        Pair.status == PairStatus.ENDED,
+    )
+)
+"""A programme's meetings still open of pairs that ended, with their pairs."""
+
+
 def _cancel_for_ended_pairs(
     session: Session, programme: Programme, now: datetime
 ) -> list[Outbound]:
-    rows = session.exec(
-        select(Meeting, Pair)
-        .join(Pair, col(Pair.id) == Meeting.pair_id)
-        .where(
-            Meeting.programme_id == programme.id,
-            col(Meeting.status).in_((MeetingStatus.CONFIRMED, MeetingStatus.PROPOSED)),
-            Pair.status == PairStatus.ENDED,
-        )
-    ).all()
+    rows = session.exec(_OPEN_OF_ENDED, params={"programme": programme.id}).all()
     # a confirmed meeting that has begun stays: "did you meet?" may still be answered
     rows = [(m, p) for m, p in rows if m.status == MeetingStatus.PROPOSED or m.starts_at > now]
     messages: list[Outbound] = []

@@ -34,7 +34,7 @@ def digest(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     if programme is None or not programme.settings.get("configured", True):
         return []
     ensure_digest(session, programme, now)
-    if not store.active_pairs(session, programme.id or 0):
+    if not store.has_active_pairs(session, programme.id or 0):
         return []
     text = _l(
         "Your weekly overview of {programme}:\n{lines}\n\nType 'pairs stalled' or "

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -145,8 +146,7 @@ def work_under_way(turn: Turn) -> None:
 
 def meeting_lines(session: Session, programme: Programme, now: datetime) -> list[Text]:
     """Pairs by state, meetings of the last and next four weeks, and the stalled pairs."""
-    pairs = store.active_pairs(session, programme.id or 0)
-    meetings = store.meetings_of_pairs(session, [pair.id or 0 for pair in pairs])
+    pairs, meetings = store.active_pair_rows(session, programme.id or 0)  # read, not changed
     states = Counter(store.states_of(programme, pairs, meetings, now).values())
     counted = [
         replace(text, params={"count": states[state]}, count=states[state])
@@ -177,10 +177,11 @@ def stalled_lines(
     session: Session,
     programme: Programme,
     now: datetime,
-    pairs: Sequence[Pair],
-    meetings: dict[int, list[Meeting]],
+    pairs: Sequence[Pair | Any],
+    meetings: dict[int, list[Meeting | Any]],
 ) -> list[Text]:
-    """The stalled ones of the programme's active `pairs`, from their `meetings`."""
+    """The stalled ones of the programme's active `pairs`, from their `meetings` (objects, or
+    rows as `store.active_pair_rows` reads them)."""
     settings = store.MeetingSettings.of(programme)
     lines = []
     for pair in pairs:

@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, bindparam
 from sqlmodel import Session, col, select
 
 from bot import Turn, outbox
 from bot.domain import Identity, OutboxItem, Person, Programme
-from bot.domain.polls import Poll, PollStatus
+from bot.domain.polls import Poll, PollInvite, PollStatus
 from bot.engine import Engine, Flow, FlowContext, Outbound
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Lines, Raw, Text, Translator, _l, _n
@@ -61,6 +62,17 @@ def _direct_space(session: Session, person_id: int) -> tuple[SpaceRef, PersonRef
         SpaceRef(identity.platform, identity.workspace, identity.direct_channel, SpaceKind.DIRECT),
         PersonRef(identity.platform, identity.workspace, identity.user_id),
     )
+
+
+_INVITE = (
+    select(Poll, Person, PollInvite, Programme)
+    .select_from(Poll)
+    .join(Person, col(Person.id) == bindparam("person"))
+    .outerjoin(PollInvite, and_(PollInvite.poll_id == Poll.id, PollInvite.person_id == Person.id))
+    .outerjoin(Programme, col(Programme.id) == Poll.programme_id)
+    .where(Poll.id == bindparam("poll"))
+)
+"""An invite job's poll, person, their invite and the poll's programme, in one statement."""
 
 
 class PollAnswers:
@@ -137,12 +149,13 @@ class PollAnswers:
     # -- jobs ---------------------------------------------------------------------------
 
     def invite(self, session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
-        poll = session.get(Poll, item.payload["poll"])
-        person = session.get(Person, item.payload["person"])
-        if poll is None or person is None or poll.status != PollStatus.OPEN:
-            return []
-        row = poll_store.invite(session, poll.id or 0, person.id or 0)
-        if row is None or row.answered_at is not None:
+        params = {"poll": item.payload["poll"], "person": item.payload["person"]}
+        found = session.exec(_INVITE, params=params).first()
+        if found is None:
+            return []  # the poll or the person is gone
+        # `offer` finds the programme in the session while it is held here
+        poll, person, row, _programme = found
+        if poll.status != PollStatus.OPEN or row is None or row.answered_at is not None:
             return []
         return self.offer(session, poll, person, now, bool(item.payload.get("reminder")))
 
@@ -157,6 +170,7 @@ class PollAnswers:
             log.warning("poll %s: questionnaire %s is gone", poll.id, poll.questionnaire)
             return []
         role = poll_store.role_of(session, poll, person.id)
+        session.info[(_ROLE, poll.id, person.id)] = role  # what the flow asks (`role_of`)
         asked = len(questionnaire.items_for(role))
         intro = self.introduction(questionnaire, poll, programme, reminder, asked)
         direct = _direct_space(session, person.id)

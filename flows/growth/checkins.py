@@ -20,12 +20,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from bot import outbox
 from bot.domain import (
     CheckIn,
     Goal,
+    GoalStatus,
     Meeting,
     MeetingStatus,
     OutboxItem,
@@ -39,12 +42,12 @@ from bot.i18n import Lines, _l
 from bot.replies import Reply
 from bot.services import hold
 from bot.spaces import Work
+from bot.store import read
 from flows.growth.goals import (
     CHECKIN_DUE,
     GOALS_DUE,
     _name,
     hurry_waiting,
-    open_goals,
     pair_space,
     start_for_mentee,
 )
@@ -106,31 +109,46 @@ def goals_due(work: Work, item: OutboxItem) -> None:
         _start_goals(work, pair, item.payload["key"], item.payload.get("tries", 0))
 
 
-def _superseded(work: Work, pair: Pair, payload: dict[str, Any]) -> bool:
-    """A later meeting of the pair was held since: its own check-in takes over."""
-    meeting = work.session.get(Meeting, payload["meeting"]) if "meeting" in payload else None
-    if meeting is None:
-        return False
-    later = work.session.exec(
-        select(Meeting.id).where(
-            Meeting.pair_id == pair.id,
-            Meeting.status == MeetingStatus.HELD,
-            col(Meeting.number) > meeting.number,
-        )
-    ).first()
-    return later is not None
+_EARLIER = aliased(Meeting)
+_SUPERSEDED = (
+    select(Meeting.id)
+    .where(
+        Meeting.pair_id == Pair.id,
+        Meeting.status == MeetingStatus.HELD,
+        col(Meeting.number)
+        > select(_EARLIER.number).where(_EARLIER.id == bindparam("meeting")).scalar_subquery(),
+    )
+    .exists()
+)
+"""A later meeting of the pair than the check-in's was held since: its own check-in takes over
+(false when the check-in names no meeting, or one that is gone)."""
+_CHECKIN = (
+    select(Pair, Programme, Person, _SUPERSEDED)
+    .outerjoin(Programme, col(Programme.id) == Pair.programme_id)
+    .outerjoin(Person, col(Person.id) == Pair.mentee_id)
+    .where(Pair.id == bindparam("pair"))
+)
+
+_OPEN_GOALS = (
+    select(Goal.id)
+    .where(Goal.pair_id == bindparam("pair"), Goal.status == GoalStatus.OPEN)
+    .order_by(col(Goal.id))
+)
+"""The ids of a pair's open goals, in `open_goals`' order."""
 
 
 def checkin_due(work: Work, item: OutboxItem) -> None:
     """Midway between meetings: the mentee's check-in starts in the pair space."""
-    pair = work.session.get(Pair, item.payload["pair"])
-    if pair is None or pair.status != PairStatus.ACTIVE or _superseded(work, pair, item.payload):
+    params = {"pair": item.payload["pair"], "meeting": item.payload.get("meeting")}
+    row = work.session.exec(_CHECKIN, params=params).first()  # pair, programme, mentee: one read
+    if row is None:
         return
-    programme = work.session.get(Programme, pair.programme_id)
-    mentee = work.session.get(Person, pair.mentee_id)
+    pair, programme, mentee, superseded = row
+    if pair.status != PairStatus.ACTIVE or superseded:
+        return
     if hold.held(work.session, item, programme, [mentee], work.now):
         return
-    goals = [g.id for g in open_goals(work.session, pair.id or 0)]
+    goals = list(read(work.session, _OPEN_GOALS, {"pair": pair.id}).scalars())
     if not start_for_mentee(work, pair, "checkin", {"pair": pair.id, "goals": goals}):
         _retry(work, CHECKIN_DUE, item.payload, f"checkin:{pair.id}")
 
