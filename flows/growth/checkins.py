@@ -92,7 +92,7 @@ def _start_goals(work: Any, pair: Pair, key: str, tries: int = 0) -> None:
     space = pair_space(pair)
     run = work.engine.active_run(work.session, pair.mentee_id, space) if space else None
     if run is None:
-        start_for_mentee(work, pair, "goals", {"pair": pair.id})
+        start_for_mentee(work, pair, "goals", {"pair": pair.id}, none_active=True)
         return
     if run.flow == "goals":
         return  # already setting goals
@@ -174,6 +174,14 @@ def _mentor_help(ctx: FlowContext) -> None:
     )
 
 
+def _goals(ctx: FlowContext, ids: list[int]) -> dict[int, Goal]:
+    """The goals with these ids, by id, in one statement."""
+    if not ids:
+        return {}
+    found = ctx.session.exec(select(Goal).where(col(Goal.id).in_(ids))).all()
+    return {goal.id: goal for goal in found if goal.id is not None}
+
+
 def _finish(ctx: FlowContext) -> None:
     pair = ctx.session.get(Pair, ctx.answers.get("pair"))
     if pair is None or pair.id is None:
@@ -190,8 +198,9 @@ def _finish(ctx: FlowContext) -> None:
         )
     )
     lines = []
+    goals = _goals(ctx, [int(goal_id) for goal_id in scores])
     for goal_id, score in scores.items():
-        goal = ctx.session.get(Goal, int(goal_id))
+        goal = goals.get(int(goal_id))
         if goal is not None:
             goal.progress, goal.updated_at = score, ctx.now
             ctx.session.add(goal)

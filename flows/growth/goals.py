@@ -258,14 +258,17 @@ def pair_space(pair: Pair) -> SpaceRef | None:
     return SpaceRef(pair.space_platform, pair.space_workspace, pair.space_channel, SpaceKind.PAIR)
 
 
-def start_for_mentee(work: Any, pair: Pair, flow: str, answers: dict[str, Any]) -> bool:
-    """Start `flow` for the pair's mentee in the pair space, unless they are busy there."""
+def start_for_mentee(
+    work: Any, pair: Pair, flow: str, answers: dict[str, Any], none_active: bool = False
+) -> bool:
+    """Start `flow` for the pair's mentee in the pair space, unless they are busy there.
+    `none_active`: the caller has just found them not busy there (not looked up again)."""
     space = pair_space(pair)
     mentee = work.session.get(Person, pair.mentee_id)
     ref = people.ref_on(work.session, pair.mentee_id, space.platform) if space else None
     if space is None or mentee is None or ref is None:
         return False
-    if work.engine.active_run(work.session, pair.mentee_id, space) is not None:
+    if not none_active and work.engine.active_run(work.session, pair.mentee_id, space) is not None:
         return False
     programme = work.session.get(Programme, pair.programme_id)
     work.outbound.extend(
