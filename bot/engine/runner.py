@@ -65,6 +65,16 @@ def _adopt(session: Session, row: Sequence[Any]) -> Run:
     return runs.adopt(session, row[:_SPLIT])
 
 
+def _read_runs(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """`_RUN_AND_PROGRAMME`'s rows, without flushing the session first (`store.read` does):
+    nothing the session holds unflushed can change them. The runs' changes are held by
+    `bot.engine.runs`, not the session, and the programme is joined by its key and taken as
+    the object the session holds, if it holds one (`store.loaded`). So what a turn changed
+    before (the person's account, a meeting) is flushed with its later changes, in one
+    flush instead of two."""
+    return session.connection().execute(statement, params)
+
+
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
     return value(ctx) if callable(value) else value
 
@@ -146,7 +156,7 @@ class Engine:
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[Run]:
         """The person's active runs in `space` (at most one), as this unit of work left them."""
-        rows = read(
+        rows = _read_runs(
             session,
             _ACTIVE_RUNS,
             {
@@ -164,7 +174,7 @@ class Engine:
         run = runs.held(session).get(run_id)
         if run is not None:
             return run
-        row = read(session, _RUN, {"run": run_id}).first()
+        row = _read_runs(session, _RUN, {"run": run_id}).first()
         return None if row is None else _adopt(session, row)
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> Run | None:

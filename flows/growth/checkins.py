@@ -135,11 +135,25 @@ def checkin_due(work: Work, item: OutboxItem) -> None:
         _retry(work, CHECKIN_DUE, item.payload, f"checkin:{pair.id}")
 
 
+def _goals(ctx: FlowContext) -> dict[int, Goal]:
+    """The check-in's goals, by id: read once per turn, in one statement (a turn scores one
+    and asks about the next; the last one reads them all to save their progress)."""
+
+    def load() -> dict[int, Goal]:
+        ids = ctx.answers.get("goals", [])
+        if not ids:
+            return {}
+        found = ctx.session.exec(select(Goal).where(col(Goal.id).in_(ids))).all()
+        return {goal.id: goal for goal in found if goal.id is not None}
+
+    return ctx.remember("checkin.goals", load)
+
+
 def _goal(ctx: FlowContext) -> Goal | None:
     pending = [
         g for g in ctx.answers.get("goals", []) if str(g) not in ctx.answers.get("scores", {})
     ]
-    return ctx.session.get(Goal, pending[0]) if pending else None
+    return _goals(ctx).get(pending[0]) if pending else None
 
 
 def _ask_progress(ctx: FlowContext):
@@ -174,14 +188,6 @@ def _mentor_help(ctx: FlowContext) -> None:
     )
 
 
-def _goals(ctx: FlowContext, ids: list[int]) -> dict[int, Goal]:
-    """The goals with these ids, by id, in one statement."""
-    if not ids:
-        return {}
-    found = ctx.session.exec(select(Goal).where(col(Goal.id).in_(ids))).all()
-    return {goal.id: goal for goal in found if goal.id is not None}
-
-
 def _finish(ctx: FlowContext) -> None:
     pair = ctx.session.get(Pair, ctx.answers.get("pair"))
     if pair is None or pair.id is None:
@@ -198,7 +204,7 @@ def _finish(ctx: FlowContext) -> None:
         )
     )
     lines = []
-    goals = _goals(ctx, [int(goal_id) for goal_id in scores])
+    goals = _goals(ctx)
     for goal_id, score in scores.items():
         goal = goals.get(int(goal_id))
         if goal is not None:
