@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal_column
 from sqlmodel import Session, select
 
 from bot import outbox
@@ -38,12 +38,15 @@ _RUN_AND_PROGRAMME = select(*runs.SELECTED, *_PROGRAMME_COLUMNS).select_from(
     TABLE.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
 )
 _SPLIT = len(runs.SELECTED)
+# The status is written into the statement, not bound: SQLite uses the partial index of active
+# runs (`uq_flow_run_active_conversation`) for a bound value too, but then prepares the
+# statement again at every execution (the plan depends on the value), ten times the lookup.
 _ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
     TABLE.c.person_id == bindparam("person"),
     TABLE.c.space_platform == bindparam("platform"),
     TABLE.c.space_workspace == bindparam("workspace"),
     TABLE.c.space_channel == bindparam("channel"),
-    TABLE.c.status == RunStatus.ACTIVE,
+    TABLE.c.status == literal_column(f"'{RunStatus.ACTIVE.value}'"),
 )
 _RUN = _RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run"))
 _ACCOUNT = select(Identity.user_id).where(  # the run's person's account on its platform
@@ -60,6 +63,16 @@ def _adopt(session: Session, row: Sequence[Any]) -> Run:
         values = zip(_PROGRAMME_COLUMNS, row[_SPLIT:], strict=True)
         loaded(session, Programme, {column.key: value for column, value in values})
     return runs.adopt(session, row[:_SPLIT])
+
+
+def _read_runs(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """`_RUN_AND_PROGRAMME`'s rows, without flushing the session first (`store.read` does):
+    nothing the session holds unflushed can change them. The runs' changes are held by
+    `bot.engine.runs`, not the session, and the programme is joined by its key and taken as
+    the object the session holds, if it holds one (`store.loaded`). So what a turn changed
+    before (the person's account, a meeting) is flushed with its later changes, in one
+    flush instead of two."""
+    return session.connection().execute(statement, params)
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -143,7 +156,7 @@ class Engine:
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[Run]:
         """The person's active runs in `space` (at most one), as this unit of work left them."""
-        rows = read(
+        rows = _read_runs(
             session,
             _ACTIVE_RUNS,
             {
@@ -161,7 +174,7 @@ class Engine:
         run = runs.held(session).get(run_id)
         if run is not None:
             return run
-        row = read(session, _RUN, {"run": run_id}).first()
+        row = _read_runs(session, _RUN, {"run": run_id}).first()
         return None if row is None else _adopt(session, row)
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> Run | None:

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Join, Select, Table, bindparam, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -143,16 +142,32 @@ def write(session: Session) -> None:
 
 # -- the session's events --------------------------------------------------------------------
 
-_TABLES: WeakKeyDictionary[Any, frozenset[Table] | None] = WeakKeyDictionary()
+_TABLES: dict[Any, frozenset[Table] | None] = {}
+_TABLES_KEPT = 2000
+"""How many statement shapes `_tables` remembers (a handful of dozens in practice)."""
+_UNSEEN: Any = object()
 
 
 def _tables(statement: Any) -> frozenset[Table] | None:
     """The tables a SELECT or DML statement reads or writes, anywhere in it (None: unknown,
-    e.g. text or an alias). Kept per statement object: many are built once and reused."""
+    e.g. text or an alias). Kept per statement shape, by SQLAlchemy's cache key: many
+    statements are built anew for each use (a walk through one cost more than building it),
+    and their execution compiles with the same key, which the statement keeps once made."""
     if not isinstance(statement, Select | UpdateBase):
         return None
-    if statement in _TABLES:
-        return _TABLES[statement]
+    cache_key = statement._generate_cache_key()
+    if cache_key is None:  # a statement SQLAlchemy doesn't cache either
+        return _find_tables(statement)
+    tables = _TABLES.get(cache_key.key, _UNSEEN)
+    if tables is _UNSEEN:
+        tables = _find_tables(statement)
+        if len(_TABLES) >= _TABLES_KEPT:
+            _TABLES.clear()
+        _TABLES[cache_key.key] = tables
+    return tables
+
+
+def _find_tables(statement: Select | UpdateBase) -> frozenset[Table] | None:
     tables: set[Table] | None = set()
     for found in find_tables(
         statement,
@@ -167,9 +182,7 @@ def _tables(statement: Any) -> frozenset[Table] | None:
         elif found is not None and not isinstance(found, Select | Join):
             tables = None  # an alias, a function: take no chances
             break
-    result = frozenset(tables) if tables is not None else None
-    _TABLES[statement] = result
-    return result
+    return frozenset(tables) if tables is not None else None
 
 
 @event.listens_for(Session, "do_orm_execute")

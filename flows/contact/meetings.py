@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from bot import Turn
 from bot.domain import OPEN_MEETING, Meeting, MeetingStatus, Pair, PairStatus, Person, Programme
@@ -25,6 +25,7 @@ from bot.replies import Option, Reply
 from bot.services import meetings as store
 from bot.services import people, scheduling
 from bot.spaces import Work
+from bot.store import loaded
 from flows.contact import meeting_messages as msg
 from flows.contact import meeting_nudges, stalled
 from flows.coordination import digest
@@ -210,23 +211,46 @@ def reschedule(
 # -- the buttons -------------------------------------------------------------------------
 
 
+_MEETING_T = Meeting.__table__
+_PAIR_T = Pair.__table__
+_PROGRAMME_T = Programme.__table__
 _OF_BUTTON = (  # built once: nearly every meeting button reads all three
-    select(Meeting, Pair, Programme)
-    .join(Pair, col(Pair.id) == Meeting.pair_id)
-    .join(Programme, col(Programme.id) == Meeting.programme_id)
-    .where(Meeting.id == bindparam("meeting"))
+    select(*_MEETING_T.c, *_PAIR_T.c, *_PROGRAMME_T.c)
+    .select_from(
+        _MEETING_T.join(_PAIR_T, _PAIR_T.c.id == _MEETING_T.c.pair_id).join(
+            _PROGRAMME_T, _PROGRAMME_T.c.id == _MEETING_T.c.programme_id
+        )
+    )
+    .where(_MEETING_T.c.id == bindparam("meeting"))
 )
+_OF_BUTTON_KEYS = tuple(
+    (cls, tuple(table.c.keys()))
+    for cls, table in ((Meeting, _MEETING_T), (Pair, _PAIR_T), (Programme, _PROGRAMME_T))
+)
+"""`_OF_BUTTON`'s row, in order: each class and its columns."""
 
 
 def of_button(turn: Turn, args: tuple[str, ...]) -> tuple[Meeting, Pair, Programme] | None:
     """The meeting a button names (its first argument), its pair and programme, read in one
-    statement; None when there is none or the one clicking is not in its pair."""
+    statement; None when there is none or the one clicking is not in its pair.
+
+    Read as values on the session's connection and made into the session's objects (or the
+    ones it holds already: `store.loaded`), as the ORM would give them: its loading of three
+    objects cost more than the statement. Nothing the session holds unflushed can change what
+    is read by key, so it is not flushed first."""
     if not args or not args[0].isdigit():
         return None
-    row = turn.session.exec(_OF_BUTTON, params={"meeting": int(args[0])}).first()
-    if row is None or store.side_of(row[1], turn.person_id) is None:
+    row = turn.session.connection().execute(_OF_BUTTON, {"meeting": int(args[0])}).first()
+    if row is None:
         return None
-    return row
+    values = iter(row)
+    meeting, pair, programme = (
+        loaded(turn.session, cls, {key: next(values) for key in keys})
+        for cls, keys in _OF_BUTTON_KEYS
+    )
+    if store.side_of(pair, turn.person_id) is None:
+        return None
+    return meeting, pair, programme
 
 
 def meet(turn: Turn, args: tuple[str, ...]) -> None:

@@ -13,13 +13,15 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import Turn, outbox
-from bot.domain import Identity, OutboxItem, Person, Programme
+from bot.domain import Identity, Membership, OutboxItem, Person, Programme, Role
 from bot.domain.polls import Poll, PollInvite, PollStatus
 from bot.engine import Engine, Flow, FlowContext, Outbound
 from bot.events import PersonRef, SpaceKind, SpaceRef
@@ -28,6 +30,7 @@ from bot.replies import Option, Reply
 from bot.services import hold, people, questionnaires, reports
 from bot.services import polls as poll_store
 from bot.services.questionnaires import Questionnaire
+from bot.store import read
 from flows.evaluation.questionnaire import build_flow, flow_name
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,33 @@ _INVITE = (
     .where(Poll.id == bindparam("poll"))
 )
 """An invite job's poll, person, their invite and the poll's programme, in one statement."""
+_POLL_AND_ROLES = (  # built once: every answer to a questionnaire asks it
+    sa_select(Poll.audience, Membership.role)
+    .outerjoin(
+        Membership,
+        and_(
+            col(Membership.programme_id) == Poll.programme_id,
+            col(Membership.person_id) == bindparam("person"),
+            col(Membership.role).in_(poll_store.ROLES),
+        ),
+    )
+    .where(col(Poll.id) == bindparam("poll"))
+)
+"""A poll's audience, and the person's roles in its programme (a row each; one with no role
+when they have none), in one statement."""
+
+
+def _role(rows: Sequence[Any]) -> str | None:
+    """`polls.role_of` from `_POLL_AND_ROLES`'s rows (none: there is no such poll)."""
+    if not rows:
+        return None
+    audience = rows[0][0]
+    if audience in poll_store.ROLES:
+        return audience
+    if audience.startswith("group:"):
+        return Role.MENTEE.value
+    roles = [role for _, role in rows if role is not None]
+    return roles[0] if len(roles) == 1 else None
 
 
 class PollAnswers:
@@ -95,9 +125,8 @@ class PollAnswers:
             return None
         key = (_ROLE, poll_id, ctx.person.id)
         if key not in ctx.session.info:
-            poll = ctx.session.get(Poll, poll_id)
-            found = poll_store.role_of(ctx.session, poll, ctx.person.id) if poll else None
-            ctx.session.info[key] = found
+            params = {"poll": poll_id, "person": ctx.person.id}
+            ctx.session.info[key] = _role(read(ctx.session, _POLL_AND_ROLES, params).all())
         return ctx.session.info[key]
 
     @property

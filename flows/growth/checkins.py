@@ -95,7 +95,7 @@ def _start_goals(work: Any, pair: Pair, key: str, tries: int = 0) -> None:
     space = pair_space(pair)
     run = work.engine.active_run(work.session, pair.mentee_id, space) if space else None
     if run is None:
-        start_for_mentee(work, pair, "goals", {"pair": pair.id})
+        start_for_mentee(work, pair, "goals", {"pair": pair.id}, none_active=True)
         return
     if run.flow == "goals":
         return  # already setting goals
@@ -153,11 +153,25 @@ def checkin_due(work: Work, item: OutboxItem) -> None:
         _retry(work, CHECKIN_DUE, item.payload, f"checkin:{pair.id}")
 
 
+def _goals(ctx: FlowContext) -> dict[int, Goal]:
+    """The check-in's goals, by id: read once per turn, in one statement (a turn scores one
+    and asks about the next; the last one reads them all to save their progress)."""
+
+    def load() -> dict[int, Goal]:
+        ids = ctx.answers.get("goals", [])
+        if not ids:
+            return {}
+        found = ctx.session.exec(select(Goal).where(col(Goal.id).in_(ids))).all()
+        return {goal.id: goal for goal in found if goal.id is not None}
+
+    return ctx.remember("checkin.goals", load)
+
+
 def _goal(ctx: FlowContext) -> Goal | None:
     pending = [
         g for g in ctx.answers.get("goals", []) if str(g) not in ctx.answers.get("scores", {})
     ]
-    return ctx.session.get(Goal, pending[0]) if pending else None
+    return _goals(ctx).get(pending[0]) if pending else None
 
 
 def _ask_progress(ctx: FlowContext):
@@ -208,8 +222,9 @@ def _finish(ctx: FlowContext) -> None:
         )
     )
     lines = []
+    goals = _goals(ctx)
     for goal_id, score in scores.items():
-        goal = ctx.session.get(Goal, int(goal_id))
+        goal = goals.get(int(goal_id))
         if goal is not None:
             goal.progress, goal.updated_at = score, ctx.now
             ctx.session.add(goal)

@@ -38,6 +38,7 @@ MAX_OPEN = 3
 CHECKIN_DUE = "checkin.due"
 GOALS_DUE = "goals.due"
 """Outbox kinds of flows/checkins.py, here so that finishing goals can hurry a check-in."""
+_OPEN_COUNT = "goals.open"
 
 
 def open_goals(session: Session, pair_id: int) -> list[Goal]:
@@ -59,9 +60,15 @@ def _name(session: Session, person_id: int) -> str:
     return (person.display_name if person else None) or "?"
 
 
+def _open_count(ctx: FlowContext, pair_id: int) -> int:
+    """How many open goals the pair has: read once per turn (the first step's skip predicate
+    and its prompt both ask; saving a goal forgets it)."""
+    return ctx.remember(f"{_OPEN_COUNT}:{pair_id}", lambda: len(open_goals(ctx.session, pair_id)))
+
+
 def _ask_what(ctx: FlowContext):
     pair = _pair(ctx)
-    count = len(open_goals(ctx.session, pair.id)) if pair and pair.id else 0
+    count = _open_count(ctx, pair.id) if pair and pair.id else 0
     return _l(
         "Let's set a goal for the coming weeks ({count} of at most 3 open now). What "
         "exactly do you want to achieve?",
@@ -105,6 +112,7 @@ def _save(ctx: FlowContext) -> None:
     )
     ctx.session.add(goal)
     ctx.session.flush()
+    ctx.memo.pop(f"{_OPEN_COUNT}:{pair.id}", None)
     ctx.tell(
         pair.mentor_id,
         Reply(
@@ -130,7 +138,7 @@ def _after_summary(ctx: FlowContext) -> str:
 
 def _room_left(ctx: FlowContext) -> bool:
     pair = _pair(ctx)
-    return pair is None or len(open_goals(ctx.session, pair.id or 0)) >= MAX_OPEN
+    return pair is None or _open_count(ctx, pair.id or 0) >= MAX_OPEN
 
 
 _HURRY = (  # every goals conversation's end: built once, run on the session's connection
@@ -258,14 +266,17 @@ def pair_space(pair: Pair) -> SpaceRef | None:
     return SpaceRef(pair.space_platform, pair.space_workspace, pair.space_channel, SpaceKind.PAIR)
 
 
-def start_for_mentee(work: Any, pair: Pair, flow: str, answers: dict[str, Any]) -> bool:
-    """Start `flow` for the pair's mentee in the pair space, unless they are busy there."""
+def start_for_mentee(
+    work: Any, pair: Pair, flow: str, answers: dict[str, Any], none_active: bool = False
+) -> bool:
+    """Start `flow` for the pair's mentee in the pair space, unless they are busy there.
+    `none_active`: the caller has just found them not busy there (not looked up again)."""
     space = pair_space(pair)
     mentee = work.session.get(Person, pair.mentee_id)
     ref = people.ref_on(work.session, pair.mentee_id, space.platform) if space else None
     if space is None or mentee is None or ref is None:
         return False
-    if work.engine.active_run(work.session, pair.mentee_id, space) is not None:
+    if not none_active and work.engine.active_run(work.session, pair.mentee_id, space) is not None:
         return False
     programme = work.session.get(Programme, pair.programme_id)
     work.outbound.extend(
