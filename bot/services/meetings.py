@@ -338,11 +338,21 @@ def counts(session: Session, programme_id: int, now: datetime, days: int = 28) -
 
 def name(session: Session, person_id: int) -> str:
     person = session.get(Person, person_id)
-    return (person.display_name if person else None) or f"#{person_id}"
+    return shown_name(person.display_name if person else None, person_id)
+
+
+def shown_name(display_name: str | None, person_id: int) -> str:
+    """How a member is named in meeting messages: their name, else their number."""
+    return display_name or f"#{person_id}"
 
 
 def is_paused(person: Person | None, now: datetime) -> bool:
-    return bool(person and person.paused_until and person.paused_until > now)
+    return paused_at(person.paused_until if person else None, now)
+
+
+def paused_at(paused_until: datetime | None, now: datetime) -> bool:
+    """Whether a pause that lasts until `paused_until` still holds at `now`."""
+    return bool(paused_until and paused_until > now)
 
 
 def side_of(pair: Pair, person_id: int) -> str | None:

@@ -97,13 +97,10 @@ class _Pair:
     paused: dict[int, datetime | None]
 
     def name(self, person_id: int) -> str:
-        """As `store.name` says it."""
-        return self.names.get(person_id) or f"#{person_id}"
+        return store.shown_name(self.names.get(person_id), person_id)
 
     def awake(self, person_id: int, now: datetime) -> bool:
-        """Not paused (`store.is_paused`)."""
-        until = self.paused.get(person_id)
-        return not (until and until > now)
+        return not store.paused_at(self.paused.get(person_id), now)
 
 
 def _load(session: Session, item: OutboxItem) -> tuple[Meeting, _Pair, Programme] | None:
