@@ -219,12 +219,6 @@ def look(db: Database, now: datetime) -> Look:
     return Look(urgent, frozenset(kinds), next_due)
 
 
-def claimable(db: Database, now: datetime) -> tuple[bool, set[str]]:
-    """Whether anything urgent is due and unclaimed, and the kinds of which anything is."""
-    found = look(db, now)
-    return found.urgent, set(found.kinds)
-
-
 def _claim_statement(which: str):
     """The claim of "urgent" actions or of the actions of some "kinds", built once —
     constructing it cost more than running it — on the table, executed on the session's

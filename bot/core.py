@@ -25,7 +25,7 @@ from bot.delivery import Written, enqueue_claimed, enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
 from bot.engine import Engine, parse_token
-from bot.engine.runs import Run
+from bot.engine.runs import IS_ACTIVE, Run
 from bot.events import (
     Choice,
     Command,
@@ -437,11 +437,8 @@ class Core:
             if person is None or person.id is None:
                 return Home(title, None, None, (render(_l("Send me a message to get started.")),))
             programme = people.main_programme(session, person.id)
-            runs = session.exec(
-                select(FlowRun).where(
-                    FlowRun.person_id == person.id, FlowRun.status == RunStatus.ACTIVE
-                )
-            ).all()
+            active = select(FlowRun).where(FlowRun.person_id == person.id, IS_ACTIVE)
+            runs = session.exec(active).all()
             tasks = tuple(
                 render(flow.title)
                 for run in runs

@@ -3,7 +3,7 @@ directly in the store, and the texts and files a person received."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from icalendar import Calendar
 from sqlmodel import select
@@ -89,6 +89,34 @@ def make_pair(
     session.add(pair)
     session.flush()
     return pair
+
+
+def plant_pairs(
+    session, now: datetime, plans: dict, spread: timedelta = timedelta(0)
+) -> dict[str, Pair]:
+    """Pairs as `plans` describes them, by mentee: (days since matching, guide complete,
+    meetings as (status, start[, confirmations])); meeting n starts n × `spread` later than
+    its start says."""
+    pairs = {}
+    for mentee, (matched_days, guide, planned) in plans.items():
+        pair = pairs[mentee] = make_pair(session, now, mentor=f"mentor-{mentee}", mentee=mentee)
+        pair.matched_at = now - timedelta(days=matched_days)
+        if not guide:
+            pair.guide = {}
+        for number, (status, starts_at, *confirmations) in enumerate(planned, start=1):
+            session.add(
+                Meeting(
+                    programme_id=pair.programme_id,
+                    pair_id=pair.id,
+                    number=number,
+                    starts_at=starts_at + spread * number,
+                    status=status,
+                    confirmations=confirmations[0] if confirmations else {},
+                    ics_uid=f"{mentee}-{number}",
+                    created_at=now,
+                )
+            )
+    return pairs
 
 
 def held(session, pair: Pair, starts_at: datetime, number: int = 1) -> Meeting:

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.domain import Meeting, Pair, PairStatus, Programme
+from bot.domain import Pair, PairStatus, Programme
 from bot.services import meetings as store
-from tests.meeting_support import make_pair
+from tests.meeting_support import plant_pairs
 
 
 def _programme_of_every_kind(app, now) -> None:
@@ -33,26 +33,8 @@ def _programme_of_every_kind(app, now) -> None:
         "ended": (40, True, []),
     }
     with app.store.session() as session:
-        for mentee, (matched_days, guide, meetings) in plans.items():
-            pair = make_pair(session, now, mentor=f"mentor-{mentee}", mentee=mentee)
-            pair.matched_at = now - timedelta(days=matched_days)
-            if not guide:
-                pair.guide = {}
-            if mentee == "ended":
-                pair.status = PairStatus.ENDED
-            for number, (status, starts_at, *answers) in enumerate(meetings, start=1):
-                session.add(
-                    Meeting(
-                        programme_id=pair.programme_id,
-                        pair_id=pair.id,
-                        number=number,
-                        starts_at=starts_at + timedelta(hours=number),
-                        status=status,
-                        confirmations=answers[0] if answers else {},
-                        ics_uid=f"{mentee}-{number}",
-                        created_at=now,
-                    )
-                )
+        pairs = plant_pairs(session, now, plans, spread=timedelta(hours=1))
+        pairs["ended"].status = PairStatus.ENDED
         session.commit()
 
 

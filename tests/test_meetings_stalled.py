@@ -179,7 +179,7 @@ def test_the_states_of_a_programmes_pairs_read_together_are_each_pairs_own(app, 
     state is the one `state_of` finds for it alone, whatever state it is in."""
     from bot.domain import Programme
     from bot.services import meetings as store
-    from tests.meeting_support import make_pair
+    from tests.meeting_support import plant_pairs
 
     now = clock.now()
     past, future = now - timedelta(days=2), now + timedelta(days=2)
@@ -193,23 +193,7 @@ def test_the_states_of_a_programmes_pairs_read_together_are_each_pairs_own(app, 
         "stalled": (40, True, [("missed", past), ("missed", past + timedelta(hours=1))]),
     }
     with app.store.session() as session:
-        for mentee, (matched_days, guide, meetings) in plans.items():
-            pair = make_pair(session, now, mentor=f"mentor-{mentee}", mentee=mentee)
-            pair.matched_at = now - timedelta(days=matched_days)
-            if not guide:
-                pair.guide = {}
-            for number, (status, starts_at) in enumerate(meetings, start=1):
-                session.add(
-                    Meeting(
-                        programme_id=pair.programme_id,
-                        pair_id=pair.id,
-                        number=number,
-                        starts_at=starts_at,
-                        status=status,
-                        ics_uid=f"{mentee}-{number}",
-                        created_at=now,
-                    )
-                )
+        plant_pairs(session, now, plans)
         session.commit()
     with app.store.session() as session:
         programme = session.exec(select(Programme)).one()

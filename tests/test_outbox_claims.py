@@ -42,11 +42,13 @@ def test_the_look_names_the_kinds_with_work_due_and_unclaimed(store: Store) -> N
     add(store, "done", "job.d", done_at=EARLIER)
     add(store, "dead", "job.e", failed_at=EARLIER)
     with store.session() as session:
-        assert claims.claimable(session, NOW) == (False, {"send", "job.b"})
+        found = claims.look(session, NOW)
+    assert (found.urgent, found.kinds) == (False, {"send", "job.b"})
     add(store, "urgent", "send", priority=URGENT)
     add(store, "urgent, held", "job.f", priority=URGENT, claimed_until=NOW + LEASE)
     with store.session() as session:
-        assert claims.claimable(session, NOW) == (True, {"send", "job.b"})
+        found = claims.look(session, NOW)
+    assert (found.urgent, found.kinds) == (True, {"send", "job.b"})
 
 
 def test_an_action_of_a_kind_nobody_handles_is_claimed_as_other_work(store: Store) -> None:

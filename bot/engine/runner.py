@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot import outbox
@@ -38,15 +38,12 @@ _RUN_AND_PROGRAMME = select(*runs.SELECTED, *_PROGRAMME_COLUMNS).select_from(
     TABLE.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
 )
 _SPLIT = len(runs.SELECTED)
-# The status is written into the statement, not bound: SQLite uses the partial index of active
-# runs (`uq_flow_run_active_conversation`) for a bound value too, but then prepares the
-# statement again at every execution (the plan depends on the value), ten times the lookup.
 _ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
     TABLE.c.person_id == bindparam("person"),
     TABLE.c.space_platform == bindparam("platform"),
     TABLE.c.space_workspace == bindparam("workspace"),
     TABLE.c.space_channel == bindparam("channel"),
-    TABLE.c.status == literal_column(f"'{RunStatus.ACTIVE.value}'"),
+    runs.IS_ACTIVE,
 )
 _RUN = _RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run"))
 _ACCOUNT = select(Identity.user_id).where(  # the run's person's account on its platform

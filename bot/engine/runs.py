@@ -21,7 +21,18 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Join, Select, Table, bindparam, event, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    Select,
+    Table,
+    bindparam,
+    event,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.util import find_tables
@@ -30,6 +41,11 @@ from bot.domain import FlowRun, RunStatus
 
 TABLE: Table = FlowRun.__table__  # type: ignore[attr-defined]
 _HELD = "maatje.runs"
+IS_ACTIVE = TABLE.c.status == literal_column(f"'{RunStatus.ACTIVE.value}'")
+"""The condition "the run is active", its value written into the statement, not bound: SQLite
+uses the partial index of active runs (`uq_flow_run_active_conversation`) for a bound value
+too, but then prepares the statement again at every execution (the plan depends on the
+value), ten times the cost of the lookup."""
 
 
 @dataclass(eq=False)

@@ -70,7 +70,7 @@ def end_conversations(session: Session, pairs: Sequence[Pair], now: datetime) ->
     )
     found = runs.select_where(
         session,
-        table.c.status == RunStatus.ACTIVE,
+        runs.IS_ACTIVE,
         or_(table.c.subject.in_(subjects), in_pair_space),
     )
     for run in found:

@@ -1,6 +1,6 @@
 """outbox claims found by kind: indexes that carry `claimed_until`
 
-`ix_outbox_claimable` leads with the kind: the claims' look (`bot.claims.claimable`) walks
+`ix_outbox_claimable` leads with the kind: the claims' look (`bot.claims.look`) walks
 the kinds of unfinished actions and asks each for one claimable row, and a claim takes the
 rows of the kinds it wants in due order. `ix_outbox_urgent` is rebuilt the same way on
 `priority`. Both carry `claimed_until`, so rows claimed already are passed over without
