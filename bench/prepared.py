@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot import claims, outbox
 from bot.claims import _CLAIM, _PROBE
 from bot.outbox import _COMPLETE_SENT, _FIRST_SIGHT, _OUTBOX
 from bot.prepared import Prepared
@@ -89,24 +88,22 @@ def measure(rows: int, runs: int, rounds: int) -> None:
         for name, (statement, parameters, take) in _cases().items():
             columns = ["platform", "event_id", "at"] if name == "first_sight" else ()
             prepared = Prepared(statement, columns)
-            best = [float("inf")] * 3
             with store.engine.connect() as connection:
                 connection.begin()
+
+                def through_sqlalchemy(i: int, statement=statement, p=parameters, take=take) -> Any:
+                    return take(connection.execute(statement, p(i)))
+
+                def through_prepared(i: int, prepared=prepared, p=parameters) -> Any:
+                    return prepared.execute(connection, p(i))
+
+                best = [float("inf")] * 3
                 for r in range(rounds):
                     offset = 3 * r * runs
-
-                    def through_sqlalchemy(i: int) -> Any:
-                        return take(connection.execute(statement, parameters(i)))
-
-                    def through_prepared(i: int) -> Any:
-                        return prepared.execute(connection, parameters(i))
-
                     best[0] = min(best[0], _time(through_sqlalchemy, runs, offset))
                     best[1] = min(best[1], _time(through_prepared, runs, offset + runs))
-                    best[2] = min(
-                        best[2],
-                        _database(connection, prepared, parameters, runs, offset + 2 * runs),
-                    )
+                    database = _database(connection, prepared, parameters, runs, offset + 2 * runs)
+                    best[2] = min(best[2], database)
                 connection.rollback()
             sqlalchemy, direct, database = best
             saved = (sqlalchemy - direct) / sqlalchemy

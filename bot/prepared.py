@@ -20,7 +20,8 @@ What does not: the dialect's `do_execute` events are not run. `bot.horizon` list
 changes to the outbox, and ignores the statements of `bot.outbox` and `bot.claims`
 (`horizon.harmless`); only such statements, or statements not changing the outbox, may be
 prepared. Statements whose parameters are rendered into the SQL (`literal_execute`) or
-whose names need escaping are refused.
+whose names need escaping are refused, and so are those that leave out a column whose default
+SQLAlchemy computes (it would have given a value; here it would be NULL).
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class _Compiled:
             raise ValueError("parameters rendered into the SQL or escaped are not supported")
         if any(not bind.expanding for bind in compiled.post_compile_params):
             raise ValueError("parameters rendered into the SQL are not supported")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError("columns whose defaults SQLAlchemy computes must be given")
         self.compiled = compiled
         self.defaults = {
             name: bind.value for name, bind in compiled.binds.items() if not bind.required
@@ -138,36 +141,10 @@ class Prepared:
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> Outcome:
         """Run the statement with `parameters` in `connection`'s transaction."""
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(
-                self.statement, dialect, self.columns
-            )
+        compiled = self._for(connection.dialect)
         values = {**compiled.defaults, **parameters}
         form = compiled.form(values)
-        sql, bound = form.sql, form.bind(values)
-        if not connection.in_transaction():
-            connection.begin()
-        listened = bool(connection.dispatch.before_cursor_execute) or bool(
-            connection.dispatch.after_cursor_execute
-        )
-        cursor = connection.connection.cursor()
-        try:
-            if listened:
-                for listener in connection.dispatch.before_cursor_execute:
-                    sql, bound = listener(connection, cursor, sql, bound, None, False)
-            cursor.execute(sql, bound)
-            if listened:
-                connection.dispatch.after_cursor_execute(
-                    connection, cursor, sql, bound, None, False
-                )
-            rows = cursor.fetchall() if cursor.description is not None else []
-            rowcount = cursor.rowcount
-        except BaseException as error:
-            connection._handle_dbapi_exception(error, sql, bound, cursor, None)
-        finally:
-            cursor.close()
+        rows, rowcount = _run(connection, form.sql, form.bind(values), many=False)
         results = compiled.results
         if results is not None and rows:
             rows = [
@@ -178,3 +155,55 @@ class Prepared:
                 for row in rows
             ]
         return Outcome(rows, rowcount)
+
+    def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement (returning nothing) once per parameter set of `rows`, in one call
+        to the driver (`executemany`, as SQLAlchemy does on SQLite); every set has the same
+        keys, and no `IN` list."""
+        compiled = self._for(connection.dialect)
+        if compiled.expanding or compiled.results is not None:
+            raise ValueError("only a statement without IN lists or rows runs many times")
+        form = None
+        bound = []
+        for row in rows:
+            values = {**compiled.defaults, **row}
+            form = form or compiled.form(values)
+            bound.append(form.bind(values))
+        if form is not None:  # one row: executed as SQLAlchemy executes one
+            _run(connection, form.sql, bound if len(bound) > 1 else bound[0], len(bound) > 1)
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(
+                self.statement, dialect, self.columns
+            )
+        return compiled
+
+
+def _run(connection: Connection, sql: str, bound: Any, many: bool) -> tuple[list[Any], int]:
+    """Execute on the connection's DBAPI cursor as SQLAlchemy's own execution does: in its
+    transaction, seen by the engine's cursor listeners, DBAPI errors wrapped (and a lost
+    connection invalidated) by the connection's own handling. Returns the raw rows and the
+    row count."""
+    if not connection.in_transaction():
+        connection.begin()
+    dispatch = connection.dispatch
+    listened = bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)
+    cursor = connection.connection.cursor()
+    try:
+        if listened:
+            for listener in dispatch.before_cursor_execute:
+                sql, bound = listener(connection, cursor, sql, bound, None, many)
+        if many:
+            cursor.executemany(sql, bound)
+        else:
+            cursor.execute(sql, bound)
+        if listened:
+            dispatch.after_cursor_execute(connection, cursor, sql, bound, None, many)
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return rows, cursor.rowcount
+    except BaseException as error:
+        connection._handle_dbapi_exception(error, sql, bound, cursor, None)
+    finally:
+        cursor.close()
