@@ -16,7 +16,8 @@ What stays as SQLAlchemy does it:
 - a DBAPI error surfaces as SQLAlchemy's (`OperationalError`, `IntegrityError`…), and a lost
   connection invalidates the pool, through the connection's own error handling.
 
-What does not: the dialect's `do_execute` events are not run. `bot.horizon` listens there for
+What does not: the statement is not logged by the engine's `echo`, and the dialect's
+`do_execute` events are not run. `bot.horizon` listens there for
 changes to the outbox, and ignores the statements of `bot.outbox` and `bot.claims`
 (`horizon.harmless`); only such statements, or statements not changing the outbox, may be
 prepared. Statements whose parameters are rendered into the SQL (`literal_execute`) or
@@ -38,7 +39,8 @@ Processor = Callable[[Any], Any] | None
 
 class Outcome:
     """What an execution gave: its rows (tuples, converted as SQLAlchemy converts them;
-    empty for a statement that returns none) and the number of rows it changed."""
+    empty for a statement that returns none) and the driver's row count (the rows changed,
+    for a statement that returns none)."""
 
     __slots__ = ("rowcount", "rows")
 
@@ -106,7 +108,7 @@ class _Compiled:
             raise ValueError("columns whose defaults SQLAlchemy computes must be given")
         self.compiled = compiled
         self.defaults = {
-            name: bind.value for name, bind in compiled.binds.items() if not bind.required
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
         self.expanding = tuple(sorted({bind.key for bind in binds if bind.expanding}))
         columns = getattr(statement, "exported_columns", ())
