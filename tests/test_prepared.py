@@ -48,8 +48,9 @@ def _seed(store: Store) -> None:
 
 @pytest.fixture
 def twins(request: pytest.FixtureRequest, tmp_path, database_url: str) -> Iterator[list[Store]]:
-    """Two databases of the test's dialect, seeded alike: one for each path (a claim on SQLite
-    commits as it runs, and PostgreSQL's sequences do not roll back)."""
+    """Two databases of the test's dialect, seeded alike: one for each path (rolling back
+    would not do: SQLite's driver begins no transaction for a `WITH … UPDATE` that comes
+    first, and PostgreSQL's sequences do not roll back)."""
     if database_url.startswith("sqlite"):
         urls = [database_url, f"sqlite:///{tmp_path / 'twin.db'}"]
     else:
