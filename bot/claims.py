@@ -33,6 +33,7 @@ from bot.domain import OutboxItem
 from bot.domain.types import UTCDateTime
 from bot.outbox import SEND
 from bot.pacing import URGENT
+from bot.prepared import Prepared
 from bot.store import made
 
 _OUTBOX = OutboxItem.__table__
@@ -204,12 +205,13 @@ def _probe_statement():
 
 
 _PROBE = _probe_statement()
+_LOOK = Prepared(_PROBE)
 
 
 def look(db: Database, now: datetime) -> Look:
     """What is due and unclaimed at `now`, and when the next action falls due: one statement."""
     urgent, kinds, next_due = False, set(), None
-    for kind, due in connection_of(db).execute(_PROBE, {"now": now}):
+    for kind, due in _LOOK.execute(connection_of(db), {"now": now}).rows:
         if kind is not None:
             kinds.add(kind)
         elif due is None:
@@ -221,8 +223,8 @@ def look(db: Database, now: datetime) -> Look:
 
 def _claim_statement(which: str):
     """The claim of "urgent" actions or of the actions of some "kinds", built once —
-    constructing it cost more than running it — on the table, executed on the session's
-    connection: SQLAlchemy's ORM handling of a statement cost more than the database's work.
+    constructing it cost more than running it — on the table, and prepared (`bot.prepared`):
+    SQLAlchemy's handling of a statement cost more than the database's work.
     Parameters: `now`, `until`, `worker`, `limit` (and `kinds`)."""
     now = bindparam("now", type_=UTCDateTime())
     older = _OUTBOX.alias("older")
@@ -263,6 +265,7 @@ def _claim_statement(which: str):
 
 _CLAIM = {which: _claim_statement(which) for which in ("urgent", "kinds")}
 horizon.harmless(*_CLAIM.values())
+_CLAIM_PREPARED = {which: Prepared(statement) for which, statement in _CLAIM.items()}
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 
 
@@ -284,7 +287,8 @@ def _claim(
     parameters: dict[str, Any] = {"now": now, "until": now + lease, "worker": worker}
     parameters["limit"] = limit
     if kinds is None:
-        rows = connection.execute(_CLAIM["urgent"], parameters)
+        rows = _CLAIM_PREPARED["urgent"].execute(connection, parameters).rows
     else:
-        rows = connection.execute(_CLAIM["kinds"], {**parameters, "kinds": sorted(kinds)})
+        parameters["kinds"] = sorted(kinds)
+        rows = _CLAIM_PREPARED["kinds"].execute(connection, parameters).rows
     return sorted(_items(rows), key=lambda item: (item.due_at, item.id))

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import (
     Insert,
-    Update,
     and_,
     bindparam,
     case,
@@ -40,16 +39,16 @@ from bot import horizon
 from bot.domain import OutboxItem, ProcessedEvent
 from bot.domain.types import UTCDateTime
 from bot.pacing import BULK, URGENT
+from bot.prepared import Prepared
 from bot.store import made
 
 SEND = "send"  # the kind of an action that sends a message (bot.delivery)
 _BULK_DUE = "maatje.outbox.bulk_due"
 
 # The hot paths (every reply is written, claimed and completed) run statements on the table,
-# built once: SQLAlchemy then reuses their compiled form instead of rebuilding an ORM statement
-# per row, which cost more than the database work itself. They are executed on the session's
-# connection: no ORM object is involved, and the session's own execution (events, autoflush,
-# ORM result handling) cost as much again as the statement.
+# built once and compiled once (`bot.prepared`): rebuilding an ORM statement per row, and even
+# SQLAlchemy's execution of a statement built once, cost more than the database work itself.
+# They run in the session's transaction, on its connection: no ORM object is involved.
 _OUTBOX = OutboxItem.__table__
 _EVENTS = ProcessedEvent.__table__
 _PROMOTE = (
@@ -79,6 +78,10 @@ _COMPLETE_SENT = (
 )
 
 
+_COMPLETE_PREPARED = Prepared(_COMPLETE)
+_COMPLETE_SENT_PREPARED = Prepared(_COMPLETE_SENT)
+
+
 def _insert_once(dialect: str, table, unique: list[str]) -> Insert:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=unique)
@@ -88,10 +91,23 @@ _ENQUEUE = {
     dialect: _insert_once(dialect, _OUTBOX, ["idempotency_key"])
     for dialect in ("sqlite", "postgresql")
 }
+_ENQUEUE_PREPARED: dict[tuple[str, tuple[str, ...]], Prepared] = {}
 _FIRST_SIGHT = {
     dialect: _insert_once(dialect, _EVENTS, ["platform", "event_id"]).returning(_EVENTS.c.id)
     for dialect in ("sqlite", "postgresql")
 }
+_FIRST_SIGHT_PREPARED = {
+    dialect: Prepared(statement, ["platform", "event_id", "at"])
+    for dialect, statement in _FIRST_SIGHT.items()
+}
+
+
+def _enqueue_statement(dialect: str, columns: tuple[str, ...]) -> Prepared:
+    """The insert of rows giving `columns`, prepared once per set of columns."""
+    shape = (dialect, columns)
+    if shape not in _ENQUEUE_PREPARED:
+        _ENQUEUE_PREPARED[shape] = Prepared(_ENQUEUE[dialect], columns)
+    return _ENQUEUE_PREPARED[shape]
 
 
 def enqueue(
@@ -123,12 +139,20 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], chunk: int
     """`enqueue` for many rows (keys `kind`, `payload`, `idempotency_key`, `due_at`,
     `created_at`, optionally `lane` and `priority`): one prepared statement executed per chunk
     of rows, in the caller's transaction; a row whose key exists already is skipped."""
-    statement = _ENQUEUE[session.get_bind().dialect.name]
+    dialect = session.get_bind().dialect.name
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
         values = [{"lane": None, "attempts": 0, "priority": BULK, **row} for row in batch]
         connection = session.connection()
-        connection.execute(statement, values)
+        columns = tuple(values[0])
+        # Many rows on PostgreSQL: SQLAlchemy's one multi-row INSERT per page beats the
+        # driver's statement per row. Rows giving different columns: SQLAlchemy's checks.
+        if (len(values) == 1 or dialect == "sqlite") and all(
+            tuple(row) == columns for row in values
+        ):
+            _enqueue_statement(dialect, columns).execute_many(connection, values)
+        else:
+            connection.execute(_ENQUEUE[dialect], values)
         horizon.wrote(connection, values)
         if any(v["priority"] != URGENT and v["due_at"] <= v["created_at"] for v in values):
             session.info[_BULK_DUE] = True
@@ -143,9 +167,9 @@ def wrote_bulk_due(session: Session) -> bool:
 def first_sight(session: Session, platform: str, event_id: str, now: datetime) -> bool:
     """Record a platform event as handled; False when it was handled before (a retry, or the
     same event delivered to another process)."""
-    statement = _FIRST_SIGHT[session.get_bind().dialect.name]
+    statement = _FIRST_SIGHT_PREPARED[session.get_bind().dialect.name]
     row = {"platform": platform, "event_id": event_id, "at": now}
-    return session.connection().execute(statement, row).first() is not None
+    return bool(statement.execute(session.connection(), row).rows)
 
 
 def promote(session: Session, lanes: Iterable[str]) -> None:
@@ -176,15 +200,15 @@ _RENEW = (
     .returning(_OUTBOX.c.id)
 )
 horizon.harmless(_RENEW)
-_MOVES: dict[int, Update] = {}
+_MOVES: dict[int, Prepared] = {}
 
 
-def _move_statement(count: int) -> Update:
+def _move_statement(count: int) -> Prepared:
     """The move of `count` keys (parameters `old`, `old_0`…, `key_0`…, `due_0`…, `payload`,
     `now`), built once per count."""
     if count not in _MOVES:
         by_key = [_OUTBOX.c.idempotency_key == bindparam(f"old_{i}") for i in range(count)]
-        _MOVES[count] = (
+        statement = (
             update(_OUTBOX)
             .where(_WAITING)
             .values(
@@ -203,7 +227,8 @@ def _move_statement(count: int) -> Update:
                 last_error=None,
             )
         )
-        horizon.harmless(_MOVES[count])  # `move` notes what it makes due itself
+        horizon.harmless(statement)  # `move` notes what it makes due itself
+        _MOVES[count] = Prepared(statement)
     return _MOVES[count]
 
 
@@ -223,7 +248,7 @@ def move(
         parameters.update({f"old_{i}": old, f"key_{i}": key, f"due_{i}": due_at})
     connection = session.connection()
     horizon.made_due(connection, min(due_at for _, due_at in moves.values()))
-    return connection.execute(_move_statement(len(moves)), parameters).rowcount
+    return _move_statement(len(moves)).execute(connection, parameters).rowcount
 
 
 def cancel(session: Session, keys: list[str]) -> None:
@@ -268,8 +293,7 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the claim was lost (it expired and someone else took it)."""
     parameters = {"item_id": item_id, "worker": worker, "now": now}
-    result = session.connection().execute(_COMPLETE, parameters)
-    return result.rowcount == 1
+    return _COMPLETE_PREPARED.execute(session.connection(), parameters).rowcount == 1
 
 
 def complete_sent(db: Session | Connection, item_ids: list[int], worker: str, now: datetime) -> int:
@@ -278,8 +302,7 @@ def complete_sent(db: Session | Connection, item_ids: list[int], worker: str, no
     recorded together); returns how many were still held."""
     parameters = {"item_ids": item_ids, "worker": worker, "now": now}
     connection = db.connection() if isinstance(db, Session) else db
-    result = connection.execute(_COMPLETE_SENT, parameters)
-    return result.rowcount
+    return _COMPLETE_SENT_PREPARED.execute(connection, parameters).rowcount
 
 
 def release(
@@ -331,7 +354,7 @@ def next_due(session: Session) -> datetime | None:
 # -- a turn's replies, written claimed --------------------------------------------------------
 
 _WRITTEN = ("kind", "payload", "idempotency_key", "lane", "priority", "due_at", "created_at")
-_WRITE_CLAIMED: dict[tuple[str, tuple[bool, ...]], Insert] = {}
+_WRITE_CLAIMED: dict[tuple[str, tuple[bool, ...]], Prepared] = {}
 CLAIMED_CHUNK = 20
 """Rows per written-claimed statement: each claimable row's lane check names every key of its
 statement (a size that grows with the square of the rows), and SQLite allows 500 terms in a
@@ -340,7 +363,7 @@ _CLAIM_COLUMNS = ("claimed_by", "claimed_until")
 _COLUMNS = tuple(column.key for column in _OUTBOX.c)
 
 
-def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Insert:
+def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Prepared:
     """The insert of `len(claimable)` rows (parameters `<column>_<i>`, `worker`, `until`),
     built once per shape: row i, when `claimable[i]`, is written claimed by `worker` unless
     its lane holds an unfinished action other than this statement's own rows (which are left
@@ -379,13 +402,14 @@ def _write_claimed_statement(dialect: str, claimable: tuple[bool, ...]) -> Inser
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         rows = union_all(*selects) if len(selects) > 1 else selects[0]
         columns = [*_WRITTEN, *_CLAIM_COLUMNS, "attempts"]
-        _WRITE_CLAIMED[shape] = (
+        statement = (
             insert(_OUTBOX)
             .from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key, _OUTBOX.c.claimed_by)
         )
-        horizon.harmless(_WRITE_CLAIMED[shape])  # `enqueue_claimed` notes what it writes
+        horizon.harmless(statement)  # `enqueue_claimed` notes what it writes
+        _WRITE_CLAIMED[shape] = Prepared(statement)
     return _WRITE_CLAIMED[shape]
 
 
@@ -426,7 +450,7 @@ def _write_claimed(
     for i, row in enumerate(rows):
         parameters.update({f"{name}_{i}": row[name] for name in _WRITTEN})
     connection = session.connection()
-    written = connection.execute(statement, parameters).all()
+    written = statement.execute(connection, parameters).rows
     if any(
         not urgent and row["due_at"] <= row["created_at"]
         for row, urgent in zip(rows, claimable, strict=True)
