@@ -1,13 +1,19 @@
 """Recording how the dispatcher's actions went (`bot.dispatcher`): sent messages done, a
 platform action's record, an action given back for a retry.
 
-A sent message is marked done in the dispatcher's next claim, whose transaction records it
-(`take`, `mark_sent`, then `recorded`), or on its own when no claim is due (`start`).
-Messages sent side by side are recorded together, in one transaction: under load that is
-sooner than one transaction each, queued behind one another. The platform has them already,
-so a failing database is retried here rather than releasing them (which would send them
-again). Until it is recorded a message keeps its claim (the dispatcher renews it), so no
-other worker takes it; the crash window is between the send and the record's commit.
+A sent message is marked done in the first transaction that takes it (`take`, `mark_sent`,
+then `recorded` once it has committed): the dispatcher's next claim; on SQLite, the next
+turn's or job's, which runs anyway (`carry`); else one of its own (`start`), which takes what
+waits only when it runs on the store's thread, so one queued behind a turn that carried the
+message costs no transaction. A turn carries them before it writes its replies: a reply whose
+lane the record frees is claimed with the turn, in its place among the turn's others (written
+after the record, it would wait for a later claim, and a message the record let go in another
+lane would overtake it). Messages sent side by side are recorded together, in one
+transaction. The platform has them already, so a transaction carrying them that fails has
+them recorded on their own, retried, rather than released (which would send them again).
+Until it is recorded a message keeps its claim (the dispatcher renews it), so no other worker
+takes it, and a run waits for every recording under way before it claims or ends; the crash
+window is between the send and the record's commit.
 """
 
 from __future__ import annotations
