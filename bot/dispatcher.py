@@ -121,7 +121,8 @@ class Dispatcher:
         without a claim of their own, which under load waits its turn on the store's thread;
         what they need to be sent is read here too (`prefetch`). The messages sent and not
         recorded yet (the previous turn's reply) are recorded first, in this transaction
-        (`Recorder.carry`): a reply in the same lane may then go at once."""
+        (`Recorder.carry`): a reply in the same lane may then go at once. `session` is a
+        `Store.session`, which settles what it carried when it ends."""
         self.recorder.carry(session)
         items = write(self.worker, now + self._lease)
         if items and self.prefetch is not None:

@@ -56,7 +56,7 @@ async def previous_reply_sent_while_the_next_turn_waits(
     first: Callable[[], tuple[list[OutboxItem], set[str]]],
     second: Callable[[], tuple[list[OutboxItem], set[str]]],
     sent: asyncio.Event,
-) -> tuple[asyncio.Task[int], tuple[list[OutboxItem], set[str]]]:
+) -> tuple[asyncio.Task[int], asyncio.Future[tuple[list[OutboxItem], set[str]]]]:
     """The first turn's reply goes out while the second turn waits on the store's thread
     (held by a gate), ahead of the reply's recording: the order of a busy programme."""
     run.hand_over(*await store.run(first))
@@ -69,7 +69,7 @@ async def previous_reply_sent_while_the_next_turn_waits(
         await asyncio.sleep(0)
     gate.set()
     await held
-    return dispatch, await queued
+    return dispatch, queued
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -90,9 +90,10 @@ async def test_the_next_turn_records_the_reply_sent_while_it_waited(
     first = turn(store, clock, run, anna, [Outbound(anna, Reply("hello anna"))], "t1")
     second = turn(store, clock, run, bob, [Outbound(bob, Reply("hello bob"))], "t2")
     with commits(store) as seen:
-        dispatch, handed = await previous_reply_sent_while_the_next_turn_waits(
+        dispatch, queued = await previous_reply_sent_while_the_next_turn_waits(
             store, clock, run, first, second, first_sent
         )
+        handed = await queued
         await asyncio.wait_for(dispatch, timeout=10)
         run.hand_over(*handed)
         await asyncio.wait_for(run.run_due(claim=False), timeout=10)
@@ -126,11 +127,48 @@ async def test_a_reply_behind_a_recording_the_turn_carries_keeps_its_place_acros
         Outbound(anna, Reply("proposal"), PAIR_SPACE),
     ]
     second = turn(store, clock, run, anna, replies, "t2")
-    dispatch, handed = await previous_reply_sent_while_the_next_turn_waits(
+    dispatch, queued = await previous_reply_sent_while_the_next_turn_waits(
         store, clock, run, first, second, first_sent
     )
-    run.hand_over(*handed)
+    run.hand_over(*await queued)
     await asyncio.wait_for(dispatch, timeout=10)
     await asyncio.wait_for(run.run_due(), timeout=10)
     assert texts == ["earlier", "guide complete", "your copy", "proposal"]
     assert unfinished(store) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_turn_that_fails_after_carrying_a_record_has_it_recorded_on_its_own(
+    store: Store, clock: FrozenClock
+):
+    """The turn carrying the first reply's record rolls back: the reply is recorded on its
+    own (never released, so never sent again), and the run ends only once it is."""
+    (anna,) = people(store, clock, 1)
+    texts: list[str] = []
+    first_sent = asyncio.Event()
+
+    async def send(item: OutboxItem) -> None:
+        texts.append(item.payload["reply"]["text"])
+        first_sent.set()
+
+    run = dispatcher(store, clock, send)
+    first = turn(store, clock, run, anna, [Outbound(anna, Reply("hello anna"))], "t1")
+    carried: list[tuple[bool, bool]] = []  # waiting before the carry, and after it
+
+    def failing() -> None:
+        with store.session() as session:
+            waiting = run.recorder.waiting
+            run.recorder.carry(session)
+            carried.append((waiting, run.recorder.waiting))
+            raise RuntimeError("the turn broke")
+
+    dispatch, queued = await previous_reply_sent_while_the_next_turn_waits(
+        store, clock, run, first, failing, first_sent
+    )
+    with pytest.raises(RuntimeError, match="the turn broke"):
+        await queued
+    await asyncio.wait_for(dispatch, timeout=10)
+    assert carried == [(True, False)]
+    assert unfinished(store) == []
+    await asyncio.wait_for(run.run_due(), timeout=10)
+    assert texts == ["hello anna"]
