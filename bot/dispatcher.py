@@ -16,13 +16,14 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import claims, outbox
+from bot import outbox
 from bot.adapter import DeliveryError
+from bot.claiming import Claimer, Places, Prefetch
 from bot.clock import Clock
 from bot.config import SchedulerConfig
 from bot.delivery import SEND, enqueue_outbound
@@ -31,7 +32,7 @@ from bot.engine import Outbound
 from bot.faults import crash_point
 from bot.horizon import Horizon
 from bot.pacing import URGENT, prioritised
-from bot.recording import Record, Recorder, mark_sent
+from bot.recording import Record, Recorder
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ _JOBS = "jobs"  # the chain of the jobs claimed together
 Job = Callable[[Session, OutboxItem, datetime], list[Outbound]]
 Send = Callable[[OutboxItem], Awaitable[None]]
 Action = Callable[[OutboxItem], Awaitable[Record | None]]
-Prefetch = Callable[[Session, list[OutboxItem]], None]
-"""Reads what `send` will need for a claimed batch, in the claim's transaction."""
 
 
 class Dispatcher:
@@ -101,6 +100,7 @@ class Dispatcher:
         )
         self.horizon = Horizon(store.engine, timedelta(seconds=self._period))
         """When a claim can next find work: claims that cannot are not made."""
+        self.claimer = Claimer(store, clock, self.worker, self.jobs, self.horizon, prefetch)
 
     @property
     def busy(self) -> bool:
@@ -119,7 +119,11 @@ class Dispatcher:
         now written already claimed by this worker (`write(worker, until)`, e.g.
         `delivery.enqueue_claimed`), so they go out right after its commit (`hand_over`)
         without a claim of their own, which under load waits its turn on the store's thread;
-        what they need to be sent is read here too (`prefetch`)."""
+        what they need to be sent is read here too (`prefetch`). The messages sent and not
+        recorded yet (the previous turn's reply) are recorded first, in this transaction
+        (`Recorder.carry`): a reply in the same lane may then go at once. `session` is a
+        `Store.session`, which settles what it carried when it ends."""
+        self.recorder.carry(session)
         items = write(self.worker, now + self._lease)
         if items and self.prefetch is not None:
             self.prefetch(session, items)
@@ -245,10 +249,9 @@ class Dispatcher:
         await self.recorder.wait()
         batch = self.recorder.take()
         sent = [item for item, _ in batch]
+        places = Places(free, bulk, others, jobs)
         try:
-            items = await self.store.run(
-                self._claim, now, self._lease, free, bulk, others, jobs, sent
-            )
+            items = await self.store.run(self.claimer.claim, now, self._lease, places, sent)
         except Exception:
             self.recorder.retry_alone(batch)
             raise
@@ -320,46 +323,6 @@ class Dispatcher:
                     self._held.pop(other.id or 0, None)
                 return
 
-    # The dispatcher's own transactions (claims, sent messages recorded) are Core statements
-    # on a connection (`engine.begin()`), without an ORM session: its set-up and commit cost
-    # more than a claim that finds nothing.
-
-    def _claim(
-        self,
-        now: datetime,
-        lease: timedelta,
-        limit: int,
-        bulk_limit: int,
-        others_limit: int,
-        jobs_limit: int,
-        sent: Sequence[OutboxItem] = (),
-    ) -> list[OutboxItem]:
-        """Record `sent` messages done, then look and claim (and read what the claimed
-        messages need): one transaction. What the look finds is kept (`horizon`)."""
-        with self.store.engine.begin() as connection:
-            farewell = mark_sent(connection, sent, self.worker, self.clock.now())
-            self.horizon.looking()
-            found = claims.look(connection, now)
-            self.horizon.looked(now, found.empty, found.next_due)
-            items = claims.claim_found(
-                connection,
-                found,
-                self.worker,
-                now,
-                lease,
-                limit,
-                bulk_limit,
-                others_limit,
-                self.jobs,
-                jobs_limit,
-            )
-            if items and self.prefetch is not None:
-                with self.store.session_on(connection) as session:
-                    self.prefetch(session, items)  # in the claim's transaction
-        if farewell:
-            self.store.checkpoint()
-        return items
-
     def _keep_claims(self) -> None:
         """Renew the claims under way once half the lease is gone (paced sends take time, a
         busy process may stall); claims another process took over meanwhile go to `_lost`."""
@@ -421,6 +384,7 @@ class Dispatcher:
             raise LookupError(f"no job for outbox kind {item.kind!r}")
         now = self.clock.now()
         with self.store.session() as session:
+            self.recorder.carry(session)
             messages = job(session, item, now)
             enqueue_outbound(session, messages, f"msg:{item.idempotency_key}", now)
             if not outbox.complete(session, item.id, self.worker, now):

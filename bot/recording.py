@@ -1,19 +1,26 @@
 """Recording how the dispatcher's actions went (`bot.dispatcher`): sent messages done, a
 platform action's record, an action given back for a retry.
 
-A sent message is marked done in the dispatcher's next claim, whose transaction records it
-(`take`, `mark_sent`, then `recorded`), or on its own when no claim is due (`start`).
-Messages sent side by side are recorded together, in one transaction: under load that is
-sooner than one transaction each, queued behind one another. The platform has them already,
-so a failing database is retried here rather than releasing them (which would send them
-again). Until it is recorded a message keeps its claim (the dispatcher renews it), so no
-other worker takes it; the crash window is between the send and the record's commit.
+A sent message is marked done in the first transaction that takes it (`take`, `mark_sent`,
+then `recorded` once it has committed): the dispatcher's next claim; on SQLite, the next
+turn's or job's, which runs anyway (`carry`); else one of its own (`start`), which takes what
+waits only when it runs on the store's thread, so one queued behind a turn that carried the
+message costs no transaction. A turn carries them before it writes its replies: a reply whose
+lane the record frees is claimed with the turn, in its place among the turn's others (written
+after the record, it would wait for a later claim, and a message the record let go in another
+lane would overtake it). Messages sent side by side are recorded together, in one
+transaction. The platform has them already, so a transaction carrying them that fails has
+them recorded on their own, retried, rather than released (which would send them again).
+Until it is recorded a message keeps its claim (the dispatcher renews it), so no other worker
+takes it, and a run waits for every recording under way before it claims or ends; the crash
+window is between the send and the record's commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -27,7 +34,7 @@ from bot.delivery import WIPE_AFTER, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound
 from bot.faults import crash_point
-from bot.store import Store
+from bot.store import Store, settle_after, wipe_after_commit
 
 log = logging.getLogger(__name__)
 RECORD_ATTEMPTS = 5
@@ -56,10 +63,14 @@ def mark_sent(
 
 
 class Recorder:
-    """The sent messages of one dispatcher not recorded yet, and the recording of them on
-    their own; the transactions that end other actions (`record_action`, `give_back`,
-    `put_back`, run on the store's thread). `release(item_id)`: the dispatcher lets go of a
-    recorded message's claim."""
+    """The sent messages of one dispatcher not recorded yet, and the recording of them: in a
+    transaction that runs anyway (`carry`), else on their own; the transactions that end
+    other actions (`record_action`, `give_back`, `put_back`, run on the store's thread).
+    `release(item_id)`: the dispatcher lets go of a recorded message's claim.
+
+    A batch is taken (`take`, on any thread) by one transaction, and settled on the event
+    loop once that transaction is over: `recorded`, or `retry_alone` when it failed. Until
+    then it is being recorded (`busy`): a run waits for it before it claims or ends."""
 
     def __init__(
         self,
@@ -74,8 +85,17 @@ class Recorder:
         self.worker = worker
         self.max_attempts = max_attempts
         self.release = release
+        self.rides = store.dialect == "sqlite"
+        """Whether other units' transactions carry sent messages (`carry`): on SQLite's one
+        store thread they run one after another, so a claim queued after one sees what it
+        recorded. On PostgreSQL a turn's transaction could run beside a claim, which would
+        not see the lanes it frees."""
         self.sent: set[int] = set()  # sent, not recorded yet: their claims are kept
+        self._lock = threading.Lock()
         self._unrecorded: Batch = []
+        self._taken: list[Batch] = []  # being recorded by a transaction
+        self._idle: list[asyncio.Future[None]] = []  # waiting until `_taken` is empty
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -85,29 +105,68 @@ class Recorder:
 
     @property
     def busy(self) -> bool:
-        """A recording on its own is under way."""
-        return self._task is not None and not self._task.done()
+        """A recording is under way: on its own, or in a transaction that took a batch."""
+        return bool(self._taken) or (self._task is not None and not self._task.done())
 
     def add(self, item: OutboxItem) -> asyncio.Future[None]:
         """A message was sent: the future is done once it is recorded."""
         assert item.id is not None
-        recorded = asyncio.get_running_loop().create_future()
-        self._unrecorded.append((item, recorded))
+        self._loop = asyncio.get_running_loop()
+        recorded = self._loop.create_future()
+        with self._lock:
+            self._unrecorded.append((item, recorded))
         self.sent.add(item.id)
         return recorded
 
     def take(self) -> Batch:
-        """The messages for a claim's transaction to record (`mark_sent`); the claim then
-        calls `recorded`, or `give_back` when it failed."""
-        batch, self._unrecorded = self._unrecorded, []
+        """The messages for a transaction to record (`mark_sent`), on any thread; once it is
+        over, `recorded` (committed) or `retry_alone` (failed) is called on the event loop."""
+        with self._lock:
+            batch, self._unrecorded = self._unrecorded, []
+            if batch:
+                self._taken.append(batch)
         return batch
 
+    def carry(self, session: Session) -> None:
+        """Record what was sent and not recorded yet in `session`'s transaction, a unit of
+        work that runs anyway (a turn, a job), on the store's thread: under load the
+        previous turn's reply is sent while the next turn waits there, and its recording
+        on its own would wait behind that turn. Settled when the session ends
+        (`store.settle_after`): recorded once it commits, recorded on its own if it fails."""
+        if not self.rides or not self._unrecorded:
+            return
+        batch = self.take()
+        if not batch:
+            return
+        items = [item for item, _ in batch]
+        if mark_sent(session.connection(), items, self.worker, self.clock.now()):
+            wipe_after_commit(session)
+        settle_after(
+            session,
+            lambda: self._on_loop(self.recorded, batch),
+            lambda: self._on_loop(self.retry_alone, batch),
+        )
+
+    def _on_loop(self, settle: Callable[[Batch], None], batch: Batch) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(settle, batch)
+        except RuntimeError:  # the loop has closed: the process is going down
+            ids = [item.id for item, _ in batch]
+            log.warning("sent actions %s were recorded with no dispatcher left to tell", ids)
+
     def retry_alone(self, batch: Batch) -> None:
-        """A claim carrying `batch` failed: record it on its own, with retries."""
-        self._unrecorded[:0] = batch
+        """A transaction carrying `batch` failed: record it on its own, with retries."""
+        with self._lock:
+            self._untake(batch)
+            self._unrecorded[:0] = batch
+        self._wake_idle()
         self.start()
 
     def recorded(self, batch: Batch) -> None:
+        with self._lock:
+            self._untake(batch)
+        self._wake_idle()
         for item, recorded in batch:
             self.sent.discard(item.id or 0)
             self.release(item.id or 0)
@@ -115,44 +174,81 @@ class Recorder:
             if not recorded.done():
                 recorded.set_result(None)
 
+    def _untake(self, batch: Batch) -> None:
+        """`batch` is no longer being recorded (under the lock)."""
+        self._taken = [taken for taken in self._taken if taken is not batch]
+
+    def _wake_idle(self) -> None:
+        """On the event loop: those waiting (`wait`) go on once nothing is being recorded."""
+        with self._lock:
+            if self._taken:
+                return
+            idle, self._idle = self._idle, []
+        for waiter in idle:
+            if not waiter.done():
+                waiter.set_result(None)
+
     def start(self) -> None:
         """Record what waits on its own (no claim is due to carry it)."""
-        if not self.busy:
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._record_all())
 
     async def wait(self) -> None:
-        """Until a recording on its own under way is done."""
-        if self._task is not None and self.busy:
-            await asyncio.wait({self._task})
+        """Until no recording is under way (on its own, or in a transaction carrying one)."""
+        while self.busy:
+            if self._task is not None and not self._task.done():
+                await asyncio.wait({self._task})
+                continue
+            idle = asyncio.get_running_loop().create_future()
+            with self._lock:
+                if not self._taken:
+                    continue
+                self._idle.append(idle)
+            await idle
 
     async def finish(self) -> None:
         """Record everything sent and not recorded yet (before a dispatcher's run ends)."""
         while self._unrecorded or self.busy:
-            self.start()
-            assert self._task is not None
-            await asyncio.shield(self._task)
+            if self._unrecorded:
+                self.start()
+            await asyncio.shield(self.wait())
 
     async def _record_all(self) -> None:
+        """Record what waits, in transactions of their own: each takes what waits when it
+        runs on the store's thread, so what a transaction queued before it (a turn) carried
+        costs it nothing."""
         while self._unrecorded:
-            batch = self.take()
-            items = [item for item, _ in batch]
-            ids = [item.id for item in items]
             for attempt in range(RECORD_ATTEMPTS):
                 try:
-                    await self.store.run(self._complete_sent, items)
+                    batch = await self.store.run(self._complete_sent)
                     break
                 except OperationalError:
+                    ids = [item.id for item, _ in self._unrecorded]
                     log.warning("recording sent actions %s failed (attempt %s)", ids, attempt + 1)
                     await asyncio.sleep(0.2 * 2**attempt)
             else:
+                batch = self.take()
+                ids = [item.id for item, _ in batch]
                 log.error("sent actions %s could not be recorded; they may be sent again", ids)
             self.recorded(batch)
 
-    def _complete_sent(self, items: list[OutboxItem]) -> None:
-        with self.store.engine.begin() as connection:
-            farewell = mark_sent(connection, items, self.worker, self.clock.now())
+    def _complete_sent(self) -> Batch:
+        """On the store's thread: record what waits now; put it back if that fails."""
+        batch = self.take()
+        if not batch:
+            return batch
+        items = [item for item, _ in batch]
+        try:
+            with self.store.engine.begin() as connection:
+                farewell = mark_sent(connection, items, self.worker, self.clock.now())
+        except BaseException:
+            with self._lock:
+                self._untake(batch)
+                self._unrecorded[:0] = batch
+            raise
         if farewell:
             self.store.checkpoint()  # a last message to someone erased: now truly gone
+        return batch
 
     def record_action(self, item: OutboxItem, record: Record | None) -> None:
         """A platform action was carried out: store what the platform answered, and the

@@ -56,6 +56,18 @@ def wipe_after_commit(session: Session) -> None:
     session.info["wipe"] = True
 
 
+_SETTLE = "maatje.settle"
+
+
+def settle_after(
+    session: Session, committed: Callable[[], None], failed: Callable[[], None]
+) -> None:
+    """Call `committed` once the session's transaction has committed, `failed` once it has
+    rolled back (`Store.session`): for work that rides another unit's transaction (sent
+    messages recorded in a turn's, `bot.recording`)."""
+    session.info.setdefault(_SETTLE, []).append((committed, failed))
+
+
 def create_db_engine(url: str) -> Engine:
     url = _normalise_url(url)
     if url.startswith("sqlite"):
@@ -220,7 +232,11 @@ class Store:
                 session.commit()
             except BaseException:
                 session.rollback()
+                for _, failed in session.info.pop(_SETTLE, ()):
+                    failed()
                 raise
+            for committed, _ in session.info.pop(_SETTLE, ()):
+                committed()
             if session.info.pop("wipe", False):
                 self.checkpoint()
 
