@@ -7,10 +7,12 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, event, exists, inspect
+from sqlalchemy import ColumnElement, Select, bindparam, event, exists, inspect
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
@@ -24,7 +26,8 @@ from bot.domain import (
 )
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE
-from bot.services import programmes
+from bot.services import programmes, standing
+from bot.services.standing import Standing
 from bot.store import loaded, read
 
 SEEN_PRECISION = timedelta(minutes=1)
@@ -36,6 +39,17 @@ when it is older than this, not on every event (a write less for nearly every ev
 _IDENTITY_COLUMNS = tuple(Identity.__table__.c)
 _PERSON_COLUMNS = tuple(Person.__table__.c)
 _OTHER_ACCOUNT = Identity.__table__.alias("other")
+_MAIN = Programme.__table__.alias("main_programme")  # the one joined last (`main_programme`)
+_STANDING = (  # `bot.services.standing`
+    select(Consent.given)
+    .where(Consent.person_id == Identity.person_id)
+    .order_by(col(Consent.id).desc())
+    .limit(1)
+    .scalar_subquery(),
+    exists().where(Membership.person_id == Identity.person_id, Membership.role == Role.COORDINATOR),
+    _MAIN.c.language,
+    _MAIN.c.timezone,
+)
 _IDENTITY_AND_PERSON = (
     select(
         *_IDENTITY_COLUMNS,
@@ -43,8 +57,18 @@ _IDENTITY_AND_PERSON = (
         ~exists().where(  # the person's only account (`only_account`)
             _OTHER_ACCOUNT.c.person_id == Identity.person_id, _OTHER_ACCOUNT.c.id != Identity.id
         ),
+        *_STANDING,
     )
     .join_from(Identity, Person, col(Person.id) == Identity.person_id)
+    .outerjoin(
+        _MAIN,
+        _MAIN.c.id
+        == select(Membership.programme_id)
+        .where(Membership.person_id == Identity.person_id)
+        .order_by(col(Membership.id).desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
     .where(
         Identity.platform == bindparam("platform"),
         Identity.workspace == bindparam("workspace"),
@@ -93,16 +117,42 @@ _MAY_STORE = select(  # `has_consented` or `is_coordinator`, in one statement
 _ONLY_ACCOUNTS = "maatje.people.only_accounts"
 
 
+@dataclass(frozen=True)
+class Along:
+    """What a unit of work reads next anyway, read in `resolve`'s statement: `statement` is
+    one made by `reading_along` (built once), `params` its own parameters (not named
+    `platform`, `workspace` or `user_id`), and `take` is given the session, the person and
+    the row's added columns, when the account is found (a newcomer's is not: nothing is
+    read along then)."""
+
+    statement: Select
+    params: Mapping[str, Any]
+    take: Callable[[Session, Person, Sequence[Any]], None]
+
+
+def reading_along(
+    columns: Sequence[ColumnElement[Any]], join: Callable[[Select], Select]
+) -> Select:
+    """`resolve`'s statement with `columns` added, of the tables `join` adds to it: outer
+    joins, so that the account is found whether they match or not."""
+    return join(_IDENTITY_AND_PERSON.add_columns(*columns))
+
+
 def resolve(
     session: Session,
     ref: PersonRef,
     now: datetime,
     space: SpaceRef | None = None,
+    along: Along | None = None,
 ) -> tuple[Person, Identity]:
     """The person behind a platform account and that account, created on first contact.
-    When it is the person's only account, the session remembers it (`only_account`)."""
+    When it is the person's only account, the session remembers it (`only_account`).
+    `along`: more read in the same statement (`Along`)."""
     account = {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
-    row = read(session, _IDENTITY_AND_PERSON, account).first()
+    if along is None:
+        row = read(session, _IDENTITY_AND_PERSON, account).first()
+    else:
+        row = read(session, along.statement, {**along.params, **account}).first()
     if row is None:
         person = Person(created_at=now)
         session.add(person)
@@ -112,11 +162,17 @@ def resolve(
             person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
         )
         only = True
+        standing.note(session, person.id, Standing(False, False, None))  # nothing yet
     else:  # one Core statement, its values made into the session's objects (`loaded`)
         split, end = len(_IDENTITY_COLUMNS), len(_IDENTITY_COLUMNS) + len(_PERSON_COLUMNS)
         identity = loaded(session, Identity, _values(_IDENTITY_COLUMNS, row[:split]))
         person = loaded(session, Person, _values(_PERSON_COLUMNS, row[split:end]))
         only = bool(row[end])
+        given, coordinator, language, timezone = row[end + 1 : end + 1 + len(_STANDING)]
+        settings = None if language is None else (language, timezone)
+        standing.note(session, person.id, Standing(bool(given), bool(coordinator), settings))
+        if along is not None:
+            along.take(session, person, row[end + 1 + len(_STANDING) :])
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
         identity.last_seen_at = now
     if (
@@ -243,6 +299,9 @@ def _main_settings(session: Session, person: PersonLike) -> tuple[str, str] | No
     read without making the programme an object."""
     if not person.id:
         return None
+    known = standing.known(session, person.id)
+    if known is not None:
+        return known.settings
     row = read(session, _MAIN_SETTINGS, {"person": person.id}).first()
     return None if row is None else (row.language, row.timezone)
 
@@ -281,6 +340,9 @@ def reader(session: Session, person: PersonLike) -> tuple[str, str]:
 def may_store_profile(session: Session, person_id: int) -> bool:
     """Whether the platform's name and time zone may be stored: after consent, or for a
     coordinator (their role comes from the configuration, not from an intake)."""
+    known = standing.known(session, person_id)
+    if known is not None:
+        return known.consented or known.coordinator
     given, coordinator = read(session, _MAY_STORE, {"person": person_id}).one()
     return bool(given) or bool(coordinator)
 
