@@ -40,7 +40,7 @@ from bot.events import (
 from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
 from bot.keyed_locks import KeyedLocks
 from bot.sanitise import clean_event
-from bot.services import people, programmes, safeguarding
+from bot.services import accounts, people, programmes, safeguarding
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ class Core:
                 inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Handled(Outcome(duplicate=True))
-            person, identity = people.resolve(
+            person, identity = accounts.resolve(
                 session, event.person, now, event.space, along=self._run_along(event)
             )
             programmes.ensure_coordinator_roles(
@@ -237,7 +237,7 @@ class Core:
         return handled
 
     @staticmethod
-    def _run_along(event: Event) -> people.Along | None:
+    def _run_along(event: Event) -> accounts.Along | None:
         """The run the event will look up, read with the person (`bot.engine.lookups`): a
         question's button or form's (by its token); for a message, a command or a command's
         button, the person's active run in the event's space (asked again after a command)."""
@@ -375,7 +375,7 @@ class Core:
             with self.store.session() as session:
                 if self.inbox.holds(event):
                     inbox.forget(session, event.person.platform, event.event_id)  # answered now
-                person, _ = people.resolve(session, event.person, now)
+                person, _ = accounts.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)
                 turn.say(

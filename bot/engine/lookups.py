@@ -6,7 +6,7 @@ connection: the run's columns for `bot.engine.runs`, the programme's made into t
 object (`store.loaded`; the ORM's loading cost more than the statement).
 
 When a turn knows which run it will look for before it reads the person (`run_along`,
-`active_along`), the run is read in the person's statement (`people.Along`): a statement less
+`active_along`), the run is read in the person's statement (`accounts.Along`): a statement less
 for nearly every event. The run is then held (`runs.held`), and the active run found noted
 (`runs.note_active`), so that the lookup that follows costs nothing.
 """
@@ -14,7 +14,6 @@ for nearly every event. The run is then held (`runs.held`), and the active run f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, literal_column, select
@@ -24,7 +23,7 @@ from bot.domain import Person, Programme, RunStatus
 from bot.engine import runs
 from bot.engine.runs import TABLE, Run
 from bot.events import SpaceRef
-from bot.services import people
+from bot.services import accounts
 from bot.store import loaded
 
 _PROGRAMME = Programme.__table__
@@ -52,37 +51,29 @@ def _with_programme(statement: Select) -> Select:
     return statement.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
 
 
-@cache
-def _along_run() -> Select:
-    """`_RUN`, joined to the person's account (`people.reading_along`); built once, when first
-    used (`bot.services.people` imports the engine)."""
-    return people.reading_along(
-        _COLUMNS,
-        lambda statement: _with_programme(
-            statement.outerjoin(TABLE, TABLE.c.id == bindparam("along_run"))
-        ),
-    )
-
-
-@cache
-def _along_active() -> Select:
-    """`_ACTIVE_RUNS`, joined to the person's account: one run at most (the unique partial
-    index of active runs)."""
-    return people.reading_along(
-        _COLUMNS,
-        lambda statement: _with_programme(
-            statement.outerjoin(
-                TABLE,
-                and_(
-                    TABLE.c.person_id == Person.__table__.c.id,
-                    TABLE.c.space_platform == bindparam("along_platform"),
-                    TABLE.c.space_workspace == bindparam("along_workspace"),
-                    TABLE.c.space_channel == bindparam("along_channel"),
-                    _ACTIVE,
-                ),
-            )
-        ),
-    )
+# The same lookups joined to the person's account (`accounts.reading_along`); the active run
+# in the space is one at most (the unique partial index of active runs).
+_ALONG_RUN = accounts.reading_along(
+    _COLUMNS,
+    lambda statement: _with_programme(
+        statement.outerjoin(TABLE, TABLE.c.id == bindparam("along_run"))
+    ),
+)
+_ALONG_ACTIVE = accounts.reading_along(
+    _COLUMNS,
+    lambda statement: _with_programme(
+        statement.outerjoin(
+            TABLE,
+            and_(
+                TABLE.c.person_id == Person.__table__.c.id,
+                TABLE.c.space_platform == bindparam("along_platform"),
+                TABLE.c.space_workspace == bindparam("along_workspace"),
+                TABLE.c.space_channel == bindparam("along_channel"),
+                _ACTIVE,
+            ),
+        )
+    ),
+)
 
 
 def _adopt(session: Session, row: Sequence[Any]) -> Run:
@@ -136,9 +127,9 @@ def find_run(session: Session, run_id: int) -> Run | None:
     return None if row is None else _adopt(session, row)
 
 
-def run_along(run_id: int) -> people.Along:
+def run_along(run_id: int) -> accounts.Along:
     """Read the run `run_id` with the person (`find_run` then finds it held)."""
-    return people.Along(_along_run(), {"along_run": run_id}, _take_run)
+    return accounts.Along(_ALONG_RUN, {"along_run": run_id}, _take_run)
 
 
 def _take_run(session: Session, _person: Person, row: Sequence[Any]) -> None:
@@ -146,7 +137,7 @@ def _take_run(session: Session, _person: Person, row: Sequence[Any]) -> None:
         _adopt(session, row)
 
 
-def active_along(space: SpaceRef) -> people.Along:
+def active_along(space: SpaceRef) -> accounts.Along:
     """Read the person's active run in `space` with the person (`active_runs` then knows it)."""
     params = {
         "along_platform": space.platform,
@@ -159,4 +150,4 @@ def active_along(space: SpaceRef) -> people.Along:
         found = [] if row[0] is None else [_adopt(session, row)]
         runs.note_active(session, _key(person.id, space), found)
 
-    return people.Along(_along_active(), params, take)
+    return accounts.Along(_ALONG_ACTIVE, params, take)

@@ -1,7 +1,7 @@
 """What a turn asks about its person more than once: whether they consented, whether they
 coordinate, and the language and time zone of the programme they joined last.
 
-`people.resolve` reads these with the person's account, in the same statement, and notes them
+`accounts.resolve` reads these with the person's account, in the same statement, and notes them
 here (`note`); `people.may_store_profile` and the person's language and zone take them from
 here (`known`) instead of reading them again, for as long as the unit of work has changed no
 consent, membership or programme. Any such change, pending or flushed, and any bulk ORM insert,
