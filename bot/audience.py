@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from bot.domain import Identity, Person, Programme
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, Mention, Text, _l, mentioned, text_from_json
-from bot.services import people
+from bot.services import accounts, people
 from bot.spaces import members_of
 
 
@@ -110,7 +110,7 @@ class Accounts:
                 self._people[person_id] = found
         if self._known is not None:
             for person_id in [p for p in wanted if isinstance(self._people.get(p), Person)]:
-                only = people.only_account(session, person_id)  # the turn's writer, mostly
+                only = accounts.only_account(session, person_id)  # the turn's writer, mostly
                 if only is not None:
                     self._known[person_id] = [_account(only)]
                     wanted.discard(person_id)

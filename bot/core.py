@@ -24,7 +24,7 @@ from bot.clock import Clock
 from bot.delivery import Written, enqueue_claimed, enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
-from bot.engine import Engine, parse_token
+from bot.engine import Engine, lookups, parse_token
 from bot.engine.runs import IS_ACTIVE, Run
 from bot.events import (
     Choice,
@@ -40,7 +40,7 @@ from bot.events import (
 from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
 from bot.keyed_locks import KeyedLocks
 from bot.sanitise import clean_event
-from bot.services import people, programmes, safeguarding
+from bot.services import accounts, people, programmes, safeguarding
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,9 @@ class Core:
                 inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Handled(Outcome(duplicate=True))
-            person, identity = people.resolve(session, event.person, now, event.space)
+            person, identity = accounts.resolve(
+                session, event.person, now, event.space, along=self._run_along(event)
+            )
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
             )
@@ -233,6 +235,20 @@ class Core:
                     }
                 )
         return handled
+
+    @staticmethod
+    def _run_along(event: Event) -> accounts.Along | None:
+        """The run the event will look up, read with the person (`bot.engine.lookups`): a
+        question's button or form's (by its token); for a message, a command or a command's
+        button, the person's active run in the event's space (asked again after a command)."""
+        match event:
+            case Choice() if not event.token.startswith("c:"):
+                parsed = parse_token(event.token)
+            case FormSubmitted():
+                parsed = parse_token(event.form_id)
+            case _:
+                return lookups.active_along(event.space)
+        return lookups.run_along(parsed[0]) if parsed else None
 
     def _dispatch(self, turn: Turn, event: Event) -> tuple[dict[str, Text] | None, bool]:
         """Run the event; returns a form's errors and whether a click was declined. Typed
@@ -359,7 +375,7 @@ class Core:
             with self.store.session() as session:
                 if self.inbox.holds(event):
                     inbox.forget(session, event.person.platform, event.event_id)  # answered now
-                person, _ = people.resolve(session, event.person, now)
+                person, _ = accounts.resolve(session, event.person, now)
                 assert person.id is not None
                 turn = self._turn(session, person, event, now)
                 turn.say(

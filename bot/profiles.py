@@ -36,7 +36,7 @@ from bot.engine import Outbound
 from bot.events import Event, PersonRef
 from bot.i18n import normalise_language
 from bot.sanitise import NAME_LENGTH, clean_name
-from bot.services import people
+from bot.services import accounts, people
 from bot.store import FastSession, Store
 
 REFRESH = "profile.refresh"
@@ -165,9 +165,9 @@ class ProfileRefresh:
             return self._later(item, exc)
 
         def record(session: Session, now: datetime) -> list[Outbound]:
-            identity = session.get(Identity, identity_id)
-            if identity is not None:
-                apply(session, identity, profile, now)
+            found = accounts.account(session, identity_id)  # with what `apply` asks
+            if found is not None:
+                apply(session, found[0], profile, now)
             return []
 
         return record

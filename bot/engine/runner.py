@@ -16,60 +16,23 @@ from sqlmodel import Session, select
 
 from bot import outbox
 from bot.domain import Identity, Person, Programme, RunStatus
-from bot.engine import runs, timers
+from bot.engine import lookups, runs, timers
 from bot.engine.flow import CANCEL, STOP, Delay, Flow, FlowContext, Outbound, Step
 from bot.engine.inputs import FormInput, FormInvalid, Invalid, ParseContext
-from bot.engine.runs import TABLE, Run
+from bot.engine.runs import Run
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Text, Translator, _l
 from bot.replies import Form
 from bot.services import hold
-from bot.store import loaded, read
+from bot.store import read
 
 REMIND = timers.REMIND
 EXPIRE = timers.EXPIRE
-# Built once: every message, click and form looks a run up. Each comes with its programme,
-# which the step reads next (one statement instead of two). Both are read as values on the
-# session's connection: the run's columns for `bot.engine.runs`, the programme's made into
-# the session's object (`store.loaded`; the ORM's loading cost more than the statement).
-_PROGRAMME = Programme.__table__
-_PROGRAMME_COLUMNS = tuple(_PROGRAMME.c)
-_RUN_AND_PROGRAMME = select(*runs.SELECTED, *_PROGRAMME_COLUMNS).select_from(
-    TABLE.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
-)
-_SPLIT = len(runs.SELECTED)
-_ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
-    TABLE.c.person_id == bindparam("person"),
-    TABLE.c.space_platform == bindparam("platform"),
-    TABLE.c.space_workspace == bindparam("workspace"),
-    TABLE.c.space_channel == bindparam("channel"),
-    runs.IS_ACTIVE,
-)
-_RUN = _RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run"))
 _ACCOUNT = select(Identity.user_id).where(  # the run's person's account on its platform
     Identity.person_id == bindparam("person"),
     Identity.platform == bindparam("platform"),
     Identity.workspace == bindparam("workspace"),
 )
-
-
-def _adopt(session: Session, row: Sequence[Any]) -> Run:
-    """The run of a `_RUN_AND_PROGRAMME` row; its programme, if it has one, held by the
-    session as the object the step will read (`session.get`)."""
-    if row[_SPLIT] is not None:
-        values = zip(_PROGRAMME_COLUMNS, row[_SPLIT:], strict=True)
-        loaded(session, Programme, {column.key: value for column, value in values})
-    return runs.adopt(session, row[:_SPLIT])
-
-
-def _read_runs(session: Session, statement: Any, params: dict[str, Any]) -> Any:
-    """`_RUN_AND_PROGRAMME`'s rows, without flushing the session first (`store.read` does):
-    nothing the session holds unflushed can change them. The runs' changes are held by
-    `bot.engine.runs`, not the session, and the programme is joined by its key and taken as
-    the object the session holds, if it holds one (`store.loaded`). So what a turn changed
-    before (the person's account, a meeting) is flushed with its later changes, in one
-    flush instead of two."""
-    return session.connection().execute(statement, params)
 
 
 def _delay(value: Delay, ctx: FlowContext) -> timedelta | None:
@@ -153,26 +116,11 @@ class Engine:
 
     def active_runs(self, session: Session, person_id: int, space: SpaceRef) -> Sequence[Run]:
         """The person's active runs in `space` (at most one), as this unit of work left them."""
-        rows = _read_runs(
-            session,
-            _ACTIVE_RUNS,
-            {
-                "person": person_id,
-                "platform": space.platform,
-                "workspace": space.workspace,
-                "channel": space.channel_id,
-            },
-        ).all()
-        found = [_adopt(session, row) for row in rows]
-        return [run for run in found if run.status == RunStatus.ACTIVE]
+        return lookups.active_runs(session, person_id, space)
 
     def find_run(self, session: Session, run_id: int) -> Run | None:
         """The run `run_id` (a button's or form's), with its programme read in passing."""
-        run = runs.held(session).get(run_id)
-        if run is not None:
-            return run
-        row = _read_runs(session, _RUN, {"run": run_id}).first()
-        return None if row is None else _adopt(session, row)
+        return lookups.find_run(session, run_id)
 
     def active_run(self, session: Session, person_id: int, space: SpaceRef) -> Run | None:
         found = self.active_runs(session, person_id, space)

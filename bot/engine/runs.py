@@ -12,6 +12,11 @@ held runs are written first when an ORM statement about to run reads or writes t
 session's `do_orm_execute` event), when `select` looks for runs (closing a programme, closing a
 poll, erasing a person) and before a new run is inserted (the unique index of active runs).
 A rollback forgets the held runs, as the ORM forgets what it had not committed.
+
+A unit of work that read a person's active run in a space along with something else (the
+person's account: `bot.engine.lookups`) remembers which it was (`note_active`), so that looking
+for it again costs no statement (`known_active`), until the unit of work inserts a run, or an
+ORM statement writes the table: then it looks again.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ IS_ACTIVE = TABLE.c.status == literal_column(f"'{RunStatus.ACTIVE.value}'")
 uses the partial index of active runs (`uq_flow_run_active_conversation`) for a bound value
 too, but then prepares the statement again at every execution (the plan depends on the
 value), ten times the cost of the lookup."""
+_KNOWN_ACTIVE = "maatje.runs.active"
 
 
 @dataclass(eq=False)
@@ -106,6 +112,26 @@ def adopt(session: Session, row: Iterable[Any]) -> Run:
     return run
 
 
+def note_active(session: Session, key: tuple[Any, ...], found: Iterable[Run]) -> None:
+    """Remember that the active runs of `key` (a person and a space) are the held `found`."""
+    session.info.setdefault(_KNOWN_ACTIVE, {})[key] = tuple(run.id for run in found)
+
+
+def known_active(session: Session, key: tuple[Any, ...]) -> list[Run] | None:
+    """The active runs of `key` (`note_active`) as this unit of work left them; None when
+    they are not known (they must be read)."""
+    known = session.info.get(_KNOWN_ACTIVE)
+    ids = known.get(key) if known else None
+    if ids is None:
+        return None
+    runs = held(session)
+    return [run for run in (runs[i] for i in ids) if run.status == RunStatus.ACTIVE]
+
+
+def _forget_active(session: Session) -> None:
+    session.info.pop(_KNOWN_ACTIVE, None)
+
+
 def select_where(session: Session, *where: ColumnElement[bool]) -> list[Run]:
     """The runs matching `where`, held runs written first (so the database's answer is right)
     and returned as the objects held."""
@@ -118,6 +144,7 @@ def create(session: Session, **values: Any) -> Run:
     """Insert a new run (held runs written first: the one it replaces must not be active in the
     database any more) and hold it."""
     write(session)
+    _forget_active(session)
     values.setdefault("ask_seq", 0)
     values.setdefault("status", RunStatus.ACTIVE)
     result = session.connection().execute(insert(TABLE).values(**values))
@@ -203,15 +230,23 @@ def _find_tables(statement: Select | UpdateBase) -> frozenset[Table] | None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_orm_statement(state: ORMExecuteState) -> None:
-    """An ORM statement that reads or writes flow_run sees the held runs' changes."""
+    """An ORM statement that reads or writes flow_run sees the held runs' changes; one that
+    writes it makes the active runs noted be looked up again (`known_active`)."""
     session = state.session
+    if _KNOWN_ACTIVE in session.info and not state.is_select and _about_runs(state.statement):
+        _forget_active(session)
     if not session.info.get(_HELD):
         return
     if not dirty(session):
         return
-    tables = _tables(state.statement)
-    if tables is None or TABLE in tables:
+    if _about_runs(state.statement):
         write(session)
+
+
+def _about_runs(statement: Any) -> bool:
+    """Whether `statement` may read or write flow_run."""
+    tables = _tables(statement)
+    return tables is None or TABLE in tables
 
 
 @event.listens_for(Session, "before_commit")
@@ -223,3 +258,4 @@ def _before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_HELD, None)
+    _forget_active(session)

@@ -7,50 +7,19 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import bindparam, event, exists, inspect
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
-from bot.domain import (
-    Consent,
-    Identity,
-    Membership,
-    Person,
-    Programme,
-    Role,
-)
-from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.domain import Consent, Identity, Membership, Programme, Role
+from bot.events import PersonRef
 from bot.i18n import DEFAULT_LANGUAGE
-from bot.services import programmes
-from bot.store import loaded, read
+from bot.services import programmes, standing
+from bot.services.accounts import only_account
+from bot.services.accounts import resolve as resolve  # who is talking: `bot.services.accounts`
+from bot.store import read
 
-SEEN_PRECISION = timedelta(minutes=1)
-"""`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
-when it is older than this, not on every event (a write less for nearly every event)."""
-
-# The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
-# cache key again for every new statement object, at several times SQLite's own cost.
-_IDENTITY_COLUMNS = tuple(Identity.__table__.c)
-_PERSON_COLUMNS = tuple(Person.__table__.c)
-_OTHER_ACCOUNT = Identity.__table__.alias("other")
-_IDENTITY_AND_PERSON = (
-    select(
-        *_IDENTITY_COLUMNS,
-        *_PERSON_COLUMNS,
-        ~exists().where(  # the person's only account (`only_account`)
-            _OTHER_ACCOUNT.c.person_id == Identity.person_id, _OTHER_ACCOUNT.c.id != Identity.id
-        ),
-    )
-    .join_from(Identity, Person, col(Person.id) == Identity.person_id)
-    .where(
-        Identity.platform == bindparam("platform"),
-        Identity.workspace == bindparam("workspace"),
-        Identity.user_id == bindparam("user_id"),
-    )
-)
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
 )
@@ -88,103 +57,6 @@ _MAY_STORE = select(  # `has_consented` or `is_coordinator`, in one statement
         Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
     ),
 )
-
-
-_ONLY_ACCOUNTS = "maatje.people.only_accounts"
-
-
-def resolve(
-    session: Session,
-    ref: PersonRef,
-    now: datetime,
-    space: SpaceRef | None = None,
-) -> tuple[Person, Identity]:
-    """The person behind a platform account and that account, created on first contact.
-    When it is the person's only account, the session remembers it (`only_account`)."""
-    account = {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
-    row = read(session, _IDENTITY_AND_PERSON, account).first()
-    if row is None:
-        person = Person(created_at=now)
-        session.add(person)
-        session.flush()
-        assert person.id is not None
-        identity = Identity(
-            person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
-        )
-        only = True
-    else:  # one Core statement, its values made into the session's objects (`loaded`)
-        split, end = len(_IDENTITY_COLUMNS), len(_IDENTITY_COLUMNS) + len(_PERSON_COLUMNS)
-        identity = loaded(session, Identity, _values(_IDENTITY_COLUMNS, row[:split]))
-        person = loaded(session, Person, _values(_PERSON_COLUMNS, row[split:end]))
-        only = bool(row[end])
-    if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
-        identity.last_seen_at = now
-    if (
-        space is not None
-        and space.kind is SpaceKind.DIRECT
-        and identity.direct_channel != space.channel_id
-    ):  # set only when it changes: an unchanged object is not flushed before every query
-        identity.direct_channel = space.channel_id
-    if identity.id is None:
-        session.add(identity)
-        session.flush()
-    if only:
-        session.info.setdefault(_ONLY_ACCOUNTS, {})[person.id] = identity
-    return person, identity
-
-
-def only_account(session: Session, person_id: int) -> Identity | None:
-    """The person's one platform account, without a statement: when `resolve` found, in this
-    session, that they have no other, and the session has added, deleted or moved no account
-    since (`_accounts_kept`). The object carries that account's own changes (the last time
-    it was seen, its direct chat), so it is what a read of the person's accounts would find.
-    None when not known so."""
-    remembered = session.info.get(_ONLY_ACCOUNTS)
-    identity = remembered.get(person_id) if remembered else None
-    if identity is None or not _accounts_kept(session, remembered):
-        return None
-    return identity if inspect(identity).persistent else None
-
-
-def _accounts_kept(session: Session, remembered: dict[int, Identity]) -> bool:
-    """Whether the session's changes leave the accounts `resolve` remembered as they were;
-    else it forgets them. Any account added or deleted counts, or one changed but the
-    remembered ones, or those moved to another person."""
-    owners = {id(identity): person_id for person_id, identity in remembered.items()}
-    if not (
-        any(isinstance(row, Identity) for row in (*session.new, *session.deleted))
-        or any(
-            isinstance(row, Identity) and owners.get(id(row)) != row.person_id
-            for row in session.dirty
-        )
-    ):
-        return True
-    session.info.pop(_ONLY_ACCOUNTS, None)
-    return False
-
-
-@event.listens_for(Session, "before_flush")
-def _flushing(session: Session, _context: Any, _instances: Any) -> None:
-    """Changes about to be flushed are checked while they can be seen (`_accounts_kept`)."""
-    remembered = session.info.get(_ONLY_ACCOUNTS)
-    if remembered:
-        _accounts_kept(session, remembered)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _writing(state: ORMExecuteState) -> None:
-    """A bulk insert, update or delete of accounts (erasure's) forgets them all."""
-    if (
-        _ONLY_ACCOUNTS in state.session.info
-        and (state.is_insert or state.is_update or state.is_delete)
-        and state.bind_mapper is not None
-        and state.bind_mapper.class_ is Identity
-    ):
-        state.session.info.pop(_ONLY_ACCOUNTS)
-
-
-def _values(columns: tuple[Any, ...], row: Any) -> dict[str, Any]:
-    return {column.key: value for column, value in zip(columns, row, strict=True)}
 
 
 def has_consented(session: Session, person_id: int) -> bool:
@@ -243,6 +115,9 @@ def _main_settings(session: Session, person: PersonLike) -> tuple[str, str] | No
     read without making the programme an object."""
     if not person.id:
         return None
+    known = standing.known(session, person.id)
+    if known is not None:
+        return known.settings
     row = read(session, _MAIN_SETTINGS, {"person": person.id}).first()
     return None if row is None else (row.language, row.timezone)
 
@@ -281,6 +156,9 @@ def reader(session: Session, person: PersonLike) -> tuple[str, str]:
 def may_store_profile(session: Session, person_id: int) -> bool:
     """Whether the platform's name and time zone may be stored: after consent, or for a
     coordinator (their role comes from the configuration, not from an intake)."""
+    known = standing.known(session, person_id)
+    if known is not None:
+        return known.consented or known.coordinator
     given, coordinator = read(session, _MAY_STORE, {"person": person_id}).one()
     return bool(given) or bool(coordinator)
 

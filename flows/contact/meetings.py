@@ -214,28 +214,38 @@ def reschedule(
 _MEETING_T = Meeting.__table__
 _PAIR_T = Pair.__table__
 _PROGRAMME_T = Programme.__table__
-_OF_BUTTON = (  # built once: nearly every meeting button reads all three
-    select(*_MEETING_T.c, *_PAIR_T.c, *_PROGRAMME_T.c)
+_MENTOR_T = Person.__table__.alias("mentor")
+_MENTEE_T = Person.__table__.alias("mentee")
+_OF_BUTTON = (  # built once: nearly every meeting button reads all five
+    select(*_MEETING_T.c, *_PAIR_T.c, *_PROGRAMME_T.c, *_MENTOR_T.c, *_MENTEE_T.c)
     .select_from(
-        _MEETING_T.join(_PAIR_T, _PAIR_T.c.id == _MEETING_T.c.pair_id).join(
-            _PROGRAMME_T, _PROGRAMME_T.c.id == _MEETING_T.c.programme_id
-        )
+        _MEETING_T.join(_PAIR_T, _PAIR_T.c.id == _MEETING_T.c.pair_id)
+        .join(_PROGRAMME_T, _PROGRAMME_T.c.id == _MEETING_T.c.programme_id)
+        .outerjoin(_MENTOR_T, _MENTOR_T.c.id == _PAIR_T.c.mentor_id)
+        .outerjoin(_MENTEE_T, _MENTEE_T.c.id == _PAIR_T.c.mentee_id)
     )
     .where(_MEETING_T.c.id == bindparam("meeting"))
 )
 _OF_BUTTON_KEYS = tuple(
     (cls, tuple(table.c.keys()))
-    for cls, table in ((Meeting, _MEETING_T), (Pair, _PAIR_T), (Programme, _PROGRAMME_T))
+    for cls, table in (
+        (Meeting, _MEETING_T),
+        (Pair, _PAIR_T),
+        (Programme, _PROGRAMME_T),
+        (Person, _MENTOR_T),
+        (Person, _MENTEE_T),
+    )
 )
 """`_OF_BUTTON`'s row, in order: each class and its columns."""
 
 
 def of_button(turn: Turn, args: tuple[str, ...]) -> tuple[Meeting, Pair, Programme] | None:
     """The meeting a button names (its first argument), its pair and programme, read in one
-    statement; None when there is none or the one clicking is not in its pair.
+    statement with the pair's members (whom the answer names); None when there is none or
+    the one clicking is not in its pair.
 
     Read as values on the session's connection and made into the session's objects (or the
-    ones it holds already: `store.loaded`), as the ORM would give them: its loading of three
+    ones it holds already: `store.loaded`), as the ORM would give them: its loading of five
     objects cost more than the statement. Nothing the session holds unflushed can change what
     is read by key, so it is not flushed first."""
     if not args or not args[0].isdigit():
@@ -244,10 +254,9 @@ def of_button(turn: Turn, args: tuple[str, ...]) -> tuple[Meeting, Pair, Program
     if row is None:
         return None
     values = iter(row)
-    meeting, pair, programme = (
-        loaded(turn.session, cls, {key: next(values) for key in keys})
-        for cls, keys in _OF_BUTTON_KEYS
-    )
+    columns = [(cls, {key: next(values) for key in keys}) for cls, keys in _OF_BUTTON_KEYS]
+    made = [loaded(turn.session, cls, found) for cls, found in columns if found["id"] is not None]
+    meeting, pair, programme = made[:3]  # the members, after them, are held by the session
     if store.side_of(pair, turn.person_id) is None:
         return None
     return meeting, pair, programme

@@ -1,0 +1,90 @@
+"""What a turn reads with the person's account holds only while the turn leaves it so: an active
+run noted is looked up again once a run is inserted, and the person's standing (consent,
+coordinator role, programme) is read again once a consent or membership is written."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.domain import Consent, Membership, Programme, Role
+from bot.engine import Engine, lookups, runs
+from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.i18n import Translator
+from bot.services import accounts, people
+from bot.store import Store
+
+NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
+ANNA = PersonRef("console", "test", "anna")
+SPACE = SpaceRef("console", "test", "dm-anna", SpaceKind.DIRECT)
+
+
+def _known_person(store: Store) -> int:
+    with store.session() as session:
+        person, _ = accounts.resolve(session, ANNA, NOW, SPACE)
+        assert person.id is not None
+        return person.id
+
+
+def test_a_run_started_after_the_active_one_was_read_along_is_found(store: Store) -> None:
+    person_id = _known_person(store)
+    engine = Engine({}, Translator())
+    with store.session() as session:
+        accounts.resolve(session, ANNA, NOW, SPACE, along=lookups.active_along(SPACE))
+        assert engine.active_run(session, person_id, SPACE) is None  # noted: none
+        run = runs.create(
+            session,
+            flow="intake",
+            version=1,
+            subject=f"person:{person_id}",
+            person_id=person_id,
+            programme_id=None,
+            space_platform=SPACE.platform,
+            space_workspace=SPACE.workspace,
+            space_channel=SPACE.channel_id,
+            space_kind=SPACE.kind.value,
+            step="consent",
+            answers={},
+            started_at=NOW,
+            updated_at=NOW,
+        )
+        found = engine.active_run(session, person_id, SPACE)
+        assert found is run
+        run.status = "done"
+        assert engine.active_run(session, person_id, SPACE) is None
+
+
+def test_the_standing_read_along_follows_the_consent_and_membership_written(store) -> None:
+    person_id = _known_person(store)
+    with store.session() as session:
+        programme = Programme(
+            slug="law",
+            name="Law",
+            language="nl",
+            timezone="Europe/Amsterdam",
+            start=date(2026, 9, 1),
+            end=date(2027, 6, 30),
+            meeting_cadence="biweekly",
+            meetings=4,
+        )
+        session.add(programme)
+    with store.session() as session:
+        person, _ = accounts.resolve(session, ANNA, NOW, SPACE)
+        assert not people.may_store_profile(session, person_id)
+        assert people.timezone_of(session, person) == "UTC"
+        session.add(
+            Consent(
+                person_id=person_id,
+                programme_id=programme.id,
+                purpose="intake",
+                text_version=1,
+                given=True,
+                at=NOW,
+            )
+        )
+        assert people.may_store_profile(session, person_id)
+        session.add(
+            Membership(
+                programme_id=programme.id, person_id=person_id, role=Role.MENTEE, joined_at=NOW
+            )
+        )
+        assert people.timezone_of(session, person) == "Europe/Amsterdam"
