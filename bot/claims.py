@@ -4,7 +4,7 @@
 — each group in one statement: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several
 processes share the work; on SQLite the single UPDATE is atomic on its own. A claim is a lease
 (`bot.outbox`). A turn's own replies are claimed as they are written
-(`bot.outbox.enqueue_claimed`).
+(`bot.outbox_claimed.enqueue_claimed`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import outbox
+from bot import outbox, outbox_claimed
 from bot.adapter import Adapter, DeliveryError
 from bot.audience import Audience, addressed, audience_of, audiences_of, space_from_json
 from bot.domain import OutboxItem
@@ -58,10 +58,10 @@ def enqueue_claimed(
     until: datetime,
 ) -> tuple[Written, list[OutboxItem]]:
     """`enqueue_outbound` for a turn's replies, the urgent ones that may go now claimed by
-    `worker` as they are written (`outbox.enqueue_claimed`): what was written, and the
+    `worker` as they are written (`outbox_claimed.enqueue_claimed`): what was written, and the
     actions claimed."""
     rows = _rows(messages, key_prefix, now, waiting)
-    claimed = outbox.enqueue_claimed(session, rows, worker, until)
+    claimed = outbox_claimed.enqueue_claimed(session, rows, worker, until)
     return _written(rows), claimed
 
 

@@ -1,4 +1,4 @@
-"""A turn's replies written claimed (`outbox.enqueue_claimed`): one statement writes them and
+"""A turn's replies written claimed (`bot.outbox_claimed`): one statement writes them and
 claims the urgent ones that may go now; one that has to wait behind older work in its lane is
 left for a claim and makes that work urgent; and a claim written with them that its process
 never carried out runs out and is taken once by another. On SQLite and PostgreSQL."""

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot import claims, outbox
+from bot import claims, outbox, outbox_claimed
 from bot.domain import OutboxItem
 from bot.pacing import BULK, URGENT
 from bot.prepared import Prepared
@@ -117,7 +117,7 @@ CASES: dict[str, Callable[[Store], tuple[Any, dict[str, Any], tuple[str, ...]]]]
         ("platform", "event_id", "at"),
     ),
     "write_claimed": lambda store: (
-        outbox._write_claimed_statement(_dialect(store), (False, True)).statement,
+        outbox_claimed._write_claimed_statement(_dialect(store), (False, True)).statement,
         {
             "worker": "w",
             "until": NOW + timedelta(minutes=1),
