@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import pytest
@@ -24,6 +24,18 @@ from tests.test_dispatch_concurrency import dispatcher, people
 from tests.test_dispatch_recording import commits, unfinished
 
 PAIR_SPACE = SpaceRef("console", "test", "pair-1", SpaceKind.PAIR)
+
+
+def noting_sends() -> tuple[list[str], asyncio.Event, Callable[[OutboxItem], Awaitable[None]]]:
+    """A platform's send that notes each message's text, and an event set once one went out."""
+    texts: list[str] = []
+    sent = asyncio.Event()
+
+    async def send(item: OutboxItem) -> None:
+        texts.append(item.payload["reply"]["text"])
+        sent.set()
+
+    return texts, sent, send
 
 
 def turn(
@@ -79,13 +91,7 @@ async def test_the_next_turn_records_the_reply_sent_while_it_waited(
     """Three transactions: the first turn, the second (carrying the first reply's record) and
     the second reply's record — not a fourth for the first reply's record."""
     anna, bob = people(store, clock, 2)
-    texts: list[str] = []
-    first_sent = asyncio.Event()
-
-    async def send(item: OutboxItem) -> None:
-        texts.append(item.payload["reply"]["text"])
-        first_sent.set()
-
+    texts, first_sent, send = noting_sends()
     run = dispatcher(store, clock, send)
     first = turn(store, clock, run, anna, [Outbound(anna, Reply("hello anna"))], "t1")
     second = turn(store, clock, run, bob, [Outbound(bob, Reply("hello bob"))], "t2")
@@ -112,13 +118,7 @@ async def test_a_reply_behind_a_recording_the_turn_carries_keeps_its_place_acros
     does when her direct chat is free: the turn records the earlier message before it
     writes, so the copy is claimed with the turn."""
     (anna,) = people(store, clock, 1)
-    texts: list[str] = []
-    first_sent = asyncio.Event()
-
-    async def send(item: OutboxItem) -> None:
-        texts.append(item.payload["reply"]["text"])
-        first_sent.set()
-
+    texts, first_sent, send = noting_sends()
     run = dispatcher(store, clock, send)
     first = turn(store, clock, run, anna, [Outbound(anna, Reply("earlier"))], "t1")
     replies = [
@@ -144,13 +144,7 @@ async def test_a_turn_that_fails_after_carrying_a_record_has_it_recorded_on_its_
     """The turn carrying the first reply's record rolls back: the reply is recorded on its
     own (never released, so never sent again), and the run ends only once it is."""
     (anna,) = people(store, clock, 1)
-    texts: list[str] = []
-    first_sent = asyncio.Event()
-
-    async def send(item: OutboxItem) -> None:
-        texts.append(item.payload["reply"]["text"])
-        first_sent.set()
-
+    texts, first_sent, send = noting_sends()
     run = dispatcher(store, clock, send)
     first = turn(store, clock, run, anna, [Outbound(anna, Reply("hello anna"))], "t1")
     carried: list[tuple[bool, bool]] = []  # waiting before the carry, and after it

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import event
 
 from bot.domain import Person, RunStatus
-from bot.engine import Engine, runs
+from bot.engine import Engine
 from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Translator
 from bot.store import Store
+from tests.run_support import intake_run
 
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
 SPACE = SpaceRef("console", "test", "dm-anna", SpaceKind.DIRECT)
@@ -25,26 +26,7 @@ def _runs(store: Store, *statuses: str) -> tuple[int, list[int]]:
         session.add(person)
         session.flush()
         assert person.id is not None
-        made = [
-            runs.create(
-                session,
-                flow="intake",
-                version=1,
-                subject=f"person:{person.id}",
-                person_id=person.id,
-                programme_id=None,
-                space_platform=SPACE.platform,
-                space_workspace=SPACE.workspace,
-                space_channel=SPACE.channel_id,
-                space_kind=SPACE.kind.value,
-                step="consent",
-                answers={},
-                status=status,
-                started_at=NOW,
-                updated_at=NOW,
-            ).id
-            for status in statuses
-        ]
+        made = [intake_run(session, person.id, SPACE, NOW, status=status).id for status in statuses]
         return person.id, made
 
 

@@ -12,9 +12,12 @@ from sqlmodel import select
 
 from bot.domain import FlowRun, Person, RunStatus
 from bot.engine import runs
+from bot.events import SpaceKind, SpaceRef
 from bot.store import Store
+from tests.run_support import intake_run
 
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
+SPACE = SpaceRef("console", "test", "dm-anna", SpaceKind.DIRECT)
 
 
 def _new_run(store: Store) -> int:
@@ -22,22 +25,8 @@ def _new_run(store: Store) -> int:
         person = Person(created_at=NOW)
         session.add(person)
         session.flush()
-        run = runs.create(
-            session,
-            flow="intake",
-            version=1,
-            subject=f"person:{person.id}",
-            person_id=person.id,
-            programme_id=None,
-            space_platform="console",
-            space_workspace="test",
-            space_channel="dm-anna",
-            space_kind="direct",
-            step="consent",
-            answers={},
-            started_at=NOW,
-            updated_at=NOW,
-        )
+        assert person.id is not None
+        run = intake_run(session, person.id, SPACE, NOW)
         return run.id
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.domain import Consent, Membership, Programme, Role
-from bot.engine import Engine, lookups, runs
+from bot.engine import Engine, lookups
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Translator
 from bot.services import accounts, people
 from bot.store import Store
+from tests.run_support import intake_run
 
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
 ANNA = PersonRef("console", "test", "anna")
@@ -31,22 +32,7 @@ def test_a_run_started_after_the_active_one_was_read_along_is_found(store: Store
     with store.session() as session:
         accounts.resolve(session, ANNA, NOW, SPACE, along=lookups.active_along(SPACE))
         assert engine.active_run(session, person_id, SPACE) is None  # noted: none
-        run = runs.create(
-            session,
-            flow="intake",
-            version=1,
-            subject=f"person:{person_id}",
-            person_id=person_id,
-            programme_id=None,
-            space_platform=SPACE.platform,
-            space_workspace=SPACE.workspace,
-            space_channel=SPACE.channel_id,
-            space_kind=SPACE.kind.value,
-            step="consent",
-            answers={},
-            started_at=NOW,
-            updated_at=NOW,
-        )
+        run = intake_run(session, person_id, SPACE, NOW)
         found = engine.active_run(session, person_id, SPACE)
         assert found is run
         run.status = "done"
