@@ -14,6 +14,7 @@ from flows.contact import (
     group_meetings,
     meeting_followup,
     meeting_nudges,
+    meeting_time,
     meetings,
     stalled,
 )
@@ -147,7 +148,7 @@ def behaviour(config: Config | None = None) -> Behaviour:
         flows=(
             intake.INTAKE,
             kennismaking.KENNISMAKING,
-            meetings.MEETING_TIME,
+            meeting_time.MEETING_TIME,
             goals.GOALS,
             goals.GOAL_COMMENT,
             checkins.CHECKIN,
