@@ -30,7 +30,7 @@ from bot.domain import (
 from bot.engine import lookups, runs
 from bot.events import SpaceKind, SpaceRef
 from bot.prepared import Prepared
-from bot.services import accounts
+from bot.services import accounts, people
 from bot.store import Store
 
 NOW = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -159,6 +159,11 @@ CASES: dict[str, Case] = {
     "people and accounts": lambda ids: (
         audience._PEOPLE_AND_ACCOUNTS,
         {"ids": [ids["mentor"], ids["mentee"], ids["other"], 999]},
+    ),
+    "latest account": lambda ids: (people._LATEST_IDENTITY, {"person": ids["mentee"]}),
+    "account on a platform": lambda ids: (
+        people._IDENTITY_ON,
+        {"person": ids["mentee"], "platform": "slack"},
     ),
     "pair space": lambda ids: (spaces._PAIR_SPACE, {**SLACK, "channel": "P1"}),
     "group space": lambda ids: (spaces._GROUP_SPACE, {**SLACK, "channel": "G1"}),
