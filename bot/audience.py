@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from bot.domain import Identity, Person, Programme
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, Mention, Text, _l, mentioned, text_from_json
+from bot.prepared import Prepared
 from bot.services import accounts, people
 from bot.spaces import members_of
 
@@ -123,15 +124,13 @@ class Accounts:
             self._people.setdefault(person_id, None)  # None: erased
             if self._known is not None:
                 self._known[person_id] = []
-        rows = session.connection().execute(_PEOPLE_AND_ACCOUNTS, {"ids": sorted(wanted)})
-        for row in rows:
-            if self._people[row.id] is None:
-                self._people[row.id] = Reader(row.id, row.display_name, row.language, row.timezone)
-            if row.account_id is not None and self._known is not None:
-                account = Account(
-                    row.account_id, row.platform, row.workspace, row.user_id, row.last_seen_at
-                )
-                self._known[row.id].append(account)
+        rows = _PEOPLE_AND_ACCOUNTS.execute(session.connection(), {"ids": sorted(wanted)}).rows
+        for person_id, name, language, timezone, account_id, *account in rows:
+            if self._people[person_id] is None:
+                self._people[person_id] = Reader(person_id, name, language, timezone)
+            if account_id is not None and self._known is not None:
+                # (platform, workspace, user_id, last_seen_at): `Account`'s order
+                self._known[person_id].append(Account(account_id, *account))
 
     def person(self, person_id: int) -> Person | Reader | None:
         """The person as held (`hold`), or as the session finds them."""
@@ -173,7 +172,7 @@ class Accounts:
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 _PERSON, _IDENTITY = Person.__table__, Identity.__table__
-_PEOPLE_AND_ACCOUNTS = (
+_PEOPLE_AND_ACCOUNTS = Prepared(  # `Reader`'s columns, then `Account`'s (`bot.prepared`)
     select(
         _PERSON.c.id,
         _PERSON.c.display_name,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -20,9 +21,10 @@ from bot.adapter import Adapter, DeliveryError
 from bot.domain import GroupMember, MentorGroup, Pair, PairStatus, Person, Programme
 from bot.engine import Engine, Outbound
 from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.prepared import Prepared
 from bot.replies import Reply
 from bot.services import people
-from bot.store import Store
+from bot.store import Store, loaded, read_prepared
 
 OPEN_SPACE = "space.open"
 
@@ -77,33 +79,59 @@ def space_of(row: MentorGroup | Pair, kind: SpaceKind) -> SpaceRef | None:
     return SpaceRef(row.space_platform, row.space_workspace, row.space_channel, kind)
 
 
+_PROGRAMME = Programme.__table__
+_PROGRAMME_COLUMNS = tuple(_PROGRAMME.c)
+
+
+def _space_and_programme(model: type[Pair | MentorGroup], *columns: Any) -> Prepared:
+    """`columns` of the pair or group whose space is given, then its programme's columns."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return Prepared(
+        select(*columns, *_PROGRAMME_COLUMNS)
+        .select_from(table.outerjoin(_PROGRAMME, _PROGRAMME.c.id == table.c.programme_id))
+        .where(
+            table.c.space_channel == bindparam("channel"),
+            table.c.space_platform == bindparam("platform"),
+            table.c.space_workspace == bindparam("workspace"),
+        )
+    )
+
+
+# Every post to a shared space reads who is in it: built and prepared once (`bot.prepared`),
+# the programme read in the same statement.
+_PAIR_SPACE = _space_and_programme(Pair, col(Pair.mentor_id), col(Pair.mentee_id))
+_GROUP_SPACE = _space_and_programme(MentorGroup, col(MentorGroup.id), col(MentorGroup.mentor_id))
+_GROUP_MEMBERS = Prepared(
+    select(GroupMember.person_id)
+    .where(GroupMember.group_id == bindparam("group"))
+    .order_by(col(GroupMember.person_id))
+)
+
+
 def members_of(session: Session, space: SpaceRef) -> tuple[list[int], Programme | None] | None:
     """Who reads a pair or group space (its mentor first) and its programme; None for a space
-    that is neither (a direct chat, a channel Maatje was only mentioned in)."""
+    that is neither (a direct chat, a channel Maatje was only mentioned in). Changes pending in
+    the session are flushed first, as the ORM's reads would; the programme is the session's
+    object (`store.loaded`)."""
     if space.kind not in (SpaceKind.PAIR, SpaceKind.GROUP):
         return None
-    model = Pair if space.kind is SpaceKind.PAIR else MentorGroup
-    row = session.exec(
-        select(model).where(
-            model.space_channel == space.channel_id,
-            model.space_platform == space.platform,
-            model.space_workspace == space.workspace,
-        )
-    ).first()
-    if row is None:
-        return None
-    if isinstance(row, Pair):
-        members = [row.mentor_id, row.mentee_id]
+    where = {"channel": space.channel_id, "platform": space.platform, "workspace": space.workspace}
+    if space.kind is SpaceKind.PAIR:
+        rows = read_prepared(session, _PAIR_SPACE, where)
+        if not rows:
+            return None
+        members, programme = list(rows[0][:2]), rows[0][2:]
     else:
-        members = [
-            row.mentor_id,
-            *session.exec(
-                select(GroupMember.person_id)
-                .where(GroupMember.group_id == row.id)
-                .order_by(col(GroupMember.person_id))
-            ).all(),
-        ]
-    return members, session.get(Programme, row.programme_id)
+        rows = read_prepared(session, _GROUP_SPACE, where)
+        if not rows:
+            return None
+        (group, mentor), programme = rows[0][:2], rows[0][2:]
+        found = read_prepared(session, _GROUP_MEMBERS, {"group": group})
+        members = [mentor, *(person_id for (person_id,) in found)]
+    if programme[0] is None:
+        return members, None
+    values = zip(_PROGRAMME_COLUMNS, programme, strict=True)
+    return members, loaded(session, Programme, {column.key: value for column, value in values})
 
 
 def spaces_of(session: Session, person_id: int, platform: str) -> list[SpaceRef]:

@@ -23,6 +23,7 @@ from bot.domain import Person, Programme, RunStatus
 from bot.engine import runs
 from bot.engine.runs import TABLE, Run
 from bot.events import SpaceRef
+from bot.prepared import Prepared
 from bot.services import accounts
 from bot.store import loaded
 
@@ -33,22 +34,24 @@ _RUN_AND_PROGRAMME = select(*_COLUMNS).select_from(
     TABLE.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
 )
 _SPLIT = len(runs.SELECTED)
-_ACTIVE_RUNS = _RUN_AND_PROGRAMME.where(
-    TABLE.c.person_id == bindparam("person"),
-    TABLE.c.space_platform == bindparam("platform"),
-    TABLE.c.space_workspace == bindparam("workspace"),
-    TABLE.c.space_channel == bindparam("channel"),
-    runs.IS_ACTIVE,
+_ACTIVE_RUNS = Prepared(
+    _RUN_AND_PROGRAMME.where(
+        TABLE.c.person_id == bindparam("person"),
+        TABLE.c.space_platform == bindparam("platform"),
+        TABLE.c.space_workspace == bindparam("workspace"),
+        TABLE.c.space_channel == bindparam("channel"),
+        runs.IS_ACTIVE,
+    )
 )
-_RUN = _RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run"))
+_RUN = Prepared(_RUN_AND_PROGRAMME.where(TABLE.c.id == bindparam("run")))
 
 
 def _with_programme(statement: Select) -> Select:
     return statement.outerjoin(_PROGRAMME, _PROGRAMME.c.id == TABLE.c.programme_id)
 
 
-# The same lookups joined to the person's account (`accounts.reading_along`); the active run
-# in the space is one at most (the unique partial index of active runs).
+# The same lookups joined to the person's account (`accounts.reading_along`, prepared); the
+# active run in the space is one at most (the unique partial index of active runs).
 _ALONG_RUN = accounts.reading_along(
     _COLUMNS,
     lambda statement: _with_programme(
@@ -81,14 +84,16 @@ def _adopt(session: Session, row: Sequence[Any]) -> Run:
     return runs.adopt(session, row[:_SPLIT])
 
 
-def _read_runs(session: Session, statement: Any, params: dict[str, Any]) -> Any:
-    """`_RUN_AND_PROGRAMME`'s rows, without flushing the session first (`store.read` does):
-    nothing the session holds unflushed can change them. The runs' changes are held by
-    `bot.engine.runs`, not the session, and the programme is joined by its key and taken as
-    the object the session holds, if it holds one (`store.loaded`). So what a turn changed
-    before (the person's account, a meeting) is flushed with its later changes, in one
-    flush instead of two."""
-    return session.connection().execute(statement, params)
+def _read_runs(
+    session: Session, statement: Prepared, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """`_RUN_AND_PROGRAMME`'s rows (prepared: `bot.prepared`), without flushing the session
+    first (`store.read` does): nothing the session holds unflushed can change them. The runs'
+    changes are held by `bot.engine.runs`, not the session, and the programme is joined by its
+    key and taken as the object the session holds, if it holds one (`store.loaded`). So what a
+    turn changed before (the person's account, a meeting) is flushed with its later changes,
+    in one flush instead of two."""
+    return statement.execute(session.connection(), params).rows
 
 
 def _key(person_id: int, space: SpaceRef) -> tuple[Any, ...]:
@@ -109,7 +114,7 @@ def active_runs(session: Session, person_id: int, space: SpaceRef) -> list[Run]:
             "workspace": space.workspace,
             "channel": space.channel_id,
         },
-    ).all()
+    )
     found = [_adopt(session, row) for row in rows]
     return [run for run in found if run.status == RunStatus.ACTIVE]
 
@@ -119,8 +124,8 @@ def find_run(session: Session, run_id: int) -> Run | None:
     run = runs.held(session).get(run_id)
     if run is not None:
         return run
-    row = _read_runs(session, _RUN, {"run": run_id}).first()
-    return None if row is None else _adopt(session, row)
+    rows = _read_runs(session, _RUN, {"run": run_id})
+    return _adopt(session, rows[0]) if rows else None
 
 
 def run_along(run_id: int) -> accounts.Along:

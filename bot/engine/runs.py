@@ -43,6 +43,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.util import find_tables
 
 from bot.domain import FlowRun, RunStatus
+from bot.prepared import Prepared
 
 TABLE: Table = FlowRun.__table__  # type: ignore[attr-defined]
 _HELD = "maatje.runs"
@@ -154,19 +155,20 @@ def create(session: Session, **values: Any) -> Run:
     return run
 
 
-_UPDATES: dict[tuple[str, ...], Any] = {}
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
 
 
-def _update(columns: tuple[str, ...]) -> Any:
-    """The UPDATE of these columns by id (a handful of combinations: built once each)."""
+def _update(columns: tuple[str, ...]) -> Prepared:
+    """The UPDATE of these columns by id (a handful of combinations: built and prepared once
+    each, `bot.prepared`; nearly every event writes its run). A Core statement, as before: the
+    session's `do_orm_execute` events, which look at ORM statements, never saw it."""
     statement = _UPDATES.get(columns)
     if statement is None:
-        statement = (
+        statement = _UPDATES[columns] = Prepared(
             update(TABLE)
             .where(TABLE.c.id == bindparam("run_id"))
             .values({name: bindparam(name) for name in columns})
         )
-        _UPDATES[columns] = statement
     return statement
 
 
@@ -179,7 +181,7 @@ def write(session: Session) -> None:
     for run in session.info.get(_HELD, {}).values():
         changes = run.changes()
         if changes:
-            session.connection().execute(_update(tuple(changes)), {"run_id": run.id, **changes})
+            _update(tuple(changes)).execute(session.connection(), {"run_id": run.id, **changes})
             run.mark_saved()
 
 

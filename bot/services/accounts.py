@@ -16,16 +16,18 @@ from sqlmodel import Session, col, select
 
 from bot.domain import Consent, Identity, Membership, Person, Programme, Role
 from bot.events import PersonRef, SpaceKind, SpaceRef
+from bot.prepared import Prepared
 from bot.services import standing
 from bot.services.standing import Standing
-from bot.store import loaded, read
+from bot.store import loaded, read_prepared
 
 SEEN_PRECISION = timedelta(minutes=1)
 """`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
 when it is older than this, not on every event (a write less for nearly every event)."""
 
-# The lookups of nearly every event and message, built once: SQLAlchemy builds a statement's
-# cache key again for every new statement object, at several times SQLite's own cost.
+# The lookups of nearly every event and message, built once and prepared once
+# (`bot.prepared`): SQLAlchemy's execution of even a statement built once (its cache key, its
+# parameters, its result) cost two to three times SQLite's own work.
 _IDENTITY_COLUMNS = tuple(Identity.__table__.c)
 _PERSON_COLUMNS = tuple(Person.__table__.c)
 _OTHER_ACCOUNT = Identity.__table__.alias("other")
@@ -72,7 +74,8 @@ _IDENTITY_AND_PERSON = _ACCOUNT_AND_PERSON.where(
     Identity.workspace == bindparam("workspace"),
     Identity.user_id == bindparam("user_id"),
 )
-_BY_ID = _ACCOUNT_AND_PERSON.where(Identity.id == bindparam("identity"))
+_BY_ID = Prepared(_ACCOUNT_AND_PERSON.where(Identity.id == bindparam("identity")))
+_RESOLVE = Prepared(_IDENTITY_AND_PERSON)
 
 _ONLY_ACCOUNTS = "maatje.people.only_accounts"
 
@@ -80,22 +83,22 @@ _ONLY_ACCOUNTS = "maatje.people.only_accounts"
 @dataclass(frozen=True)
 class Along:
     """What a unit of work reads next anyway, read in `resolve`'s statement: `statement` is
-    one made by `reading_along` (built once), `params` its own parameters (not named
-    `platform`, `workspace` or `user_id`), and `take` is given the session, the person and
-    the row's added columns, when the account is found (a newcomer's is not: nothing is
+    one made by `reading_along` (built and prepared once), `params` its own parameters (not
+    named `platform`, `workspace` or `user_id`), and `take` is given the session, the person
+    and the row's added columns, when the account is found (a newcomer's is not: nothing is
     read along then)."""
 
-    statement: Select
+    statement: Prepared
     params: Mapping[str, Any]
     take: Callable[[Session, Person, Sequence[Any]], None]
 
 
 def reading_along(
     columns: Sequence[ColumnElement[Any]], join: Callable[[Select], Select]
-) -> Select:
-    """`resolve`'s statement with `columns` added, of the tables `join` adds to it: outer
-    joins, so that the account is found whether they match or not."""
-    return join(_IDENTITY_AND_PERSON.add_columns(*columns))
+) -> Prepared:
+    """`resolve`'s statement with `columns` added, of the tables `join` adds to it (outer
+    joins, so that the account is found whether they match or not), prepared."""
+    return Prepared(join(_IDENTITY_AND_PERSON.add_columns(*columns)))
 
 
 def resolve(
@@ -110,10 +113,10 @@ def resolve(
     `along`: more read in the same statement (`Along`)."""
     account = {"platform": ref.platform, "workspace": ref.workspace, "user_id": ref.user_id}
     if along is None:
-        row = read(session, _IDENTITY_AND_PERSON, account).first()
+        rows = read_prepared(session, _RESOLVE, account)
     else:
-        row = read(session, along.statement, {**along.params, **account}).first()
-    if row is None:
+        rows = read_prepared(session, along.statement, {**along.params, **account})
+    if not rows:
         person = Person(created_at=now)
         session.add(person)
         session.flush()
@@ -123,7 +126,7 @@ def resolve(
         )
         standing.note(session, person.id, Standing(False, False, None))  # nothing yet
     else:
-        identity, person, more = _take(session, row)
+        identity, person, more = _take(session, rows[0])
         if along is not None:
             along.take(session, person, more)
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
@@ -144,10 +147,10 @@ def resolve(
 def account(session: Session, identity_id: int) -> tuple[Identity, Person] | None:
     """The account `identity_id` and its person, read as `resolve` reads them (what is known
     of them noted as it notes it); None when there is no such account."""
-    row = read(session, _BY_ID, {"identity": identity_id}).first()
-    if row is None:
+    rows = read_prepared(session, _BY_ID, {"identity": identity_id})
+    if not rows:
         return None
-    identity, person, _ = _take(session, row)
+    identity, person, _ = _take(session, rows[0])
     return identity, person
 
 

@@ -15,21 +15,23 @@ from sqlmodel import Session, col, select
 from bot.domain import Consent, Identity, Membership, Programme, Role
 from bot.events import PersonRef
 from bot.i18n import DEFAULT_LANGUAGE
+from bot.prepared import Prepared
 from bot.services import programmes, standing
 from bot.services.accounts import only_account
 from bot.services.accounts import resolve as resolve  # who is talking: `bot.services.accounts`
-from bot.store import read
+from bot.store import read, read_prepared
 
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
 )
 _ACCOUNT = (Identity.platform, Identity.workspace, Identity.user_id)
-_LATEST_IDENTITY = (
+# Looked up for many messages (`bot.audience`): prepared once (`bot.prepared`).
+_LATEST_IDENTITY = Prepared(
     select(*_ACCOUNT)
     .where(Identity.person_id == bindparam("person"))
     .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
 )
-_IDENTITY_ON = (
+_IDENTITY_ON = Prepared(
     select(*_ACCOUNT)
     .where(Identity.person_id == bindparam("person"), Identity.platform == bindparam("platform"))
     .order_by(col(Identity.last_seen_at).desc().nulls_last())
@@ -69,8 +71,8 @@ def reachable_ref(session: Session, person_id: int) -> PersonRef | None:
     only = only_account(session, person_id)
     if only is not None:
         return PersonRef(only.platform, only.workspace, only.user_id)
-    row = read(session, _LATEST_IDENTITY, {"person": person_id}).first()
-    return PersonRef(*row) if row is not None else None
+    rows = read_prepared(session, _LATEST_IDENTITY, {"person": person_id})
+    return PersonRef(*rows[0]) if rows else None
 
 
 def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
@@ -82,8 +84,8 @@ def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
             if only.platform == platform
             else None
         )
-    row = read(session, _IDENTITY_ON, {"person": person_id, "platform": platform}).first()
-    return PersonRef(*row) if row is not None else None
+    rows = read_prepared(session, _IDENTITY_ON, {"person": person_id, "platform": platform})
+    return PersonRef(*rows[0]) if rows else None
 
 
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
