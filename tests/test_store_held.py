@@ -126,3 +126,19 @@ def test_dispose_closes_the_held_connection(sqlite_store: Store):
     assert sqlite_store.engine.pool.checkedout() == 1
     sqlite_store.dispose()
     assert sqlite_store.engine.pool.checkedout() == 0
+
+
+def test_caches_per_database_are_kept_by_engine_not_by_connection(sqlite_store: Store):
+    """`programmes` and `profiles` keep what they know per database: a unit of work on the
+    held connection finds and fills the same entry as one on a pooled connection."""
+    from bot import profiles
+    from bot.services import programmes
+
+    def configured_and_planned() -> None:
+        with sqlite_store.session() as session:
+            programmes._configured(session)
+            session.info[profiles._PLANNING] = {1: "profile:1:1:2026-01-01"}
+
+    on_store_thread(sqlite_store, configured_and_planned)
+    assert sqlite_store.engine in programmes._CONFIGURED
+    assert profiles._PLANNED[sqlite_store.engine] == {1: "profile:1:1:2026-01-01"}
