@@ -49,13 +49,14 @@ class HeldConnection:
 
     def give_back(self, failed: bool) -> None:
         """The unit of work that took the connection has committed, or rolled back
-        (`failed`): then the connection goes back to the pool, whose check-in reports what the
-        unit noted, and the next unit checks out another."""
+        (`failed`): then, or if the connection was invalidated, it goes back to the pool,
+        whose check-in reports what the unit noted, and the next unit checks out another."""
         self._lent = False
-        if failed:
+        connection = self._connection
+        if failed or connection is None or connection.invalidated:
             self.release()
-        elif self._connection is not None:
-            horizon.ended(self._connection)
+        else:
+            horizon.ended(connection)
 
     def release(self) -> None:
         """Give the connection back to the pool (after a failure; at shutdown, once the owner

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import PendingRollbackError
 from sqlmodel import Session
 
 from bot import outbox
@@ -142,3 +143,21 @@ def test_caches_per_database_are_kept_by_engine_not_by_connection(sqlite_store: 
     on_store_thread(sqlite_store, configured_and_planned)
     assert sqlite_store.engine in programmes._CONFIGURED
     assert profiles._PLANNED[sqlite_store.engine] == {1: "profile:1:1:2026-01-01"}
+
+
+def test_an_invalidated_connection_is_replaced(sqlite_store: Store):
+    def invalidate() -> object:
+        with sqlite_store.transaction() as connection:
+            connection.invalidate()  # as a lost connection is, by SQLAlchemy's error handling
+        return connection
+
+    def write() -> object:
+        with sqlite_store.transaction() as connection:
+            connection.execute(INSERT, {"e": "after"})
+        return connection
+
+    with pytest.raises(PendingRollbackError):  # its commit
+        on_store_thread(sqlite_store, invalidate)
+    assert on_store_thread(sqlite_store, write).invalidated is False
+    with sqlite_store.engine.connect() as connection:
+        assert connection.execute(COUNT).scalar() == 1
