@@ -1,7 +1,7 @@
 """The connection the store's one SQLite thread keeps checked out between units of work.
 
 Checking a connection out of the pool, wrapping it in a new `Connection` and handing it
-back (with the pool's reset) cost about as much as a small unit of work's own statements.
+back (with the pool's reset) cost some tens of microseconds per unit of work.
 SQLite runs all the store's work on one thread (`bot.threads`), so that thread can keep one
 connection and begin, commit or roll back each unit of work on it (`Store.session`,
 `Store.transaction`). Between units the connection is in no transaction, so it holds no lock
