@@ -3,7 +3,7 @@ since the last one (`bot.recording`), looks at what is due (`bot.claims.look`, k
 dispatcher's `bot.horizon`), claims what the free places allow and reads what the claimed
 messages need to be sent (the prefetch).
 
-It runs Core statements on a connection (`engine.begin()`), without an ORM session: the
+It runs Core statements on a connection (`Store.transaction`), without an ORM session: the
 session's set-up and commit cost more than a claim that finds nothing.
 """
 
@@ -54,7 +54,7 @@ class Claimer:
     ) -> list[OutboxItem]:
         """Record `sent` messages done, then look and claim (and read what the claimed
         messages need): one transaction. What the look finds is kept (`horizon`)."""
-        with self.store.engine.begin() as connection:
+        with self.store.transaction() as connection:
             farewell = mark_sent(connection, sent, self.worker, self.clock.now())
             self.horizon.looking()
             found = claims.look(connection, now)

@@ -4,8 +4,9 @@ A look that finds nothing claimable (`bot.claims.look`) also tells when the firs
 action falls due; until then a claim can only find what was written to the outbox since.
 `bot.outbox`'s functions note on their connection what they make due (`wrote`, `made_due`)
 and strike off a turn's replies claimed in the same transaction (`claimed`); the notes are
-reported to the engine's horizons when the connection goes back to the pool — after its
-transaction ended, so that the next look sees the rows.
+reported to the engine's horizons when the connection goes back to the pool, or when a unit
+of work ends on the connection the store's thread keeps (`ended`) — after its transaction
+ended, so that the next look sees the rows.
 
 Any other statement that changes the outbox (a flow moving a reminder forward) is seen by a
 dialect event and counts as due at once. (A connection event instead cost SQLAlchemy's
@@ -104,12 +105,22 @@ def claimed(connection: Connection, keys: Iterable[str]) -> None:
             note.claimable.pop(key, None)
 
 
-def _returned(horizons: weakref.WeakSet[Horizon], _dbapi: Any, record: Any) -> None:
-    note = record.info.pop(_NOTE, None)
+def _returned(horizons: weakref.WeakSet[Horizon], info: dict[Any, Any]) -> None:
+    note = info.pop(_NOTE, None)
     due = note.due() if note is not None else None
     if due is not None:
         for horizon in list(horizons):
             horizon.reported(due)
+
+
+def ended(connection: Connection) -> None:
+    """A unit of work ended on a connection that stays checked out (`bot.held`): report what
+    it noted, as the pool's check-in does for any other connection."""
+    horizons = _HORIZONS.get(connection.engine)
+    if horizons is None:
+        connection.info.pop(_NOTE, None)
+    else:
+        _returned(horizons, connection.info)
 
 
 class Horizon:
@@ -125,7 +136,7 @@ class Horizon:
         horizons = _HORIZONS.get(engine)
         if horizons is None:
             horizons = _HORIZONS[engine] = weakref.WeakSet()
-            event.listen(engine, "checkin", lambda *args: _returned(horizons, *args))
+            event.listen(engine, "checkin", lambda _dbapi, record: _returned(horizons, record.info))
             for execution in ("do_execute", "do_executemany", "do_execute_no_params"):
                 event.listen(engine, execution, _seen)
         horizons.add(self)

@@ -230,7 +230,7 @@ class Inbox:
             self._writer = None
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        with self.store.engine.begin() as connection:  # no ORM session: the fewest steps
+        with self.store.transaction() as connection:  # no ORM session: the fewest steps
             write(connection, rows)
 
     # -- what this process is handling ----------------------------------------------------

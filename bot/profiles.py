@@ -84,7 +84,7 @@ def plan(session: Session, person: Person, identity: Identity, now: datetime) ->
     assert person.id is not None and identity.id is not None
     allowed = int(people.may_store_profile(session, person.id))
     key = f"profile:{identity.id}:{allowed}:{now.date().isoformat()}"
-    if _PLANNED.get(session.get_bind(), {}).get(identity.id) == key:
+    if _PLANNED.get(session.get_bind().engine, {}).get(identity.id) == key:
         return  # planned already by an earlier event
     outbox.enqueue(session, REFRESH, {"identity": identity.id}, key, now, now)
     session.info.setdefault(_PLANNING, {})[identity.id] = key
@@ -95,7 +95,7 @@ def _planned(session: Session) -> None:
     """Remember the lookups a transaction planned once they are committed."""
     planning = session.info.pop(_PLANNING, None)
     if planning:
-        _PLANNED.setdefault(session.get_bind(), {}).update(planning)
+        _PLANNED.setdefault(session.get_bind().engine, {}).update(planning)
 
 
 @event.listens_for(FastSession, "after_rollback")

@@ -239,7 +239,7 @@ class Recorder:
             return batch
         items = [item for item, _ in batch]
         try:
-            with self.store.engine.begin() as connection:
+            with self.store.transaction() as connection:
                 farewell = mark_sent(connection, items, self.worker, self.clock.now())
         except BaseException:
             with self._lock:

@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine, select
 from sqlmodel.main import default_registry
 
 import bot.domain  # noqa: F401  (every mapped class, for `key_lookups`)
+from bot.held import HeldConnection
 from bot.prepared import Prepared
 from bot.threads import PriorityWorker
 
@@ -203,8 +204,10 @@ class Store:
         if self.dialect == "postgresql":
             self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="maatje-store")
             self._intake = ThreadPoolExecutor(1, thread_name_prefix="maatje-intake")
+            self._held = HeldConnection(self.engine, None)
         else:
             self._threads = PriorityWorker("maatje-store")
+            self._held = HeldConnection(self.engine, self._threads.thread.ident)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work on the store's own threads, so the event loop stays free
@@ -237,21 +240,55 @@ class Store:
         return FastSession(bind=connection, expire_on_commit=False, lookups=self._lookups)
 
     @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A unit of work of Core statements, without an ORM session (whose set-up and
+        commit cost more than a short write): committed when the block ends, rolled back
+        when it raises. On SQLite's store thread, on the connection it keeps (`bot.held`)."""
+        held = self._held.take()
+        if held is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        try:
+            with held.begin():
+                yield held
+        except BaseException:
+            self._held.give_back(failed=True)
+            raise
+        self._held.give_back(failed=False)
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back when it raises."""
-        with FastSession(self.engine, expire_on_commit=False, lookups=self._lookups) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                for _, failed in session.info.pop(_SETTLE, ()):
-                    failed()
-                raise
-            for committed, _ in session.info.pop(_SETTLE, ()):
-                committed()
-            if session.info.pop("wipe", False):
-                self.checkpoint()
+        """A unit of work: committed when the block ends, rolled back when it raises. On
+        SQLite's store thread, on the connection it keeps (`bot.held`). The settle hooks
+        (`settle_after`) and the checkpoint (`wipe_after_commit`) run once that connection is
+        free again."""
+        held = self._held.take()
+        session = FastSession(
+            held if held is not None else self.engine,
+            expire_on_commit=False,
+            lookups=self._lookups,
+        )
+        try:
+            with session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except BaseException:
+            if held is not None:
+                self._held.give_back(failed=True)
+            for _, failed in session.info.pop(_SETTLE, ()):
+                failed()
+            raise
+        if held is not None:
+            self._held.give_back(failed=False)
+        for committed, _ in session.info.pop(_SETTLE, ()):
+            committed()
+        if session.info.pop("wipe", False):
+            self.checkpoint()
 
     def checkpoint(self) -> bool:
         """SQLite: copy the write-ahead log into the database and truncate it, so no earlier
@@ -302,6 +339,7 @@ class Store:
         self._threads.shutdown(wait=True)
         if self._intake is not None:
             self._intake.shutdown(wait=True)
+        self._held.release()  # its thread has ended
         self.engine.dispose()
 
 

@@ -25,8 +25,8 @@ class PriorityWorker(Executor):
         self._order = itertools.count()
         self._closed = False
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self.thread.start()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         return self._put(NORMAL, fn, args, kwargs)
@@ -62,4 +62,4 @@ class PriorityWorker(Executor):
             self._closed = True
             self._queue.put((NORMAL + 1, next(self._order), None))  # after all queued work
         if wait:
-            self._thread.join()
+            self.thread.join()

@@ -60,7 +60,7 @@ def sync(session: Session, programmes: tuple[ProgrammeConfig, ...]) -> list[Prog
         session.add(stale)
     session.flush()
     _end_unlisted_coordinators(session, synced)
-    _CONFIGURED.pop(session.get_bind(), None)
+    _CONFIGURED.pop(session.get_bind().engine, None)
     return synced
 
 
@@ -82,7 +82,7 @@ _CONFIGURED: WeakKeyDictionary[Engine, _Configured] = WeakKeyDictionary()
 
 
 def _configured(session: Session) -> _Configured:
-    bind = session.get_bind()
+    bind = session.get_bind().engine  # a unit of work may be bound to a held connection
     known = _CONFIGURED.get(bind)
     if known is None:
         rows = every(session)
