@@ -11,7 +11,7 @@ from bot.services import safeguarding as alerts
 from flows import safeguarding
 from flows.contact import (
     group_meeting_changes,
-    group_meetings,
+    group_poll_votes,
     meeting_followup,
     meeting_nudges,
     meeting_time,
@@ -165,7 +165,7 @@ def behaviour(config: Config | None = None) -> Behaviour:
             CommandSpec(commitment.DUTCH, commitment.commit, summary=None),
             CommandSpec("meet", meetings.meet, summary=None, keeps_conversation=False),
             CommandSpec("met", meeting_followup.met, summary=None),
-            CommandSpec("groupvote", group_meetings.groupvote, summary=None),
+            CommandSpec("groupvote", group_poll_votes.groupvote, summary=None),
             CommandSpec("groupmet", group_meeting_changes.groupmet, summary=None),
             CommandSpec(safeguarding.ANSWER, SAFETY_NET.answer, summary=None),
             *closing_feature.button_specs(),
@@ -176,7 +176,7 @@ def behaviour(config: Config | None = None) -> Behaviour:
             **privacy.JOBS,
             pairing.FIT_CHECK: pairing.fit_check,
             **meeting_nudges.JOBS,
-            **group_meetings.JOBS,
+            **group_poll_votes.JOBS,
             **group_meeting_changes.JOBS,
             stalled.DAILY: stalled.daily,
             digest.DIGEST: digest.digest,

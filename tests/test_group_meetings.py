@@ -12,7 +12,7 @@ from bot.domain import GroupMember, Meeting, MeetingStatus, MentorGroup, Person,
 from bot.events import PersonRef
 from bot.testing import Conversation
 from flows.contact import group_meetings, meeting_nudges
-from flows.contact.group_meetings import best_slot
+from flows.contact.group_poll_votes import best_slot
 from tests.meeting_support import invites
 from tests.participants import enrol_in
 

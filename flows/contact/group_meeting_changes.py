@@ -2,7 +2,7 @@
 cancelling it while it is still ahead.
 
 - **Move.** `groupmeeting move` (the group's mentor) or `groupmeeting move GROUPNAME` (a
-  coordinator) starts a slot poll for a new time (`group_meetings.start_poll` with `previous`).
+  coordinator) starts a slot poll for a new time (`group_poll.start_poll` with `previous`).
   The meeting keeps its time until a slot is chosen; then it becomes `rescheduled`, and the new
   row — same number, same calendar UID, SEQUENCE + 1 — is confirmed with new invites. The jobs
   below re-read the meeting when they run, so the old time's reminders and follow-up do nothing.
@@ -27,8 +27,8 @@ from bot.i18n import Text, _l, _n
 from bot.replies import Reply
 from bot.services import meetings as store
 from bot.services import people
-from flows.contact import group_meetings as groups
-from flows.contact import meeting_nudges
+from flows.contact import group_meetings, group_poll, meeting_nudges
+from flows.contact.group_members import members_of, pick_group
 
 ANSWERED = {
     MeetingStatus.HELD: _l(
@@ -52,7 +52,7 @@ ANSWERED = {
 
 
 def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
-    """`groupmeeting [GROUPNAME]` plans a group meeting (`group_meetings.plan`);
+    """`groupmeeting [GROUPNAME]` plans a group meeting (`group_poll.plan`);
     `groupmeeting move [GROUPNAME]` and `groupmeeting cancel [GROUPNAME]` change the one
     planned."""
     action = args[0].casefold() if args else ""
@@ -61,7 +61,7 @@ def groupmeeting(turn: Turn, args: tuple[str, ...]) -> None:
     elif action == "cancel":
         cancel(turn, args[1:])
     else:
-        groups.plan(turn, args)
+        group_poll.plan(turn, args)
 
 
 def _ahead(session: Session, group_id: int, now: datetime) -> Meeting | None:
@@ -88,7 +88,7 @@ def move_poll_of(session: Session, meeting: Meeting) -> Meeting | None:
 
 
 def _planned(turn: Turn, args: tuple[str, ...], action: str) -> tuple[MentorGroup, Meeting] | None:
-    group = groups.pick_group(turn, args, action)
+    group = pick_group(turn, args, action)
     if group is None:
         return None
     assert group.id is not None
@@ -113,7 +113,7 @@ def move(turn: Turn, args: tuple[str, ...]) -> None:
     if move_poll_of(turn.session, meeting) is not None:
         turn.say(_l("A poll for a meeting of {group} is still open.", group=group.name))
         return
-    groups.start_poll(turn, group, previous=meeting)
+    group_poll.start_poll(turn, group, previous=meeting)
 
 
 def cancel(turn: Turn, args: tuple[str, ...]) -> None:
@@ -133,7 +133,7 @@ def cancel(turn: Turn, args: tuple[str, ...]) -> None:
         session.add(poll)
     programme = session.get(Programme, meeting.programme_id)
     assert programme is not None
-    members = groups.members_of(session, group)
+    members = members_of(session, group)
     for person_id in members:
         text = _l(
             "Group meeting {number} of {group} on {when} (your time) is cancelled. The "
@@ -142,7 +142,7 @@ def cancel(turn: Turn, args: tuple[str, ...]) -> None:
             group=group.name,
             when=meeting.starts_at,
         )
-        attachment = groups.invite(
+        attachment = group_meetings.invite(
             session,
             meeting,
             group,
@@ -200,7 +200,7 @@ def remind(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
                 )
             ),
         )
-        for person_id in groups.members_of(session, group)
+        for person_id in members_of(session, group)
         if not store.is_paused(session.get(Person, person_id), now)
     ]
 
@@ -289,4 +289,4 @@ def groupmet(turn: Turn, args: tuple[str, ...]) -> None:
     session.add(meeting)
 
 
-JOBS = {groups.REMIND: remind, groups.FOLLOWUP: followup}
+JOBS = {group_meetings.REMIND: remind, group_meetings.FOLLOWUP: followup}
