@@ -152,7 +152,7 @@ def child(args: argparse.Namespace) -> None:
 
     from bot import outbox
     from bot.clock import FrozenClock
-    from bot.config import SchedulerConfig
+    from bot.config.model import SchedulerConfig
     from bot.dispatcher import Dispatcher
     from bot.domain import OutboxItem
     from bot.outbox import enqueue_many

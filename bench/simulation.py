@@ -23,7 +23,7 @@ from bench.recorder import COORDINATOR, PLATFORM, WORKSPACE, Recorder
 from bench.report import Report, outcome
 from bot.adapter import Profile
 from bot.clock import FrozenClock
-from bot.config import Config, ProgrammeConfig, QuietPeriod, SchedulerConfig
+from bot.config.model import Config, ProgrammeConfig, QuietPeriod, SchedulerConfig
 from bot.domain import FlowRun, Identity, OutboxItem, Pair, PairStatus
 from bot.engine import FormInput
 from bot.events import Choice, Command, FormSubmitted, Message, PersonRef, SpaceKind, SpaceRef

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, select
 
 from bot import spaces
-from bot.config import ProgrammeConfig, QuietPeriod
+from bot.config.model import ProgrammeConfig, QuietPeriod
 from bot.domain import (
     Consent,
     GroupMember,

@@ -25,7 +25,7 @@ from bot import outbox
 from bot.adapter import DeliveryError
 from bot.claiming import Claimer, Places, Prefetch
 from bot.clock import Clock
-from bot.config import SchedulerConfig
+from bot.config.model import SchedulerConfig
 from bot.delivery import SEND, enqueue_outbound
 from bot.domain import OutboxItem
 from bot.engine import Outbound

@@ -16,7 +16,7 @@ from datetime import date
 from bot.adapter import Adapter
 from bot.app import App, build
 from bot.clock import Clock
-from bot.config import Config, ProgrammeConfig, SchedulerConfig
+from bot.config.model import Config, ProgrammeConfig, SchedulerConfig
 from bot.core import Core, Outcome
 from bot.events import Choice, Command, Event, FormSubmitted, Message, PersonRef, SpaceRef
 from bot.replies import Outgoing

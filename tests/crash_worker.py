@@ -47,7 +47,7 @@ async def dispatch_until_done(
     """A real dispatcher and deliverer sending through `platform` until nothing is pending:
     0 when done, 3 when the deadline passed first."""
     from bot.clock import SystemClock
-    from bot.config import SchedulerConfig
+    from bot.config.model import SchedulerConfig
     from bot.delivery import Deliverer
     from bot.dispatcher import Dispatcher
     from bot.i18n import Translator

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from bot import claims
 from bot.clock import FrozenClock
-from bot.config import SchedulerConfig
+from bot.config.model import SchedulerConfig
 from bot.delivery import enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem, Person

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from bot import claims, outbox
 from bot.clock import FrozenClock
-from bot.config import SchedulerConfig
+from bot.config.model import SchedulerConfig
 from bot.delivery import enqueue_claimed
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem

@@ -29,7 +29,7 @@ from sqlmodel import col, select
 from bot import retention
 from bot.app import build
 from bot.clock import FrozenClock
-from bot.config import Config, SchedulerConfig
+from bot.config.model import Config, SchedulerConfig
 from bot.domain import FlowRun, OutboxItem, RunStatus
 from bot.events import Choice, Command, FormSubmitted, Message
 from bot.testing import Conversation, console_adapter, programme_config

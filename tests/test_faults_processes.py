@@ -32,7 +32,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.clock import FrozenClock
-from bot.config import SchedulerConfig
+from bot.config.model import SchedulerConfig
 from bot.delivery import SEND, enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import Consent, FlowRun, Identity, OutboxItem, Person, ProcessedEvent

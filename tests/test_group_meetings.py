@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.config import QuietPeriod
+from bot.config.model import QuietPeriod
 from bot.domain import GroupMember, Meeting, MeetingStatus, MentorGroup, Person, Programme, Role
 from bot.events import PersonRef
 from bot.testing import Conversation

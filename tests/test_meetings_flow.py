@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.config import QuietPeriod
+from bot.config.model import QuietPeriod
 from bot.domain import Meeting, MeetingStatus, Person, Programme, Role
 from bot.testing import Conversation, build_app, console_adapter
 from flows.contact import meeting_nudges

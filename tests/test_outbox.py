@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot import claims, outbox
 from bot.adapter import DeliveryError
 from bot.clock import FrozenClock
-from bot.config import SchedulerConfig
+from bot.config.model import SchedulerConfig
 from bot.delivery import SEND, enqueue_outbound
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem, Person

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot import claims, outbox
-from bot.config import SchedulerConfig
+from bot.config.model import SchedulerConfig
 from bot.dispatcher import Dispatcher
 from bot.domain import OutboxItem
 from bot.pacing import BULK, URGENT, AdaptivePacer, Pacer, Paused, prioritised

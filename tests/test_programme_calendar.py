@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.config import QuietPeriod
+from bot.config.model import QuietPeriod
 from bot.domain import Poll
 from tests.meeting_support import answer, open_meeting, pair_posts, planned_pair
 from tests.test_meetings_stalled import days, escalations

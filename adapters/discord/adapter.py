@@ -31,7 +31,7 @@ from bot.i18n import LANGUAGES
 from bot.replies import Outgoing
 
 if TYPE_CHECKING:
-    from bot.config import Config, DiscordConfig
+    from bot.config.model import Config, DiscordConfig
     from bot.core import Core
 
 log = logging.getLogger(__name__)

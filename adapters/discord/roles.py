@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.config import DiscordConfig
+from bot.config.model import DiscordConfig
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from adapters.discord.delivery import classify
 from adapters.discord.parse import PLATFORM
 from adapters.discord.roles import CoordinatorRole
 from bot.adapter import DeliveryError
-from bot.config import DiscordConfig
+from bot.config.model import DiscordConfig
 from bot.events import PersonRef, SpaceKind, SpaceRef
 
 log = logging.getLogger(__name__)

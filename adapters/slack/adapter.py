@@ -31,7 +31,7 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.replies import Outgoing
 
 if TYPE_CHECKING:
-    from bot.config import Config, SlackConfig
+    from bot.config.model import Config, SlackConfig
     from bot.core import Core
 
 log = logging.getLogger(__name__)

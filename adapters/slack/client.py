@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.limits import MAX_INLINE_WAIT, SlackLimits, retry_after
-from bot.config import SlackConfig
+from bot.config.model import SlackConfig
 
 RATE_LIMITED_TRIES = 3  # then the 429 goes to the outbox, which backs off
 

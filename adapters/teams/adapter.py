@@ -35,7 +35,7 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.replies import Outgoing
 
 if TYPE_CHECKING:
-    from bot.config import Config, TeamsConfig
+    from bot.config.model import Config, TeamsConfig
     from bot.core import Core
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from adapters.teams.graph import Graph, GraphError
 from adapters.teams.parse import PLATFORM, channel_key
 from adapters.teams.references import Reference, References
 from bot.adapter import DeliveryError
-from bot.config import TeamsConfig
+from bot.config.model import TeamsConfig
 from bot.events import PersonRef, SpaceKind, SpaceRef
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
-from bot.config import MIN_POLL_RESPONSES
+from bot.config.programme import MIN_POLL_RESPONSES
 from bot.domain import (
     GroupMember,
     IntakeState,

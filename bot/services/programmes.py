@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.config import ProgrammeConfig
+from bot.config.model import ProgrammeConfig
 from bot.domain import Grant, Identity, IntakeState, Membership, Person, Programme, Role
 from bot.events import PersonRef
 from bot.services import closing

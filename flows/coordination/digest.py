@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import outbox
-from bot.config import WEEKDAYS
+from bot.config.programme import WEEKDAYS
 from bot.domain import OutboxItem, Programme
 from bot.engine import Outbound
 from bot.i18n import Lines, _l

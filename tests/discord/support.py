@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.discord import DiscordAdapter
-from bot.config import DiscordConfig
+from bot.config.model import DiscordConfig
 from bot.core import Core, Outcome
 from bot.events import Event
 from tests.discord.discord_fake import (

@@ -17,7 +17,7 @@ import aiohttp
 from adapters.slack import SlackAdapter
 from adapters.slack.limits import SlackLimits, Tier
 from bot.clock import Clock
-from bot.config import SlackConfig
+from bot.config.model import SlackConfig
 from bot.core import Home, Outcome
 from bot.events import Event, Message, PersonRef, SpaceKind, SpaceRef
 from tests.slack.slack_fake import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack

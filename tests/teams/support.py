@@ -14,7 +14,7 @@ import jwt
 
 from adapters.teams import TeamsAdapter
 from adapters.teams.escape import unescape
-from bot.config import TeamsConfig
+from bot.config.model import TeamsConfig
 from bot.core import Core
 from tests.teams.teams_fake import (
     APP_ID,
