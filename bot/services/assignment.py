@@ -138,13 +138,7 @@ def assign(
             if mentee_id in rows_of and mentor_id in columns_of:
                 open_[rows_of[mentee_id], columns_of[mentor_id]] = False
     allowed = open_ & (scores.matrix >= min_fit)
-    cost = np.hstack(
-        [
-            np.where(allowed[:, seat_mentor], -scores.matrix[:, seat_mentor], _FORBIDDEN),
-            np.zeros((n, n)),
-        ]
-    )
-    rows, cols = linear_sum_assignment(cost)
+    rows, cols = linear_sum_assignment(_cost(scores.matrix, allowed, seats))
 
     groups: dict[int, list[Assignment]] = {p.person_id: [] for p in mentors}
     placed = set()
@@ -162,6 +156,24 @@ def assign(
     total = sum(seats)
     note = _l("{mentees} mentees for {places} places", mentees=n, places=total)
     return Proposal(groups, unmatched, note if n > total else None)
+
+
+def _cost(matrix: np.ndarray, allowed: np.ndarray, seats: Sequence[int]) -> np.ndarray:
+    """The cost of placing each mentee (rows) in each seat (a column per mentor's seat, then
+    one column per mentee for staying unmatched, at cost 0): the fit, negated, or
+    `_FORBIDDEN`. Filled in mentor by mentor, in place: the matrix is large (2.2 × n² numbers
+    for n mentees and 1.2 n seats) and the process keeps much of the memory it once took."""
+    import numpy as np
+
+    n = matrix.shape[0]
+    cost = np.zeros((n, sum(seats) + n))
+    column = 0
+    for j, count in enumerate(seats):
+        if count:
+            fits = np.where(allowed[:, j], -matrix[:, j], _FORBIDDEN)
+            cost[:, column : column + count] = fits.reshape(n, 1)
+            column += count
+    return cost
 
 
 def _why(scores: Scores, open_: np.ndarray, i: int, min_fit: float) -> Text:

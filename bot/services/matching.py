@@ -191,6 +191,28 @@ def utc_slots(
     return tuple(slots)
 
 
+MENTORS_AT_ONCE = 32
+"""Mentors whose availability is compared with every mentee's at once: a minute mask of two
+weeks per mentor (and the mentors × mentee slots overlaps) for all of them at once took
+~80 MB at 1,000 mentees and 200 mentors, and the process keeps much of what it once took."""
+
+
+def _availability_prefix(mentors: Sequence[MentorProfile], week: date) -> np.ndarray:
+    """Mentor availability as minute masks over two weeks, so mentee slots that run past the
+    end of the week need no special case, summed up (prefix sums give overlaps by
+    subtraction): row j, column t holds the minutes mentor j is available before minute t."""
+    import numpy as np
+
+    avail = np.zeros((len(mentors), 2 * WEEK + 1), dtype=np.int32)
+    for j, p in enumerate(mentors):
+        for start, end in utc_slots(p.weekdays, p.dayparts, p.timezone, week):
+            avail[j, start + 1 : end + 1] = 1
+            if end > WEEK:
+                avail[j, 1 : end - WEEK + 1] = 1
+    avail[:, WEEK + 1 :] = avail[:, 1 : WEEK + 1]
+    return np.cumsum(avail, axis=1, dtype=np.int32)
+
+
 class Scores:
     """Fit of every mentee (rows) with every mentor (columns), with what explains it."""
 
@@ -251,16 +273,6 @@ class Scores:
     def _count_slots(self, week: date, own_slots: np.ndarray) -> None:
         import numpy as np
 
-        # Mentor availability as minute masks over two weeks, so mentee slots that run past
-        # the end of the week need no special case; prefix sums give overlaps by subtraction.
-        avail = np.zeros((len(self.mentors), 2 * WEEK + 1), dtype=np.int32)
-        for j, p in enumerate(self.mentors):
-            for start, end in utc_slots(p.weekdays, p.dayparts, p.timezone, week):
-                avail[j, start + 1 : end + 1] = 1
-                if end > WEEK:
-                    avail[j, 1 : end - WEEK + 1] = 1
-        avail[:, WEEK + 1 :] = avail[:, 1 : WEEK + 1]
-        prefix = np.cumsum(avail, axis=1)
         starts: list[int] = []
         ends: list[int] = []
         for i, p in enumerate(self.mentees):
@@ -268,12 +280,18 @@ class Scores:
             own_slots[i] = len(slots)
             starts += [s for s, _ in slots]
             ends += [e for _, e in slots]
-        if starts:
+        if not starts:
+            return
+        has = own_slots > 0
+        first = (np.cumsum(own_slots) - own_slots)[has].astype(int)
+        for begin in range(0, len(self.mentors), MENTORS_AT_ONCE):
+            mentors = self.mentors[begin : begin + MENTORS_AT_ONCE]
+            prefix = _availability_prefix(mentors, week)
             overlap = prefix[:, ends] - prefix[:, starts]  # mentors × all mentee slots, in order
             shared = (overlap >= MIN_OVERLAP).T.astype(int)
-            has = own_slots > 0
-            first = (np.cumsum(own_slots) - own_slots)[has].astype(int)
-            self.shared_slots[has] = np.add.reduceat(shared, first, axis=0)
+            self.shared_slots[has, begin : begin + len(mentors)] = np.add.reduceat(
+                shared, first, axis=0
+            )
 
     def fit(self, i: int, j: int, topic_labels: Mapping[str, Any] | None = None) -> Fit:
         """The fit of mentee row `i` with mentor column `j`, with its reasons in words."""
