@@ -11,7 +11,7 @@ from bot.events import SpaceKind
 from bot.i18n import Lines, Text, _l
 from bot.services import people
 from bot.services import safeguarding as alerts
-from flows.safeguarding.net import WHERE
+from flows.safeguarding.notices import WHERE
 
 ANSWERS = {True: _l("yes"), False: _l("no"), None: _l("not answered yet")}
 
