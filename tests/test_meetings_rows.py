@@ -1,6 +1,6 @@
 """The daily stalled check and the overviews read pairs and meetings as plain rows
-(`meetings.stalled_pairs`, `meetings.active_pair_rows`): what they decide from the rows is what
-the objects, read pair by pair, decide."""
+(`pair_states.stalled_pairs`, `pair_states.active_pair_rows`): what they decide from the rows is
+what the objects, read pair by pair, decide."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlmodel import select
 
 from bot.domain import Pair, PairStatus, Programme
 from bot.services import meetings as store
+from bot.services import pair_states
+from bot.services import pairs as pair_store
 from tests.meeting_support import plant_pairs
 
 
@@ -45,8 +47,8 @@ def test_the_stalled_pairs_read_as_rows_are_those_stalled_one_by_one(app, clock)
         programme = session.exec(select(Programme)).one()
         settings = store.MeetingSettings.of(programme)
         pairs = session.exec(select(Pair).order_by(Pair.id)).all()
-        one_by_one = [pair.id for pair in pairs if store.is_stalled(session, pair, now)]
-        from_rows = store.stalled_pairs(session, programme.id, settings, now)
+        one_by_one = [pair.id for pair in pairs if pair_states.is_stalled(session, pair, now)]
+        from_rows = pair_states.stalled_pairs(session, programme.id, settings, now)
     assert from_rows == one_by_one
     assert len(one_by_one) == 4  # no first meeting, asked long ago, unanswered, missed
 
@@ -56,11 +58,11 @@ def test_the_states_read_as_rows_are_those_of_the_objects(app, clock) -> None:
     _programme_of_every_kind(app, now)
     with app.store.session() as session:
         programme = session.exec(select(Programme)).one()
-        pairs = store.active_pairs(session, programme.id)
+        pairs = pair_store.active_pairs(session, programme.id)
         meetings = store.meetings_of_pairs(session, [pair.id for pair in pairs])
-        objects = store.states_of(programme, pairs, meetings, now)
-        row_pairs, row_meetings = store.active_pair_rows(session, programme.id)
-        rows = store.states_of(programme, row_pairs, row_meetings, now)
+        objects = pair_states.states_of(programme, pairs, meetings, now)
+        row_pairs, row_meetings = pair_states.active_pair_rows(session, programme.id)
+        rows = pair_states.states_of(programme, row_pairs, row_meetings, now)
     assert rows == objects
     assert [row.id for row in row_pairs] == [pair.id for pair in pairs]
-    assert {store.PairState.STALLED, store.PairState.STARTING} <= set(rows.values())
+    assert {pair_states.PairState.STALLED, pair_states.PairState.STARTING} <= set(rows.values())

@@ -179,6 +179,8 @@ def test_the_states_of_a_programmes_pairs_read_together_are_each_pairs_own(app, 
     state is the one `state_of` finds for it alone, whatever state it is in."""
     from bot.domain import Programme
     from bot.services import meetings as store
+    from bot.services import pair_states
+    from bot.services import pairs as pair_store
     from tests.meeting_support import plant_pairs
 
     now = clock.now()
@@ -197,9 +199,9 @@ def test_the_states_of_a_programmes_pairs_read_together_are_each_pairs_own(app, 
         session.commit()
     with app.store.session() as session:
         programme = session.exec(select(Programme)).one()
-        pairs = store.active_pairs(session, programme.id)
-        one_by_one = {pair.id: store.state_of(session, pair, now) for pair in pairs}
+        pairs = pair_store.active_pairs(session, programme.id)
+        one_by_one = {pair.id: pair_states.state_of(session, pair, now) for pair in pairs}
         meetings = store.meetings_of_pairs(session, [pair.id for pair in pairs])
-        together = store.states_of(programme, pairs, meetings, now)
+        together = pair_states.states_of(programme, pairs, meetings, now)
     assert together == one_by_one
-    assert sorted(together.values()) == sorted(store.PairState(name) for name in plans)
+    assert sorted(together.values()) == sorted(pair_states.PairState(name) for name in plans)

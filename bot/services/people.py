@@ -1,4 +1,5 @@
-"""People: who is talking, in which language and zone, and in which role.
+"""People: who is talking, in which language and zone, and in which role; how a member is named
+in messages, and whether they paused.
 
 Before someone consents, Maatje keeps only what it needs to hold the conversation: their
 platform account id, the position in the conversation and, when the platform tells us, their
@@ -7,12 +8,13 @@ language. Names, time zones and answers are stored only after a yes (`bot.profil
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
-from bot.domain import Consent, Identity, Membership, Programme, Role
+from bot.domain import Consent, Identity, Membership, Person, Programme, Role
 from bot.events import PersonRef
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.prepared import Prepared
@@ -198,3 +200,22 @@ def coordinators_of(session: Session, programme_id: int) -> list[int]:
             )
         ).all()
     )
+
+
+def name(session: Session, person_id: int) -> str:
+    person = session.get(Person, person_id)
+    return shown_name(person.display_name if person else None, person_id)
+
+
+def shown_name(display_name: str | None, person_id: int) -> str:
+    """How a member is named in meeting messages: their name, else their number."""
+    return display_name or f"#{person_id}"
+
+
+def is_paused(person: Person | None, now: datetime) -> bool:
+    return paused_at(person.paused_until if person else None, now)
+
+
+def paused_at(paused_until: datetime | None, now: datetime) -> bool:
+    """Whether a pause that lasts until `paused_until` still holds at `now`."""
+    return bool(paused_until and paused_until > now)

@@ -25,7 +25,6 @@ from bot.domain import Meeting, MeetingStatus, MentorGroup, OutboxItem, Person, 
 from bot.engine import Outbound
 from bot.i18n import Text, _l, _n
 from bot.replies import Reply
-from bot.services import meetings as store
 from bot.services import people
 from flows.contact import group_meetings, group_poll, meeting_nudges
 from flows.contact.group_members import members_of, pick_group
@@ -201,7 +200,7 @@ def remind(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
             ),
         )
         for person_id in members_of(session, group)
-        if not store.is_paused(session.get(Person, person_id), now)
+        if not people.is_paused(session.get(Person, person_id), now)
     ]
 
 
@@ -216,7 +215,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
     meeting, group = found
     meeting.confirmations = {**(meeting.confirmations or {}), "followup_at": now.isoformat()}
     session.add(meeting)
-    if store.is_paused(session.get(Person, group.mentor_id), now):
+    if people.is_paused(session.get(Person, group.mentor_id), now):
         return []
     text = _l(
         "Did group meeting {number} of {group} on {when} (your time) take place?",

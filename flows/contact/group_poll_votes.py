@@ -22,7 +22,7 @@ from bot.engine import Outbound
 from bot.events import SpaceKind
 from bot.i18n import Text, Translator, _l, _n
 from bot.replies import Reply
-from bot.services import meetings as store
+from bot.services import people
 from bot.spaces import space_of
 from flows.contact.group_meetings import invite, schedule
 from flows.contact.group_members import members_of, to_member
@@ -216,7 +216,7 @@ def _nothing_chosen(session: Session, poll: Meeting, group: MentorGroup, person_
         "'groupmeeting'.",
         number=poll.number,
         group=group.name,
-        mentor=store.name(session, group.mentor_id),
+        mentor=people.name(session, group.mentor_id),
     )
 
 

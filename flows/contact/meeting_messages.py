@@ -20,7 +20,7 @@ from bot.events import SpaceKind
 from bot.i18n import Text, Translator, _l
 from bot.replies import Attachment, Reply
 from bot.services import calendar, people
-from bot.services import meetings as store
+from bot.services import pairs as pair_store
 from bot.spaces import space_of
 
 DEFAULT_AGENDA: tuple[tuple[Text, Text], ...] = (
@@ -110,7 +110,7 @@ def invite(
     programme = session.get(Programme, meeting.programme_id)
     assert programme is not None
     theme, _ = agenda(programme, meeting.number)
-    other = store.name(session, store.other_of(pair, person_id))
+    other = people.name(session, pair_store.other_of(pair, person_id))
     summary = _l("Mentoring: meeting {number} with {other}", number=meeting.number, other=other)
     description = _l(
         "Meeting {number} of {total} in {programme}, planned with Maatje. Theme: {theme}",

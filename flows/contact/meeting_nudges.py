@@ -23,7 +23,8 @@ from bot.engine import Outbound
 from bot.i18n import Text, _l, _n
 from bot.replies import Option, Reply
 from bot.services import meetings as store
-from bot.services import scheduling
+from bot.services import pairs as pair_store
+from bot.services import people, scheduling
 from flows.contact import meeting_messages as msg
 
 NUDGE = "meeting.nudge"
@@ -97,10 +98,10 @@ class _Pair:
     paused: dict[int, datetime | None]
 
     def name(self, person_id: int) -> str:
-        return store.shown_name(self.names.get(person_id), person_id)
+        return people.shown_name(self.names.get(person_id), person_id)
 
     def awake(self, person_id: int, now: datetime) -> bool:
-        return not store.paused_at(self.paused.get(person_id), now)
+        return not people.paused_at(self.paused.get(person_id), now)
 
 
 def _load(session: Session, item: OutboxItem) -> tuple[Meeting, _Pair, Programme] | None:
@@ -160,7 +161,7 @@ def nudge(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
             "A reminder: meeting {number} with {other} starts in {count} hours, on {when}.",
             hours,
             number=meeting.number,
-            other=pair.name(store.other_of(pair, person_id)),
+            other=pair.name(pair_store.other_of(pair, person_id)),
             when=meeting.starts_at,
         )
         messages.append(Outbound(person_id, Reply(text)))
@@ -239,7 +240,7 @@ def followup(session: Session, item: OutboxItem, now: datetime) -> list[Outbound
         text = _l(
             "Did meeting {number} with {other} take place?",
             number=meeting.number,
-            other=pair.name(store.other_of(pair, person_id)),
+            other=pair.name(pair_store.other_of(pair, person_id)),
         )
         reply = Reply(text, choices=MET_ANSWERS, choice_token=f"c:met:{meeting.id}")
         messages.append(Outbound(person_id, reply))

@@ -23,6 +23,7 @@ from bot.events import SpaceRef
 from bot.i18n import _l
 from bot.replies import Option, Reply
 from bot.services import meetings as store
+from bot.services import pairs as pair_store
 from bot.services import people, scheduling
 from bot.spaces import Work
 from bot.store import loaded
@@ -120,7 +121,7 @@ def _proposal(
 ) -> Reply:
     params = {
         "number": meeting.number,
-        "other": store.name(session, store.other_of(pair, person_id)),
+        "other": people.name(session, pair_store.other_of(pair, person_id)),
         "when": meeting.starts_at,
     }
     token = f"c:meet:{meeting.id}"
@@ -257,7 +258,7 @@ def of_button(turn: Turn, args: tuple[str, ...]) -> tuple[Meeting, Pair, Program
     columns = [(cls, {key: next(values) for key in keys}) for cls, keys in _OF_BUTTON_KEYS]
     made = [loaded(turn.session, cls, found) for cls, found in columns if found["id"] is not None]
     meeting, pair, programme = made[:3]  # the members, after them, are held by the session
-    if store.side_of(pair, turn.person_id) is None:
+    if pair_store.side_of(pair, turn.person_id) is None:
         return None
     return meeting, pair, programme
 
@@ -291,7 +292,7 @@ def meet(turn: Turn, args: tuple[str, ...]) -> None:
     if {str(pair.mentor_id), str(pair.mentee_id)} <= set(answers["confirmed"]):
         confirm(turn, meeting, pair, programme)
         return
-    other = store.name(turn.session, store.other_of(pair, turn.person_id))
+    other = people.name(turn.session, pair_store.other_of(pair, turn.person_id))
     turn.say(_l("Thanks! Now waiting for {other} to confirm.", other=other))
 
 
@@ -318,7 +319,7 @@ def confirm(turn: Turn, meeting: Meeting, pair: Pair, programme: Programme) -> N
             "Meeting {number} with {other} is confirmed for {when} (your time). The "
             "calendar invite is attached.",
             number=meeting.number,
-            other=store.name(turn.session, store.other_of(pair, person_id)),
+            other=people.name(turn.session, pair_store.other_of(pair, person_id)),
             when=meeting.starts_at,
         )
         attachment = msg.invite(
@@ -332,13 +333,13 @@ def confirm(turn: Turn, meeting: Meeting, pair: Pair, programme: Programme) -> N
 
 
 def meeting_command(turn: Turn, args: tuple[str, ...]) -> None:
-    pairs = store.pairs_of(turn.session, turn.person_id)
+    pairs = pair_store.pairs_of(turn.session, turn.person_id)
     if not pairs:
         turn.say(_l("You are not in a mentoring pair yet, so there are no meetings to show."))
         return
     for pair in pairs:
         assert pair.id is not None
-        other = store.name(turn.session, store.other_of(pair, turn.person_id))
+        other = people.name(turn.session, pair_store.other_of(pair, turn.person_id))
         current = store.open_meeting(turn.session, pair.id)
         if current is None:
             programme = turn.session.get(Programme, pair.programme_id)

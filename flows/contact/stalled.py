@@ -44,8 +44,9 @@ from bot.domain import (
 from bot.engine import Outbound
 from bot.i18n import Text, _l, _n
 from bot.replies import Reply
-from bot.services import endings, people, scheduling
+from bot.services import endings, pair_states, people, scheduling
 from bot.services import meetings as store
+from bot.services import pairs as pair_store
 from flows.contact import meeting_messages as msg
 from flows.ending import closing
 from flows.evaluation import mentor_reflection
@@ -75,11 +76,11 @@ def ensure_daily(session: Session, programme: Programme, now: datetime) -> None:
     mentor_reflection.ensure_scheduled(session, programme, now)  # the mentors' quarterly
 
 
-def reason(rule: store.Rule, settings: store.MeetingSettings, days: int) -> Text:
+def reason(rule: pair_states.Rule, settings: store.MeetingSettings, days: int) -> Text:
     """Why a pair is stalled, in words; `days` is how long the stretch has really lasted."""
-    if rule is store.Rule.NO_FIRST_MEETING:
+    if rule is pair_states.Rule.NO_FIRST_MEETING:
         return _l("no meeting has taken place yet, {days} days after matching", days=days)
-    if rule is store.Rule.MISSED_IN_ROW:
+    if rule is pair_states.Rule.MISSED_IN_ROW:
         return _n(
             "the last meeting did not take place",
             "the last {count} meetings did not take place",
@@ -96,7 +97,7 @@ def daily(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     settings = store.MeetingSettings.of(programme)
     if scheduling.quiet_at(now, settings.quiet, programme.timezone) is None:
         # only pairs a rule holds for can take a step (`check`): the others are not loaded
-        stalled = store.stalled_pairs(session, programme.id or 0, settings, now)
+        stalled = pair_states.stalled_pairs(session, programme.id or 0, settings, now)
         pairs = _by_id(session, Pair, stalled)
         meetings = store.meetings_of_pairs(session, stalled)
         ids = sorted({m for p in pairs for m in (p.mentor_id, p.mentee_id)})
@@ -135,15 +136,15 @@ def check(
     assert pair.id is not None
     if members is None:
         members = [session.get(Person, p) for p in (pair.mentor_id, pair.mentee_id)]
-    if any(store.is_paused(p, now) for p in members):
+    if any(people.is_paused(p, now) for p in members):
         return []
     settings = settings or store.MeetingSettings.of(programme)
     if meetings is None:
         meetings = store.meetings_of(session, pair.id)
-    rules = store.stalled_rules(pair, meetings, settings, now)
+    rules = pair_states.stalled_rules(pair, meetings, settings, now)
     if not rules:
         return []
-    steps = store.open_escalations(session, pair, meetings)
+    steps = pair_states.open_escalations(session, pair, meetings)
     if steps and settings.elapsed(steps[-1].at, now) < timedelta(days=settings.step_days):
         return []
     level = max((s.level for s in steps), default=0) + 1
@@ -152,32 +153,32 @@ def check(
         return []
     rule = rules[0]
     session.add(Escalation(pair_id=pair.id, level=level, rule=rule.value, at=now, note=_note(rule)))
-    why = reason(rule, settings, store.stalled_days(pair, meetings, rule, now))
+    why = reason(rule, settings, pair_states.stalled_days(pair, meetings, rule, now))
     return _messages(session, pair, programme, level, why, settings.step_days)
 
 
 def _to_review(session: Session, pair: Pair, meetings: Sequence[Meeting], now: datetime) -> None:
     """Past the last step: put the pair in the matching review, once per stalled episode."""
     assert pair.id is not None
-    since = store.last_recovery(pair, meetings)
+    since = pair_states.last_recovery(pair, meetings)
     earlier = endings.requests_of(session, pair.id)
     if not any(r.source == EndSource.STALLED and r.at >= since for r in earlier):
         endings.request(session, pair, EndSource.STALLED, now)
 
 
-def _note(rule: store.Rule) -> str:
+def _note(rule: pair_states.Rule) -> str:
     return {
-        store.Rule.NO_FIRST_MEETING: "no first meeting",
-        store.Rule.MISSED_IN_ROW: "missed meetings in a row",
-        store.Rule.SILENCE: "no answer",
+        pair_states.Rule.NO_FIRST_MEETING: "no first meeting",
+        pair_states.Rule.MISSED_IN_ROW: "missed meetings in a row",
+        pair_states.Rule.SILENCE: "no answer",
     }[rule]
 
 
 def _messages(
     session: Session, pair: Pair, programme: Programme, level: int, why: Text, step_days: int
 ) -> list[Outbound]:
-    mentor = store.name(session, pair.mentor_id)
-    mentee = store.name(session, pair.mentee_id)
+    mentor = people.name(session, pair.mentor_id)
+    mentee = people.name(session, pair.mentee_id)
     if level == 1:
         text = _l(
             "A friendly nudge from Maatje: {reason}. Could you two find a moment for your next "
@@ -240,7 +241,7 @@ def _cancel_for_ended_pairs(
             text = _l(
                 "Your match with {other} has ended, so meeting {number} on {when} is "
                 "cancelled. The attached file removes it from your calendar.",
-                other=store.name(session, store.other_of(pair, person_id)),
+                other=people.name(session, pair_store.other_of(pair, person_id)),
                 number=meeting.number,
                 when=meeting.starts_at,
             )

@@ -15,6 +15,7 @@ from bot.engine import Outbound
 from bot.i18n import Lines, _l
 from bot.replies import Reply
 from bot.services import meetings as store
+from bot.services import pairs as pair_store
 from bot.services import people
 from flows.contact import stalled
 from flows.coordination.status import meeting_lines
@@ -34,7 +35,7 @@ def digest(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     if programme is None or not programme.settings.get("configured", True):
         return []
     ensure_digest(session, programme, now)
-    if not store.has_active_pairs(session, programme.id or 0):
+    if not pair_store.has_active_pairs(session, programme.id or 0):
         return []
     text = _l(
         "Your weekly overview of {programme}:\n{lines}\n\nType 'pairs stalled' or "

@@ -19,8 +19,9 @@ from bot.domain import EndSource, Identity, MeetingStatus, Pair, PairStatus, Pro
 from bot.i18n import Lines, Text, _l, _n
 from bot.replies import Option
 from bot.services import closing as programme_closing
-from bot.services import endings, people
+from bot.services import endings, pair_states, people
 from bot.services import meetings as store
+from bot.services import pairs as pair_store
 from flows import safeguarding
 from flows.contact import stalled
 from flows.coordination.status import PAIR_STATES
@@ -36,9 +37,9 @@ MEETING_STATES = {
     MeetingStatus.RESCHEDULED: _l("moved to another time"),
 }
 RULES = {
-    store.Rule.NO_FIRST_MEETING.value: _l("no first meeting"),
-    store.Rule.MISSED_IN_ROW.value: _l("missed meetings in a row"),
-    store.Rule.SILENCE.value: _l("no answer"),
+    pair_states.Rule.NO_FIRST_MEETING.value: _l("no first meeting"),
+    pair_states.Rule.MISSED_IN_ROW.value: _l("missed meetings in a row"),
+    pair_states.Rule.SILENCE.value: _l("no answer"),
 }
 END_SOURCES = {
     EndSource.FIT_CHECK.value: _l("the fit check"),
@@ -65,8 +66,8 @@ def _find_pairs(turn: Turn, programmes: list[Programme], who: str) -> list[Pair]
         )
     else:
         wanted = who.lstrip("@").casefold()
-        people = {p for pair in pairs for p in (pair.mentor_id, pair.mentee_id)}
-        names = {p: store.name(turn.session, p).casefold() for p in people}
+        members = {p for pair in pairs for p in (pair.mentor_id, pair.mentee_id)}
+        names = {p: people.name(turn.session, p).casefold() for p in members}
         exact = {p for p, n in names.items() if n == wanted or str(p) == wanted}
         person_ids = exact or {p for p, n in names.items() if n.startswith(wanted)}
     found = [p for p in pairs if {p.mentor_id, p.mentee_id} & person_ids]
@@ -92,15 +93,15 @@ def pairs_command(turn: Turn, args: tuple[str, ...]) -> None:
             turn.say(closed_programme.pairs_text(turn.session, programme))
             continue
         lines = []
-        for pair in store.active_pairs(turn.session, programme.id or 0):
-            state = store.state_of(turn.session, pair, turn.now)
-            if only_stalled and state is not store.PairState.STALLED:
+        for pair in pair_store.active_pairs(turn.session, programme.id or 0):
+            state = pair_states.state_of(turn.session, pair, turn.now)
+            if only_stalled and state is not pair_states.PairState.STALLED:
                 continue
             lines.append(
                 _l(
                     "{mentor} and {mentee}: {state}; next meeting: {next}",
-                    mentor=store.name(turn.session, pair.mentor_id),
-                    mentee=store.name(turn.session, pair.mentee_id),
+                    mentor=people.name(turn.session, pair.mentor_id),
+                    mentee=people.name(turn.session, pair.mentee_id),
                     state=PAIR_STATES[state],
                     next=_next_meeting(turn.session, pair, turn.now),
                 )
@@ -152,7 +153,7 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
                 ),
             )
         )
-    for step in store.escalations_of(session, pair.id):
+    for step in pair_states.escalations_of(session, pair.id):
         if step.level == 0:
             text = _l("{when}: a reminder from a coordinator", when=step.at)
         else:
@@ -172,11 +173,11 @@ def timeline(session: Session, pair: Pair, now: datetime) -> Text:
         events.append((request.at, text))
     events.sort(key=lambda e: e[0])
     lines = [text for _, text in events] + private_answers(pair)
-    state = store.state_of(session, pair, now)
+    state = pair_states.state_of(session, pair, now)
     return _l(
         "{mentor} (mentor) and {mentee} (mentee) — {state}, introduction guide {guide}:\n{lines}",
-        mentor=store.name(session, pair.mentor_id),
-        mentee=store.name(session, pair.mentee_id),
+        mentor=people.name(session, pair.mentor_id),
+        mentee=people.name(session, pair.mentee_id),
         state=PAIR_STATES[state],
         guide=_l("complete")
         if "mentor" in pair.guide and "mentee" in pair.guide
@@ -222,8 +223,8 @@ def remind_command(turn: Turn, args: tuple[str, ...]) -> None:
         pairs = [
             pair
             for programme in programmes
-            for pair in store.active_pairs(turn.session, programme.id or 0)
-            if store.is_stalled(turn.session, pair, turn.now)
+            for pair in pair_store.active_pairs(turn.session, programme.id or 0)
+            if pair_states.is_stalled(turn.session, pair, turn.now)
         ]
     else:
         pairs = [
@@ -239,8 +240,8 @@ def remind_command(turn: Turn, args: tuple[str, ...]) -> None:
     names = [
         _l(
             "{mentor} and {mentee}",
-            mentor=store.name(turn.session, p.mentor_id),
-            mentee=store.name(turn.session, p.mentee_id),
+            mentor=people.name(turn.session, p.mentor_id),
+            mentee=people.name(turn.session, p.mentee_id),
         )
         for p in pairs
     ]

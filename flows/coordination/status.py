@@ -15,7 +15,7 @@ from bot import Turn, outbox
 from bot.delivery import SEND
 from bot.domain import IntakeState, Meeting, Membership, Pair, PollStatus, Programme, Role
 from bot.i18n import Lines, Text, _l, _n
-from bot.services import closing, endings, people
+from bot.services import closing, endings, pair_states, people
 from bot.services import meetings as store
 from bot.services import polls as poll_store
 from bot.spaces import OPEN_SPACE
@@ -31,40 +31,40 @@ STATE_LABELS = {
 }
 ROLE_LABELS = {Role.MENTEE: _l("Mentees"), Role.MENTOR: _l("Mentors")}
 PAIR_STATES = {
-    store.PairState.STARTING: _l("filling in the introduction guide"),
-    store.PairState.PROPOSED: _l("meeting proposed"),
-    store.PairState.PLANNED: _l("meeting planned"),
-    store.PairState.WAITING: _l("waiting to hear whether they met"),
-    store.PairState.UNPLANNED: _l("no meeting planned"),
-    store.PairState.STALLED: _l("stalled"),
-    store.PairState.FINISHED: _l("all meetings held"),
-    store.PairState.ENDED: _l("ended"),
+    pair_states.PairState.STARTING: _l("filling in the introduction guide"),
+    pair_states.PairState.PROPOSED: _l("meeting proposed"),
+    pair_states.PairState.PLANNED: _l("meeting planned"),
+    pair_states.PairState.WAITING: _l("waiting to hear whether they met"),
+    pair_states.PairState.UNPLANNED: _l("no meeting planned"),
+    pair_states.PairState.STALLED: _l("stalled"),
+    pair_states.PairState.FINISHED: _l("all meetings held"),
+    pair_states.PairState.ENDED: _l("ended"),
 }
 PAIR_COUNTS = {
-    store.PairState.STARTING: _n(
+    pair_states.PairState.STARTING: _n(
         "{count} pair filling in the introduction guide",
         "{count} pairs filling in the introduction guide",
         0,
     ),
-    store.PairState.PROPOSED: _n(
+    pair_states.PairState.PROPOSED: _n(
         "{count} pair with a meeting proposed", "{count} pairs with a meeting proposed", 0
     ),
-    store.PairState.PLANNED: _n(
+    pair_states.PairState.PLANNED: _n(
         "{count} pair with a meeting planned", "{count} pairs with a meeting planned", 0
     ),
-    store.PairState.WAITING: _n(
+    pair_states.PairState.WAITING: _n(
         "{count} pair yet to say whether they met",
         "{count} pairs yet to say whether they met",
         0,
     ),
-    store.PairState.UNPLANNED: _n(
+    pair_states.PairState.UNPLANNED: _n(
         "{count} pair with no meeting planned", "{count} pairs with no meeting planned", 0
     ),
-    store.PairState.STALLED: _n("{count} stalled pair", "{count} stalled pairs", 0),
-    store.PairState.FINISHED: _n(
+    pair_states.PairState.STALLED: _n("{count} stalled pair", "{count} stalled pairs", 0),
+    pair_states.PairState.FINISHED: _n(
         "{count} pair that held all meetings", "{count} pairs that held all meetings", 0
     ),
-    store.PairState.ENDED: _n("{count} ended pair", "{count} ended pairs", 0),
+    pair_states.PairState.ENDED: _n("{count} ended pair", "{count} ended pairs", 0),
 }
 """How many pairs are in each state (`replace(text, count=n)` picks the plural)."""
 
@@ -146,8 +146,8 @@ def work_under_way(turn: Turn) -> None:
 
 def meeting_lines(session: Session, programme: Programme, now: datetime) -> list[Text]:
     """Pairs by state, meetings of the last and next four weeks, and the stalled pairs."""
-    pairs, meetings = store.active_pair_rows(session, programme.id or 0)  # read, not changed
-    states = Counter(store.states_of(programme, pairs, meetings, now).values())
+    pairs, meetings = pair_states.active_pair_rows(session, programme.id or 0)  # read, not changed
+    states = Counter(pair_states.states_of(programme, pairs, meetings, now).values())
     counted = [
         replace(text, params={"count": states[state]}, count=states[state])
         for state, text in PAIR_COUNTS.items()
@@ -186,16 +186,16 @@ def stalled_lines(
     lines = []
     for pair in pairs:
         of_pair = meetings.get(pair.id or 0, [])
-        rules = store.stalled_rules(pair, of_pair, settings, now)
+        rules = pair_states.stalled_rules(pair, of_pair, settings, now)
         if not rules:
             continue
-        steps = store.open_escalations(session, pair, of_pair)
-        days = store.stalled_days(pair, of_pair, rules[0], now)
+        steps = pair_states.open_escalations(session, pair, of_pair)
+        days = pair_states.stalled_days(pair, of_pair, rules[0], now)
         lines.append(
             _l(
                 "{mentor} and {mentee}: {reason} (step {level} of 3)",
-                mentor=store.name(session, pair.mentor_id),
-                mentee=store.name(session, pair.mentee_id),
+                mentor=people.name(session, pair.mentor_id),
+                mentee=people.name(session, pair.mentee_id),
                 reason=stalled.reason(rules[0], settings, days),
                 level=max((s.level for s in steps), default=0),
             )

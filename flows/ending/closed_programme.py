@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import Meeting, MeetingStatus, Pair, PollStatus, Programme
 from bot.i18n import Lines, Text, _l, _n
-from bot.services import meetings as store
+from bot.services import people
 from bot.services import polls as poll_store
 
 KEEP_ANSWERS = {
@@ -117,7 +117,7 @@ def _keep(session: Session, pair: Pair) -> Text:
     sides = [
         _l(
             "{name}: {answer}",
-            name=store.name(session, person_id),
+            name=people.name(session, person_id),
             answer=KEEP_ANSWERS.get(given.get(side, ""), _l("no answer")),
         )
         for side, person_id in (("mentor", pair.mentor_id), ("mentee", pair.mentee_id))
@@ -137,8 +137,8 @@ def pairs_text(session: Session, programme: Programme) -> Text:
         lines.append(
             _l(
                 "{mentor} and {mentee}: {ended}; {meetings}; {keep}",
-                mentor=store.name(session, pair.mentor_id),
-                mentee=store.name(session, pair.mentee_id),
+                mentor=people.name(session, pair.mentor_id),
+                mentee=people.name(session, pair.mentee_id),
                 ended=ended,
                 meetings=_n("{count} meeting held", "{count} meetings held", held[pair.id]),
                 keep=keep,

@@ -37,7 +37,7 @@ from bot.i18n import Text, _l, _n
 from bot.replies import Option, Reply
 from bot.services import certificates, people
 from bot.services import closing as closing_store
-from bot.services import meetings as meeting_store
+from bot.services import pairs as pair_store
 from bot.services import polls as poll_store
 from bot.spaces import Work
 from flows.ending.certificates import ONE, CertificatesCommand
@@ -217,7 +217,7 @@ class Closing:
             messages.append(Outbound(person_id, Reply(text)))
 
         # (b) keep in touch, privately per side; then the pair ends
-        pairs = list(meeting_store.active_pairs(session, programme.id))
+        pairs = list(pair_store.active_pairs(session, programme.id))
         for pair in pairs:
             for person_id, other in (
                 (pair.mentor_id, pair.mentee_id),
@@ -231,7 +231,7 @@ class Closing:
                                 "One last, private question: will you and {other} keep in "
                                 "touch now that the programme is over? Only the coordinators "
                                 "see your answer.",
-                                other=meeting_store.name(session, other),
+                                other=people.name(session, other),
                             ),
                             choices=KEEP_OPTIONS,
                             choice_token=f"c:{KEEP_COMMAND}:{pair.id}",
@@ -360,7 +360,7 @@ def keep_in_touch(turn: Turn, args: tuple[str, ...]) -> None:
             _l(
                 "Thank you, I've noted it; only the coordinators see it. If you'd like to, you "
                 "can always send {other} a message yourself.",
-                other=meeting_store.name(turn.session, other),
+                other=people.name(turn.session, other),
             )
         )
     else:

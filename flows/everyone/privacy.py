@@ -18,7 +18,6 @@ from bot.domain import OutboxItem, Programme, Role
 from bot.engine import Outbound
 from bot.i18n import _l
 from bot.replies import Attachment, Option, Reply
-from bot.services import meetings as meeting_store
 from bot.services import people, privacy
 from bot.services.privacy import EndedPair
 from flows.joining.intake import FORGET_KIND
@@ -124,7 +123,7 @@ def endings(session: Session, ended: list[EndedPair]) -> list[Outbound]:
                 ),
             )
         )
-        partner = meeting_store.name(session, pair.partner_id)
+        partner = people.name(session, pair.partner_id)
         notice = (
             _l(
                 "Someone in {programme} has left and had their data erased. Their match with "

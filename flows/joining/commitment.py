@@ -14,7 +14,6 @@ from bot import Turn
 from bot.domain import IntakeAnswer, IntakeState, Membership, Programme, Role
 from bot.i18n import _l
 from bot.replies import Option, Reply
-from bot.services import meetings as store
 from bot.services import people
 
 COMMAND = "commit"
@@ -76,7 +75,7 @@ def commit(turn: Turn, args: tuple[str, ...]) -> None:
                     _l(
                         "{name} now commits to {programme} and will be in the next matching "
                         "proposal ('match').",
-                        name=store.name(turn.session, turn.person_id),
+                        name=people.name(turn.session, turn.person_id),
                         programme=programme.name,
                     )
                 ),

@@ -17,7 +17,7 @@ from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Text, _l
 from bot.replies import Option, Reply
 from bot.services import endings, people
-from bot.services import meetings as store
+from bot.services import pairs as pair_store
 
 FLOW = "end_pair"
 COMMAND = "end"
@@ -33,7 +33,7 @@ def _other(ctx: FlowContext) -> str:
     pair = _pair(ctx)
     if pair is None or ctx.person.id is None:
         return "?"
-    return store.name(ctx.session, store.other_of(pair, ctx.person.id))
+    return people.name(ctx.session, pair_store.other_of(pair, ctx.person.id))
 
 
 def _ask_reason(ctx: FlowContext) -> Text:
@@ -77,9 +77,9 @@ def _finish(ctx: FlowContext) -> None:
         "{name} asks to end the match between {mentor} (mentor) and {mentee} (mentee) in "
         "{programme}. Their reason: {reason}\nThe pair is in the matching review, with a new "
         "proposal for {mentee}; your weekly overview counts the pairs waiting there.",
-        name=store.name(ctx.session, ctx.person.id),
-        mentor=store.name(ctx.session, pair.mentor_id),
-        mentee=store.name(ctx.session, pair.mentee_id),
+        name=people.name(ctx.session, ctx.person.id),
+        mentor=people.name(ctx.session, pair.mentor_id),
+        mentee=people.name(ctx.session, pair.mentee_id),
         programme=programme.name if programme else "",
         reason=reason,
     )
@@ -127,7 +127,7 @@ def end_command(turn: Turn, args: tuple[str, ...]) -> None:
     words = list(args)
     if words and words[0].lower() in FILLER:
         words = words[1:]
-    pairs = store.pairs_of(turn.session, turn.person_id)
+    pairs = pair_store.pairs_of(turn.session, turn.person_id)
     chosen = None
     if words and words[0].isdigit():
         chosen = next((p for p in pairs if str(p.id) == words[0]), None)
@@ -139,7 +139,7 @@ def end_command(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say(
             _l("Which match would you like to end?"),
             choices=tuple(
-                Option(str(p.id), store.name(turn.session, store.other_of(p, turn.person_id)))
+                Option(str(p.id), people.name(turn.session, pair_store.other_of(p, turn.person_id)))
                 for p in pairs
             ),
             choice_token=f"c:{COMMAND}",

@@ -15,8 +15,7 @@ from bot import Turn
 from bot.domain import EndRequest, EndSource, MatchProposal, Membership, Pair, Programme
 from bot.i18n import Lines, Raw, Text, _l, _n
 from bot.replies import Option
-from bot.services import matchmaking
-from bot.services import meetings as store
+from bot.services import matchmaking, people
 
 APPROVE_TOKEN = "c:match:approve"
 
@@ -34,14 +33,14 @@ def flagged(session: Session, programme_id: int) -> set[int]:
 
 def label(session: Session, person_id: int, marked: Collection[int]) -> Text | str:
     """A person's name, with the extra-help mark when they carry it."""
-    name = store.name(session, person_id)
+    name = people.name(session, person_id)
     if person_id in marked:
         return _l("{name} (flagged for extra help)", name=name)
     return name
 
 
 def _why(session: Session, request: EndRequest) -> Text:
-    who = store.name(session, request.person_id) if request.person_id else ""
+    who = people.name(session, request.person_id) if request.person_id else ""
     if request.source == EndSource.FIT_CHECK:
         return _l("{name} answered the fit check with 'it doesn't work'", name=who)
     if request.source == EndSource.STALLED:
@@ -66,8 +65,8 @@ def endings_text(session: Session, proposal: MatchProposal) -> Text | None:
         lines.append(
             _l(
                 "{mentor} and {mentee}: {why}",
-                mentor=store.name(session, pair.mentor_id),
-                mentee=store.name(session, pair.mentee_id),
+                mentor=people.name(session, pair.mentor_id),
+                mentee=people.name(session, pair.mentee_id),
                 why=[_why(session, r) for r in requests if r.pair_id == pair_id] or "-",
             )
         )
@@ -107,13 +106,13 @@ def show(turn: Turn, proposal: MatchProposal) -> None:
         blocks.append(
             _l(
                 "Group of {mentor} (already {count} in the group):\n{lines}",
-                mentor=store.name(session, mentor_id),
+                mentor=people.name(session, mentor_id),
                 count=len(answers_of.get(mentor_id, [])),
                 lines=Lines(tuple(lines)),
             )
         )
         options.append(
-            Option(key, _l("Approve the group of {mentor}", mentor=store.name(session, mentor_id)))
+            Option(key, _l("Approve the group of {mentor}", mentor=people.name(session, mentor_id)))
         )
     notes = [Text.from_json(u["note"]) for u in proposal.unmatched if "note" in u]
     unmatched = [
