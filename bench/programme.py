@@ -1,6 +1,6 @@
 """Programme benchmark: a whole mentoring programme, simulated end to end.
 
-    python -m bench.programme --pairs 1000 [--postgres] [--seed 1]
+    python -m bench.programme --pairs 1000 [--postgres] [--seed 1] [--all-cpus]
 
 Scripted participants (N mentees, N/5 mentors) talk to the real core through a recording
 adapter while the clock moves from the first day of intake to the certificates. They answer
@@ -14,7 +14,8 @@ It prints the coordinator's commands by kind, the bot's messages per phase, wall
 and the peak memory, and checks the targets of issue 14: at most 50 coordinator commands (not
 growing with N), under 10 minutes and 300 MB, every pair that did not drop out meets at least
 three times. No bare-framework baseline: the figures are the whole programme's, against the
-targets.
+targets. On SQLite the process keeps to one CPU, as `maatje run` does (`bot.one_cpu`);
+`--all-cpus` leaves it on all of them, as `[database] one_cpu = false` does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from bench.common import print_machine, verdict
 from bench.report import Report
 from bench.simulation import Simulation, SimulationSettings
+from bot.one_cpu import keep_to_one_cpu
 
 PHASES = ("intake", "matching", "guide and meetings", "closing")
 
@@ -116,6 +118,7 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--all-cpus", action="store_true", help="SQLite: not kept to one CPU")
     args = parser.parse_args()
     print_machine(f"programme, {args.pairs} pairs")
     if args.postgres:
@@ -125,6 +128,8 @@ def main() -> int:
             url = server.fresh_database_url()  # type: ignore[attr-defined]
             report, walls = asyncio.run(simulate(args.pairs, url, args.seed))
     else:
+        cpu = None if args.all_cpus else keep_to_one_cpu()
+        print(f"SQLite; the process keeps to {'all CPUs' if cpu is None else f'CPU {cpu}'}")
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{Path(folder) / 'programme.db'}"
             report, walls = asyncio.run(simulate(args.pairs, url, args.seed))

@@ -20,6 +20,7 @@ from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, parse_config
 from bot.database_errors import explain
 from bot.health import HealthServer
+from bot.one_cpu import keep_sqlite_to_one_cpu
 from bot.scheduler import Scheduler
 from bot.services.questionnaires import QuestionnaireError
 
@@ -247,6 +248,7 @@ async def _demo(config: Config, acting: str, files: Path | None) -> int:
 
 async def _serve(config: Config) -> int:
     clock = SystemClock()
+    keep_sqlite_to_one_cpu(config)  # before the store starts its thread
     app = _opening(config.database_url, lambda: build(config, clock))
     names = [
         name

@@ -74,6 +74,7 @@ def parse_config(
     database = Section(root.get("database", dict, {}), "database")
     url = env.get("DATABASE_URL") or database.text("url", "sqlite:///maatje.db")
     database.used.add("url")
+    one_cpu = database.get("one_cpu", bool, True)
     database.finish()
     console = Section(root.get("console", dict, {}), "console")
     console_enabled = console.get("enabled", bool, False)
@@ -90,6 +91,7 @@ def parse_config(
     log.finish()
     config = Config(
         database_url=url,
+        one_cpu=one_cpu,
         console=console_enabled,
         slack=parse_slack(root.get("slack", dict, {}), env),
         discord=parse_discord(root.get("discord", dict, {}), env),

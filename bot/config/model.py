@@ -148,6 +148,8 @@ class SchedulerConfig:
 @dataclass(frozen=True)
 class Config:
     database_url: str = field(default="sqlite:///maatje.db", repr=False)
+    one_cpu: bool = True
+    """On SQLite, `maatje run` keeps its process on one CPU (`bot.one_cpu`)."""
     console: bool = False
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)

@@ -1,0 +1,125 @@
+"""A SQLite process keeps to one CPU (`bot.one_cpu`): `maatje run` as started for real, and the
+function itself in a process of its own (never in the test's own process, whose CPUs it would
+take away from the rest of the suite)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.faults.processes import ROOT, BotProcess
+from tests.slack.slack_fake import FakeSlack
+
+ALLOWED = sorted(os.sched_getaffinity(0))
+needs_two = pytest.mark.skipif(len(ALLOWED) < 2, reason="one CPU allowed: nothing to choose")
+
+
+def cpus_of_every_thread(pid: int) -> dict[int, set[int]]:
+    return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+def run_child(script: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+@needs_two
+def test_every_thread_before_and_after_keeps_to_the_one_cpu_chosen() -> None:
+    before, chosen, main, earlier, later = run_child(
+        """
+        import os, threading
+        from bot.one_cpu import keep_to_one_cpu
+        started, stop = threading.Event(), threading.Event()
+        ids = []
+        def wait():
+            ids.append(threading.get_native_id())
+            started.set()
+            stop.wait()
+        earlier = threading.Thread(target=wait, daemon=True)
+        earlier.start()
+        started.wait()
+        print(len(os.sched_getaffinity(0)), keep_to_one_cpu())
+        later = threading.Thread(target=lambda: ids.append(threading.get_native_id()))
+        later.start()
+        later.join()
+        for tid in (0, *ids):
+            print(",".join(map(str, sorted(os.sched_getaffinity(tid)))))
+        stop.set()
+        """
+    )
+    assert int(before) == len(ALLOWED)
+    assert int(chosen) in ALLOWED
+    assert main == earlier == later == chosen
+
+
+def test_postgresql_and_a_configuration_that_says_no_keep_every_cpu() -> None:
+    answers = run_child(
+        """
+        import os
+        from bot.config.model import Config
+        from bot.one_cpu import keep_sqlite_to_one_cpu
+        for config in (
+            Config(database_url="postgresql://maatje@localhost/maatje"),
+            Config(database_url="sqlite:///maatje.db", one_cpu=False),
+        ):
+            print(keep_sqlite_to_one_cpu(config), len(os.sched_getaffinity(0)))
+        """
+    )
+    assert answers == ["None", str(len(ALLOWED))] * 2
+
+
+@pytest_asyncio.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def started(slack: FakeSlack, tmp_path: Path, extra_config: str = "") -> BotProcess:
+    bot = BotProcess("bot", tmp_path, f"sqlite:///{tmp_path / 'maatje.db'}", slack.base_url)
+    bot.config.write_text(bot.config.read_text() + extra_config)
+    bot.start()
+    await bot.wait_healthy()
+    return bot
+
+
+@needs_two
+async def test_maatje_run_on_sqlite_keeps_every_thread_to_one_cpu(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = await started(slack, tmp_path)
+    try:
+        assert bot.process is not None
+        threads = cpus_of_every_thread(bot.process.pid)
+    finally:
+        assert bot.terminate() == 0
+    assert len(threads) >= 2  # the event loop's and the store's at least
+    (cpus,) = {frozenset(cpus) for cpus in threads.values()}
+    assert len(cpus) == 1 and set(cpus) <= set(ALLOWED)
+
+
+async def test_maatje_run_with_one_cpu_false_keeps_every_cpu(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = await started(slack, tmp_path, "\n[database]\none_cpu = false\n")
+    try:
+        assert bot.process is not None
+        threads = cpus_of_every_thread(bot.process.pid)
+    finally:
+        assert bot.terminate() == 0
+    assert all(sorted(cpus) == ALLOWED for cpus in threads.values())
