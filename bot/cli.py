@@ -248,8 +248,8 @@ async def _demo(config: Config, acting: str, files: Path | None) -> int:
 
 async def _serve(config: Config) -> int:
     clock = SystemClock()
-    keep_sqlite_to_one_cpu(config)  # before the store starts its thread
     app = _opening(config.database_url, lambda: build(config, clock))
+    keep_sqlite_to_one_cpu(config, app.store.dialect)  # its threads, and all started later
     names = [
         name
         for name, on in (

@@ -17,17 +17,15 @@ import contextlib
 import logging
 import os
 
-from sqlalchemy.engine import make_url
-
 from bot.config.model import Config
 
 log = logging.getLogger(__name__)
 
 
-def keep_sqlite_to_one_cpu(config: Config) -> int | None:
-    """What `maatje run` does before it opens the store: on SQLite, unless the configuration
-    says otherwise, keep the process to one CPU (`keep_to_one_cpu`)."""
-    if not config.one_cpu or make_url(config.database_url).get_backend_name() != "sqlite":
+def keep_sqlite_to_one_cpu(config: Config, dialect: str) -> int | None:
+    """What `maatje run` does once its store is open (`dialect`, the store's): on SQLite,
+    unless the configuration says otherwise, keep the process to one CPU (`keep_to_one_cpu`)."""
+    if not config.one_cpu or dialect != "sqlite":
         return None
     return keep_to_one_cpu()
 

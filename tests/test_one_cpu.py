@@ -16,8 +16,10 @@ import pytest_asyncio
 
 from tests.faults.processes import ROOT, BotProcess
 from tests.slack.slack_fake import FakeSlack
+from tests.test_database_errors import RUN_CONFIG
 
 ALLOWED = sorted(os.sched_getaffinity(0))
+"""The CPUs this test process may use: no test may take any away from it."""
 needs_two = pytest.mark.skipif(len(ALLOWED) < 2, reason="one CPU allowed: nothing to choose")
 
 
@@ -25,10 +27,11 @@ def cpus_of_every_thread(pid: int) -> dict[int, set[int]]:
     return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
 
 
-def run_child(script: str) -> list[str]:
+def run_child(script: str, env: dict[str, str] | None = None) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -72,14 +75,31 @@ def test_postgresql_and_a_configuration_that_says_no_keep_every_cpu() -> None:
         import os
         from bot.config.model import Config
         from bot.one_cpu import keep_sqlite_to_one_cpu
-        for config in (
-            Config(database_url="postgresql://maatje@localhost/maatje"),
-            Config(database_url="sqlite:///maatje.db", one_cpu=False),
+        for config, dialect in (
+            (Config(database_url="postgresql://maatje@localhost/maatje"), "postgresql"),
+            (Config(database_url="sqlite:///maatje.db", one_cpu=False), "sqlite"),
         ):
-            print(keep_sqlite_to_one_cpu(config), len(os.sched_getaffinity(0)))
+            print(keep_sqlite_to_one_cpu(config, dialect), len(os.sched_getaffinity(0)))
         """
     )
     assert answers == ["None", str(len(ALLOWED))] * 2
+
+
+@needs_two
+def test_a_run_whose_database_cannot_be_opened_keeps_every_cpu(tmp_path: Path) -> None:
+    """The command line's own tests run `maatje run` in their process: a run that stops at
+    the database must not have taken CPUs away from it."""
+    config = tmp_path / "maatje.toml"
+    config.write_text(RUN_CONFIG)
+    code, cpus = run_child(
+        f"""
+        import os
+        from bot.cli import main
+        print(main(["run", "--config", {str(config)!r}]), len(os.sched_getaffinity(0)))
+        """,
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'nowhere' / 'maatje.db'}"},
+    )
+    assert (code, cpus) == ("2", str(len(ALLOWED)))
 
 
 @pytest_asyncio.fixture
