@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from bot import inbox, outbox, profiles
 from bot.adapter import Adapter
-from bot.behaviour import Behaviour, Turn
+from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
 from bot.delivery import Written, enqueue_claimed, enqueue_outbound
 from bot.dispatcher import Dispatcher
@@ -89,6 +89,11 @@ class Core:
         self._in_order = KeyedLocks()
         lease = timedelta(seconds=dispatcher.settings.claim_lease_seconds)
         self.inbox = inbox.Inbox(store, clock, lease)
+
+    @property
+    def commands(self) -> Mapping[str, CommandSpec]:
+        """The programme's commands by name (adapters list, register and describe them)."""
+        return self.router.commands
 
     async def accept(self, event: Event) -> None:
         """Record `event` in the inbox; once this returns, a platform may be told it arrived:
