@@ -3,6 +3,9 @@
 Everything one event causes — the person's new state, the answers, the replies — is committed
 in one transaction together with the event's id. A platform that delivers the event again finds
 the id and changes nothing; a crash before the commit leaves no trace, so the retry redoes it.
+
+Where the event goes within its turn (a command, an answer, the greeting) is `bot.routing`;
+what adapters read about a person outside any event is `bot.home`.
 """
 
 from __future__ import annotations
@@ -15,32 +18,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from bot import inbox, outbox, profiles, spaces
+from bot import inbox, outbox, profiles
 from bot.adapter import Adapter
 from bot.behaviour import Behaviour, CommandSpec, Turn
 from bot.clock import Clock
 from bot.delivery import Written, enqueue_claimed, enqueue_outbound
 from bot.dispatcher import Dispatcher
-from bot.domain import FlowRun, Identity, OutboxItem, Person, RunStatus
-from bot.engine import Engine, lookups, parse_token
-from bot.engine.runs import IS_ACTIVE, Run
-from bot.events import (
-    Choice,
-    Command,
-    Event,
-    FormSubmitted,
-    Message,
-    PersonRef,
-    SpaceKind,
-    SpaceRef,
-    free_text,
-)
-from bot.i18n import DEFAULT_LANGUAGE, Text, Translator, _l
+from bot.domain import OutboxItem, Person
+from bot.engine import Engine
+from bot.events import Event, PersonRef, SpaceRef
+from bot.home import Home, home_of, language_of, spaces_of
+from bot.i18n import Translator, _l
 from bot.keyed_locks import KeyedLocks
+from bot.routing import Router, run_along
 from bot.sanitise import clean_event
-from bot.services import accounts, people, programmes, safeguarding
+from bot.services import accounts, people, programmes
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,16 +64,6 @@ class Handled:
     more: bool = False
 
 
-@dataclass(frozen=True)
-class Home:
-    """A person's overview (Slack's App Home), translated for them."""
-
-    title: str
-    programme: str | None
-    next_meeting: str | None
-    tasks: tuple[str, ...] = field(default=())
-
-
 class Core:
     def __init__(
         self,
@@ -95,9 +79,8 @@ class Core:
         self.store = store
         self.clock = clock
         self.translator = translator
-        self.behaviour = behaviour
         self.engine = engine
-        self.commands = {c.name: c for c in behaviour.commands}
+        self.router = Router(behaviour, engine)
         self.dispatcher = dispatcher
         self.adapters = adapters
         self.auto_dispatch = auto_dispatch
@@ -106,6 +89,11 @@ class Core:
         self._in_order = KeyedLocks()
         lease = timedelta(seconds=dispatcher.settings.claim_lease_seconds)
         self.inbox = inbox.Inbox(store, clock, lease)
+
+    @property
+    def commands(self) -> Mapping[str, CommandSpec]:
+        """The programme's commands by name (adapters list, register and describe them)."""
+        return self.router.commands
 
     async def accept(self, event: Event) -> None:
         """Record `event` in the inbox; once this returns, a platform may be told it arrived:
@@ -198,14 +186,14 @@ class Core:
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):
                 return Handled(Outcome(duplicate=True))
             person, identity = accounts.resolve(
-                session, event.person, now, event.space, along=self._run_along(event)
+                session, event.person, now, event.space, along=run_along(event)
             )
             programmes.ensure_coordinator_roles(
                 session, person, event.person, now, vouched=event.coordinator
             )
             profiles.note_event(session, person, event)
             turn = self._turn(session, person, event, now)
-            errors, declined = self._dispatch(turn, event)
+            errors, declined = self.router.route(turn, event)
             key_prefix = f"msg:{event.person.platform}:{event.event_id}"
             written: Written = []
 
@@ -235,134 +223,6 @@ class Core:
                     }
                 )
         return handled
-
-    @staticmethod
-    def _run_along(event: Event) -> accounts.Along | None:
-        """The run the event will look up, read with the person (`bot.engine.lookups`): a
-        question's button or form's (by its token); for a message, a command or a command's
-        button, the person's active run in the event's space (asked again after a command)."""
-        match event:
-            case Choice() if not event.token.startswith("c:"):
-                parsed = parse_token(event.token)
-            case FormSubmitted():
-                parsed = parse_token(event.form_id)
-            case _:
-                return lookups.active_along(event.space)
-        return lookups.run_along(parsed[0]) if parsed else None
-
-    def _dispatch(self, turn: Turn, event: Event) -> tuple[dict[str, Text] | None, bool]:
-        """Run the event; returns a form's errors and whether a click was declined. Typed
-        text first passes the safety net (`Behaviour.safety_net`), which may take the turn."""
-        net = self.behaviour.safety_net
-        if net is not None and net(turn, free_text(event)):
-            return None, False
-        match event:
-            case Command():
-                self._command(turn, event.name, event.args)
-            case Choice():
-                return None, self._choice(turn, event)
-            case FormSubmitted():
-                return self._form(turn, event)
-            case Message():
-                run = self.engine.active_run(turn.session, turn.person_id, turn.space)
-                if run is None:
-                    turn.none_active = True
-                    self.behaviour.greet(turn)
-                else:
-                    turn.outbound.extend(
-                        self.engine.answer_text(
-                            turn.session, run, event.text, turn.now, turn.person_ref
-                        )
-                    )
-        return None, False
-
-    def _command(self, turn: Turn, name: str, args: tuple[str, ...]) -> None:
-        turn.private = True
-        spec: CommandSpec | None = self.commands.get(name.lower())
-        if spec is None:
-            turn.say(
-                _l(
-                    "I don't know the command '{name}'. Type 'help' to see what I can do.",
-                    name=name[:40],
-                )
-            )
-            return
-        if spec.coordinator_only and not people.is_coordinator(turn.session, turn.person_id):
-            turn.say(_l("Sorry, only the programme's coordinators can use '{name}'.", name=name))
-            return
-        before = len(turn.outbound)
-        spec.run(turn, args)
-        turn.private = False
-        if not spec.keeps_conversation or turn.space.kind is not SpaceKind.DIRECT:
-            return
-        if any(m.reply.choices or m.reply.form for m in turn.outbound[before:]):
-            return  # the command asks something itself
-        run = self.engine.active_run(turn.session, turn.person_id, turn.space)
-        if run is not None:
-            turn.outbound.extend(
-                self.engine.reask(
-                    turn.session, run, turn.now, turn.person_ref, _l("Back to where we were:")
-                )
-            )
-
-    def _choice(self, turn: Turn, event: Choice) -> bool:
-        """Take a click; True when it was declined (another member's question)."""
-        if event.token.startswith("c:"):
-            name, *args = event.token[2:].split(":")
-            self._command(turn, name, (*args, *event.values))
-            return False
-        parsed = parse_token(event.token)
-        run = self.engine.find_run(turn.session, parsed[0]) if parsed else None
-        if run is not None and self._someone_elses(turn, run):
-            return True
-        if parsed is None or run is None or run.person_id != turn.person_id:
-            turn.say(_l("That button no longer works. Send me a message to continue."))
-            return False
-        if run.status != RunStatus.ACTIVE:
-            turn.say(_l("That question has already been answered."))
-            return False
-        turn.outbound.extend(
-            self.engine.answer_choice(
-                turn.session, run, parsed[1], event.values, turn.now, turn.person_ref
-            )
-        )
-        return False
-
-    def _form(self, turn: Turn, event: FormSubmitted) -> tuple[dict[str, Text] | None, bool]:
-        parsed = parse_token(event.form_id)
-        run = self.engine.find_run(turn.session, parsed[0]) if parsed else None
-        if run is not None and self._someone_elses(turn, run):
-            return None, True
-        if parsed is None or run is None or run.person_id != turn.person_id:
-            turn.say(_l("That form no longer works. Send me a message to continue."))
-            return None, False
-        messages, errors = self.engine.answer_form(
-            turn.session, run, parsed[1], dict(event.values), turn.now, turn.person_ref
-        )
-        turn.outbound.extend(messages)
-        return errors, False
-
-    @staticmethod
-    def _someone_elses(turn: Turn, run: Run) -> bool:
-        """A button or form of another member's question, clicked in the shared space where
-        it was asked: say whose it is, to the one who clicked only (True). Anywhere else the
-        question's owner is not named (False)."""
-        if (
-            run.person_id == turn.person_id
-            or run.space_kind == SpaceKind.DIRECT.value
-            or (run.space_platform, run.space_channel)
-            != (turn.space.platform, turn.space.channel_id)
-        ):
-            return False
-        owner = turn.session.get(Person, run.person_id)
-        name = (owner.display_name if owner else None) or "?"
-        turn.private = True
-        if run.status == RunStatus.ACTIVE:
-            turn.say(_l("This one is for {name}: only they can answer it.", name=name))
-        else:
-            turn.say(_l("That question was for {name}, and it has been answered.", name=name))
-        turn.private = False
-        return True
 
     def _turn(self, session: Session, person: Person, event: Event, now: datetime) -> Turn:
         language = people.language_of(session, person)
@@ -402,7 +262,7 @@ class Core:
     def _resume(self, ref: PersonRef, space: SpaceRef) -> bool:
         now = self.clock.now()
         with self.store.session() as session:
-            identity = self._identity(session, ref)
+            identity = accounts.identity_of(session, ref)
             run = self.engine.active_run(session, identity.person_id, space) if identity else None
             if run is None:
                 return False
@@ -412,78 +272,16 @@ class Core:
             )
         return True
 
-    @staticmethod
-    def _identity(session: Session, ref: PersonRef) -> Identity | None:
-        return session.exec(
-            select(Identity).where(
-                Identity.platform == ref.platform,
-                Identity.workspace == ref.workspace,
-                Identity.user_id == ref.user_id,
-            )
-        ).first()
+    # -- what adapters read (`bot.home`) -------------------------------------------------
 
     def language_of(self, ref: PersonRef) -> str:
         """The language Maatje speaks with the person behind `ref` (read only)."""
-        with self.store.session() as session:
-            identity = self._identity(session, ref)
-            person = session.get(Person, identity.person_id) if identity else None
-            return people.language_of(session, person) if person else DEFAULT_LANGUAGE
+        return language_of(self.store, ref)
 
     def spaces_of(self, ref: PersonRef) -> list[SpaceRef]:
         """The group and pair spaces this person is in, on the platform of `ref`."""
-        with self.store.session() as session:
-            identity = self._identity(session, ref)
-            if identity is None:
-                return []
-            return spaces.spaces_of(session, identity.person_id, ref.platform)
-
-    # -- overview ------------------------------------------------------------------------
+        return spaces_of(self.store, ref)
 
     async def home(self, ref: PersonRef) -> Home:
         """A person's overview, read on the store's threads (Slack asks it on the event loop)."""
-        return await self.store.run(self._home, ref)
-
-    def _home(self, ref: PersonRef) -> Home:
-        with self.store.session() as session:
-            identity = self._identity(session, ref)
-            person = session.get(Person, identity.person_id) if identity else None
-            language = people.language_of(session, person) if person else "en"
-            render = lambda text: self.translator.render(text, language)  # noqa: E731
-            title = render(_l("Maatje, your mentoring programme"))
-            if person is None or person.id is None:
-                return Home(title, None, None, (render(_l("Send me a message to get started.")),))
-            programme = people.main_programme(session, person.id)
-            active = select(FlowRun).where(FlowRun.person_id == person.id, IS_ACTIVE)
-            runs = session.exec(active).all()
-            tasks = tuple(
-                render(flow.title)
-                for run in runs
-                if (flow := self.engine.flows.get(run.flow)) and flow.title
-            )
-            return Home(
-                title,
-                programme.name if programme else None,
-                None,
-                (*self._to_follow_up(session, person, language), *tasks),
-            )
-
-    def _to_follow_up(self, session: Session, person: Person, language: str) -> list[str]:
-        """For coordinators only: whom the safety net flagged (docs/safeguarding.md)."""
-        coordinated = [p.id or 0 for p in people.coordinated_programmes(session, person.id or 0)]
-        if not coordinated:
-            return []
-        timezone = people.timezone_of(session, person)
-        return [
-            self.translator.render(
-                _l(
-                    "Safety net: get in touch with {person} (since {when})",
-                    person=safeguarding.name_of(session, alert.person_id),
-                    when=alert.raised_at,
-                ),
-                language,
-                timezone,
-            )
-            for alert in {
-                a.person_id: a for a in reversed(safeguarding.open_alerts(session, coordinated))
-            }.values()
-        ]
+        return await self.store.run(home_of, self.store, self.translator, self.engine.flows, ref)

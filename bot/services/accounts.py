@@ -154,6 +154,17 @@ def account(session: Session, identity_id: int) -> tuple[Identity, Person] | Non
     return identity, person
 
 
+def identity_of(session: Session, ref: PersonRef) -> Identity | None:
+    """The account `ref`, read plainly (outside an event's `resolve`); None when unknown."""
+    return session.exec(
+        select(Identity).where(
+            Identity.platform == ref.platform,
+            Identity.workspace == ref.workspace,
+            Identity.user_id == ref.user_id,
+        )
+    ).first()
+
+
 def _take(session: Session, row: Sequence[Any]) -> tuple[Identity, Person, Sequence[Any]]:
     """The account and person of an `_ACCOUNT_AND_PERSON` row, made into the session's objects
     (`loaded`: one Core statement cost less than the ORM's loading), with what the row says
