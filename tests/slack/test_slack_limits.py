@@ -23,6 +23,16 @@ async def test_messages_go_one_a_second_per_channel_after_a_short_burst() -> Non
     assert time.now == pytest.approx(2.0, abs=0.05)
 
 
+async def test_a_kick_off_is_not_held_to_a_guess_of_the_workspace_ceiling() -> None:
+    """Slack publishes no workspace ceiling: until it refuses something, three hundred people's
+    first replies leave at once, not at a rate guessed in advance."""
+    time = FakeTime()
+    slack = limits(time)
+    for n in range(300):
+        await slack.before("chat.postMessage", f"D{n}")
+    assert time.now < 0.5
+
+
 async def test_a_refused_channel_at_its_own_limit_pauses_alone() -> None:
     time = FakeTime()
     slack = limits(time)
