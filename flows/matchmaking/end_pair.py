@@ -8,15 +8,13 @@ side is told nothing until the pair actually ends, and never why or who asked.
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from bot import Turn
-from bot.domain import EndSource, Identity, Pair, Programme
+from bot.domain import EndSource, Pair, Programme
 from bot.engine import STOP, Flow, FlowContext, FreeText, Step, YesNo
 from bot.events import SpaceKind, SpaceRef
 from bot.i18n import Text, _l
 from bot.replies import Option, Reply
-from bot.services import endings, people
+from bot.services import accounts, endings, people
 from bot.services import pairs as pair_store
 
 FLOW = "end_pair"
@@ -110,13 +108,7 @@ def _direct(turn: Turn) -> SpaceRef | None:
     if turn.space.kind is SpaceKind.DIRECT:
         return turn.space
     ref = turn.person_ref
-    identity = turn.session.exec(
-        select(Identity).where(
-            Identity.platform == ref.platform,
-            Identity.workspace == ref.workspace,
-            Identity.user_id == ref.user_id,
-        )
-    ).first()
+    identity = accounts.identity_of(turn.session, ref)
     if identity is None or identity.direct_channel is None:
         return None
     return SpaceRef(ref.platform, ref.workspace, identity.direct_channel, SpaceKind.DIRECT)
