@@ -149,7 +149,9 @@ class Core:
         self._kicked = True
         if claim:
             self.dispatcher.wake()
-        if self._tasks:
+        # A run that has just ended stays in the set until its done-callback runs, and it
+        # will not look again: only a run still going makes a new one unnecessary.
+        if any(not task.done() for task in self._tasks):
             return
         task = asyncio.get_running_loop().create_task(self._dispatch_while_kicked())
         self._tasks.add(task)
