@@ -87,6 +87,7 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._signal = asyncio.Event()  # new work, an action done: the run looks again
         self._woken = self._urgent_done = self._bulk_done = False
+        self._jobs_wrote = False  # a job of the chain under way wrote work due at once
         self._held: dict[int, OutboxItem] = {}
         self._held_until = datetime.min.replace(tzinfo=UTC)
         self._lost: set[int] = set()
@@ -322,6 +323,9 @@ class Dispatcher:
                 for other in later:
                     self._held.pop(other.id or 0, None)
                 return
+        if self._jobs_wrote:  # the jobs' messages go out while further jobs run
+            self._jobs_wrote = False
+            self.wake()
 
     def _keep_claims(self) -> None:
         """Renew the claims under way once half the lease is gone (paced sends take time, a
@@ -350,7 +354,10 @@ class Dispatcher:
                 crash_point("sent")
                 await self.store.run(self.recorder.record_action, item, record)
             elif await self.store.run(self._run_job, item):
-                self.wake()  # its messages go out while the jobs after it run
+                # Its messages go when the chain ends: while more jobs are due a claim takes
+                # none of them (`claims.claim`), so a claim after every job of a long chain
+                # would mostly find nothing and only cost the store's thread.
+                self._jobs_wrote = True
             if item.kind != SEND:  # a message's is passed when it is recorded (`_recorded`)
                 crash_point("recorded")
             return True

@@ -331,6 +331,33 @@ async def test_a_failing_job_leaves_nothing_behind_and_is_retried(store: Store, 
     assert len(attempts) == 2
 
 
+async def test_a_backlog_of_jobs_does_not_cost_a_claim_after_every_job(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+):
+    looks: list[datetime] = []
+    real_look = claims.look
+
+    def counting_look(connection, now: datetime):
+        looks.append(now)
+        return real_look(connection, now)
+
+    monkeypatch.setattr(claims, "look", counting_look)
+
+    def digest(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
+        return [Outbound(1, Reply(item.idempotency_key))]
+
+    with store.session() as session:
+        session.add(Person(created_at=clock.now()))
+    for n in range(30):
+        add(store, f"digest-{n}", clock.now(), clock.now(), kind="digest")
+    send = Sender(clock)
+    run = dispatcher(store, clock, send, {"digest": digest})  # chains of 7 jobs
+
+    assert await run.run_due() == 60
+    assert sorted(send.keys) == sorted(f"msg:digest-{n}:0" for n in range(30))
+    assert len(looks) < 45, len(looks)  # with a claim after every job: 58–60
+
+
 async def test_a_job_that_lost_its_claim_commits_neither_effects_nor_messages(
     store: Store, clock: FrozenClock
 ):
