@@ -323,7 +323,7 @@ class Dispatcher:
                 for other in later:
                     self._held.pop(other.id or 0, None)
                 return
-        if self._jobs_wrote:  # the jobs' messages go out while further jobs run
+        if chain[0].kind in self.jobs and self._jobs_wrote:  # claim what the jobs wrote
             self._jobs_wrote = False
             self.wake()
 
