@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import spaces
-from bot.domain import FlowRun, Person
-from bot.engine import Flow
-from bot.engine.runs import IS_ACTIVE
+from bot.domain import Person
+from bot.engine import Flow, runs
 from bot.events import PersonRef, SpaceRef
 from bot.i18n import DEFAULT_LANGUAGE, Translator, _l
 from bot.services import accounts, people, safeguarding
@@ -34,8 +33,7 @@ class Home:
 def language_of(store: Store, ref: PersonRef) -> str:
     """The language Maatje speaks with the person behind `ref`."""
     with store.session() as session:
-        person = _person(session, ref)
-        return people.language_of(session, person) if person else DEFAULT_LANGUAGE
+        return _language(session, _person(session, ref))
 
 
 def spaces_of(store: Store, ref: PersonRef) -> list[SpaceRef]:
@@ -54,16 +52,15 @@ def home_of(
     first whom to follow up, then the conversations they have going (by `flows`' titles)."""
     with store.session() as session:
         person = _person(session, ref)
-        language = people.language_of(session, person) if person else "en"
+        language = _language(session, person)
         render = lambda text: translator.render(text, language)  # noqa: E731
         title = render(_l("Maatje, your mentoring programme"))
         if person is None or person.id is None:
             return Home(title, None, None, (render(_l("Send me a message to get started.")),))
         programme = people.main_programme(session, person.id)
-        active = select(FlowRun).where(FlowRun.person_id == person.id, IS_ACTIVE)
-        runs = session.exec(active).all()
+        going = runs.select_where(session, runs.IS_ACTIVE, runs.TABLE.c.person_id == person.id)
         tasks = tuple(
-            render(flow.title) for run in runs if (flow := flows.get(run.flow)) and flow.title
+            render(flow.title) for run in going if (flow := flows.get(run.flow)) and flow.title
         )
         return Home(
             title,
@@ -76,6 +73,10 @@ def home_of(
 def _person(session: Session, ref: PersonRef) -> Person | None:
     identity = accounts.identity_of(session, ref)
     return session.get(Person, identity.person_id) if identity else None
+
+
+def _language(session: Session, person: Person | None) -> str:
+    return people.language_of(session, person) if person else DEFAULT_LANGUAGE
 
 
 def _to_follow_up(

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlmodel import select
-
 from bot.delivery import enqueue_outbound
-from bot.domain import Identity
 from bot.engine import Outbound
 from bot.replies import Reply
+from bot.services import accounts
 from bot.testing import Conversation, build_app, console_adapter
 
 
@@ -27,7 +25,8 @@ async def test_a_kick_as_a_run_ends_starts_another_run(database_url, clock) -> N
         await app.core.drain()
         chat.new("anna")
         with app.store.session() as session:
-            identity = session.exec(select(Identity).where(Identity.user_id == "anna")).one()
+            identity = accounts.identity_of(session, chat.ref("anna"))
+            assert identity is not None
             enqueue_outbound(
                 session, [Outbound(identity.person_id, Reply("ping"))], "kick", clock.now()
             )
