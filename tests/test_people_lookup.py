@@ -3,11 +3,11 @@ account used last is the one Maatje writes to, to the minute."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import event, inspect
 
-from bot.domain import Identity, Person
+from bot.domain import Identity, Membership, Person, Programme, Role
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.services import people
 from bot.store import Store
@@ -76,3 +76,73 @@ def test_a_known_person_is_read_in_one_statement_as_the_sessions_own_objects(
         again, _ = people.resolve(session, ref, START + timedelta(seconds=10))
         assert (again.display_name, again.language) == ("Anna", "nl")
     store.dispose()
+
+
+def test_a_newcomer_is_written_in_two_statements_and_has_no_memberships_to_read(
+    store: Store,
+) -> None:
+    """First contact writes the person and their account with one INSERT each, both held as
+    the session's own objects (a later change is one UPDATE of that column); the newcomer's
+    memberships are known to be none without a statement, until the turn adds one."""
+    ref = PersonRef("slack", "T1", "U1")
+    dm = SpaceRef("slack", "T1", "D1", SpaceKind.DIRECT)
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    with store.session() as session:
+        programme_id = _programme(session)
+    event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        with store.session() as session:
+            person, identity = people.resolve(session, ref, START, dm)
+            assert [s.split(" (")[0] for s in seen[1:]] == [
+                "INSERT INTO person",
+                "INSERT INTO identity",
+            ]  # after the lookup that found no one
+            assert inspect(person).persistent and inspect(identity).persistent
+            assert session.get(Person, person.id) is person
+            assert people.only_account(session, person.id) is identity
+            before = len(seen)
+            assert people.memberships(session, person.id) == []
+            assert len(seen) == before
+            person.language = "en"
+            session.add(
+                Membership(
+                    programme_id=programme_id,
+                    person_id=person.id,
+                    role=Role.MENTEE,
+                    joined_at=START,
+                )
+            )
+            assert [m.role for m, _ in people.memberships(session, person.id)] == [Role.MENTEE]
+            person_id = person.id
+    finally:
+        event.remove(store.engine, "before_cursor_execute", note)
+    assert any(s.startswith("UPDATE person SET language=") for s in seen)
+    with store.session() as session:
+        again, identity = people.resolve(session, ref, START + timedelta(minutes=5))
+        assert (again.id, again.language, again.created_at) == (person_id, "en", START)
+        assert (identity.direct_channel, identity.last_seen_at) == (
+            "D1",
+            START + timedelta(minutes=5),
+        )
+        assert [m.role for m, _ in people.memberships(session, person_id)] == [Role.MENTEE]
+
+
+def _programme(session) -> int:
+    programme = Programme(
+        slug="law",
+        name="Law",
+        language="nl",
+        timezone="Europe/Amsterdam",
+        start=date(2026, 9, 1),
+        end=date(2027, 6, 30),
+        meeting_cadence="biweekly",
+        meetings=4,
+    )
+    session.add(programme)
+    session.flush()
+    assert programme.id is not None
+    return programme.id

@@ -148,13 +148,19 @@ def create(session: Session, **values: Any) -> Run:
     _forget_active(session)
     values.setdefault("ask_seq", 0)
     values.setdefault("status", RunStatus.ACTIVE)
-    result = session.connection().execute(insert(TABLE).values(**values))
-    run = Run(id=result.inserted_primary_key[0], **values)
+    outcome = _INSERT.execute(session.connection(), values)
+    run = Run(id=outcome.rows[0][0], **values)
     run.mark_saved()
     held(session)[run.id] = run
     return run
 
 
+_INSERT = Prepared(
+    insert(TABLE)
+    .values({name: bindparam(name) for name in COLUMNS if name != "id"})
+    .returning(TABLE.c.id)
+)
+"""A new run, every column given (`Run`'s): built and prepared once, as `_update`'s."""
 _UPDATES: dict[tuple[str, ...], Prepared] = {}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, event, exists, inspect
+from sqlalchemy import ColumnElement, Select, bindparam, event, exists, insert, inspect
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
@@ -76,6 +76,17 @@ _IDENTITY_AND_PERSON = _ACCOUNT_AND_PERSON.where(
 )
 _BY_ID = Prepared(_ACCOUNT_AND_PERSON.where(Identity.id == bindparam("identity")))
 _RESOLVE = Prepared(_IDENTITY_AND_PERSON)
+# A newcomer's person and account, written with every column given (`_newcomer`).
+_NEW_PERSON = Prepared(
+    insert(Person.__table__)
+    .values({c.key: bindparam(c.key) for c in _PERSON_COLUMNS if not c.primary_key})
+    .returning(Person.__table__.c.id)
+)
+_NEW_IDENTITY = Prepared(
+    insert(Identity.__table__)
+    .values({c.key: bindparam(c.key) for c in _IDENTITY_COLUMNS if not c.primary_key})
+    .returning(Identity.__table__.c.id)
+)
 
 _ONLY_ACCOUNTS = "maatje.people.only_accounts"
 
@@ -116,32 +127,48 @@ def resolve(
         rows = read_prepared(session, _RESOLVE, account)
     else:
         rows = read_prepared(session, along.statement, {**along.params, **account})
+    direct = space.channel_id if space is not None and space.kind is SpaceKind.DIRECT else None
     if not rows:
-        person = Person(created_at=now)
-        session.add(person)
-        session.flush()
-        assert person.id is not None
-        identity = Identity(
-            person_id=person.id, platform=ref.platform, workspace=ref.workspace, user_id=ref.user_id
-        )
-        standing.note(session, person.id, Standing(False, False, None))  # nothing yet
-    else:
-        identity, person, more = _take(session, rows[0])
-        if along is not None:
-            along.take(session, person, more)
+        return _newcomer(session, ref, now, direct)
+    identity, person, more = _take(session, rows[0])
+    if along is not None:
+        along.take(session, person, more)
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_PRECISION:
         identity.last_seen_at = now
-    if (
-        space is not None
-        and space.kind is SpaceKind.DIRECT
-        and identity.direct_channel != space.channel_id
-    ):  # set only when it changes: an unchanged object is not flushed before every query
-        identity.direct_channel = space.channel_id
-    if identity.id is None:  # the newcomer's only account, noted once written
-        session.add(identity)
-        session.flush()
-        session.info.setdefault(_ONLY_ACCOUNTS, {})[person.id] = identity
+    if direct is not None and identity.direct_channel != direct:
+        # set only when it changes: an unchanged object is not flushed before every query
+        identity.direct_channel = direct
     return person, identity
+
+
+def _newcomer(
+    session: Session, ref: PersonRef, now: datetime, direct: str | None
+) -> tuple[Person, Identity]:
+    """First contact: a person and their account, written with Core statements and held by
+    the session as loaded (`loaded`), where the ORM's flush of each cost several times the
+    statement. The account is their only one, and their standing is nothing yet."""
+    person_values = {c.key: None for c in _PERSON_COLUMNS} | {"created_at": now}
+    person_values["id"] = _insert(session, _NEW_PERSON, person_values)
+    person = loaded(session, Person, person_values)
+    identity_values = {c.key: None for c in _IDENTITY_COLUMNS} | {
+        "person_id": person_values["id"],
+        "platform": ref.platform,
+        "workspace": ref.workspace,
+        "user_id": ref.user_id,
+        "direct_channel": direct,
+        "last_seen_at": now,
+    }
+    identity_values["id"] = _insert(session, _NEW_IDENTITY, identity_values)
+    identity = loaded(session, Identity, identity_values)
+    standing.note(session, person_values["id"], Standing(False, False, None))
+    session.info.setdefault(_ONLY_ACCOUNTS, {})[person_values["id"]] = identity
+    return person, identity
+
+
+def _insert(session: Session, statement: Prepared, values: Mapping[str, Any]) -> int:
+    """Run an INSERT … RETURNING id of `_newcomer`'s on the session's connection."""
+    params = {key: value for key, value in values.items() if key != "id"}
+    return int(read_prepared(session, statement, params)[0][0])
 
 
 def account(session: Session, identity_id: int) -> tuple[Identity, Person] | None:

@@ -91,6 +91,12 @@ def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
 
 
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
+    """The person's memberships and their programmes, in the order they joined; none, without
+    a statement, when their standing as this unit of work knows it says they joined no
+    programme (`standing.known`: a newcomer's first message)."""
+    known = standing.known(session, person_id)
+    if known is not None and known.settings is None:
+        return []
     rows = session.exec(_MEMBERSHIPS, params={"person": person_id}).all()
     return [(m, p) for m, p in rows]
 

@@ -2,8 +2,9 @@
 coordinate, and the language and time zone of the programme they joined last.
 
 `accounts.resolve` reads these with the person's account, in the same statement, and notes them
-here (`note`); `people.may_store_profile` and the person's language and zone take them from
-here (`known`) instead of reading them again, for as long as the unit of work has changed no
+here (`note`); `people.may_store_profile`, the person's language and zone, and whether they
+have memberships at all (`people.memberships`) take them from here (`known`) instead of
+reading them again, for as long as the unit of work has changed no
 consent, membership or programme. Any such change, pending or flushed, and any bulk ORM insert,
 update or delete, makes them forgotten: they are read again, as before.
 """
