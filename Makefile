@@ -51,6 +51,7 @@ bench: compile postgres
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.programme --pairs 20
 	$(BIN)/python -m bench.slack_surge
+	$(BIN)/python -m bench.turns
 
 # Build the Dockerfile with buildah and run the image (no Docker engine needed; root, about
 # two minutes). See docs/deployment.md.

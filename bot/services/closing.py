@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, or_, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, or_
 
 from bot.domain import OutboxItem, Pair, Programme, RunStatus
 from bot.engine import runs
 from bot.events import SpaceKind
+from bot.prepared import Prepared
+from bot.store import read_prepared
 
 CERTIFICATES = "closing.certificates"
 
@@ -28,7 +30,13 @@ def certificates_key(programme_id: int) -> str:
     return f"{CERTIFICATES}:{programme_id}"
 
 
-_MARKER = select(OutboxItem).where(OutboxItem.idempotency_key == bindparam("key"))
+_MARKER = Prepared(
+    select(OutboxItem.__table__.c.payload).where(
+        OutboxItem.__table__.c.idempotency_key == bindparam("key")
+    )
+)
+"""The certificates' action's payload (`closed_at`): asked for every open programme on
+every first message (what to offer), so prepared once (`bot.prepared`)."""
 
 
 def closed_at(session: Session, programme: Programme) -> datetime | None:
@@ -38,10 +46,9 @@ def closed_at(session: Session, programme: Programme) -> datetime | None:
         return datetime.fromisoformat(raw)
     if programme.id is None:
         return None
-    marker = session.exec(_MARKER, params={"key": certificates_key(programme.id)}).first()
-    if marker is None or not marker.payload.get("closed_at"):
-        return None
-    return datetime.fromisoformat(marker.payload["closed_at"])
+    rows = read_prepared(session, _MARKER, {"key": certificates_key(programme.id)})
+    closed = rows[0][0].get("closed_at") if rows else None
+    return datetime.fromisoformat(closed) if closed else None
 
 
 def is_closed(session: Session, programme: Programme) -> bool:

@@ -91,14 +91,19 @@ def ref_on(session: Session, person_id: int, platform: str) -> PersonRef | None:
 
 
 def memberships(session: Session, person_id: int) -> list[tuple[Membership, Programme]]:
-    """The person's memberships and their programmes, in the order they joined; none, without
-    a statement, when their standing as this unit of work knows it says they joined no
-    programme (`standing.known`: a newcomer's first message)."""
-    known = standing.known(session, person_id)
-    if known is not None and known.settings is None:
+    """The person's memberships and their programmes, in the order they joined (none, without
+    a statement, when they are known to have joined none: `joined_none`)."""
+    if joined_none(session, person_id):
         return []
     rows = session.exec(_MEMBERSHIPS, params={"person": person_id}).all()
     return [(m, p) for m, p in rows]
+
+
+def joined_none(session: Session, person_id: int) -> bool:
+    """Whether the person is known, without a statement, to have joined no programme: their
+    standing as this unit of work knows it (`standing.known`; a newcomer's first messages)."""
+    known = standing.known(session, person_id)
+    return known is not None and known.settings is None
 
 
 def main_programme(session: Session, person_id: int) -> Programme | None:

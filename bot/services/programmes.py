@@ -20,7 +20,9 @@ from sqlmodel import Session, col, select
 from bot.config.model import ProgrammeConfig
 from bot.domain import Grant, Identity, IntakeState, Membership, Person, Programme, Role
 from bot.events import PersonRef
+from bot.prepared import Prepared
 from bot.services import closing
+from bot.store import loaded, read_prepared
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +179,9 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
     }
 
 
-_EVERY = select(Programme).order_by(Programme.id)
+_PROGRAMME_COLUMNS = tuple(Programme.__table__.c)
+_KEYS = tuple(column.key for column in _PROGRAMME_COLUMNS)
+_EVERY = Prepared(select(*_PROGRAMME_COLUMNS).order_by(Programme.__table__.c.id))
 
 
 def every(session: Session) -> list[Programme]:
@@ -186,7 +190,10 @@ def every(session: Session) -> list[Programme]:
     The session's identity map keeps changes to them visible."""
     rows = session.info.get("programmes")
     if rows is None:
-        rows = session.info["programmes"] = list(session.exec(_EVERY).all())
+        rows = session.info["programmes"] = [
+            loaded(session, Programme, dict(zip(_KEYS, row, strict=True)))
+            for row in read_prepared(session, _EVERY, {})
+        ]
     return rows
 
 

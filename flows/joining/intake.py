@@ -57,13 +57,18 @@ _ANSWERS = select(IntakeAnswer).where(
 
 def _membership(ctx: FlowContext) -> Membership | None:
     """The person's membership of the programme, looked up once per turn (every step's skip
-    predicate asks for the role); `_after_role` makes it."""
-    assert ctx.programme is not None
+    predicate asks for the role; a newcomer's is known to be none, `people.joined_none`);
+    `_after_role` makes it."""
+    assert ctx.programme is not None and ctx.person.id is not None
     return ctx.remember(
         _MEMBERSHIP_KEY,
-        lambda: ctx.session.exec(
-            _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
-        ).first(),
+        lambda: (
+            None
+            if people.joined_none(ctx.session, ctx.person.id)
+            else ctx.session.exec(
+                _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
+            ).first()
+        ),
     )
 
 
@@ -112,6 +117,7 @@ def _after_consent(ctx: FlowContext) -> None:
             ctx.now,
         )
         return
+    membership = _membership(ctx)  # before the consent is added: a newcomer's is known to be none
     ctx.session.add(
         Consent(
             person_id=ctx.person.id,
@@ -122,7 +128,6 @@ def _after_consent(ctx: FlowContext) -> None:
             at=ctx.now,
         )
     )
-    membership = _membership(ctx)
     if membership is not None:
         membership.intake = IntakeState.IN_PROGRESS
         ctx.session.add(membership)
