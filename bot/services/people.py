@@ -51,15 +51,17 @@ _MAIN_PROGRAMME = (
     .order_by(col(Membership.id).desc())
     .limit(1)
 )
-_MAIN_SETTINGS = _MAIN_PROGRAMME.with_only_columns(Programme.language, Programme.timezone)
+_MAIN_SETTINGS = Prepared(_MAIN_PROGRAMME.with_only_columns(Programme.language, Programme.timezone))
 _COORDINATOR = select(Membership.id).where(
     Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
 )
-_MAY_STORE = select(  # `has_consented` or `is_coordinator`, in one statement
-    _LATEST_CONSENT.with_only_columns(Consent.given).limit(1).scalar_subquery(),
-    exists().where(
-        Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
-    ),
+_MAY_STORE = Prepared(  # `has_consented` or `is_coordinator`, in one statement
+    select(
+        _LATEST_CONSENT.with_only_columns(Consent.given).limit(1).scalar_subquery(),
+        exists().where(
+            Membership.person_id == bindparam("person"), Membership.role == Role.COORDINATOR
+        ),
+    )
 )
 
 
@@ -133,8 +135,8 @@ def _main_settings(session: Session, person: PersonLike) -> tuple[str, str] | No
     known = standing.known(session, person.id)
     if known is not None:
         return known.settings
-    row = read(session, _MAIN_SETTINGS, {"person": person.id}).first()
-    return None if row is None else (row.language, row.timezone)
+    rows = read_prepared(session, _MAIN_SETTINGS, {"person": person.id})
+    return None if not rows else (rows[0][0], rows[0][1])
 
 
 def language_of(session: Session, person: PersonLike) -> str:
@@ -174,7 +176,7 @@ def may_store_profile(session: Session, person_id: int) -> bool:
     known = standing.known(session, person_id)
     if known is not None:
         return known.consented or known.coordinator
-    given, coordinator = read(session, _MAY_STORE, {"person": person_id}).one()
+    ((given, coordinator),) = read_prepared(session, _MAY_STORE, {"person": person_id})
     return bool(given) or bool(coordinator)
 
 

@@ -23,6 +23,8 @@ from bot.domain import (
 )
 from bot.engine import Outbound
 from bot.i18n import Text, _l
+from bot.prepared import Prepared
+from bot.store import loaded, read_prepared
 
 HOLD = timedelta(days=7)
 """What someone wrote is kept at most this long while they decide whether to share it."""
@@ -79,15 +81,22 @@ def forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     return []
 
 
-_LATEST = (  # the safety net reads it for every typed answer: built once
-    select(SafeguardingAlert)
+_ALERT_COLUMNS = tuple(SafeguardingAlert.__table__.c)
+_ALERT_KEYS = tuple(column.key for column in _ALERT_COLUMNS)
+_LATEST = Prepared(  # the safety net reads it for every yes or no typed: prepared once
+    select(*_ALERT_COLUMNS)
     .where(SafeguardingAlert.person_id == bindparam("person"))
     .order_by(col(SafeguardingAlert.id).desc())
+    .limit(1)
 )
 
 
 def latest(session: Session, person_id: int) -> SafeguardingAlert | None:
-    return session.exec(_LATEST, params={"person": person_id}).first()
+    """The person's latest alert, as the session's own object (`loaded`)."""
+    rows = read_prepared(session, _LATEST, {"person": person_id})
+    if not rows:
+        return None
+    return loaded(session, SafeguardingAlert, dict(zip(_ALERT_KEYS, rows[0], strict=True)))
 
 
 def open_alerts(session: Session, programme_ids: Sequence[int]) -> list[SafeguardingAlert]:
