@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import event
+
 from bot.domain import Consent, Membership, Programme, Role
 from bot.engine import Engine, lookups
 from bot.events import PersonRef, SpaceKind, SpaceRef
@@ -74,3 +76,70 @@ def test_the_standing_read_along_follows_the_consent_and_membership_written(stor
             )
         )
         assert people.timezone_of(session, person) == "Europe/Amsterdam"
+
+
+def test_a_consent_and_membership_written_with_core_statements_leave_the_standing_right(
+    store,
+) -> None:
+    """`people.give_consent` and `people.join` write without the ORM, which the standing's own
+    checks cannot see: the standing they leave is what the database then says, and it is
+    known without a statement."""
+    person_id = _known_person(store)
+    with store.session() as session:
+        programme = Programme(
+            slug="law",
+            name="Law",
+            language="nl",
+            timezone="Europe/Amsterdam",
+            start=date(2026, 9, 1),
+            end=date(2027, 6, 30),
+            meeting_cadence="biweekly",
+            meetings=4,
+        )
+        session.add(programme)
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement.split()[0])
+
+    with store.session() as session:
+        person, _ = accounts.resolve(session, ANNA, NOW, SPACE)
+        assert people.joined_none(session, person_id)
+        event.listen(store.engine, "before_cursor_execute", note)
+        try:
+            people.give_consent(
+                session,
+                Consent(
+                    person_id=person_id,
+                    programme_id=programme.id,
+                    purpose="intake",
+                    text_version=1,
+                    given=True,
+                    at=NOW,
+                ),
+            )
+            assert people.may_store_profile(session, person_id)
+            membership = people.join(
+                session,
+                Membership(
+                    programme_id=programme.id,
+                    person_id=person_id,
+                    role=Role.COORDINATOR,
+                    joined_at=NOW,
+                ),
+                programme,
+            )
+            assert people.timezone_of(session, person) == "Europe/Amsterdam"
+            assert people.language_of(session, person) == "nl"
+            assert not people.joined_none(session, person_id)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", note)
+        assert seen == ["INSERT", "INSERT"]  # the two writes; everything else was known
+        assert session.get(Membership, membership.id) is membership
+        assert people.is_coordinator(session, person_id)  # read: it finds what was written
+    with store.session() as session:  # what a new unit of work reads from the database
+        person, _ = accounts.resolve(session, ANNA, NOW, SPACE)
+        assert people.may_store_profile(session, person_id)
+        assert people.timezone_of(session, person) == "Europe/Amsterdam"
+        assert people.is_coordinator(session, person_id)
+        assert [m.role for m, _ in people.memberships(session, person_id)] == [Role.COORDINATOR]

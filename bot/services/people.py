@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, exists
+from sqlalchemy import bindparam, exists, insert
 from sqlmodel import Session, col, select
 
 from bot.domain import Consent, Identity, Membership, Person, Programme, Role
@@ -21,7 +21,7 @@ from bot.prepared import Prepared
 from bot.services import programmes, standing
 from bot.services.accounts import only_account
 from bot.services.accounts import resolve as resolve  # who is talking: `bot.services.accounts`
-from bot.store import read, read_prepared
+from bot.store import loaded, read, read_prepared
 
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
@@ -99,6 +99,44 @@ def memberships(session: Session, person_id: int) -> list[tuple[Membership, Prog
         return []
     rows = session.exec(_MEMBERSHIPS, params={"person": person_id}).all()
     return [(m, p) for m, p in rows]
+
+
+_MEMBERSHIP_COLUMNS = tuple(Membership.__table__.c)
+_JOIN = Prepared(
+    insert(Membership.__table__)
+    .values({c.key: bindparam(c.key) for c in _MEMBERSHIP_COLUMNS if not c.primary_key})
+    .returning(Membership.__table__.c.id)
+)
+
+
+_CONSENT_COLUMNS = tuple(c for c in Consent.__table__.c if not c.primary_key)
+_GIVE_CONSENT = Prepared(
+    insert(Consent.__table__).values({c.key: bindparam(c.key) for c in _CONSENT_COLUMNS})
+)
+
+
+def join(session: Session, membership: Membership, programme: Programme) -> Membership:
+    """Write a new membership of `programme` with one prepared INSERT and return it as the
+    session's own object (`loaded`): the ORM's flush of one new row cost several times the
+    statement. The person's standing follows (`standing.changed`): this is the programme they
+    joined last."""
+    values = {c.key: getattr(membership, c.key) for c in _MEMBERSHIP_COLUMNS}
+    values.pop("id")
+    (row,) = read_prepared(session, _JOIN, values)
+    person_id = membership.person_id
+    coordinator = membership.role == Role.COORDINATOR
+    standing.changed(session, person_id, settings=(programme.language, programme.timezone))
+    if coordinator:
+        standing.changed(session, person_id, coordinator=True)
+    return loaded(session, Membership, {**values, "id": row[0]})
+
+
+def give_consent(session: Session, consent: Consent) -> None:
+    """Write a consent (or its refusal) with one prepared INSERT; the person's standing follows
+    (`standing.changed`): it is their latest."""
+    values = {c.key: getattr(consent, c.key) for c in _CONSENT_COLUMNS}
+    read_prepared(session, _GIVE_CONSENT, values)
+    standing.changed(session, consent.person_id, consented=consent.given)
 
 
 def joined_none(session: Session, person_id: int) -> bool:

@@ -5,13 +5,14 @@ coordinate, and the language and time zone of the programme they joined last.
 here (`note`); `people.may_store_profile`, the person's language and zone, and whether they
 have memberships at all (`people.memberships`) take them from here (`known`) instead of
 reading them again, for as long as the unit of work has changed no
-consent, membership or programme. Any such change, pending or flushed, and any bulk ORM insert,
-update or delete, makes them forgotten: they are read again, as before.
+consent, membership or programme. Any such change, pending or flushed, and any bulk ORM
+insert, update or delete, makes them forgotten: they are read again, as before. A consent or
+membership written with a Core statement says what it changed (`changed`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import event
@@ -35,6 +36,15 @@ class Standing:
 
 def note(session: Session, person_id: int, standing: Standing) -> None:
     session.info.setdefault(_NOTED, {})[person_id] = standing
+
+
+def changed(session: Session, person_id: int, **changes: Any) -> None:
+    """A consent or membership of the person written with a Core statement, which the session's
+    own bookkeeping does not see (`people.join`, `people.give_consent`): their standing, when
+    noted, becomes what that write made it (`changes`, of `Standing`'s fields)."""
+    noted = session.info.get(_NOTED)
+    if noted and person_id in noted:
+        noted[person_id] = replace(noted[person_id], **changes)
 
 
 def known(session: Session, person_id: int) -> Standing | None:

@@ -117,8 +117,9 @@ def _after_consent(ctx: FlowContext) -> None:
             ctx.now,
         )
         return
-    membership = _membership(ctx)  # before the consent is added: a newcomer's is known to be none
-    ctx.session.add(
+    membership = _membership(ctx)
+    people.give_consent(
+        ctx.session,
         Consent(
             person_id=ctx.person.id,
             programme_id=ctx.programme.id,
@@ -126,7 +127,7 @@ def _after_consent(ctx: FlowContext) -> None:
             text_version=CONSENT_VERSION,
             given=True,
             at=ctx.now,
-        )
+        ),
     )
     if membership is not None:
         membership.intake = IntakeState.IN_PROGRESS
@@ -135,16 +136,17 @@ def _after_consent(ctx: FlowContext) -> None:
 
 def _after_role(ctx: FlowContext) -> None:
     assert ctx.programme is not None and ctx.programme.id is not None and ctx.person.id
-    membership = Membership(
-        programme_id=ctx.programme.id,
-        person_id=ctx.person.id,
-        role=Role(ctx.answer),
-        intake=IntakeState.IN_PROGRESS,
-        joined_at=ctx.now,
+    ctx.memo[_MEMBERSHIP_KEY] = people.join(
+        ctx.session,
+        Membership(
+            programme_id=ctx.programme.id,
+            person_id=ctx.person.id,
+            role=Role(ctx.answer),
+            intake=IntakeState.IN_PROGRESS,
+            joined_at=ctx.now,
+        ),
+        ctx.programme,
     )
-    ctx.session.add(membership)
-    ctx.session.flush()
-    ctx.memo[_MEMBERSHIP_KEY] = membership
 
 
 # -- support check and commitment ------------------------------------------------------------
