@@ -8,8 +8,8 @@ the intake's consent question, their role — as in `bench.slack_surge`, but thr
 each event is stored, its turn runs and its reply is sent (recorded), as `maatje run` does
 without the HTTP around it. It prints the process's CPU time per event for each of the three
 turns (min and median of `--runs` runs, each on a new database), and the same for a bare
-SQLAlchemy loop on the same kind of database: per event, one transaction that stores the event
-and then, in a second, its reply, and marks it sent — the least any bot that keeps its promises
+SQLAlchemy loop on the same kind of database: per event, three transactions that store the
+event, store its reply and mark the reply sent — the least any bot that keeps its promises
 (nothing acknowledged is lost, nothing sent twice) writes. The slack_surge figures are this
 core plus Slack's HTTP in and out; this one shows the core alone, with less noise.
 """

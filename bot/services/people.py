@@ -64,6 +64,18 @@ _MAY_STORE = Prepared(  # `has_consented` or `is_coordinator`, in one statement
     )
 )
 
+# The intake's writes (`join`, `give_consent`), every column given.
+_MEMBERSHIP_COLUMNS = tuple(Membership.__table__.c)
+_JOIN = Prepared(
+    insert(Membership.__table__)
+    .values({c.key: bindparam(c.key) for c in _MEMBERSHIP_COLUMNS if not c.primary_key})
+    .returning(Membership.__table__.c.id)
+)
+_CONSENT_COLUMNS = tuple(c for c in Consent.__table__.c if not c.primary_key)
+_GIVE_CONSENT = Prepared(
+    insert(Consent.__table__).values({c.key: bindparam(c.key) for c in _CONSENT_COLUMNS})
+)
+
 
 def has_consented(session: Session, person_id: int) -> bool:
     latest = session.exec(_LATEST_CONSENT, params={"person": person_id}).first()
@@ -101,33 +113,16 @@ def memberships(session: Session, person_id: int) -> list[tuple[Membership, Prog
     return [(m, p) for m, p in rows]
 
 
-_MEMBERSHIP_COLUMNS = tuple(Membership.__table__.c)
-_JOIN = Prepared(
-    insert(Membership.__table__)
-    .values({c.key: bindparam(c.key) for c in _MEMBERSHIP_COLUMNS if not c.primary_key})
-    .returning(Membership.__table__.c.id)
-)
-
-
-_CONSENT_COLUMNS = tuple(c for c in Consent.__table__.c if not c.primary_key)
-_GIVE_CONSENT = Prepared(
-    insert(Consent.__table__).values({c.key: bindparam(c.key) for c in _CONSENT_COLUMNS})
-)
-
-
 def join(session: Session, membership: Membership, programme: Programme) -> Membership:
     """Write a new membership of `programme` with one prepared INSERT and return it as the
     session's own object (`loaded`): the ORM's flush of one new row cost several times the
     statement. The person's standing follows (`standing.changed`): this is the programme they
     joined last."""
-    values = {c.key: getattr(membership, c.key) for c in _MEMBERSHIP_COLUMNS}
-    values.pop("id")
+    values = {c.key: getattr(membership, c.key) for c in _MEMBERSHIP_COLUMNS if c.key != "id"}
     (row,) = read_prepared(session, _JOIN, values)
-    person_id = membership.person_id
-    coordinator = membership.role == Role.COORDINATOR
-    standing.changed(session, person_id, settings=(programme.language, programme.timezone))
-    if coordinator:
-        standing.changed(session, person_id, coordinator=True)
+    coordinating = {"coordinator": True} if membership.role == Role.COORDINATOR else {}
+    settings = (programme.language, programme.timezone)
+    standing.changed(session, membership.person_id, settings=settings, **coordinating)
     return loaded(session, Membership, {**values, "id": row[0]})
 
 

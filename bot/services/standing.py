@@ -3,11 +3,11 @@ coordinate, and the language and time zone of the programme they joined last.
 
 `accounts.resolve` reads these with the person's account, in the same statement, and notes them
 here (`note`); `people.may_store_profile`, the person's language and zone, and whether they
-have memberships at all (`people.memberships`) take them from here (`known`) instead of
-reading them again, for as long as the unit of work has changed no
-consent, membership or programme. Any such change, pending or flushed, and any bulk ORM
-insert, update or delete, makes them forgotten: they are read again, as before. A consent or
-membership written with a Core statement says what it changed (`changed`).
+joined any programme (`people.joined_none`) take them from here (`known`) instead of reading
+them again, for as long as the unit of work has changed no consent, membership or programme
+through the ORM. Any such change, pending or flushed, and any bulk ORM insert, update or
+delete, makes them forgotten: they are read again, as before. A consent or membership written
+with a Core statement says what it changed instead (`changed`).
 """
 
 from __future__ import annotations
