@@ -74,10 +74,10 @@ async def test_a_click_on_a_question_reads_its_run_with_the_person(database_url,
             *locked(app),
             "INSERT processed_event",  # the event, once
             "SELECT identity",  # the account, person, standing, the button's run and programme
-            "INSERT membership",  # the answer: a mentee
+            "INSERT membership",  # the answer: a mentee; its programme's language and zone
+            # are the person's standing now (`standing.changed`): not read again for the replies
             "UPDATE outbox",  # the question's reminder and expiry moved to the next one
             "INSERT outbox",  # the replies, claimed
-            "SELECT programme",  # the new membership's language and zone, for the replies
             "UPDATE flow_run",  # the run: its answer and next step
         ]
         assert "LEFT OUTER JOIN flow_run ON flow_run.id =" in seen[len(locked(app)) + 1]
