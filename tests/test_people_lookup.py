@@ -3,14 +3,15 @@ account used last is the one Maatje writes to, to the minute."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, inspect
 
-from bot.domain import Identity, Membership, Person, Programme, Role
+from bot.domain import Identity, Membership, Person, Role
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.services import people
 from bot.store import Store
+from tests.programme_support import law_programme
 
 START = datetime(2026, 9, 1, 9, tzinfo=UTC)
 
@@ -92,7 +93,7 @@ def test_a_newcomer_is_written_in_two_statements_and_has_no_memberships_to_read(
         seen.append(" ".join(statement.split()))
 
     with store.session() as session:
-        programme_id = _programme(session)
+        programme_id = law_programme(session).id
     event.listen(store.engine, "before_cursor_execute", note)
     try:
         with store.session() as session:
@@ -129,20 +130,3 @@ def test_a_newcomer_is_written_in_two_statements_and_has_no_memberships_to_read(
             START + timedelta(minutes=5),
         )
         assert [m.role for m, _ in people.memberships(session, person_id)] == [Role.MENTEE]
-
-
-def _programme(session) -> int:
-    programme = Programme(
-        slug="law",
-        name="Law",
-        language="nl",
-        timezone="Europe/Amsterdam",
-        start=date(2026, 9, 1),
-        end=date(2027, 6, 30),
-        meeting_cadence="biweekly",
-        meetings=4,
-    )
-    session.add(programme)
-    session.flush()
-    assert programme.id is not None
-    return programme.id

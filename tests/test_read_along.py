@@ -4,21 +4,34 @@ coordinator role, programme) is read again once a consent or membership is writt
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 
-from bot.domain import Consent, Membership, Programme, Role
+from bot.domain import Consent, Membership, Role
 from bot.engine import Engine, lookups
 from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.i18n import Translator
 from bot.services import accounts, people
 from bot.store import Store
+from tests.programme_support import law_programme
 from tests.run_support import intake_run
 
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
 ANNA = PersonRef("console", "test", "anna")
 SPACE = SpaceRef("console", "test", "dm-anna", SpaceKind.DIRECT)
+
+
+def _yes(person_id: int, programme_id: int | None) -> Consent:
+    """A yes to the intake's consent question."""
+    return Consent(
+        person_id=person_id,
+        programme_id=programme_id,
+        purpose="intake",
+        text_version=1,
+        given=True,
+        at=NOW,
+    )
 
 
 def _known_person(store: Store) -> int:
@@ -44,31 +57,12 @@ def test_a_run_started_after_the_active_one_was_read_along_is_found(store: Store
 def test_the_standing_read_along_follows_the_consent_and_membership_written(store) -> None:
     person_id = _known_person(store)
     with store.session() as session:
-        programme = Programme(
-            slug="law",
-            name="Law",
-            language="nl",
-            timezone="Europe/Amsterdam",
-            start=date(2026, 9, 1),
-            end=date(2027, 6, 30),
-            meeting_cadence="biweekly",
-            meetings=4,
-        )
-        session.add(programme)
+        programme = law_programme(session)
     with store.session() as session:
         person, _ = accounts.resolve(session, ANNA, NOW, SPACE)
         assert not people.may_store_profile(session, person_id)
         assert people.timezone_of(session, person) == "UTC"
-        session.add(
-            Consent(
-                person_id=person_id,
-                programme_id=programme.id,
-                purpose="intake",
-                text_version=1,
-                given=True,
-                at=NOW,
-            )
-        )
+        session.add(_yes(person_id, programme.id))
         assert people.may_store_profile(session, person_id)
         session.add(
             Membership(
@@ -86,17 +80,7 @@ def test_a_consent_and_membership_written_with_core_statements_leave_the_standin
     known without a statement."""
     person_id = _known_person(store)
     with store.session() as session:
-        programme = Programme(
-            slug="law",
-            name="Law",
-            language="nl",
-            timezone="Europe/Amsterdam",
-            start=date(2026, 9, 1),
-            end=date(2027, 6, 30),
-            meeting_cadence="biweekly",
-            meetings=4,
-        )
-        session.add(programme)
+        programme = law_programme(session)
     seen: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -107,17 +91,7 @@ def test_a_consent_and_membership_written_with_core_statements_leave_the_standin
         assert people.joined_none(session, person_id)
         event.listen(store.engine, "before_cursor_execute", note)
         try:
-            people.give_consent(
-                session,
-                Consent(
-                    person_id=person_id,
-                    programme_id=programme.id,
-                    purpose="intake",
-                    text_version=1,
-                    given=True,
-                    at=NOW,
-                ),
-            )
+            people.give_consent(session, _yes(person_id, programme.id))
             assert people.may_store_profile(session, person_id)
             membership = people.join(
                 session,
