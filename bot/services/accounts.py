@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, event, exists, insert, inspect
+from sqlalchemy import ColumnElement, Select, bindparam, event, exists, inspect
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
@@ -19,7 +19,7 @@ from bot.events import PersonRef, SpaceKind, SpaceRef
 from bot.prepared import Prepared
 from bot.services import standing
 from bot.services.standing import Standing
-from bot.store import loaded, read_prepared
+from bot.store import inserted, loaded, read_prepared
 
 SEEN_PRECISION = timedelta(minutes=1)
 """`Identity.last_seen_at` only orders a person's accounts (the one used last): it is written
@@ -76,17 +76,11 @@ _IDENTITY_AND_PERSON = _ACCOUNT_AND_PERSON.where(
 )
 _BY_ID = Prepared(_ACCOUNT_AND_PERSON.where(Identity.id == bindparam("identity")))
 _RESOLVE = Prepared(_IDENTITY_AND_PERSON)
-# A newcomer's person and account, written with every column given (`_newcomer`).
-_NEW_PERSON = Prepared(
-    insert(Person.__table__)
-    .values({c.key: bindparam(c.key) for c in _PERSON_COLUMNS if not c.primary_key})
-    .returning(Person.__table__.c.id)
-)
-_NEW_IDENTITY = Prepared(
-    insert(Identity.__table__)
-    .values({c.key: bindparam(c.key) for c in _IDENTITY_COLUMNS if not c.primary_key})
-    .returning(Identity.__table__.c.id)
-)
+
+# A newcomer's person and account before what is known of them (`_newcomer`): every column
+# empty; built once, as the constructors' validation cost more than the INSERT.
+_NO_PERSON = {c.key: None for c in _PERSON_COLUMNS if not c.primary_key}
+_NO_IDENTITY = {c.key: None for c in _IDENTITY_COLUMNS if not c.primary_key}
 
 _ONLY_ACCOUNTS = "maatje.people.only_accounts"
 
@@ -144,31 +138,23 @@ def resolve(
 def _newcomer(
     session: Session, ref: PersonRef, now: datetime, direct: str | None
 ) -> tuple[Person, Identity]:
-    """First contact: a person and their account, written with Core statements and held by
-    the session as loaded (`loaded`), where the ORM's flush of each cost several times the
-    statement. The account is their only one, and their standing is nothing yet."""
-    person_values = {c.key: None for c in _PERSON_COLUMNS} | {"created_at": now}
-    person_values["id"] = _insert(session, _NEW_PERSON, person_values)
-    person = loaded(session, Person, person_values)
-    identity_values = {c.key: None for c in _IDENTITY_COLUMNS} | {
-        "person_id": person_values["id"],
+    """First contact: a person and their account, written with prepared INSERTs and held by
+    the session as loaded (`store.inserted`). The account is their only one, and their
+    standing is nothing yet."""
+    person = inserted(session, Person, {**_NO_PERSON, "created_at": now})
+    assert person.id is not None
+    account = {
+        "person_id": person.id,
         "platform": ref.platform,
         "workspace": ref.workspace,
         "user_id": ref.user_id,
         "direct_channel": direct,
         "last_seen_at": now,
     }
-    identity_values["id"] = _insert(session, _NEW_IDENTITY, identity_values)
-    identity = loaded(session, Identity, identity_values)
-    standing.note(session, person_values["id"], Standing(False, False, None))
-    session.info.setdefault(_ONLY_ACCOUNTS, {})[person_values["id"]] = identity
+    identity = inserted(session, Identity, {**_NO_IDENTITY, **account})
+    standing.note(session, person.id, Standing(False, False, None))
+    session.info.setdefault(_ONLY_ACCOUNTS, {})[person.id] = identity
     return person, identity
-
-
-def _insert(session: Session, statement: Prepared, values: Mapping[str, Any]) -> int:
-    """Run an INSERT … RETURNING id of `_newcomer`'s on the session's connection."""
-    params = {key: value for key, value in values.items() if key != "id"}
-    return int(read_prepared(session, statement, params)[0][0])
 
 
 def account(session: Session, identity_id: int) -> tuple[Identity, Person] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, exists, insert
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
 from bot.domain import Consent, Identity, Membership, Person, Programme, Role
@@ -21,7 +21,7 @@ from bot.prepared import Prepared
 from bot.services import programmes, standing
 from bot.services.accounts import only_account
 from bot.services.accounts import resolve as resolve  # who is talking: `bot.services.accounts`
-from bot.store import loaded, read, read_prepared
+from bot.store import column_values, inserted, read, read_prepared
 
 _LATEST_CONSENT = (
     select(Consent).where(Consent.person_id == bindparam("person")).order_by(col(Consent.id).desc())
@@ -64,18 +64,6 @@ _MAY_STORE = Prepared(  # `has_consented` or `is_coordinator`, in one statement
     )
 )
 
-# The intake's writes (`join`, `give_consent`), every column given.
-_MEMBERSHIP_COLUMNS = tuple(Membership.__table__.c)
-_JOIN = Prepared(
-    insert(Membership.__table__)
-    .values({c.key: bindparam(c.key) for c in _MEMBERSHIP_COLUMNS if not c.primary_key})
-    .returning(Membership.__table__.c.id)
-)
-_CONSENT_COLUMNS = tuple(c for c in Consent.__table__.c if not c.primary_key)
-_GIVE_CONSENT = Prepared(
-    insert(Consent.__table__).values({c.key: bindparam(c.key) for c in _CONSENT_COLUMNS})
-)
-
 
 def has_consented(session: Session, person_id: int) -> bool:
     latest = session.exec(_LATEST_CONSENT, params={"person": person_id}).first()
@@ -114,23 +102,20 @@ def memberships(session: Session, person_id: int) -> list[tuple[Membership, Prog
 
 
 def join(session: Session, membership: Membership, programme: Programme) -> Membership:
-    """Write a new membership of `programme` with one prepared INSERT and return it as the
-    session's own object (`loaded`): the ORM's flush of one new row cost several times the
-    statement. The person's standing follows (`standing.changed`): this is the programme they
-    joined last."""
-    values = {c.key: getattr(membership, c.key) for c in _MEMBERSHIP_COLUMNS if c.key != "id"}
-    (row,) = read_prepared(session, _JOIN, values)
+    """Write a new membership of `programme` with one prepared INSERT (`store.inserted`) and
+    return it as the session's own object. The person's standing follows (`standing.changed`):
+    this is the programme they joined last."""
+    joined = inserted(session, Membership, column_values(membership))
     coordinating = {"coordinator": True} if membership.role == Role.COORDINATOR else {}
     settings = (programme.language, programme.timezone)
     standing.changed(session, membership.person_id, settings=settings, **coordinating)
-    return loaded(session, Membership, {**values, "id": row[0]})
+    return joined
 
 
 def give_consent(session: Session, consent: Consent) -> None:
-    """Write a consent (or its refusal) with one prepared INSERT; the person's standing follows
-    (`standing.changed`): it is their latest."""
-    values = {c.key: getattr(consent, c.key) for c in _CONSENT_COLUMNS}
-    read_prepared(session, _GIVE_CONSENT, values)
+    """Write a consent (or its refusal) with one prepared INSERT (`store.inserted`); the
+    person's standing follows (`standing.changed`): it is their latest."""
+    inserted(session, Consent, column_values(consent))
     standing.changed(session, consent.person_id, consented=consent.given)
 
 
