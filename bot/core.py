@@ -179,10 +179,7 @@ class Core:
         """The event's transaction."""
         now = self.clock.now()
         with self.store.session() as session:
-            self.store.serialise(
-                session,
-                f"person:{event.person.platform}:{event.person.workspace}:{event.person.user_id}",
-            )
+            self.store.serialise(session, event.person.lock_key)
             if self.inbox.holds(event):
                 inbox.forget(session, event.person.platform, event.event_id)
             if not outbox.first_sight(session, event.person.platform, event.event_id, now):

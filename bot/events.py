@@ -23,6 +23,12 @@ class PersonRef:
     workspace: str
     user_id: str
 
+    @property
+    def lock_key(self) -> str:
+        """The key `Store.serialise` takes for this person's transactions: an event's turn,
+        and whatever else must not overlap one (a profile lookup's answer)."""
+        return f"person:{self.platform}:{self.workspace}:{self.user_id}"
+
 
 @dataclass(frozen=True)
 class SpaceRef:

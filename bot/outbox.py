@@ -72,9 +72,20 @@ _COMPLETE_SENT = (
     .values(done_at=bindparam("now"), claimed_until=None, last_error=None, payload={}, lane=None)
 )
 
+_UNFINISHED = (
+    select(_OUTBOX.c.id)
+    .where(
+        _OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+        _OUTBOX.c.done_at.is_(None),
+        _OUTBOX.c.failed_at.is_(None),
+    )
+    .limit(1)
+)
+
 
 _COMPLETE_PREPARED = Prepared(_COMPLETE)
 _COMPLETE_SENT_PREPARED = Prepared(_COMPLETE_SENT)
+_UNFINISHED_PREPARED = Prepared(_UNFINISHED)
 
 
 def _insert_once(dialect: str, table, unique: list[str]) -> Insert:
@@ -326,6 +337,12 @@ def release(
     )
     if retry_at is not None:
         horizon.made_due(session.connection(), retry_at)
+
+
+def unfinished(session: Session, keys: list[str]) -> bool:
+    """Whether an action with one of these idempotency keys is still to be done: due later,
+    under way, or waiting for a retry."""
+    return bool(_UNFINISHED_PREPARED.execute(session.connection(), {"keys": keys}).rows)
 
 
 def backlog(session: Session, now: datetime) -> dict[str, int]:

@@ -15,9 +15,10 @@ conversation never waits for it.
 
 What is stored follows consent, as everything else: before a person agreed to the intake, only
 the language (so the rest of the intake speaks it); the name and the zone once they said yes
-(coordinators, who have no intake, at once). What a person tells Maatje about themselves
-(`Source.SELF`: the `name` and `timezone` commands, the intake's zone question) is never
-overwritten by the platform.
+(coordinators, who have no intake, at once). Consent is read when the answer is stored, so a
+lookup still waiting when someone says yes stores their name: it is not planned again. What a
+person tells Maatje about themselves (`Source.SELF`: the `name` and `timezone` commands, the
+intake's zone question) is never overwritten by the platform.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ _PLANNING = "maatje.profiles.planning"
 
 def plan(session: Session, person: Person, identity: Identity, now: datetime) -> None:
     """Schedule a lookup of `identity`'s profile unless a recent one was stored. The key holds
-    the day and whether storing is allowed, so saying yes to consent looks up again at once."""
+    the day and whether storing is allowed, so saying yes to consent looks up again at once —
+    unless the lookup planned before is still to come (`_still_to_come`): that one stores what
+    consent allows by the time it is done."""
     if identity.profile_at is not None and now - identity.profile_at < STALE_AFTER:
         return
     if inspect(identity).was_deleted:  # erased in this very event
@@ -84,10 +87,30 @@ def plan(session: Session, person: Person, identity: Identity, now: datetime) ->
     assert person.id is not None and identity.id is not None
     allowed = int(people.may_store_profile(session, person.id))
     key = f"profile:{identity.id}:{allowed}:{now.date().isoformat()}"
-    if _PLANNED.get(session.get_bind().engine, {}).get(identity.id) == key:
+    planned = _PLANNED.get(session.get_bind().engine, {}).get(identity.id)
+    if planned == key:
         return  # planned already by an earlier event
-    outbox.enqueue(session, REFRESH, {"identity": identity.id}, key, now, now)
+    if planned is None or not _still_to_come(session, planned):
+        outbox.enqueue(session, REFRESH, {"identity": identity.id}, key, now, now)
     session.info.setdefault(_PLANNING, {})[identity.id] = key
+
+
+def _still_to_come(session: Session, planned: str) -> bool:
+    """Whether the lookup planned before under key `planned`, or one it was put off to
+    (`ProfileRefresh._later`), is not done yet: it reads the consent when it stores the answer
+    (`ProfileRefresh`), after this transaction. At a kick-off Slack's pacing puts newcomers'
+    lookups off for minutes: a second lookup for everyone who says yes meanwhile would double
+    the wait for every name. Asked only where this process planned one before: after a restart
+    a lookup may be planned twice, never not at all."""
+    keys = [planned]
+    for tries in range(1, MAX_DEFERRALS + 1):
+        keys.append(_put_off(keys[-1], tries))
+    return outbox.unfinished(session, keys)
+
+
+def _put_off(key: str, tries: int) -> str:
+    """The key of a lookup put off for the `tries`-th time, from the key of the one before."""
+    return f"{key}:{tries}"
 
 
 @event.listens_for(FastSession, "after_commit")
@@ -165,6 +188,8 @@ class ProfileRefresh:
             return self._later(item, exc)
 
         def record(session: Session, now: datetime) -> list[Outbound]:
+            # After a turn of theirs under way (PostgreSQL): a yes it commits is read here.
+            self.store.serialise(session, ref.lock_key)
             found = accounts.account(session, identity_id)  # with what `apply` asks
             if found is not None:
                 apply(session, found[0], profile, now)
@@ -183,7 +208,7 @@ class ProfileRefresh:
 
         def record(session: Session, now: datetime) -> list[Outbound]:
             payload = {**item.payload, "tries": tries}
-            key = f"{item.idempotency_key}:{tries}"
+            key = _put_off(item.idempotency_key, tries)
             outbox.enqueue(session, REFRESH, payload, key, now + delay, now)
             return []
 

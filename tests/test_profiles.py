@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from adapters.console import ConsoleAdapter
 from bot.adapter import DeliveryError, Profile
 from bot.domain import Identity, OutboxItem, Person, Source
 from bot.events import Message, PersonRef
-from bot.profiles import REFRESH
+from bot.profiles import REFRESH, ProfileRefresh
 from bot.testing import Conversation, build_app
 
 
@@ -148,21 +148,57 @@ async def test_a_platform_that_fails_lookups_never_holds_up_the_conversation(
 
 
 async def test_a_lookup_the_platform_paces_comes_back_when_it_says(database_url, clock) -> None:
+    """As at a kick-off, when Slack's pacing puts a crowd's lookups off for minutes: the one
+    planned at the first message is still waiting when Anna says yes, so none is added; when it
+    comes back it stores what her consent allows by then."""
     app, platform, chat = start(database_url, clock)
     try:
         platform.profiles["anna"] = Profile("Anna Jansen")
         platform.come_back_in = 30
         await chat.send("anna", "hello")
         await chat.send("anna", "yes")
+        await chat.click("anna", "mentee")
+        assert "your studies" in chat.last("anna")
         with app.store.session() as session:
             rows = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
-        waiting = [r.due_at for r in rows if r.done_at is None]  # before and after consent
-        assert waiting == [clock.now() + timedelta(seconds=30)] * 2
+        waiting = [r.due_at for r in rows if r.done_at is None]
+        assert waiting == [clock.now() + timedelta(seconds=30)]
         assert all(r.failed_at is None for r in rows)  # put off, not failed
+        assert platform.asked == ["anna"]
         platform.come_back_in = None
         clock.advance(timedelta(seconds=30))
         await app.core.dispatcher.run_due()
-        assert stored(app, "anna")[0].display_name == "Anna Jansen"
+        person, identity = stored(app, "anna")
+        assert (person.display_name, identity.profile_at) == ("Anna Jansen", clock.now())
+        assert platform.asked == ["anna"] * 2  # refused once, then answered: one lookup
+    finally:
+        app.store.dispose()
+
+
+async def test_a_lookup_under_way_when_consent_comes_stores_the_name(database_url, clock) -> None:
+    """A lookup claimed before the yes stores its answer after the yes's transaction, and so
+    reads the consent: no second lookup is needed."""
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.profiles["anna"] = Profile("Anna Jansen")
+        platform.come_back_in = 30
+        await chat.send("anna", "hello")
+        with app.store.session() as session:
+            unfinished = select(OutboxItem).where(
+                OutboxItem.kind == REFRESH, col(OutboxItem.done_at).is_(None)
+            )
+            [waiting] = session.exec(unfinished).all()
+            waiting.claimed_by = app.core.dispatcher.worker
+            waiting.claimed_until = clock.now() + timedelta(minutes=1)
+            session.add(waiting)
+        await chat.send("anna", "yes")
+        with app.store.session() as session:
+            [under_way] = session.exec(unfinished).all()  # none added
+        platform.come_back_in = None
+        record = await ProfileRefresh(app.store, {"console": platform})(under_way)
+        app.core.dispatcher.recorder.record_action(under_way, record)
+        person, identity = stored(app, "anna")
+        assert (person.display_name, identity.profile_at) == ("Anna Jansen", clock.now())
     finally:
         app.store.dispose()
 
