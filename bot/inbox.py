@@ -32,6 +32,7 @@ from bot import events
 from bot.clock import Clock
 from bot.domain import InboxEvent
 from bot.events import Event, PersonRef, SpaceKind, SpaceRef
+from bot.prepared import Prepared
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,10 @@ def from_json(data: dict[str, Any]) -> Event:
 # -- the table -------------------------------------------------------------------------------
 
 _TABLE = InboxEvent.__table__
-_FORGET = delete(_TABLE).where(  # every event's transaction: built once
-    _TABLE.c.platform == bindparam("platform"), _TABLE.c.event_id == bindparam("event_id")
+_FORGET_PREPARED = Prepared(  # every event's transaction: compiled once
+    delete(_TABLE).where(
+        _TABLE.c.platform == bindparam("platform"), _TABLE.c.event_id == bindparam("event_id")
+    )
 )
 _DUE_AT = update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(due_at=bindparam("due"))
 _INSERT = {
@@ -93,10 +96,11 @@ def write(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def forget(session: Session, platform: str, event_id: str) -> None:
-    """The event is handled (in this transaction): its row goes. On the session's connection:
-    nothing of the session's objects is involved, so the ORM's handling is only cost. Called
-    only for events that have a row (`Inbox.holds`)."""
-    session.connection().execute(_FORGET, {"platform": platform, "event_id": event_id})
+    """The event is handled (in this transaction): its row goes. A prepared statement on the
+    session's connection: nothing of the session's objects is involved, so the ORM's (and
+    even SQLAlchemy's execution's) handling is only cost. Called only for events that have a
+    row (`Inbox.holds`)."""
+    _FORGET_PREPARED.execute(session.connection(), {"platform": platform, "event_id": event_id})
 
 
 def forget_person(session: Session, accounts: Iterable[PersonRef]) -> int:
