@@ -127,7 +127,8 @@ class Driver:
         return crowd
 
     async def command(self, user: str, text: str) -> None:
-        """`user` types `/maatje <text>` in their direct chat."""
+        """`user`, a member of the workspace, types `/maatje <text>` in their direct chat."""
+        self.fake.add_user(user, f"Person {user}")
         body = urlencode(
             {
                 "token": "bench",
