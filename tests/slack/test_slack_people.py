@@ -6,7 +6,8 @@ users.info tells Maatje their names, zones and languages.
 What they should see: their names in the coordinator's proposal, the channel names, the
 welcomes, the guide's prompts, the export, the poll CSV and the certificate; the all-English
 pair's space in English, the mixed pair's in both languages; Anna's proposal, invite and
-reminders in New York time; and no time with seconds anywhere.
+reminders in New York time; and no time with seconds anywhere. At a kick-off, where Slack
+paces the lookups, each newcomer is looked up once and still learns the name Maatje shows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +26,7 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from adapters.slack import SlackAdapter
+from adapters.slack.profiles import Turns
 from bot.domain import Meeting
 from bot.i18n import moment
 from bot.testing import build_core, programme_config
@@ -215,3 +218,30 @@ async def test_the_guide_and_the_first_meeting_in_each_members_own_zone(slack, c
 
     everything = [c.params.get("text") or "" for c in slack.bot.fake.calls]
     assert not [t for t in everything if SECONDS.search(t)]
+
+
+async def test_a_kick_off_looks_each_newcomer_up_once(slack: Workspace, clock) -> None:
+    """Slack's Tier 4 puts a crowd's lookups off (here one a second, one at once): a newcomer's
+    lookup still waiting when they say yes is the only one, and stores the name the yes
+    allows. Only the first newcomer, looked up before their yes, is looked up again after it."""
+    newcomers = {"U0NOOR": "Noor Nieuwenhuis", "U0NINA": "Nina Nijland", "U0NILS": "Nils Noord"}
+    for user, name in newcomers.items():
+        slack.bot.fake.add_user(user, name, locale="en-GB")
+    seconds = [0.0]
+    slack.bot.adapter.profiles.turns = Turns(1.0, burst=1, monotonic=lambda: seconds[0])
+    for user in newcomers:
+        member = slack.member(user)
+        await member.say("hello")
+        await member.click(member.last(), "yes")
+    for _ in range(len(newcomers) + 1):  # each put-off lookup comes back at its turn
+        seconds[0] += 1.0
+        clock.advance(timedelta(seconds=1))
+        await slack.bot.settle()
+    asked = Counter(call["user"] for call in slack.bot.fake.calls_to("users.info"))
+    assert asked == {"U0NOOR": 2, "U0NINA": 1, "U0NILS": 1}
+    for user, name in newcomers.items():
+        member = slack.member(user)
+        seen = len(member.texts())
+        await member.command("name", channel=member.dm)
+        said = member.texts()[seen]  # then the pending question again
+        assert f"Others in your programme see you as {name}." in said
