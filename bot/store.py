@@ -216,6 +216,30 @@ def _insert(cls: type) -> tuple[Prepared, str]:
     return Prepared(insert(table).values(columns).returning(generated)), generated.key
 
 
+def columns_of(cls: type) -> tuple[Any, ...]:
+    """Every column of mapped class `cls`'s table, in the table's order: what a statement read
+    with `read_loaded` selects."""
+    return tuple(cls.__table__.c)  # type: ignore[attr-defined]
+
+
+def read_loaded(
+    session: Session, cls: type[T], statement: Prepared, params: Mapping[str, Any]
+) -> list[T]:
+    """The rows of `statement`, a prepared select of `columns_of(cls)`, as the session's own
+    objects (`loaded`): for rows read on every event, where the ORM's loading cost several
+    times the statement."""
+    keys = _column_keys(cls)
+    return [
+        loaded(session, cls, dict(zip(keys, row, strict=True)))
+        for row in read_prepared(session, statement, params)
+    ]
+
+
+@cache
+def _column_keys(cls: type) -> tuple[str, ...]:
+    return tuple(column.key for column in columns_of(cls))
+
+
 def column_values(instance: Any) -> dict[str, Any]:
     """The column values of a new, unsaved object of a mapped class, its generated id left
     out: what `inserted` writes of it (defaults filled in by its constructor)."""

@@ -22,7 +22,7 @@ from bot.domain import Grant, Identity, IntakeState, Membership, Person, Program
 from bot.events import PersonRef
 from bot.prepared import Prepared
 from bot.services import closing
-from bot.store import loaded, read_prepared
+from bot.store import columns_of, read_loaded
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +179,7 @@ def _settings(cfg: ProgrammeConfig) -> dict[str, Any]:
     }
 
 
-_PROGRAMME_COLUMNS = tuple(Programme.__table__.c)
-_KEYS = tuple(column.key for column in _PROGRAMME_COLUMNS)
-_EVERY = Prepared(select(*_PROGRAMME_COLUMNS).order_by(Programme.__table__.c.id))
+_EVERY = Prepared(select(*columns_of(Programme)).order_by(Programme.__table__.c.id))
 
 
 def every(session: Session) -> list[Programme]:
@@ -190,10 +188,7 @@ def every(session: Session) -> list[Programme]:
     The session's identity map keeps changes to them visible."""
     rows = session.info.get("programmes")
     if rows is None:
-        rows = session.info["programmes"] = [
-            loaded(session, Programme, dict(zip(_KEYS, row, strict=True)))
-            for row in read_prepared(session, _EVERY, {})
-        ]
+        rows = session.info["programmes"] = read_loaded(session, Programme, _EVERY, {})
     return rows
 
 

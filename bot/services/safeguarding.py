@@ -24,7 +24,7 @@ from bot.domain import (
 from bot.engine import Outbound
 from bot.i18n import Text, _l
 from bot.prepared import Prepared
-from bot.store import loaded, read_prepared
+from bot.store import columns_of, read_loaded
 
 HOLD = timedelta(days=7)
 """What someone wrote is kept at most this long while they decide whether to share it."""
@@ -81,10 +81,8 @@ def forget(session: Session, item: OutboxItem, now: datetime) -> list[Outbound]:
     return []
 
 
-_ALERT_COLUMNS = tuple(SafeguardingAlert.__table__.c)
-_ALERT_KEYS = tuple(column.key for column in _ALERT_COLUMNS)
 _LATEST = Prepared(  # the safety net reads it for every yes or no typed: prepared once
-    select(*_ALERT_COLUMNS)
+    select(*columns_of(SafeguardingAlert))
     .where(SafeguardingAlert.person_id == bindparam("person"))
     .order_by(col(SafeguardingAlert.id).desc())
     .limit(1)
@@ -93,10 +91,8 @@ _LATEST = Prepared(  # the safety net reads it for every yes or no typed: prepar
 
 def latest(session: Session, person_id: int) -> SafeguardingAlert | None:
     """The person's latest alert, as the session's own object (`loaded`)."""
-    rows = read_prepared(session, _LATEST, {"person": person_id})
-    if not rows:
-        return None
-    return loaded(session, SafeguardingAlert, dict(zip(_ALERT_KEYS, rows[0], strict=True)))
+    alerts = read_loaded(session, SafeguardingAlert, _LATEST, {"person": person_id})
+    return alerts[0] if alerts else None
 
 
 def open_alerts(session: Session, programme_ids: Sequence[int]) -> list[SafeguardingAlert]:

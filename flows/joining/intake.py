@@ -60,16 +60,15 @@ def _membership(ctx: FlowContext) -> Membership | None:
     predicate asks for the role; a newcomer's is known to be none, `people.joined_none`);
     `_after_role` makes it."""
     assert ctx.programme is not None and ctx.person.id is not None
-    return ctx.remember(
-        _MEMBERSHIP_KEY,
-        lambda: (
-            None
-            if people.joined_none(ctx.session, ctx.person.id)
-            else ctx.session.exec(
-                _MEMBERSHIP, params={"programme": ctx.programme.id, "person": ctx.person.id}
-            ).first()
-        ),
-    )
+    programme, person = ctx.programme.id, ctx.person.id
+
+    def read() -> Membership | None:
+        if people.joined_none(ctx.session, person):
+            return None
+        params = {"programme": programme, "person": person}
+        return ctx.session.exec(_MEMBERSHIP, params=params).first()
+
+    return ctx.remember(_MEMBERSHIP_KEY, read)
 
 
 def _role(ctx: FlowContext) -> str | None:
