@@ -198,7 +198,8 @@ class Inbox:
 
     async def record(self, event: Event) -> None:
         """Return once `event` is committed (or was already there); raise what the store
-        raised otherwise. Cancelling the wait does not cancel the write."""
+        raised otherwise. Cancelling the wait does not cancel the write (`_write_all` is a
+        task of its own)."""
         now = self.clock.now()
         row = {
             "platform": event.person.platform,
@@ -212,7 +213,7 @@ class Inbox:
         self._waiting.append((row, done))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_all())
-        await asyncio.shield(done)
+        await done
 
     async def _write_all(self) -> None:
         try:

@@ -150,7 +150,7 @@ class Recorder:
     def _on_loop(self, settle: Callable[[Batch], None], batch: Batch) -> None:
         assert self._loop is not None
         try:
-            self._loop.call_soon_threadsafe(settle, batch)
+            self.store.call_on_loop(self._loop, settle, batch)
         except RuntimeError:  # the loop has closed: the process is going down
             ids = [item.id for item, _ in batch]
             log.warning("sent actions %s were recorded with no dispatcher left to tell", ids)

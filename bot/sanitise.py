@@ -17,6 +17,7 @@ display name is stored:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import unicodedata
 from typing import Any, TypeVar
@@ -47,9 +48,16 @@ def clean_name(name: str | None) -> str | None:
     return cleaned or None
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(item.name for item in dataclasses.fields(cls))
+
+
 def _clean_value(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)
+    if value is None or isinstance(value, int | float):
+        return value
     if isinstance(value, tuple):
         return tuple(_clean_value(v) for v in value)
     if isinstance(value, list):
@@ -66,9 +74,9 @@ def clean_event(event: E) -> E:
     display name by `clean_name`; the event itself when nothing needed cleaning."""
     assert dataclasses.is_dataclass(event) and not isinstance(event, type)
     changes: dict[str, Any] = {}
-    for item in dataclasses.fields(event):
-        value = getattr(event, item.name)
-        cleaned = clean_name(value) if item.name == "display_name" else _clean_value(value)
-        if cleaned != value:
-            changes[item.name] = cleaned
+    for name in _field_names(type(event)):
+        value = getattr(event, name)
+        cleaned = clean_name(value) if name == "display_name" else _clean_value(value)
+        if cleaned is not value and cleaned != value:
+            changes[name] = cleaned
     return dataclasses.replace(event, **changes) if changes else event

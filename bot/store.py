@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -260,7 +260,7 @@ class Store:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
         self._lookups = key_lookups(default_registry.mappers)
-        self._threads: Executor
+        self._threads: ThreadPoolExecutor | PriorityWorker
         self._intake: ThreadPoolExecutor | None = None
         if self.dialect == "postgresql":
             self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="maatje-store")
@@ -279,6 +279,8 @@ class Store:
         the next; units that must not overlap lock rows or call `serialise`, exactly as they
         must between processes.
         """
+        if isinstance(self._threads, PriorityWorker):
+            return await self._threads.run(work, *args)
         return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
 
     async def record(self, work: Callable[..., T], *args: Any) -> T:
@@ -289,7 +291,17 @@ class Store:
         if self._intake is not None:
             return await asyncio.get_running_loop().run_in_executor(self._intake, work, *args)
         assert isinstance(self._threads, PriorityWorker)
-        return await asyncio.wrap_future(self._threads.submit_urgent(work, *args))
+        return await self._threads.run(work, *args, urgent=True)
+
+    def call_on_loop(
+        self, loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any
+    ) -> None:
+        """From a unit of work on the store's thread: `fn(*args)` on `loop`, before the unit's
+        result gets there. SQLite: on the same wake-up of the loop (`bot.threads`)."""
+        if isinstance(self._threads, PriorityWorker):
+            self._threads.call_soon(loop, fn, *args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
 
     @property
     def dialect(self) -> str:

@@ -1,8 +1,10 @@
 """The store's SQLite thread runs urgent work (recording an event before Slack's
-acknowledgement) before the work queued ahead of it, and nothing is lost on shutdown."""
+acknowledgement) before the work queued ahead of it, hands results back to the event loop
+(several on one wake-up when the loop is busy), and nothing is lost on shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -10,40 +12,87 @@ import pytest
 from bot.threads import PriorityWorker
 
 
-def test_urgent_work_goes_first_and_queued_work_still_runs_in_order() -> None:
+async def test_urgent_work_goes_first_and_queued_work_still_runs_in_order() -> None:
     worker = PriorityWorker("test-worker")
     started, release = threading.Event(), threading.Event()
     ran: list[str] = []
 
-    def blocker() -> None:
+    def blocker() -> str:
         started.set()
         release.wait(10)
         ran.append("running")
+        return "first"
 
-    first = worker.submit(blocker)
-    assert started.wait(10)
-    queued = [worker.submit(ran.append, name) for name in ("a", "b", "c")]
-    urgent = worker.submit_urgent(ran.append, "urgent")
+    first = asyncio.ensure_future(worker.run(blocker))
+    await asyncio.to_thread(started.wait, 10)
+    queued = [asyncio.ensure_future(worker.run(ran.append, name)) for name in ("a", "b", "c")]
+    urgent = asyncio.ensure_future(worker.run(ran.append, "urgent", urgent=True))
+    await asyncio.sleep(0)  # every unit is queued before the first one ends
     release.set()
-    for future in (first, *queued, urgent):
-        future.result(10)
+    assert await asyncio.gather(first, *queued, urgent) == ["first", None, None, None, None]
     assert ran == ["running", "urgent", "a", "b", "c"]
     worker.shutdown()
 
 
-def test_shutdown_finishes_queued_work_and_refuses_more() -> None:
+async def test_results_finished_while_the_loop_is_busy_come_back_on_one_wake_up() -> None:
+    """Ten units finish while the loop is held up: each gets its own result, all on one
+    wake-up, and a call a unit asks of the loop comes before that unit's result."""
+    worker = PriorityWorker("test-worker")
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    hand_back = worker._hand_back(loop)
+    deliveries = []
+    deliver = hand_back.deliver
+    hand_back.deliver = lambda: deliveries.append(1) or deliver()  # type: ignore[method-assign]
+    done = threading.Event()
+
+    def unit(n: int) -> int:
+        worker.call_soon(loop, seen.append, f"asked by {n}")
+        if n == 9:
+            done.set()
+        return n * n
+
+    units = [asyncio.ensure_future(worker.run(unit, n)) for n in range(10)]
+    await asyncio.sleep(0)  # queued
+    assert done.wait(10)  # the loop is blocked here while every unit finishes
+    results = await asyncio.gather(*units)
+    assert results == [n * n for n in range(10)]
+    assert seen == [f"asked by {n}" for n in range(10)]
+    assert len(deliveries) == 1
+    worker.shutdown()
+
+
+async def test_work_cancelled_while_queued_never_runs() -> None:
+    worker = PriorityWorker("test-worker")
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+    first = asyncio.ensure_future(worker.run(lambda: started.set() or release.wait(10)))
+    await asyncio.to_thread(started.wait, 10)
+    dropped = asyncio.ensure_future(worker.run(ran.append, "dropped"))
+    kept = asyncio.ensure_future(worker.run(ran.append, "kept"))
+    await asyncio.sleep(0)
+    dropped.cancel()
+    release.set()
+    await asyncio.gather(first, kept)
+    assert ran == ["kept"] and dropped.cancelled()
+    worker.shutdown()
+
+
+async def test_shutdown_finishes_queued_work_and_refuses_more() -> None:
     worker = PriorityWorker("test-worker")
     ran: list[int] = []
-    futures = [worker.submit(ran.append, n) for n in range(20)]
-    worker.shutdown(wait=True)
-    assert ran == list(range(20)) and all(f.done() for f in futures)
+    units = [asyncio.ensure_future(worker.run(ran.append, n)) for n in range(20)]
+    await asyncio.sleep(0)
+    await asyncio.to_thread(worker.shutdown, True)
+    await asyncio.gather(*units)
+    assert ran == list(range(20))
     with pytest.raises(RuntimeError):
-        worker.submit(ran.append, 99)
+        await worker.run(ran.append, 99)
 
 
-def test_an_error_reaches_the_caller() -> None:
+async def test_an_error_reaches_the_caller() -> None:
     worker = PriorityWorker("test-worker")
     with pytest.raises(ZeroDivisionError):
-        worker.submit(lambda: 1 / 0).result(10)
-    assert worker.submit(lambda: 42).result(10) == 42
+        await worker.run(lambda: 1 / 0)
+    assert await worker.run(lambda: 42) == 42
     worker.shutdown()

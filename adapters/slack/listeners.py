@@ -68,7 +68,8 @@ class Listeners:
         if accept is None:  # a core without an inbox (a test double)
             return True
         try:
-            await asyncio.wait_for(accept(event), RECORD_WAIT)
+            async with asyncio.timeout(RECORD_WAIT):  # no task of its own, as wait_for makes
+                await accept(event)
             return True
         except TimeoutError:
             problem = f"the database took longer than {RECORD_WAIT} s"
