@@ -64,3 +64,19 @@ class HeldConnection:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+
+    def changes(self) -> int | None:
+        """Rows the held connection has changed since it was opened (SQLite's
+        `total_changes`); None when no connection is held."""
+        connection = self._connection
+        if connection is None or connection.invalidated:
+            return None
+        return connection.connection.dbapi_connection.total_changes  # type: ignore[union-attr]
+
+    def checkpoint(self) -> None:
+        """A passive checkpoint on the held connection, between units of work (no transaction
+        is open on it then): what it can copy without waiting for anyone."""
+        connection = self._connection
+        if connection is not None and not self._lent and not connection.invalidated:
+            driver = connection.connection.dbapi_connection
+            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").close()  # type: ignore[union-attr]

@@ -38,6 +38,14 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6D61_6174  # any constant shared by every Maatje process
+IDLE_CHECKPOINT_CHANGES = 250
+"""SQLite copies its write-ahead log into the database (a checkpoint, a few milliseconds) at
+the end of the first commit after the log passed 1,000 pages: in a kick-off, a turn's, whose
+reply and everything queued behind it then wait. So the store's thread also checkpoints when
+nothing is queued, once its connection has changed this many rows since its last checkpoint:
+a kick-off turn changes about ten rows and writes about 25 pages, so while there are idle
+moments these come before SQLite's own; under a queue that never empties SQLite's own still
+bounds the log."""
 POSTGRES_THREADS = 2  # measured best of 1, 2 and 4 (bench.slack_http --postgres); pool of 5
 
 
@@ -262,6 +270,7 @@ class Store:
         self._lookups = key_lookups(default_registry.mappers)
         self._threads: ThreadPoolExecutor | PriorityWorker
         self._intake: ThreadPoolExecutor | None = None
+        self._checkpointed_at = 0  # the held connection's changes at its last checkpoint
         if self.dialect == "postgresql":
             self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="maatje-store")
             self._intake = ThreadPoolExecutor(1, thread_name_prefix="maatje-intake")
@@ -269,6 +278,7 @@ class Store:
         else:
             self._threads = PriorityWorker("maatje-store")
             self._held = HeldConnection(self.engine, self._threads.thread.ident)
+            self._threads.idle = self._checkpoint_if_due
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work on the store's own threads, so the event loop stays free
@@ -374,6 +384,18 @@ class Store:
         if busy:
             log.warning("the write-ahead log could not be truncated yet: a reader was busy")
         return not busy
+
+    def _checkpoint_if_due(self) -> None:
+        """On SQLite's store thread, when nothing is queued: a passive checkpoint once the
+        held connection changed `IDLE_CHECKPOINT_CHANGES` rows since the last (see there)."""
+        changes = self._held.changes()
+        if changes is None:
+            return
+        if changes < self._checkpointed_at:  # a new connection since: it counts from 0
+            self._checkpointed_at = 0
+        if changes - self._checkpointed_at >= IDLE_CHECKPOINT_CHANGES:
+            self._held.checkpoint()
+            self._checkpointed_at = changes
 
     def serialise(self, session: Session, key: str) -> None:
         """Hold a lock on `key` until the session's transaction ends, across processes.

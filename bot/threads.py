@@ -6,6 +6,9 @@ events the core has still to handle, and a second thread would not help: it woul
 SQLite's write lock, which the first thread takes again right after every commit. So urgent
 work goes to the front of the one queue and waits at most for the unit running at that moment.
 
+When the queue runs empty the worker calls `idle`, if set: the store checkpoints SQLite's
+write-ahead log there (`Store._checkpoint_if_due`), at a moment no event waits for it.
+
 Results go back to the event loop in batches. Waking the loop from another thread costs a
 system call on each side and a turn of the loop, and at a kick-off the loop is busy while the
 thread finishes unit after unit: so the first unit finished wakes the loop at once, and every
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import queue
 import threading
 import weakref
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 URGENT, NORMAL = 0, 1
 _STOP = NORMAL + 1  # after all queued work
 
@@ -50,11 +55,20 @@ class _HandBack:
         loop.call_soon_threadsafe(self.deliver)
 
     def deliver(self) -> None:
-        """On the loop: make every call added so far, in order."""
+        """On the loop: make every call added so far, in order; one that raises is reported
+        as a callback's error would be, and the others are still made."""
         with self.lock:
             calls, self.calls = self.calls, []
         for fn, args in calls:
-            fn(*args)
+            try:
+                fn(*args)
+            except Exception as exc:
+                asyncio.get_running_loop().call_exception_handler(
+                    {
+                        "message": f"a call handed back by the store's thread failed: {fn!r}",
+                        "exception": exc,
+                    }
+                )
 
 
 def _settle(waiter: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -75,6 +89,8 @@ class PriorityWorker:
         self._hand_backs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _HandBack] = (
             weakref.WeakKeyDictionary()
         )
+        self.idle: Callable[[], None] | None = None
+        """Called on the worker's thread after a unit, when nothing else is queued."""
         self.thread = threading.Thread(target=self._work, name=name, daemon=True)
         self.thread.start()
 
@@ -121,6 +137,15 @@ class PriorityWorker:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
                 hand_back.add(_settle, waiter, result, error)
             del unit, waiter, hand_back, result, error  # nothing of it kept while idle
+            if self.idle is not None and self._queue.empty():
+                self._when_idle(self.idle)
+
+    @staticmethod
+    def _when_idle(idle: Callable[[], None]) -> None:
+        try:
+            idle()
+        except Exception:  # the worker must go on; the next idle moment tries again
+            log.exception("store worker: the idle task failed")
 
     def shutdown(self, wait: bool = True) -> None:
         """Refuse new work; the work already queued still runs."""

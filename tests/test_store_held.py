@@ -6,6 +6,7 @@ log); the dispatcher hears of what such a unit wrote to the outbox; `dispose` cl
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from sqlmodel import Session
 from bot import outbox
 from bot.clock import FrozenClock
 from bot.domain import OutboxItem
-from bot.store import Store
+from bot.store import IDLE_CHECKPOINT_CHANGES, Store
 from tests.test_dispatch_concurrency import dispatcher
 
 INSERT = text("INSERT INTO processed_event (platform, event_id, at) VALUES ('x', :e, '2026-01-01')")
@@ -161,3 +162,46 @@ def test_an_invalidated_connection_is_replaced(sqlite_store: Store):
     assert on_store_thread(sqlite_store, write).invalidated is False
     with sqlite_store.engine.connect() as connection:
         assert connection.execute(COUNT).scalar() == 1
+
+
+# -- checkpoints when the store's thread is idle ------------------------------------------
+
+
+def _note(store: Store, marker: str, rows: int) -> None:
+    with store.transaction() as connection:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS note (t TEXT)")
+        connection.exec_driver_sql("INSERT INTO note VALUES (?)", [(marker,)] * rows)
+
+
+def test_the_idle_store_thread_copies_the_log_into_the_database_file(tmp_path: Path) -> None:
+    """SQLite's own checkpoint comes at the end of the commit that passes 1,000 pages of log
+    (a turn's, whose reply waits for it). The store's thread copies the log into the database
+    file itself once nothing is queued and its connection changed enough rows: read on the
+    file's bytes. Below that, the rows are still only in the log."""
+    store = Store(f"sqlite:///{tmp_path / 'maatje.db'}")
+    store.upgrade()
+    idle, was_idle = store._threads.idle, threading.Event()
+
+    def idle_then_tell() -> None:  # the store's own idle task, then a signal for the test
+        idle()
+        was_idle.set()
+
+    store._threads.idle = idle_then_tell
+
+    async def written_then_idle(marker: str, rows: int) -> bytes:
+        was_idle.clear()
+        await store.run(_note, store, marker, rows)
+        assert await asyncio.to_thread(was_idle.wait, 10)
+        return (tmp_path / "maatje.db").read_bytes()
+
+    async def scenario() -> None:
+        database = await written_then_idle("few-rows-written", 5)
+        assert b"few-rows-written" not in database
+        assert b"few-rows-written" in (tmp_path / "maatje.db-wal").read_bytes()
+        database = await written_then_idle("many-rows-written", IDLE_CHECKPOINT_CHANGES)
+        assert b"many-rows-written" in database and b"few-rows-written" in database
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.dispose()

@@ -44,18 +44,21 @@ async def test_results_finished_while_the_loop_is_busy_come_back_on_one_wake_up(
     deliveries = []
     deliver = hand_back.deliver
     hand_back.deliver = lambda: deliveries.append(1) or deliver()  # type: ignore[method-assign]
-    done = threading.Event()
+    started, release, all_done = threading.Event(), threading.Event(), threading.Event()
 
     def unit(n: int) -> int:
         worker.call_soon(loop, seen.append, f"asked by {n}")
-        if n == 9:
-            done.set()
         return n * n
 
+    first = asyncio.ensure_future(worker.run(lambda: started.set() or release.wait(10)))
+    await asyncio.to_thread(started.wait, 10)
     units = [asyncio.ensure_future(worker.run(unit, n)) for n in range(10)]
-    await asyncio.sleep(0)  # queued
-    assert done.wait(10)  # the loop is blocked here while every unit finishes
+    await asyncio.sleep(0)  # all ten queued behind the first
+    worker.idle = all_done.set  # the queue runs empty only after the tenth
+    release.set()
+    assert all_done.wait(10)  # the loop is held up here while every unit finishes
     results = await asyncio.gather(*units)
+    assert await first
     assert results == [n * n for n in range(10)]
     assert seen == [f"asked by {n}" for n in range(10)]
     assert len(deliveries) == 1
@@ -95,4 +98,52 @@ async def test_an_error_reaches_the_caller() -> None:
     with pytest.raises(ZeroDivisionError):
         await worker.run(lambda: 1 / 0)
     assert await worker.run(lambda: 42) == 42
+    worker.shutdown()
+
+
+async def test_the_idle_task_runs_when_the_queue_empties_and_its_failure_stops_nothing() -> None:
+    worker = PriorityWorker("test-worker")
+    idle_calls: list[int] = []
+    called = threading.Event()
+
+    def idle() -> None:
+        idle_calls.append(len(idle_calls))
+        called.set()
+        raise OSError("disk trouble")
+
+    worker.idle = idle
+    assert await worker.run(lambda: 1) == 1
+    assert await asyncio.to_thread(called.wait, 10)
+    called.clear()
+    assert await worker.run(lambda: 2) == 2  # the worker went on after the failure
+    assert await asyncio.to_thread(called.wait, 10)
+    assert idle_calls == [0, 1]
+    worker.shutdown()
+
+
+async def test_a_call_that_fails_on_the_loop_keeps_the_others_from_nothing() -> None:
+    """Calls handed back together: one that raises is reported to the loop's exception
+    handler, and the results after it still arrive."""
+    worker = PriorityWorker("test-worker")
+    loop = asyncio.get_running_loop()
+    reported: list[BaseException] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context["exception"]))
+    done = threading.Event()
+
+    def failing() -> None:
+        raise LookupError("a settle that went wrong")
+
+    def unit(n: int) -> int:
+        if n == 0:
+            worker.call_soon(loop, failing)
+        if n == 2:
+            done.set()
+        return n
+
+    units = [asyncio.ensure_future(worker.run(unit, n)) for n in range(3)]
+    await asyncio.sleep(0)
+    assert done.wait(10)
+    assert await asyncio.gather(*units) == [0, 1, 2]
+    assert [type(error) for error in reported] == [LookupError]
+    loop.set_exception_handler(None)
     worker.shutdown()
