@@ -34,6 +34,7 @@ class HeldConnection:
         self._owner = owner
         self._connection: Connection | None = None
         self._lent = False
+        self._checkpointed_at = 0  # the held connection's `total_changes` at its last checkpoint
 
     def take(self) -> Connection | None:
         """The held connection, in no transaction, for one unit of work, which ends with
@@ -62,21 +63,19 @@ class HeldConnection:
         """Give the connection back to the pool (after a failure; at shutdown, once the owner
         thread has ended)."""
         connection, self._connection = self._connection, None
+        self._checkpointed_at = 0  # the next connection counts its changes from nothing
         if connection is not None:
             connection.close()
 
-    def changes(self) -> int | None:
-        """Rows the held connection has changed since it was opened (SQLite's
-        `total_changes`); None when no connection is held."""
-        connection = self._connection
-        if connection is None or connection.invalidated:
-            return None
-        return connection.connection.dbapi_connection.total_changes  # type: ignore[union-attr]
-
-    def checkpoint(self) -> None:
+    def checkpoint_after(self, changes: int) -> None:
         """A passive checkpoint on the held connection, between units of work (no transaction
-        is open on it then): what it can copy without waiting for anyone."""
+        is open on it then), once it has changed `changes` rows since its last: what SQLite can
+        copy without waiting for anyone (`bot.store.IDLE_CHECKPOINT_CHANGES`)."""
         connection = self._connection
-        if connection is not None and not self._lent and not connection.invalidated:
-            driver = connection.connection.dbapi_connection
+        if connection is None or self._lent or connection.invalidated:
+            return
+        driver = connection.connection.dbapi_connection
+        total = driver.total_changes  # type: ignore[union-attr]
+        if total - self._checkpointed_at >= changes:
             driver.execute("PRAGMA wal_checkpoint(PASSIVE)").close()  # type: ignore[union-attr]
+            self._checkpointed_at = total

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -32,7 +31,7 @@ from sqlmodel.main import default_registry
 import bot.domain  # noqa: F401  (every mapped class, for `key_lookups`)
 from bot.held import HeldConnection
 from bot.prepared import Prepared
-from bot.threads import PriorityWorker
+from bot.threads import PoolWorkers, PriorityWorker
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -268,17 +267,14 @@ class Store:
         self.url = _normalise_url(url)
         self.engine = create_db_engine(self.url)
         self._lookups = key_lookups(default_registry.mappers)
-        self._threads: ThreadPoolExecutor | PriorityWorker
-        self._intake: ThreadPoolExecutor | None = None
-        self._checkpointed_at = 0  # the held connection's changes at its last checkpoint
+        self._threads: PoolWorkers | PriorityWorker
         if self.dialect == "postgresql":
-            self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="maatje-store")
-            self._intake = ThreadPoolExecutor(1, thread_name_prefix="maatje-intake")
+            self._threads = PoolWorkers("maatje-store", POSTGRES_THREADS)
             self._held = HeldConnection(self.engine, None)
         else:
-            self._threads = PriorityWorker("maatje-store")
-            self._held = HeldConnection(self.engine, self._threads.thread.ident)
-            self._threads.idle = self._checkpoint_if_due
+            worker = self._threads = PriorityWorker("maatje-store")
+            self._held = HeldConnection(self.engine, worker.thread.ident)
+            worker.idle = lambda: self._held.checkpoint_after(IDLE_CHECKPOINT_CHANGES)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work on the store's own threads, so the event loop stays free
@@ -289,18 +285,13 @@ class Store:
         the next; units that must not overlap lock rows or call `serialise`, exactly as they
         must between processes.
         """
-        if isinstance(self._threads, PriorityWorker):
-            return await self._threads.run(work, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
+        return await self._threads.run(work, *args)
 
     async def record(self, work: Callable[..., T], *args: Any) -> T:
         """Run a short write that must not wait behind the core's queued work: what has to be
         on disk before a platform gets its answer (`bot.inbox`). PostgreSQL: on a thread of
         its own. SQLite: first in the one thread's queue (`bot.threads`), so it waits only
         for the unit running at that moment."""
-        if self._intake is not None:
-            return await asyncio.get_running_loop().run_in_executor(self._intake, work, *args)
-        assert isinstance(self._threads, PriorityWorker)
         return await self._threads.run(work, *args, urgent=True)
 
     def call_on_loop(
@@ -308,10 +299,7 @@ class Store:
     ) -> None:
         """From a unit of work on the store's thread: `fn(*args)` on `loop`, before the unit's
         result gets there. SQLite: on the same wake-up of the loop (`bot.threads`)."""
-        if isinstance(self._threads, PriorityWorker):
-            self._threads.call_soon(loop, fn, *args)
-        else:
-            loop.call_soon_threadsafe(fn, *args)
+        self._threads.call_soon(loop, fn, *args)
 
     @property
     def dialect(self) -> str:
@@ -385,18 +373,6 @@ class Store:
             log.warning("the write-ahead log could not be truncated yet: a reader was busy")
         return not busy
 
-    def _checkpoint_if_due(self) -> None:
-        """On SQLite's store thread, when nothing is queued: a passive checkpoint once the
-        held connection changed `IDLE_CHECKPOINT_CHANGES` rows since the last (see there)."""
-        changes = self._held.changes()
-        if changes is None:
-            return
-        if changes < self._checkpointed_at:  # a new connection since: it counts from 0
-            self._checkpointed_at = 0
-        if changes - self._checkpointed_at >= IDLE_CHECKPOINT_CHANGES:
-            self._held.checkpoint()
-            self._checkpointed_at = changes
-
     def serialise(self, session: Session, key: str) -> None:
         """Hold a lock on `key` until the session's transaction ends, across processes.
 
@@ -432,8 +408,6 @@ class Store:
 
     def dispose(self) -> None:
         self._threads.shutdown(wait=True)
-        if self._intake is not None:
-            self._intake.shutdown(wait=True)
         self._held.release()  # its thread has ended
         self.engine.dispose()
 

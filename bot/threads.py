@@ -1,4 +1,10 @@
-"""One worker thread that runs urgent work before whatever else is queued.
+"""The threads the store runs its blocking work on, off the event loop.
+
+Both kinds below offer the same three things: `run` a unit (urgently or not), `call_soon` on
+the loop from inside a unit, `shutdown`. `PoolWorkers` serve PostgreSQL; `PriorityWorker`,
+SQLite.
+
+SQLite: one worker thread that runs urgent work before whatever else is queued.
 
 SQLite takes one writer at a time, so the store runs all its work on one thread. Recording an
 event before the platform's acknowledgement (`bot.inbox`) must not wait behind a queue of
@@ -7,7 +13,7 @@ SQLite's write lock, which the first thread takes again right after every commit
 work goes to the front of the one queue and waits at most for the unit running at that moment.
 
 When the queue runs empty the worker calls `idle`, if set: the store checkpoints SQLite's
-write-ahead log there (`Store._checkpoint_if_due`), at a moment no event waits for it.
+write-ahead log there (`HeldConnection.checkpoint_after`), at a moment no event waits for it.
 
 Results go back to the event loop in batches. Waking the loop from another thread costs a
 system call on each side and a turn of the loop, and at a kick-off the loop is busy while the
@@ -25,6 +31,7 @@ import queue
 import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -156,3 +163,25 @@ class PriorityWorker:
             self._queue.put((_STOP, next(self._order), None))
         if wait:
             self.thread.join()
+
+
+class PoolWorkers:
+    """PostgreSQL: units on a pool of `threads` threads, so one unit's round trips to the
+    server do not hold up the next; urgent ones on a thread of their own, never behind them."""
+
+    def __init__(self, name: str, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix=name)
+        self._urgent = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-urgent")
+
+    async def run(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> T:
+        executor = self._urgent if urgent else self._pool
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+
+    def call_soon(
+        self, loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any
+    ) -> None:
+        loop.call_soon_threadsafe(fn, *args)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait)
+        self._urgent.shutdown(wait=wait)
