@@ -16,9 +16,15 @@ When the queue runs empty the worker calls `idle`, if set: the store checkpoints
 write-ahead log there (`HeldConnection.checkpoint_after`), at a moment no event waits for it.
 
 Results go back to the event loop in batches. Waking the loop from another thread costs a
-system call on each side and a turn of the loop, and at a kick-off the loop is busy while the
-thread finishes unit after unit: so the first unit finished wakes the loop at once, and every
-unit finished before the loop got round to it rides along on that same wake-up.
+system call on each side, a turn of the loop and, as the two threads take turns on one
+interpreter lock, a switch between them. While more work is queued, a finished unit's result
+waits for the units after it, up to `HOLD_AT_MOST` of them: at a kick-off the turns of a
+crowd come back several at a time instead of one by one. A result goes back at once when
+nothing else is queued (someone alone is never kept waiting), when its unit was urgent (an
+event's recording, which Slack's acknowledgement waits for), or when `HOLD_AT_MOST` results
+are waiting. Results held back wait for at most the units that follow, one of which may be
+long (a poll written for a thousand people); a delivery already on its way takes along
+whatever finished before the loop got round to it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 URGENT, NORMAL = 0, 1
 _STOP = NORMAL + 1  # after all queued work
+HOLD_AT_MOST = 8
+"""Results of finished units that may wait for the units queued after them (module docstring)."""
 
 
 class _HandBack:
@@ -48,14 +56,24 @@ class _HandBack:
         self.loop = weakref.ref(loop)  # weak: the worker keeps these by loop, weakly
         self.lock = threading.Lock()
         self.calls: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self.woken = False  # a delivery is on its way
 
     def add(self, fn: Callable[..., None], *args: Any) -> None:
-        """The first call since the last delivery wakes the loop; the others ride along.
-        Raises RuntimeError when the loop is closed or gone."""
+        """`fn(*args)` on the loop, with the next delivery (`wake`). Raises RuntimeError when
+        the loop is closed or gone."""
+        loop = self.loop()
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the event loop is closed")
         with self.lock:
             self.calls.append((fn, args))
-            if len(self.calls) > 1:
+
+    def wake(self) -> None:
+        """Have the loop make the calls added so far, unless a delivery is on its way already
+        (it takes them along). Raises RuntimeError when the loop is closed or gone."""
+        with self.lock:
+            if self.woken or not self.calls:
                 return
+            self.woken = True
         loop = self.loop()
         if loop is None:
             raise RuntimeError("the event loop is gone")
@@ -66,6 +84,7 @@ class _HandBack:
         as a callback's error would be, and the others are still made."""
         with self.lock:
             calls, self.calls = self.calls, []
+            self.woken = False
         for fn, args in calls:
             try:
                 fn(*args)
@@ -116,11 +135,14 @@ class PriorityWorker:
     def call_soon(
         self, loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any
     ) -> None:
-        """From the worker's thread: `fn(*args)` on `loop`, in order with the units' results,
-        on the same wake-up as the next of them. Raises RuntimeError when `loop` is closed."""
+        """`fn(*args)` on `loop`. From a unit on the worker's thread: before that unit's result,
+        on the same wake-up; from any other thread, at once. Raises RuntimeError when `loop` is
+        closed."""
         with self._lock:
             hand_back = self._hand_back(loop)
         hand_back.add(fn, *args)
+        if threading.get_ident() != self.thread.ident:  # no unit's result to ride along with
+            hand_back.wake()
 
     def _hand_back(self, loop: asyncio.AbstractEventLoop) -> _HandBack:
         """(Under the lock.)"""
@@ -130,22 +152,38 @@ class PriorityWorker:
         return hand_back
 
     def _work(self) -> None:
+        held: set[_HandBack] = set()  # with results not delivered yet
+        count = 0  # of those results
         while True:
-            _priority, _order, unit = self._queue.get()
+            priority, _order, unit = self._queue.get()
             if unit is None:
+                self._deliver(held)
                 return
             waiter, hand_back, fn, args = unit
-            if waiter.cancelled():
-                continue
-            try:
-                result, error = fn(*args), None
-            except BaseException as exc:
-                result, error = None, exc
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-                hand_back.add(_settle, waiter, result, error)
-            del unit, waiter, hand_back, result, error  # nothing of it kept while idle
-            if self.idle is not None and self._queue.empty():
+            if not waiter.cancelled():
+                try:
+                    result, error = fn(*args), None
+                except BaseException as exc:
+                    result, error = None, exc
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                    hand_back.add(_settle, waiter, result, error)
+                    held.add(hand_back)
+                    count += 1
+                del result, error
+            del unit, waiter, hand_back  # nothing of it kept while idle
+            idle = self._queue.empty()
+            if idle or priority == URGENT or count >= HOLD_AT_MOST:
+                self._deliver(held)
+                count = 0
+            if idle and self.idle is not None:
                 self._when_idle(self.idle)
+
+    @staticmethod
+    def _deliver(held: set[_HandBack]) -> None:
+        for hand_back in held:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+                hand_back.wake()
+        held.clear()
 
     @staticmethod
     def _when_idle(idle: Callable[[], None]) -> None:

@@ -1,15 +1,17 @@
 """The store's SQLite thread runs urgent work (recording an event before Slack's
 acknowledgement) before the work queued ahead of it, hands results back to the event loop
-(several on one wake-up when the loop is busy), and nothing is lost on shutdown."""
+(several on one wake-up while more work is queued or the loop is busy), and nothing is lost on
+shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
-from bot.threads import PriorityWorker
+from bot.threads import HOLD_AT_MOST, PriorityWorker
 
 
 async def test_urgent_work_goes_first_and_queued_work_still_runs_in_order() -> None:
@@ -40,10 +42,7 @@ async def test_results_finished_while_the_loop_is_busy_come_back_on_one_wake_up(
     worker = PriorityWorker("test-worker")
     loop = asyncio.get_running_loop()
     seen: list[str] = []
-    hand_back = worker._hand_back(loop)
-    deliveries = []
-    deliver = hand_back.deliver
-    hand_back.deliver = lambda: deliveries.append(1) or deliver()  # type: ignore[method-assign]
+    deliveries = count_deliveries(worker, loop)
     started, release, all_done = threading.Event(), threading.Event(), threading.Event()
 
     def unit(n: int) -> int:
@@ -62,6 +61,66 @@ async def test_results_finished_while_the_loop_is_busy_come_back_on_one_wake_up(
     assert results == [n * n for n in range(10)]
     assert seen == [f"asked by {n}" for n in range(10)]
     assert len(deliveries) == 1
+    worker.shutdown()
+
+
+def count_deliveries(worker: PriorityWorker, loop: asyncio.AbstractEventLoop) -> list[int]:
+    """A list that grows by one at each wake-up of `loop` that brings results."""
+    hand_back = worker._hand_back(loop)
+    deliveries: list[int] = []
+    deliver = hand_back.deliver
+    hand_back.deliver = lambda: deliveries.append(1) or deliver()  # type: ignore[method-assign]
+    return deliveries
+
+
+async def test_while_more_work_is_queued_results_come_back_a_batch_at_a_time() -> None:
+    """The loop is free the whole time, and each unit takes a moment (during which it could
+    take a result): yet results come back `HOLD_AT_MOST` at a time, and the last on its own
+    as the queue runs empty."""
+    worker = PriorityWorker("test-worker")
+    loop = asyncio.get_running_loop()
+    deliveries = count_deliveries(worker, loop)
+    started, release = threading.Event(), threading.Event()
+
+    def unit(n: int) -> int:
+        time.sleep(0.002)  # the unit's own work, with the interpreter lock released
+        return n
+
+    first = asyncio.ensure_future(worker.run(lambda: started.set() or release.wait(10)))
+    await asyncio.to_thread(started.wait, 10)
+    units = [asyncio.ensure_future(worker.run(unit, n)) for n in range(2 * HOLD_AT_MOST)]
+    await asyncio.sleep(0)  # all queued behind the first
+    release.set()
+    assert await asyncio.gather(*units) == list(range(2 * HOLD_AT_MOST))
+    assert await first
+    assert len(deliveries) == 3  # 8 (the first and 7), 8, 1
+    worker.shutdown()
+
+
+async def test_an_urgent_result_comes_back_at_once_though_work_is_queued_after_it() -> None:
+    worker = PriorityWorker("test-worker")
+    started, release, later = threading.Event(), threading.Event(), threading.Event()
+    first = asyncio.ensure_future(worker.run(lambda: started.set() or release.wait(10)))
+    await asyncio.to_thread(started.wait, 10)
+    slow = asyncio.ensure_future(worker.run(later.wait, 10))  # runs until released below
+    urgent = asyncio.ensure_future(worker.run(lambda: "recorded", urgent=True))
+    await asyncio.sleep(0)
+    release.set()
+    async with asyncio.timeout(10):  # does not wait for `slow`
+        assert await urgent == "recorded"
+    assert not slow.done()
+    later.set()
+    assert await slow and await first
+    worker.shutdown()
+
+
+async def test_a_call_asked_from_another_thread_reaches_the_loop_at_once() -> None:
+    worker = PriorityWorker("test-worker")
+    loop = asyncio.get_running_loop()
+    arrived = asyncio.Event()
+    await asyncio.to_thread(worker.call_soon, loop, arrived.set)
+    async with asyncio.timeout(10):
+        await arrived.wait()
     worker.shutdown()
 
 
