@@ -81,7 +81,8 @@ class SlackAdapter:
             request_verification_enabled=not socket,
             logger=_bolt_log,
         )
-        Listeners(self, self.work).register(self.app, config.command)
+        self.listeners = Listeners(self, self.work)
+        self.listeners.register(self.app, config.command)
         self._http: HttpServer | None = None
         self._socket: AsyncSocketModeHandler | None = None
 
@@ -114,6 +115,7 @@ class SlackAdapter:
                 port=self.config.port,
                 healthy=self._healthy,
                 signing_secret=self.config.signing_secret,
+                events=self.listeners.on_event,
             )
             await self._http.start()
 

@@ -3,25 +3,37 @@
 `POST {path}` takes events, slash commands and interactions alike. The signature is checked on
 the raw bytes before anything parses the body (`verify`): a forged, unsigned or stale request
 gets 401 and changes nothing, a signed body that cannot be read gets 400, and neither leaves a
-traceback or a log line per request. What passes goes to bolt (which answers url_verification
-and checks the signature once more). `GET /healthz` answers `ok` while the core can reach its
-store, 503 otherwise.
+traceback or a log line per request. An Events API callback then goes straight to the
+adapter's listener for events (`events`): bolt's dispatch (parsing the request again, checking
+the signature again, its middleware and listener matching) was a sixth of this process's work
+per message at a kick-off, and the listener needs none of it (docs/decisions.md). Everything
+else (slash commands, interactions, url_verification) goes to bolt. `GET /healthz` answers
+`ok` while the core can reach its store, 503 otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 
 from adapters.slack.verify import Refusal, RefusalLog, check_signature, is_ssl_check
 from bot.health import health_response
 
 log = logging.getLogger(__name__)
+
+EventListener = Callable[[Callable[..., Awaitable[None]], dict[str, Any]], Awaitable[Any]]
+"""`listener(ack, body)`, as bolt calls it; a `BoltResponse` it returns is the answer."""
+
+
+async def _acknowledge(**_fields: Any) -> None:
+    """An event's acknowledgement is the HTTP answer itself: nothing to send with it."""
 
 
 class HttpServer:
@@ -34,9 +46,12 @@ class HttpServer:
         port: int,
         healthy: Callable[[], Any],
         signing_secret: str | None = None,
+        events: EventListener | None = None,
     ) -> None:
-        """Without `signing_secret` requests go straight to bolt (the benchmark's bare app)."""
+        """Without `signing_secret` requests go straight to bolt (the benchmark's bare app);
+        without `events`, events go to bolt too."""
         self.app = app
+        self.events = events if signing_secret is not None else None
         self.host = host
         self.requested_port = port
         self.healthy = healthy
@@ -55,6 +70,10 @@ class HttpServer:
                 if is_ssl_check(raw):
                     return web.Response(status=200)
                 check_signature(self.signing_secret, raw, request.headers)
+                if self.events is not None and raw.startswith(b"{"):
+                    body = self._json(raw)
+                    if body.get("type") == "event_callback":
+                        return await self._event(body)
             try:
                 bolt_request = await to_bolt_request(request)
             except Exception as exc:  # signed, but not a body bolt can read
@@ -64,6 +83,22 @@ class HttpServer:
             return web.Response(status=refusal.status)
         response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
+
+    @staticmethod
+    def _json(raw: bytes) -> dict[str, Any]:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise Refusal(400, "unreadable body (not JSON)") from None
+        if not isinstance(body, dict):
+            raise Refusal(400, "unreadable body (not an object)")
+        return body
+
+    async def _event(self, body: dict[str, Any]) -> web.Response:
+        assert self.events is not None
+        answer = await self.events(_acknowledge, body)
+        status = answer.status if isinstance(answer, BoltResponse) else 200
+        return web.Response(status=status)
 
     async def _health(self, _request: web.Request) -> web.Response:
         return await health_response(self.healthy)

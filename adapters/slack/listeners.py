@@ -52,10 +52,7 @@ class Listeners:
         self.work = work
 
     def register(self, app: AsyncApp, command: str) -> None:
-        app.event("message")(self.on_message)
-        app.event("app_mention")(self.on_message)
-        app.event("app_home_opened")(self.on_home_opened)
-        app.event(re.compile(".*"))(self.on_other_event)
+        app.event(re.compile(".*"))(self.on_event)  # Socket Mode; HTTP: `HttpServer(events=)`
         app.command(command)(self.on_command)
         app.action(re.compile(f"^{ids.PREFIX}"))(self.on_action)
         app.view_submission(ids.FORM_VIEW)(self.on_view_submission)
@@ -92,6 +89,18 @@ class Listeners:
 
     # -- listeners
 
+    async def on_event(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
+        """An Events API callback (`body`), whichever way it came: through bolt, or straight
+        from the HTTP server, which needs none of bolt's routing for it (`HttpServer`)."""
+        kind = (body.get("event") or {}).get("type")
+        if kind in ("message", "app_mention"):
+            return await self.on_message(ack, body)
+        if kind == "app_home_opened":
+            await self.on_home_opened(ack, body)
+            return None
+        await ack()
+        return None
+
     async def on_message(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
         try:
             event = parse.message_from_event(body, self.adapter.bot_user_id)
@@ -104,9 +113,6 @@ class Listeners:
             self._handle_later(event)
         await ack()
         return None
-
-    async def on_other_event(self, ack: AsyncAck) -> None:
-        await ack()
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
         try:
