@@ -32,7 +32,7 @@ EventListener = Callable[[Callable[..., Awaitable[None]], dict[str, Any]], Await
 """`listener(ack, body)`, as bolt calls it; a `BoltResponse` it returns is the answer."""
 
 
-async def _acknowledge(**_fields: Any) -> None:
+async def _acknowledge(*_args: Any, **_fields: Any) -> None:
     """An event's acknowledgement is the HTTP answer itself: nothing to send with it."""
 
 
@@ -86,13 +86,11 @@ class HttpServer:
 
     @staticmethod
     def _json(raw: bytes) -> dict[str, Any]:
+        """A body that starts with `{` is a JSON object, or unreadable."""
         try:
-            body = json.loads(raw)
+            return json.loads(raw)
         except ValueError:
             raise Refusal(400, "unreadable body (not JSON)") from None
-        if not isinstance(body, dict):
-            raise Refusal(400, "unreadable body (not an object)")
-        return body
 
     async def _event(self, body: dict[str, Any]) -> web.Response:
         assert self.events is not None

@@ -1,4 +1,7 @@
-"""Bolt listeners: record the event, acknowledge Slack, then hand the event to the core.
+"""Slack's listeners: record the event, acknowledge Slack, then hand the event to the core.
+
+Bolt calls them (`register`), except for Events API callbacks over HTTP, which the HTTP server
+hands to `on_event` itself once their signature is checked (`adapters.slack.http`).
 
 Slack does not send an acknowledged event again, so an event is first recorded in the core's
 inbox (`Core.accept`, a few milliseconds) and only then acknowledged; the core handles it
