@@ -157,7 +157,7 @@ class PriorityWorker:
         while True:
             priority, _order, unit = self._queue.get()
             if unit is None:
-                self._deliver(held)
+                self._wake_all(held)
                 return
             waiter, hand_back, fn, args = unit
             if not waiter.cancelled():
@@ -173,13 +173,14 @@ class PriorityWorker:
             del unit, waiter, hand_back  # nothing of it kept while idle
             idle = self._queue.empty()
             if idle or priority == URGENT or count >= HOLD_AT_MOST:
-                self._deliver(held)
+                self._wake_all(held)
                 count = 0
             if idle and self.idle is not None:
                 self._when_idle(self.idle)
 
     @staticmethod
-    def _deliver(held: set[_HandBack]) -> None:
+    def _wake_all(held: set[_HandBack]) -> None:
+        """Send the results held so far on their way, and hold none."""
         for hand_back in held:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
                 hand_back.wake()

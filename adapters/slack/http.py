@@ -5,10 +5,10 @@ the raw bytes before anything parses the body (`verify`): a forged, unsigned or 
 gets 401 and changes nothing, a signed body that cannot be read gets 400, and neither leaves a
 traceback or a log line per request. An Events API callback then goes straight to the
 adapter's listener for events (`events`): bolt's dispatch (parsing the request again, checking
-the signature again, its middleware and listener matching) was a sixth of this process's work
-per message at a kick-off, and the listener needs none of it (docs/decisions.md). Everything
-else (slash commands, interactions, url_verification) goes to bolt. `GET /healthz` answers
-`ok` while the core can reach its store, 503 otherwise.
+the signature again, its middleware and listener matching) was a tenth or more of the event
+loop's work per message at a kick-off, and the listener needs none of it (docs/decisions.md).
+Everything else (slash commands, interactions, url_verification) goes to bolt. `GET /healthz`
+answers `ok` while the core can reach its store, 503 otherwise.
 """
 
 from __future__ import annotations
