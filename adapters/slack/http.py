@@ -51,7 +51,7 @@ class HttpServer:
         """Without `signing_secret` requests go straight to bolt (the benchmark's bare app);
         without `events`, events go to bolt too."""
         self.app = app
-        self.events = events if signing_secret is not None else None
+        self.events = events
         self.host = host
         self.requested_port = port
         self.healthy = healthy
