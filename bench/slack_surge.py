@@ -120,9 +120,10 @@ async def alternated(
     rounds = []
     for number in range(1, args.rounds + 1):
         suffix = f"{case}, round {number}" if args.rounds > 1 else case
-        order = [("bare echo", True), ("full bot", False)]
-        results = {}
-        for name, bare in order if number % 2 else reversed(order):
+        echo_first = number % 2 == 1
+        results: dict[bool, Result] = {}  # by `bare`
+        for bare in (True, False) if echo_first else (False, True):
+            name = "bare echo" if bare else "full bot"
             results[bare] = await surge(fake, tmp, name + suffix, args)
             show(results[bare], bare=bare)
         rounds.append((results[True], results[False]))
@@ -372,6 +373,8 @@ def main(argv: list[str]) -> int:
         "--cases", default="surge,at-once,ceiling,bulk", help="which cases, in order"
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
     args.cases = args.cases.split(",")
     asyncio.run(run(args))
     return 0
