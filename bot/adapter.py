@@ -92,6 +92,14 @@ class Adapter(Protocol):
         `DeliveryError` when the platform cannot answer now."""
         ...
 
+    def lookup_turn(self, person: PersonRef) -> float:
+        """Seconds until `profile` may look `person` up within the platform's limits, that
+        turn kept for them from now on (0: at once). Called on the store's thread by the turn
+        that plans the lookup (`bot.profiles.plan`), so that the lookup is due when it may go
+        instead of being tried at once and put off. A platform whose client waits for its
+        limits by itself answers 0."""
+        ...
+
     def mention(self, user_id: str, name: str) -> str:
         """Text that mentions (and notifies) a user in a message: Slack `<@U…>`, Discord
         `<@…>`; a platform without mentions writes the name (escaped). The rendered message

@@ -205,7 +205,8 @@ class Core:
                 return claimed
 
             replies = self.dispatcher.claim_written(session, write, now)
-            profiles.plan(session, person, identity, now)  # after the replies: they go first
+            # After the replies: they go first.
+            profiles.plan(session, person, identity, now, self._lookup_turn)
             # Lanes where a message of this turn waits for an earlier one (another reply's,
             # or one handed over now): when that is done, the dispatcher claims it.
             handed = {reply.idempotency_key for reply in replies}
@@ -222,6 +223,11 @@ class Core:
                     }
                 )
         return handled
+
+    def _lookup_turn(self, ref: PersonRef) -> float:
+        """Seconds until `ref`'s platform may look them up (`Adapter.lookup_turn`)."""
+        adapter = self.adapters.get(ref.platform)
+        return adapter.lookup_turn(ref) if adapter is not None else 0.0
 
     def _turn(self, session: Session, person: Person, event: Event, now: datetime) -> Turn:
         language = people.language_of(session, person)

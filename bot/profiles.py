@@ -75,11 +75,18 @@ it again, only to find the key taken."""
 _PLANNING = "maatje.profiles.planning"
 
 
-def plan(session: Session, person: Person, identity: Identity, now: datetime) -> None:
-    """Schedule a lookup of `identity`'s profile unless a recent one was stored. The key holds
-    the day and whether storing is allowed, so saying yes to consent looks up again at once —
-    unless the lookup planned before is still to come (`_still_to_come`): that one stores what
-    consent allows by the time it is done."""
+def plan(
+    session: Session,
+    person: Person,
+    identity: Identity,
+    now: datetime,
+    turn: Callable[[PersonRef], float] = lambda _: 0.0,
+) -> None:
+    """Schedule a lookup of `identity`'s profile unless a recent one was stored, due at the
+    turn its platform keeps for it (`turn`: seconds from now, `Adapter.lookup_turn`). The key
+    holds the day and whether storing is allowed, so saying yes to consent looks up again at
+    once — unless the lookup planned before is still to come (`_still_to_come`): that one
+    stores what consent allows by the time it is done."""
     if identity.profile_at is not None and now - identity.profile_at < STALE_AFTER:
         return
     if inspect(identity).was_deleted:  # erased in this very event
@@ -91,7 +98,9 @@ def plan(session: Session, person: Person, identity: Identity, now: datetime) ->
     if planned == key:
         return  # planned already by an earlier event
     if planned is None or not _still_to_come(session, planned):
-        outbox.enqueue(session, REFRESH, {"identity": identity.id}, key, now, now)
+        ref = PersonRef(identity.platform, identity.workspace, identity.user_id)
+        due = now + timedelta(seconds=turn(ref))
+        outbox.enqueue(session, REFRESH, {"identity": identity.id}, key, due, now)
     session.info.setdefault(_PLANNING, {})[identity.id] = key
 
 

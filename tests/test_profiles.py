@@ -24,7 +24,9 @@ class Platform(ConsoleAdapter):
         self.profiles: dict[str, Profile] = {}
         self.down = False
         self.come_back_in: float | None = None
+        self.turn_in = 0.0
         self.asked: list[str] = []
+        self.turns: list[str] = []
 
     async def profile(self, person: PersonRef) -> Profile:
         self.asked.append(person.user_id)
@@ -33,6 +35,10 @@ class Platform(ConsoleAdapter):
         if self.come_back_in is not None:
             raise DeliveryError("paced", retry_after=self.come_back_in)
         return self.profiles.get(person.user_id, Profile())
+
+    def lookup_turn(self, person: PersonRef) -> float:
+        self.turns.append(person.user_id)
+        return self.turn_in
 
 
 def start(database_url, clock, **programme):
@@ -171,6 +177,32 @@ async def test_a_lookup_the_platform_paces_comes_back_when_it_says(database_url,
         person, identity = stored(app, "anna")
         assert (person.display_name, identity.profile_at) == ("Anna Jansen", clock.now())
         assert platform.asked == ["anna"] * 2  # refused once, then answered: one lookup
+    finally:
+        app.store.dispose()
+
+
+async def test_a_lookup_is_due_at_the_turn_the_platform_keeps_for_it(database_url, clock) -> None:
+    """At a kick-off the platform's pacing has turns for lookups minutes ahead: the lookup is
+    planned for the turn kept for it, and not tried (and put off) before then."""
+    app, platform, chat = start(database_url, clock)
+    try:
+        platform.profiles["anna"] = Profile("Anna Jansen")
+        platform.turn_in = 45
+        await chat.send("anna", "hello")
+        await chat.send("anna", "yes")
+        assert "joining as a mentee" in chat.last("anna")
+        with app.store.session() as session:
+            rows = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+        turn = clock.now() + timedelta(seconds=45)
+        assert [(r.due_at, r.done_at) for r in rows] == [(turn, None)]
+        assert platform.turns == ["anna"]  # one turn kept: the yes planned no second lookup
+        clock.advance(timedelta(seconds=44))
+        await app.core.dispatcher.run_due()
+        assert platform.asked == []
+        clock.advance(timedelta(seconds=1))
+        await app.core.dispatcher.run_due()
+        assert platform.asked == ["anna"]
+        assert stored(app, "anna")[0].display_name == "Anna Jansen"
     finally:
         app.store.dispose()
 

@@ -161,6 +161,9 @@ class ConsoleAdapter:
         """The demo's seeded names (the console has no other profile)."""
         return Profile(display_name=self.names.get(person.user_id))
 
+    def lookup_turn(self, person: PersonRef) -> float:
+        return 0.0
+
     def mention(self, user_id: str, name: str) -> str:
         return "@" + self.escape(name)
 

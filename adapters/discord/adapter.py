@@ -280,6 +280,9 @@ class DiscordAdapter:
             raise DeliveryError("discord: the adapter is not running")
         return await profiles.lookup(self.client.http, self.config.guild_ids, person.user_id)
 
+    def lookup_turn(self, person: PersonRef) -> float:
+        return 0.0  # discord.py waits for the route's bucket itself
+
     def mention(self, user_id: str, name: str) -> str:
         """A user mention; the post lets exactly the mentioned users be notified."""
         return f"<@{user_id}>" if user_id.isdigit() else self.escape(name)

@@ -158,6 +158,9 @@ class SlackAdapter:
     async def profile(self, person: PersonRef) -> Profile:
         return await self.profiles.lookup(person.user_id)
 
+    def lookup_turn(self, person: PersonRef) -> float:
+        return self.profiles.turns.keep(person.user_id)
+
     def mention(self, user_id: str, name: str) -> str:
         """Slack's user mention, made by the bot itself (never from text someone typed)."""
         if not _USER_ID.fullmatch(user_id):

@@ -6,7 +6,10 @@ messages it sends, and a lookup that sat out its turn would hold up every reply 
 programme's launch brings hundreds of first messages at once). So a lookup beyond the burst
 reserves the next free turn and is refused with `retry_after` until then; the core's
 `profile.refresh` action comes back at that moment and finds its turn kept (a generic cell
-rate algorithm: one lookup per `1/rate` seconds, `burst` at once).
+rate algorithm: one lookup per `1/rate` seconds, `burst` at once). Mostly the turn is kept
+sooner: the core asks for it when it plans the lookup (`Adapter.lookup_turn`, on the store's
+thread), and the lookup is due only then, so a newcomer's lookup is not tried, refused and
+put off first (three transactions each, at the very moment a crowd is being answered).
 
 The name is the one a person filled in as their full name (`real_name`), else their display
 name, else their handle: certificates and coordinators' overviews want the full name. Needs
@@ -16,6 +19,7 @@ e-mail addresses.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +56,8 @@ def profile_of(user: dict[str, Any]) -> Profile:
 
 class Turns:
     """Turns for lookups at `rate` a second, `burst` at once; a caller beyond that gets the
-    time of a turn kept for it (`user`) instead of waiting."""
+    time of a turn kept for it (`user`) instead of waiting. Safe to use from several threads
+    (`keep` runs on the store's, `take` on the event loop's)."""
 
     def __init__(
         self, rate: float, burst: int, monotonic: Callable[[], float] = time.monotonic
@@ -62,24 +67,40 @@ class Turns:
         self.monotonic = monotonic
         self._next = monotonic()  # when the next turn is free, were turns taken one by one
         self._kept: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def take(self, user: str) -> float:
-        """0 when `user` may be looked up now; else the seconds until their kept turn."""
-        now = self.monotonic()
-        if len(self._kept) > KEPT_LIMIT:  # turns whose lookup went to another process
-            self._kept = {u: t for u, t in self._kept.items() if t > now - FORGET_AFTER}
-        kept = self._kept.pop(user, None)
-        if kept is not None:
-            if kept <= now + EARLY:
-                return 0.0
+        """0 when `user` may be looked up now (their kept turn has come, or a turn is free);
+        else the seconds until their kept turn."""
+        with self._lock:
+            now = self.monotonic()
+            kept = self._kept.pop(user, None)
+            if kept is not None:
+                if kept <= now + EARLY:
+                    return 0.0
+            else:
+                kept = self._reserve(now)
+                if kept <= now:
+                    return 0.0
             self._kept[user] = kept
             return kept - now
+
+    def keep(self, user: str) -> float:
+        """The seconds until `user`'s turn (0: now), kept for their lookup (`take`)."""
+        with self._lock:
+            now = self.monotonic()
+            kept = self._kept.get(user)
+            if kept is None:
+                kept = self._kept[user] = max(self._reserve(now), now)
+            return max(0.0, kept - now)
+
+    def _reserve(self, now: float) -> float:
+        """The next free turn, taken (under the lock)."""
+        if len(self._kept) > KEPT_LIMIT:  # turns whose lookup went to another process
+            self._kept = {u: t for u, t in self._kept.items() if t > now - FORGET_AFTER}
         turn = max(self._next, now) - self.tolerance
         self._next = max(self._next, now) + self.interval
-        if turn <= now:
-            return 0.0
-        self._kept[user] = turn
-        return turn - now
+        return turn
 
 
 class Profiles:

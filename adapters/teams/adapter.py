@@ -166,6 +166,9 @@ class TeamsAdapter:
                 log.info("teams: no %s details for %s (%s)", name, person.user_id, exc.status)
         return profile_from(member, found.get("user"), found.get("mailbox"))
 
+    def lookup_turn(self, person: PersonRef) -> float:
+        return 0.0  # Graph's and the Connector's 429s are retried after their Retry-After
+
 
 def create_adapter(config: Config) -> TeamsAdapter:
     return TeamsAdapter(config.teams)

@@ -27,8 +27,9 @@ from sqlmodel import select
 
 from adapters.slack import SlackAdapter
 from adapters.slack.profiles import Turns
-from bot.domain import Meeting
+from bot.domain import Meeting, OutboxItem
 from bot.i18n import moment
+from bot.profiles import REFRESH
 from bot.testing import build_core, programme_config
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.support import slack_config
@@ -221,9 +222,10 @@ async def test_the_guide_and_the_first_meeting_in_each_members_own_zone(slack, c
 
 
 async def test_a_kick_off_looks_each_newcomer_up_once(slack: Workspace, clock) -> None:
-    """Slack's Tier 4 puts a crowd's lookups off (here one a second, one at once): a newcomer's
-    lookup still waiting when they say yes is the only one, and stores the name the yes
-    allows. Only the first newcomer, looked up before their yes, is looked up again after it."""
+    """Slack's Tier 4 spreads a crowd's lookups out (here one a second, one at once): each is
+    planned for the turn kept for it, never tried and put off before; a newcomer's lookup
+    still waiting when they say yes is the only one, and stores the name the yes allows. Only
+    the first newcomer, looked up before their yes, is looked up again after it."""
     newcomers = {"U0NOOR": "Noor Nieuwenhuis", "U0NINA": "Nina Nijland", "U0NILS": "Nils Noord"}
     for user, name in newcomers.items():
         slack.bot.fake.add_user(user, name, locale="en-GB")
@@ -233,12 +235,15 @@ async def test_a_kick_off_looks_each_newcomer_up_once(slack: Workspace, clock) -
         member = slack.member(user)
         await member.say("hello")
         await member.click(member.last(), "yes")
-    for _ in range(len(newcomers) + 1):  # each put-off lookup comes back at its turn
+    for _ in range(len(newcomers) + 1):  # each lookup is due at its turn
         seconds[0] += 1.0
         clock.advance(timedelta(seconds=1))
         await slack.bot.settle()
     asked = Counter(call["user"] for call in slack.bot.fake.calls_to("users.info"))
     assert asked == {"U0NOOR": 2, "U0NINA": 1, "U0NILS": 1}
+    with slack.bot.core.store.session() as session:
+        lookups = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+    assert len(lookups) == 4 and all(item.done_at for item in lookups)  # none put off
     for user, name in newcomers.items():
         member = slack.member(user)
         seen = len(member.texts())

@@ -75,6 +75,27 @@ async def test_lookups_keep_to_the_tier_without_waiting(running) -> None:
     assert len(running.fake.calls_to("users.info")) == 4
 
 
+async def test_a_turn_kept_when_the_lookup_is_planned_is_its_turn(running) -> None:
+    """The core asks for a newcomer's turn when it plans the lookup (`lookup_turn`): the
+    lookup that comes then goes, and a lookup nobody planned waits behind the kept turns."""
+    now = [0.0]
+    running.adapter.profiles.turns = Turns(1.5, burst=2, monotonic=lambda: now[0])
+    for user in ("U1", "U2", "U3", "U4"):
+        running.fake.add_user(user, user)
+    ref = {user: PersonRef("slack", "T0TEAM", user) for user in ("U1", "U2", "U3", "U4")}
+    kept = [running.adapter.lookup_turn(ref[user]) for user in ("U1", "U2", "U3")]
+    assert kept == pytest.approx([0, 0, 1 / 1.5])
+    assert running.adapter.lookup_turn(ref["U3"]) == pytest.approx(1 / 1.5)  # the same turn
+    await running.adapter.profile(ref["U1"])
+    await running.adapter.profile(ref["U2"])
+    with pytest.raises(DeliveryError) as early:
+        await running.adapter.profile(ref["U4"])  # not planned: after U3's kept turn
+    assert early.value.retry_after == pytest.approx(2 / 1.5)
+    now[0] = 1 / 1.5
+    await running.adapter.profile(ref["U3"])
+    assert [call["user"] for call in running.fake.calls_to("users.info")] == ["U1", "U2", "U3"]
+
+
 def test_a_mention_is_made_by_the_bot_from_the_user_id_only(running) -> None:
     assert running.adapter.mention("U0ANNA", "Anna") == "<@U0ANNA>"
     assert running.adapter.mention("<!channel>", "Anna <b>") == "Anna &lt;b&gt;"
