@@ -80,7 +80,7 @@ def plan(
     person: Person,
     identity: Identity,
     now: datetime,
-    turn: Callable[[PersonRef], float] = lambda _: 0.0,
+    turn: Callable[[PersonRef], float],
 ) -> None:
     """Schedule a lookup of `identity`'s profile unless a recent one was stored, due at the
     turn its platform keeps for it (`turn`: seconds from now, `Adapter.lookup_turn`). The key

@@ -60,6 +60,12 @@ def stored(app, who: str) -> tuple[Person, Identity]:
         return session.get(Person, identity.person_id), identity
 
 
+def lookups(app) -> list[OutboxItem]:
+    """The profile lookups in the outbox, done or not."""
+    with app.store.session() as session:
+        return list(session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all())
+
+
 def kinds(app) -> list[str]:
     """The messages and lookups in the outbox, in the order they were written."""
     with app.store.session() as session:
@@ -140,9 +146,8 @@ async def test_a_platform_that_fails_lookups_never_holds_up_the_conversation(
         assert "your studies" in chat.last("anna")
         person, identity = stored(app, "anna")
         assert person.display_name is None and identity.profile_at is None
-        with app.store.session() as session:
-            lookups = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
-        assert lookups and all(r.done_at is None and r.last_error for r in lookups)
+        failed = lookups(app)
+        assert failed and all(r.done_at is None and r.last_error for r in failed)
 
         platform.down = False
         platform.profiles["anna"] = Profile("Anna Jansen")
@@ -165,8 +170,7 @@ async def test_a_lookup_the_platform_paces_comes_back_when_it_says(database_url,
         await chat.send("anna", "yes")
         await chat.click("anna", "mentee")
         assert "your studies" in chat.last("anna")
-        with app.store.session() as session:
-            rows = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+        rows = lookups(app)
         waiting = [r.due_at for r in rows if r.done_at is None]
         assert waiting == [clock.now() + timedelta(seconds=30)]
         assert all(r.failed_at is None for r in rows)  # put off, not failed
@@ -191,8 +195,7 @@ async def test_a_lookup_is_due_at_the_turn_the_platform_keeps_for_it(database_ur
         await chat.send("anna", "hello")
         await chat.send("anna", "yes")
         assert "joining as a mentee" in chat.last("anna")
-        with app.store.session() as session:
-            rows = session.exec(select(OutboxItem).where(OutboxItem.kind == REFRESH)).all()
+        rows = lookups(app)
         turn = clock.now() + timedelta(seconds=45)
         assert [(r.due_at, r.done_at) for r in rows] == [(turn, None)]
         assert platform.turns == ["anna"]  # one turn kept: the yes planned no second lookup
