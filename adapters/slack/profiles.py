@@ -75,13 +75,12 @@ class Turns:
         with self._lock:
             now = self.monotonic()
             kept = self._kept.pop(user, None)
-            if kept is not None:
-                if kept <= now + EARLY:
-                    return 0.0
-            else:
+            if kept is None:
                 kept = self._reserve(now)
                 if kept <= now:
                     return 0.0
+            elif kept <= now + EARLY:
+                return 0.0
             self._kept[user] = kept
             return kept - now
 
